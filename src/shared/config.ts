@@ -1,0 +1,222 @@
+/**
+ * The training configuration: one schema, used to validate a config before anything starts
+ * (trainer, CLI, extension) and to generate the JSON schema that VS Code uses to validate
+ * `*.vae.json` files. Defaults follow Chainer's MNIST VAE example.
+ */
+
+export const MODELS = ['chainer-mlp', 'deep-bn'] as const;
+export type ModelName = (typeof MODELS)[number];
+
+export const BACKENDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export type BackendChoice = (typeof BACKENDS)[number];
+
+export const BINARIZE = ['none', 'static', 'dynamic'] as const;
+export type Binarize = (typeof BINARIZE)[number];
+
+/** `mnist` (ships offline), `fashion-mnist` (downloaded, cached), or `idx:<folder>` with a user's IDX files. */
+export type DatasetName = 'mnist' | 'fashion-mnist' | `idx:${string}`;
+
+export interface TrainConfig {
+  /** Human-readable run name; the run id is derived from it and the start time. */
+  name: string;
+  model: ModelName;
+  /** Latent dimensionality (Chainer's `--dimz`). */
+  dimz: number;
+  epochs: number;
+  batchSize: number;
+  /** Adam step size α. */
+  learningRate: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  /** Weight C of the KL term (Chainer's `C`). */
+  klWeight: number;
+  /** Linear ramp of C from 0 to klWeight over this many epochs; 0 = no warm-up. */
+  klWarmupEpochs: number;
+  /** Monte-Carlo samples of z per image for the training loss (Chainer's `k`). */
+  trainSamples: number;
+  /** Monte-Carlo samples of z per image for the test loss. */
+  testSamples: number;
+  dataset: DatasetName;
+  /** Use only the first N training images (deterministic subset); null = all. */
+  trainLimit: number | null;
+  testLimit: number | null;
+  binarize: Binarize;
+  seed: number;
+  backend: BackendChoice;
+  /** Threads for the wasm backend: 0 = automatic. */
+  threads: number;
+}
+
+type FieldSpec =
+  | { kind: 'integer'; min: number; max: number; nullable?: boolean; description: string }
+  | { kind: 'number'; exclusiveMin?: number; min?: number; max?: number; exclusiveMax?: number; description: string }
+  | { kind: 'enum'; values: readonly string[]; description: string }
+  | { kind: 'string'; pattern?: RegExp; patternText?: string; description: string; maxLength?: number };
+
+/** Every field of TrainConfig, with its allowed values. The single source for validation and JSON schema. */
+export const CONFIG_FIELDS: Record<keyof TrainConfig, FieldSpec> = {
+  name: { kind: 'string', maxLength: 100, pattern: /^[^\\/:*?"<>|]+$/, patternText: 'a non-empty name without / \\ : * ? " < > |', description: 'Run name shown in the VAE Runs view.' },
+  model: { kind: 'enum', values: MODELS, description: 'chainer-mlp: Chainer\'s MNIST VAE example (784-500-dimz). deep-bn: deeper encoder/decoder (600-600) with batch normalization.' },
+  dimz: { kind: 'integer', min: 1, max: 1024, description: 'Latent dimensionality. Default 20 (chainer-mlp) or 100 (deep-bn).' },
+  epochs: { kind: 'integer', min: 1, max: 100000, description: 'Number of passes over the training set.' },
+  batchSize: { kind: 'integer', min: 1, max: 60000, description: 'Images per training batch.' },
+  learningRate: { kind: 'number', exclusiveMin: 0, max: 10, description: 'Adam step size α.' },
+  beta1: { kind: 'number', min: 0, exclusiveMax: 1, description: 'Adam β1.' },
+  beta2: { kind: 'number', min: 0, exclusiveMax: 1, description: 'Adam β2.' },
+  epsilon: { kind: 'number', exclusiveMin: 0, max: 1, description: 'Adam ε.' },
+  klWeight: { kind: 'number', min: 0, max: 1000, description: 'Weight C of the KL term in loss = reconstruction + C·KL.' },
+  klWarmupEpochs: { kind: 'integer', min: 0, max: 100000, description: 'Ramp C linearly from 0 over this many epochs (0: no warm-up).' },
+  trainSamples: { kind: 'integer', min: 1, max: 100, description: 'Monte-Carlo samples of z per image in the training loss (k).' },
+  testSamples: { kind: 'integer', min: 1, max: 1000, description: 'Monte-Carlo samples of z per image in the test loss.' },
+  dataset: { kind: 'string', pattern: /^(mnist|fashion-mnist|idx:.+)$/, patternText: 'mnist, fashion-mnist, or idx:<folder with IDX files>', description: 'Data set: mnist (ships with VAE Lens), fashion-mnist (downloaded once), or idx:<folder> with your own IDX files.' },
+  trainLimit: { kind: 'integer', min: 1, max: 100000000, nullable: true, description: 'Use only the first N training images (null: all).' },
+  testLimit: { kind: 'integer', min: 1, max: 100000000, nullable: true, description: 'Use only the first N test images (null: all).' },
+  binarize: { kind: 'enum', values: BINARIZE, description: 'none: pixels/255 as in the example; static: threshold at 0.5 once; dynamic: resample Bernoulli pixels every epoch.' },
+  seed: { kind: 'integer', min: 0, max: 2 ** 31 - 1, description: 'Seed for weights, batch order, z samples and the fixed prior noise.' },
+  backend: { kind: 'enum', values: BACKENDS, description: 'TensorFlow.js backend: auto tries tensorflow-gpu, tensorflow, wasm, cpu in that order.' },
+  threads: { kind: 'integer', min: 0, max: 256, description: 'Threads for the wasm backend (0: automatic).' },
+};
+
+export function defaultConfig(model: ModelName = 'chainer-mlp'): TrainConfig {
+  return {
+    name: model === 'deep-bn' ? 'deep-bn' : 'chainer-mlp',
+    model,
+    dimz: model === 'deep-bn' ? 100 : 20,
+    epochs: 100,
+    batchSize: 100,
+    learningRate: 1e-3,
+    beta1: 0.9,
+    beta2: 0.999,
+    epsilon: 1e-8,
+    klWeight: 1,
+    klWarmupEpochs: 0,
+    trainSamples: 1,
+    testSamples: 10,
+    dataset: 'mnist',
+    trainLimit: null,
+    testLimit: null,
+    binarize: 'none',
+    seed: 0,
+    backend: 'auto',
+    threads: 0,
+  };
+}
+
+export type ValidationResult =
+  | { ok: true; config: TrainConfig }
+  | { ok: false; errors: string[] };
+
+function describeAllowed(spec: FieldSpec): string {
+  switch (spec.kind) {
+    case 'integer':
+      return `an integer from ${spec.min} to ${spec.max}${spec.nullable ? ', or null' : ''}`;
+    case 'number': {
+      const lo = spec.exclusiveMin !== undefined ? `> ${spec.exclusiveMin}` : spec.min !== undefined ? `>= ${spec.min}` : '';
+      const hi = spec.exclusiveMax !== undefined ? `< ${spec.exclusiveMax}` : spec.max !== undefined ? `<= ${spec.max}` : '';
+      return `a number ${[lo, hi].filter(Boolean).join(' and ')}`;
+    }
+    case 'enum':
+      return `one of ${spec.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'string':
+      return spec.patternText ?? 'a string';
+  }
+}
+
+function checkField(spec: FieldSpec, value: unknown): boolean {
+  switch (spec.kind) {
+    case 'integer':
+      if (value === null) return !!spec.nullable;
+      return typeof value === 'number' && Number.isInteger(value) && value >= spec.min && value <= spec.max;
+    case 'number':
+      return (
+        typeof value === 'number' && Number.isFinite(value) &&
+        (spec.exclusiveMin === undefined || value > spec.exclusiveMin) &&
+        (spec.min === undefined || value >= spec.min) &&
+        (spec.max === undefined || value <= spec.max) &&
+        (spec.exclusiveMax === undefined || value < spec.exclusiveMax)
+      );
+    case 'enum':
+      return typeof value === 'string' && spec.values.includes(value);
+    case 'string':
+      return (
+        typeof value === 'string' && value.trim().length > 0 &&
+        (spec.maxLength === undefined || value.length <= spec.maxLength) &&
+        (spec.pattern === undefined || spec.pattern.test(value))
+      );
+  }
+}
+
+/**
+ * Validates a partial config (from a `*.vae.json` file, CLI flags or settings) and fills in defaults.
+ * Returns every invalid field at once, each with the allowed values; unknown keys are errors too
+ * (a typo must not silently fall back to a default).
+ */
+export function validateConfig(raw: unknown): ValidationResult {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    return { ok: false, errors: ['The config must be a JSON object.'] };
+  }
+  const input = raw as Record<string, unknown>;
+  const errors: string[] = [];
+  const model = input.model ?? 'chainer-mlp';
+  const base = defaultConfig(MODELS.includes(model as ModelName) ? (model as ModelName) : 'chainer-mlp');
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(input)) {
+    if (key === '$schema') continue;
+    const spec = (CONFIG_FIELDS as Record<string, FieldSpec | undefined>)[key];
+    if (!spec) {
+      errors.push(`"${key}": unknown field (known fields: ${Object.keys(CONFIG_FIELDS).join(', ')})`);
+      continue;
+    }
+    if (value === undefined) continue;
+    if (!checkField(spec, value)) {
+      errors.push(`"${key}": ${JSON.stringify(value)} is not allowed; expected ${describeAllowed(spec)}`);
+      continue;
+    }
+    out[key] = value;
+  }
+  if (input.name === undefined) out.name = out.model as string;
+  return errors.length ? { ok: false, errors } : { ok: true, config: out as unknown as TrainConfig };
+}
+
+/** JSON schema (draft-07) for `*.vae.json` files, generated from CONFIG_FIELDS. */
+export function configJsonSchema(): Record<string, unknown> {
+  const properties: Record<string, unknown> = { $schema: { type: 'string' } };
+  const defaults = defaultConfig() as unknown as Record<string, unknown>;
+  for (const [key, spec] of Object.entries(CONFIG_FIELDS)) {
+    const prop: Record<string, unknown> = { description: spec.description };
+    switch (spec.kind) {
+      case 'integer':
+        prop.type = spec.nullable ? ['integer', 'null'] : 'integer';
+        prop.minimum = spec.min;
+        prop.maximum = spec.max;
+        break;
+      case 'number':
+        prop.type = 'number';
+        if (spec.min !== undefined) prop.minimum = spec.min;
+        if (spec.max !== undefined) prop.maximum = spec.max;
+        if (spec.exclusiveMin !== undefined) prop.exclusiveMinimum = spec.exclusiveMin;
+        if (spec.exclusiveMax !== undefined) prop.exclusiveMaximum = spec.exclusiveMax;
+        break;
+      case 'enum':
+        prop.enum = [...spec.values];
+        break;
+      case 'string':
+        prop.type = 'string';
+        prop.minLength = 1;
+        if (spec.maxLength) prop.maxLength = spec.maxLength;
+        if (spec.pattern) prop.pattern = spec.pattern.source;
+        break;
+    }
+    if (key !== 'name' && key !== 'dimz') prop.default = defaults[key];
+    properties[key] = prop;
+  }
+  return {
+    $schema: 'http://json-schema.org/draft-07/schema#',
+    title: 'VAE Lens experiment',
+    description: 'A VAE training configuration for VAE Lens (*.vae.json).',
+    type: 'object',
+    additionalProperties: false,
+    properties,
+  };
+}

@@ -1,0 +1,31 @@
+/**
+ * The training step contract. The training loop only talks to a TrainStep; the default one runs
+ * any model through TensorFlow.js's tape (optimizer.minimize with tf.train.adam), and the study's
+ * two models may get a faster implementation for a backend, which must give the same numbers.
+ */
+
+/** Means over the images of one batch (nats per image), and sums for the epoch's μ/σ means. */
+export interface StepResult {
+  loss: number;
+  reconstruction: number;
+  kl: number;
+  /** Σ over images and dimensions of μ, and of σ = exp(ln σ² / 2), for this batch. */
+  sumMu: number;
+  sumSigma: number;
+}
+
+export interface TrainStep {
+  /**
+   * One optimizer step.
+   * @param x batch × pixels, values in [0, 1] (row-major); batchSize rows.
+   * @param eps trainSamples × batchSize × dimz standard-normal noise for z = μ + σ·ε.
+   * @param klWeight C for this step (KL warm-up).
+   */
+  step(x: Float32Array, batchSize: number, eps: Float32Array, klWeight: number): StepResult;
+  /** Writes any state kept outside the model's variables back into them (before eval or checkpoint). */
+  sync(): void;
+  /** Optimizer state for checkpoints: named arrays, restored exactly by setOptimizerState. */
+  getOptimizerState(): { step: number; slots: Record<string, Float32Array> };
+  setOptimizerState(state: { step: number; slots: Record<string, Float32Array> }): void;
+  dispose(): void;
+}

@@ -1,0 +1,2 @@
+/** The panels' browser code. */
+export {};
