@@ -14,6 +14,16 @@ export interface StepResult {
   sumSigma: number;
 }
 
+/**
+ * Optimizer state for checkpoints: Adam's step count and named arrays (`<param>/m`, `<param>/v`
+ * by canonical parameter name, plus anything else needed to continue bit for bit, e.g. the
+ * accumulated β powers), restored exactly by setOptimizerState.
+ */
+export interface OptimizerState {
+  step: number;
+  slots: Record<string, Float32Array>;
+}
+
 export interface TrainStep {
   /**
    * One optimizer step.
@@ -24,8 +34,8 @@ export interface TrainStep {
   step(x: Float32Array, batchSize: number, eps: Float32Array, klWeight: number): StepResult;
   /** Writes any state kept outside the model's variables back into them (before eval or checkpoint). */
   sync(): void;
-  /** Optimizer state for checkpoints: named arrays, restored exactly by setOptimizerState. */
-  getOptimizerState(): { step: number; slots: Record<string, Float32Array> };
-  setOptimizerState(state: { step: number; slots: Record<string, Float32Array> }): void;
+  /** Async because TensorFlow.js optimizers read and write their weights asynchronously. */
+  getOptimizerState(): Promise<OptimizerState>;
+  setOptimizerState(state: OptimizerState): Promise<void>;
   dispose(): void;
 }

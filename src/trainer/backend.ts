@@ -1,0 +1,144 @@
+/**
+ * Chooses the TensorFlow.js backend: native TensorFlow (GPU, then CPU) when its optional package is
+ * installed, else WebAssembly, else plain JavaScript. A forced backend that cannot load is an error
+ * that says why, never a silent fallback.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { getThreadsCount, setThreadsCount, setWasmPaths, version_wasm } from '@tensorflow/tfjs-backend-wasm';
+import { existsSync } from 'node:fs';
+import { cpus, hostname } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { BackendChoice } from '../shared/config';
+import type { RunEnvironment } from '../shared/run';
+
+export class BackendError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BackendError';
+  }
+}
+
+type Concrete = Exclude<BackendChoice, 'auto'>;
+const AUTO_ORDER: Concrete[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+
+export interface BackendOptions {
+  /** wasm threads; 0 = the backend's default. */
+  threads?: number;
+  /** Human-readable log lines (the trainer sends them to stderr). */
+  log?: (line: string) => void;
+}
+
+const NATIVE_PACKAGE: Record<'tensorflow-gpu' | 'tensorflow', string> = {
+  'tensorflow-gpu': '@tensorflow/tfjs-node-gpu',
+  tensorflow: '@tensorflow/tfjs-node',
+};
+
+/** Runs fn while collecting what TensorFlow.js prints with console.warn, so it can be logged or reported. */
+async function capturingWarnings<T>(fn: () => Promise<T>): Promise<{ result: T; warnings: string[] }> {
+  const warnings: string[] = [];
+  const original = console.warn;
+  console.warn = (...args: unknown[]) => {
+    warnings.push(args.map((a) => (a instanceof Error ? a.message : String(a))).join(' ').trim());
+  };
+  try {
+    return { result: await fn(), warnings };
+  } finally {
+    console.warn = original;
+  }
+}
+
+function loadNative(choice: 'tensorflow-gpu' | 'tensorflow'): string {
+  const pkg = NATIVE_PACKAGE[choice];
+  try {
+    // A plain require: the native packages are optional and stay outside the bundle.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    require(pkg);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return (require(`${pkg}/package.json`) as { version: string }).version;
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'MODULE_NOT_FOUND' && String(err.message).includes(pkg)) {
+      throw new BackendError(
+        `${pkg} is not installed. It is an optional dependency whose install downloads the TensorFlow library; ` +
+          `install it where the internet is reachable (npm install ${pkg}@${tf.version_core}), or choose backend "wasm".`,
+      );
+    }
+    throw new BackendError(`${pkg} could not be loaded: ${err.message}`);
+  }
+}
+
+/** Where the wasm binaries are: dist/wasm beside the bundle (an installed extension), else the package. */
+export function findWasmDir(): string {
+  const candidates = [join(__dirname, 'wasm')];
+  if (process.env.VAE_LENS_ROOT) candidates.push(join(process.env.VAE_LENS_ROOT, 'dist', 'wasm'));
+  try {
+    candidates.push(join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist'));
+  } catch {
+    // Not in a development checkout: only dist/wasm can hold them.
+  }
+  const found = candidates.find((d) => existsSync(join(d, 'tfjs-backend-wasm.wasm')));
+  if (!found) throw new BackendError(`The WebAssembly binaries (tfjs-backend-wasm.wasm) were not found in ${candidates.join(', ')}.`);
+  return found;
+}
+
+async function activate(choice: Concrete, options: BackendOptions): Promise<RunEnvironment> {
+  const base = { tfjsVersion: tf.version_core, node: process.version, platform: `${process.platform}-${process.arch}`, hostname: hostname() };
+  const cpuModel = cpus()[0]?.model?.trim() ?? 'CPU';
+  if (choice === 'tensorflow-gpu' || choice === 'tensorflow') {
+    const version = loadNative(choice);
+    const { result: ok, warnings } = await capturingWarnings(() => tf.setBackend('tensorflow'));
+    if (!ok) throw new BackendError(`${NATIVE_PACKAGE[choice]} loaded but its backend did not start: ${warnings.join(' ') || 'no reason given'}`);
+    return {
+      ...base,
+      backend: 'tensorflow',
+      backendVersion: version,
+      device: choice === 'tensorflow-gpu' ? 'GPU (TensorFlow, CUDA)' : `${cpuModel} (TensorFlow native)`,
+    };
+  }
+  if (choice === 'wasm') {
+    const dir = findWasmDir();
+    setWasmPaths(dir.endsWith('/') ? dir : dir + '/');
+    if (options.threads && options.threads > 0) setThreadsCount(options.threads);
+    const { result: ok, warnings } = await capturingWarnings(() => tf.setBackend('wasm'));
+    if (!ok) throw new BackendError(`The WebAssembly backend did not start: ${warnings.join(' ') || 'no reason given'}`);
+    const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
+    const threads = getThreadsCount();
+    return {
+      ...base,
+      backend: 'wasm',
+      backendVersion: version_wasm,
+      device: `${cpuModel} (wasm${simd ? ', SIMD' : ''}, ${threads} thread${threads === 1 ? '' : 's'})`,
+      threads,
+    };
+  }
+  const { result: ok, warnings } = await capturingWarnings(async () => {
+    const started = await tf.setBackend('cpu');
+    // The cpu backend greets on its first tensor; let that happen here, where it is captured.
+    if (started) tf.tensor1d([0]).dispose();
+    return started;
+  });
+  if (!ok) throw new BackendError(`The JavaScript cpu backend did not start: ${warnings.join(' ') || 'no reason given'}`);
+  if (warnings.length) options.log?.('cpu backend: pure JavaScript, the slowest choice; the tensorflow (native) or wasm backends are much faster.');
+  return { ...base, backend: 'cpu', backendVersion: tf.version_core, device: `${cpuModel} (JavaScript)` };
+}
+
+/**
+ * Activates the backend. `auto` tries tensorflow-gpu, tensorflow, wasm, cpu in order and logs why
+ * each skipped one did not load; a forced choice fails with its reason.
+ */
+export async function selectBackend(choice: BackendChoice, options: BackendOptions = {}): Promise<RunEnvironment> {
+  if (choice !== 'auto') return activate(choice, options);
+  const reasons: string[] = [];
+  for (const candidate of AUTO_ORDER) {
+    try {
+      const env = await activate(candidate, options);
+      for (const r of reasons) options.log?.(`backend: skipped ${r}`);
+      options.log?.(`backend: ${env.backend} on ${env.device}`);
+      return env;
+    } catch (e) {
+      reasons.push(`${candidate}: ${(e as Error).message}`);
+    }
+  }
+  throw new BackendError(`No TensorFlow.js backend could be loaded:\n${reasons.join('\n')}`);
+}
