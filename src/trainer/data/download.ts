@@ -1,0 +1,169 @@
+/**
+ * One verified download: the body streams into a temporary file in the destination's folder
+ * while its SHA-256 is computed; only a complete file with the right checksum is renamed to its
+ * final name (rename is atomic within a folder), so the cache never holds half a file or a
+ * wrong one, even when the process dies mid-download. Unreachable hosts fail quickly: DNS errors
+ * and refused connections at once, a silent network after the connect timeout.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
+import * as http from 'node:http';
+import * as https from 'node:https';
+import { basename, dirname, join } from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { abortError, DataError } from './errors';
+
+/** What went wrong, so the caller can say what to change. */
+export type DownloadFailure = 'unreachable' | 'http' | 'cut' | 'checksum';
+
+export class DownloadError extends DataError {
+  constructor(
+    message: string,
+    readonly failure: DownloadFailure,
+    url: string,
+  ) {
+    super(message, url);
+  }
+}
+
+export interface DownloadOptions {
+  /** Expected SHA-256, lowercase hex. */
+  sha256: string;
+  /** Size to report progress against when the server sends no Content-Length. */
+  expectedBytes?: number;
+  onProgress?: (received: number, total: number | undefined) => void;
+  signal?: AbortSignal;
+  /** From the request to an open TCP connection. Default 5 s. */
+  connectTimeoutMs?: number;
+  /** Longest silence once connected. Default 30 s. */
+  idleTimeoutMs?: number;
+  maxRedirects?: number;
+}
+
+const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
+const DEFAULT_IDLE_TIMEOUT_MS = 30000;
+
+/** Resolves with the response of a 200, following redirects; rejects with DownloadError otherwise. */
+function get(url: URL, opts: DownloadOptions, redirectsLeft: number): Promise<http.IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const client = url.protocol === 'https:' ? https : url.protocol === 'http:' ? http : undefined;
+    if (!client) {
+      reject(new DownloadError(`${url.href}: unsupported URL scheme ${url.protocol} (use http: or https:).`, 'unreachable', url.href));
+      return;
+    }
+    const signal = opts.signal;
+    const connectMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+    // A fresh connection per file: the connect timeout then always measures a real connect.
+    const req = client.get(url, { headers: { 'user-agent': 'vae-lens' }, agent: false });
+    const onAbort = () => req.destroy(abortError(signal!));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const connectTimer = setTimeout(() => {
+      req.destroy(new DownloadError(`cannot reach ${url.host}: no connection within ${connectMs / 1000} s`, 'unreachable', url.href));
+    }, connectMs);
+    const done = () => {
+      clearTimeout(connectTimer);
+      signal?.removeEventListener('abort', onAbort);
+    };
+    req.on('socket', (socket) => {
+      if (!socket.connecting) clearTimeout(connectTimer);
+      else socket.once('connect', () => clearTimeout(connectTimer));
+    });
+    req.setTimeout(opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS, () => {
+      req.destroy(new DownloadError(`${url.href}: the server stopped answering`, 'cut', url.href));
+    });
+    req.on('error', (e: NodeJS.ErrnoException) => {
+      done();
+      if (e instanceof DownloadError || e.name === 'AbortError' || signal?.aborted) {
+        reject(signal?.aborted ? abortError(signal) : e);
+        return;
+      }
+      reject(new DownloadError(`cannot reach ${url.host} (${e.code ?? e.message})`, 'unreachable', url.href));
+    });
+    req.on('response', (res) => {
+      done();
+      const status = res.statusCode ?? 0;
+      const location = res.headers.location;
+      if (status >= 300 && status < 400 && location) {
+        res.resume();
+        if (redirectsLeft <= 0) {
+          reject(new DownloadError(`${url.href}: too many redirects`, 'http', url.href));
+          return;
+        }
+        get(new URL(location, url), opts, redirectsLeft - 1).then(resolve, reject);
+        return;
+      }
+      if (status !== 200) {
+        res.resume();
+        reject(new DownloadError(`${url.href}: the server answered HTTP ${status} ${res.statusMessage ?? ''}`.trimEnd(), 'http', url.href));
+        return;
+      }
+      // From here the caller owns the response; keep abort working while the body streams.
+      if (signal) {
+        const onBodyAbort = () => res.destroy(abortError(signal));
+        signal.addEventListener('abort', onBodyAbort, { once: true });
+        res.once('close', () => signal.removeEventListener('abort', onBodyAbort));
+      }
+      resolve(res);
+    });
+  });
+}
+
+/** Streams `url` to `dest` if its SHA-256 matches; leaves nothing behind otherwise. */
+export async function downloadVerified(url: string, dest: string, opts: DownloadOptions): Promise<void> {
+  if (opts.signal?.aborted) throw abortError(opts.signal);
+  const parsed = new URL(url);
+  await mkdir(dirname(dest), { recursive: true });
+  const tmp = join(dirname(dest), `.${basename(dest)}.${process.pid}.${randomBytes(4).toString('hex')}.part`);
+  try {
+    const res = await get(parsed, opts, opts.maxRedirects ?? 5);
+    const declared = Number(res.headers['content-length']);
+    const total = Number.isFinite(declared) && declared > 0 ? declared : opts.expectedBytes;
+    const hash = createHash('sha256');
+    let received = 0;
+    const meter = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        hash.update(chunk);
+        received += chunk.length;
+        opts.onProgress?.(received, total);
+        callback(null, chunk);
+      },
+    });
+    try {
+      await pipeline(res, meter, createWriteStream(tmp));
+    } catch (e) {
+      if (opts.signal?.aborted) throw abortError(opts.signal);
+      const of = total ? ` of ${total}` : '';
+      throw new DownloadError(`${url}: the connection was cut after ${received}${of} bytes (${(e as Error).message})`, 'cut', url);
+    }
+    if (Number.isFinite(declared) && declared > 0 && received !== declared) {
+      throw new DownloadError(`${url}: the connection ended after ${received} of ${declared} bytes`, 'cut', url);
+    }
+    const actual = hash.digest('hex');
+    if (actual !== opts.sha256.toLowerCase()) {
+      throw new DownloadError(
+        `${url}: SHA-256 ${actual} does not match the expected ${opts.sha256} (${received} bytes received); the downloaded file was deleted`,
+        'checksum',
+        url,
+      );
+    }
+    // Make the bytes durable before the name appears, so a crash cannot leave a complete-looking empty file.
+    const handle = await open(tmp, 'r+');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(tmp, dest);
+  } finally {
+    await rm(tmp, { force: true });
+  }
+}
+
+/** SHA-256 of a file, lowercase hex. */
+export async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}

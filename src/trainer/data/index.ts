@@ -1,0 +1,77 @@
+/**
+ * The trainer's data: `mnist` (ships with VAE Lens, offline), `fashion-mnist` (downloaded once,
+ * verified, cached), or `idx:<folder>` (a user's own IDX files, any square size). Everything is
+ * read and checked before training starts; problems are DataErrors whose messages say what to do.
+ *
+ * Pixels are divided by 255, as in Chainer's example. `binarize`: `static` thresholds train and
+ * test at 0.5; `dynamic` leaves the training pixels as probabilities for the trainer to resample
+ * per batch with binarizeDynamic, and binarizes the test set once with a fixed seed (the same for
+ * every run), so test losses are comparable across runs. `trainLimit`/`testLimit` keep the first
+ * N images (all of them when N exceeds the set).
+ */
+import { resolve } from 'node:path';
+import type { TrainConfig } from '../../shared/config';
+import { buildDataset, type Dataset } from './dataset';
+import { abortError, DataError } from './errors';
+import { ensureFashionMnist, resolveCacheDir } from './fashion';
+import { findIdxFiles, readIdxSet, type IdxPaths } from './files';
+import { findMnistDir } from './mnist';
+
+export type { Dataset } from './dataset';
+export { DataError } from './errors';
+export { binarizeDynamic, binarizeStatic, TEST_BINARIZATION_SEED, STATIC_THRESHOLD } from './binarize';
+export { DATA_SETTINGS, defaultCacheDir, FASHION_MNIST_BASE_URL, FASHION_MNIST_FILES } from './fashion';
+export { findMnistDir } from './mnist';
+
+export interface LoadDatasetOptions {
+  /** Per-user download cache (setting vaeLens.dataCacheDirectory); default defaultCacheDir(). `~/` and relative paths are resolved. */
+  cacheDir?: string;
+  /** Fashion-MNIST base URL (setting vaeLens.mnistBaseUrl); default FASHION_MNIST_BASE_URL. */
+  baseUrl?: string;
+  /** Phases: 'downloading fashion-mnist train-images' (with fraction 0…1), 'checking fashion-mnist …', 'reading <dataset>'. */
+  onProgress?: (phase: string, fraction?: number) => void;
+  signal?: AbortSignal;
+  /** Folder that relative `idx:` folders and cache folders resolve against (the workspace); default process.cwd(). */
+  baseDir?: string;
+  /** Folder holding the MNIST IDX files; default: found beside the bundle or in a source checkout. */
+  mnistDir?: string;
+  /** SHA-256 per Fashion-MNIST file name, replacing the canonical ones (tests serve their own files). */
+  fashionChecksums?: Record<string, string>;
+  /** Connect timeout for downloads, ms (default 5000). */
+  connectTimeoutMs?: number;
+}
+
+async function locate(dataset: string, opts: LoadDatasetOptions, baseDir: string): Promise<IdxPaths & { folder: string }> {
+  if (dataset === 'mnist') {
+    const folder = opts.mnistDir ?? findMnistDir();
+    return { ...findIdxFiles(folder, true, 'dataset "mnist"'), folder };
+  }
+  if (dataset === 'fashion-mnist') {
+    return ensureFashionMnist({
+      cacheDir: resolveCacheDir(opts.cacheDir, baseDir),
+      baseUrl: opts.baseUrl,
+      checksums: opts.fashionChecksums,
+      onProgress: opts.onProgress,
+      signal: opts.signal,
+      connectTimeoutMs: opts.connectTimeoutMs,
+    });
+  }
+  if (dataset.startsWith('idx:') && dataset.length > 4) {
+    const folder = resolve(baseDir, dataset.slice(4).trim());
+    return { ...findIdxFiles(folder, false, `dataset "${dataset}"`), folder };
+  }
+  throw new DataError(`Unknown dataset "${dataset}": use mnist, fashion-mnist, or idx:<folder with IDX files>.`);
+}
+
+export async function loadDataset(
+  config: Pick<TrainConfig, 'dataset' | 'trainLimit' | 'testLimit' | 'binarize'>,
+  opts: LoadDatasetOptions = {},
+): Promise<Dataset> {
+  const baseDir = opts.baseDir ?? process.cwd();
+  const paths = await locate(config.dataset, opts, baseDir);
+  if (opts.signal?.aborted) throw abortError(opts.signal);
+  opts.onProgress?.(`reading ${config.dataset}`);
+  const set = await readIdxSet(paths);
+  if (opts.signal?.aborted) throw abortError(opts.signal);
+  return buildDataset(config.dataset, set, config, paths.folder);
+}
