@@ -1,0 +1,349 @@
+/**
+ * What the extension host knows about every run folder it can see: run.json, and what it has
+ * tailed of events.jsonl (the recent epochs, warnings, the last status and error). The folders are
+ * the truth (DESIGN.md); this store is a cache that a file watcher and a poll keep in step, so a run
+ * started from the CLI or another window appears and updates too.
+ *
+ * No vscode import: it is unit-tested and benchmarked under plain Node.
+ */
+import { promises as fs } from 'node:fs';
+import { hostname } from 'node:os';
+import { basename, join } from 'node:path';
+import { RUN_FILE, isLiveStatus, type RunInfo } from '../../shared/run';
+import type { EpochEvent, ErrorEvent, RunEvent, StatusEvent, WarningEvent } from '../../shared/events';
+import { EVENTS_SCHEMA_VERSION } from '../../shared/events';
+import { DEFAULT_HEALTH_SETTINGS, evaluateHealth, type HealthFinding, type HealthSettings } from '../../shared/health';
+import { appendEvent, isProcessAlive, listRunDirs, readRunInfo, writeRunInfo } from '../../shared/node/runFolder';
+import { EventTail } from './eventTail';
+
+/** A place runs are read from: a workspace folder's runs directory (or a shared absolute one). */
+export interface RunsRoot {
+  /** Shown as the group label in a multi-root workspace. */
+  label: string;
+  runsDir: string;
+}
+
+export interface RunState {
+  dir: string;
+  id: string;
+  root: RunsRoot;
+  /** undefined when run.json could not be read (see `problem`). */
+  info?: RunInfo;
+  problem?: string;
+  /** The most recent epochs (bounded), in epoch order, one per epoch. */
+  recentEpochs: EpochEvent[];
+  latest?: EpochEvent;
+  lastStatus?: StatusEvent;
+  lastError?: ErrorEvent;
+  /** Every warning event seen in events.jsonl (the ones written by any window). */
+  warnings: WarningEvent[];
+  /** Conditions that hold at the latest epoch, worst first. */
+  findings: HealthFinding[];
+  /** A sticky divergence (its epoch may have dropped out of recentEpochs). */
+  divergence?: HealthFinding;
+  /** Only the end of a large events.jsonl was read. */
+  partial: boolean;
+  /** Bumped whenever anything above changed (tree items and panels compare it). */
+  version: number;
+}
+
+/** What changed in one refresh, for listeners (warnings, status bar, panels). */
+export interface StoreChange {
+  /** Runs whose state changed (new, updated). */
+  changed: RunState[];
+  removed: string[];
+  /** New epoch events per run dir, in order (warnings are evaluated on each). */
+  newEpochs: Map<string, EpochEvent[]>;
+}
+
+export interface RunStoreOptions {
+  health?: HealthSettings;
+  /** Epochs kept per run: enough for every rule's window. */
+  keepEpochs?: number;
+  /** On the first read of a large events.jsonl, read only this many bytes from its end. */
+  initialWindowBytes?: number;
+  /** Debounce of scheduled refreshes. */
+  debounceMs?: number;
+}
+
+interface Entry {
+  state: RunState;
+  tail: EventTail;
+  runJsonMtime: number;
+}
+
+export class RunStore {
+  private roots: RunsRoot[] = [];
+  private readonly entries = new Map<string, Entry>();
+  private readonly listeners = new Set<(c: StoreChange) => void>();
+  private health: HealthSettings;
+  private readonly keepEpochs: number;
+  private readonly initialWindowBytes: number;
+  private readonly debounceMs: number;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private pendingDirs: Set<string> | 'all' = new Set();
+  /** Refreshes run one at a time: two at once would both see a new folder as new. */
+  private queue: Promise<unknown> = Promise.resolve();
+  private loaded = false;
+
+  constructor(opts: RunStoreOptions = {}) {
+    this.health = opts.health ?? { ...DEFAULT_HEALTH_SETTINGS };
+    this.keepEpochs = opts.keepEpochs ?? 64;
+    this.initialWindowBytes = opts.initialWindowBytes ?? 2 * 1024 * 1024;
+    this.debounceMs = opts.debounceMs ?? 150;
+  }
+
+  onDidChange(listener: (c: StoreChange) => void): { dispose(): void } {
+    this.listeners.add(listener);
+    return { dispose: () => this.listeners.delete(listener) };
+  }
+
+  setRoots(roots: RunsRoot[]): void {
+    // One absolute runs directory shared by several folders is listed once.
+    const seen = new Set<string>();
+    this.roots = roots.filter((r) => !seen.has(r.runsDir) && seen.add(r.runsDir));
+    this.schedule();
+  }
+
+  getRoots(): readonly RunsRoot[] {
+    return this.roots;
+  }
+
+  setHealthSettings(s: HealthSettings): void {
+    this.health = s;
+    for (const e of this.entries.values()) this.recomputeFindings(e.state);
+    this.emit({ changed: [...this.entries.values()].map((e) => e.state), removed: [], newEpochs: new Map() });
+  }
+
+  get healthSettings(): HealthSettings {
+    return this.health;
+  }
+
+  /** Whether the first full scan has finished. */
+  get isLoaded(): boolean {
+    return this.loaded;
+  }
+
+  runs(): RunState[] {
+    return [...this.entries.values()].map((e) => e.state);
+  }
+
+  get(dir: string): RunState | undefined {
+    return this.entries.get(dir)?.state;
+  }
+
+  runsIn(root: RunsRoot): RunState[] {
+    return this.runs().filter((r) => r.root.runsDir === root.runsDir);
+  }
+
+  /** Debounced refresh: of some run folders (a watcher saw them change) or of everything (rescan). */
+  schedule(dir?: string): void {
+    if (dir === undefined) this.pendingDirs = 'all';
+    else if (this.pendingDirs !== 'all') this.pendingDirs.add(dir);
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.flush();
+    }, this.debounceMs);
+  }
+
+  /** Runs the pending refresh now (tests, commands that need fresh state). */
+  async flush(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const pending = this.pendingDirs;
+    this.pendingDirs = new Set();
+    if (pending === 'all') await this.refreshAll();
+    else if (pending.size) await this.refreshDirs([...pending]);
+  }
+
+  private serialize<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(work, work);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Full rescan: new folders appear, removed ones go, every known one is refreshed incrementally. */
+  refreshAll(): Promise<StoreChange> {
+    return this.serialize(() => this.doRefreshAll());
+  }
+
+  refreshDirs(dirs: string[]): Promise<StoreChange> {
+    return this.serialize(() => this.doRefreshDirs(dirs));
+  }
+
+  private async doRefreshAll(): Promise<StoreChange> {
+    const found = new Map<string, RunsRoot>();
+    for (const root of this.roots) {
+      for (const dir of listRunDirs(root.runsDir)) found.set(dir, root);
+    }
+    const removed = [...this.entries.keys()].filter((d) => !found.has(d));
+    for (const d of removed) this.entries.delete(d);
+    const change: StoreChange = { changed: [], removed, newEpochs: new Map() };
+    await Promise.all([...found].map(([dir, root]) => this.refreshOne(dir, root, change)));
+    this.loaded = true;
+    this.emit(change);
+    return change;
+  }
+
+  private async doRefreshDirs(dirs: string[]): Promise<StoreChange> {
+    const change: StoreChange = { changed: [], removed: [], newEpochs: new Map() };
+    await Promise.all(dirs.map(async (dir) => {
+      const root = this.entries.get(dir)?.state.root ?? this.rootOf(dir);
+      if (!root) return;
+      try {
+        await fs.stat(join(dir, RUN_FILE));
+      } catch {
+        if (this.entries.delete(dir)) change.removed.push(dir);
+        return;
+      }
+      await this.refreshOne(dir, root, change);
+    }));
+    this.emit(change);
+    return change;
+  }
+
+  /** Dirs of runs whose trainer should be alive (polled: watchers miss appends on some file systems). */
+  liveRunDirs(): string[] {
+    return this.runs().filter((r) => r.info && isLiveStatus(r.info.status)).map((r) => r.dir);
+  }
+
+  /** The root a path under some runs directory belongs to. */
+  rootOf(path: string): RunsRoot | undefined {
+    return this.roots.find((r) => path === r.runsDir || path.startsWith(r.runsDir + '/') || path.startsWith(r.runsDir + '\\'));
+  }
+
+  /**
+   * Runs marked starting/running whose trainer is gone (a crash, a reboot, a killed window host)
+   * become 'interrupted' on disk, so they can be resumed. Runs from another host (a shared folder)
+   * and runs created moments ago (pid not written yet) are left alone.
+   */
+  async markInterrupted(now = new Date(), graceMs = 60_000): Promise<RunState[]> {
+    const marked: RunState[] = [];
+    const host = hostname();
+    for (const entry of this.entries.values()) {
+      const info = entry.state.info;
+      if (!info || !isLiveStatus(info.status)) continue;
+      if (info.environment?.hostname && info.environment.hostname !== host) continue;
+      if (info.pid === undefined && now.getTime() - Date.parse(info.updated) < graceMs) continue;
+      if (isProcessAlive(info.pid)) continue;
+      const updated: RunInfo = { ...info, status: 'interrupted', pid: undefined, updated: now.toISOString(), message: 'The trainer process ended without finishing (a crash or a reboot). Resume continues from the last checkpoint.' };
+      await writeRunInfo(entry.state.dir, updated);
+      await appendEvent(entry.state.dir, { type: 'status', v: EVENTS_SCHEMA_VERSION, time: updated.updated, status: 'interrupted', epoch: info.epochsCompleted, message: updated.message });
+      marked.push(entry.state);
+    }
+    if (marked.length) await this.refreshDirs(marked.map((m) => m.dir));
+    return marked;
+  }
+
+  private async refreshOne(dir: string, root: RunsRoot, change: StoreChange): Promise<void> {
+    let entry = this.entries.get(dir);
+    const isNew = !entry;
+    if (!entry) {
+      entry = {
+        state: { dir, id: basename(dir), root, recentEpochs: [], warnings: [], findings: [], partial: false, version: 0 },
+        tail: new EventTail(dir, this.initialWindowBytes),
+        runJsonMtime: -1,
+      };
+      this.entries.set(dir, entry);
+    }
+    const state = entry.state;
+    let changed = isNew;
+    try {
+      const st = await fs.stat(join(dir, RUN_FILE));
+      if (st.mtimeMs !== entry.runJsonMtime) {
+        entry.runJsonMtime = st.mtimeMs;
+        state.info = await readRunInfo(dir);
+        state.problem = undefined;
+        changed = true;
+      }
+    } catch (e) {
+      const message = (e as Error).message;
+      if (state.problem !== message) {
+        state.problem = message;
+        changed = true;
+      }
+    }
+    try {
+      const read = await entry.tail.read();
+      if (read.reset) {
+        state.recentEpochs = [];
+        state.latest = undefined;
+        state.lastStatus = undefined;
+        state.lastError = undefined;
+        state.warnings = [];
+        state.divergence = undefined;
+        changed = true;
+      }
+      if (read.partial) state.partial = true;
+      if (read.events.length) {
+        const epochs = this.apply(state, read.events);
+        if (epochs.length) change.newEpochs.set(dir, epochs);
+        changed = true;
+      }
+    } catch (e) {
+      state.problem = `Cannot read events: ${(e as Error).message}`;
+      changed = true;
+    }
+    if (changed) {
+      this.recomputeFindings(state);
+      state.version++;
+      change.changed.push(state);
+    }
+  }
+
+  /** Folds new events into a run's state; returns the new epoch events. */
+  private apply(state: RunState, events: RunEvent[]): EpochEvent[] {
+    const epochs: EpochEvent[] = [];
+    for (const e of events) {
+      switch (e.type) {
+        case 'epoch': {
+          // A resumed run may write an epoch again: the later one replaces it.
+          const i = state.recentEpochs.findIndex((x) => x.epoch >= e.epoch);
+          if (i >= 0) state.recentEpochs.splice(i);
+          state.recentEpochs.push(e);
+          if (state.recentEpochs.length > this.keepEpochs) state.recentEpochs.splice(0, state.recentEpochs.length - this.keepEpochs);
+          state.latest = e;
+          epochs.push(e);
+          break;
+        }
+        case 'status':
+          state.lastStatus = e;
+          break;
+        case 'error':
+          state.lastError = e;
+          break;
+        case 'warning':
+          state.warnings.push(e);
+          break;
+      }
+    }
+    return epochs;
+  }
+
+  private recomputeFindings(state: RunState): void {
+    const events: RunEvent[] = [...(state.lastError ? [state.lastError] : []), ...state.recentEpochs];
+    const findings = evaluateHealth(events, this.health);
+    const div = findings.find((f) => f.kind === 'diverged');
+    if (div) state.divergence = div;
+    else if (state.divergence) findings.unshift(state.divergence);
+    state.findings = findings;
+  }
+
+  private emit(change: StoreChange): void {
+    if (change.changed.length === 0 && change.removed.length === 0) return;
+    for (const l of this.listeners) {
+      try {
+        l(change);
+      } catch (e) {
+        console.error('VAE Lens: a run store listener failed', e);
+      }
+    }
+  }
+
+  dispose(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.listeners.clear();
+  }
+}

@@ -1,0 +1,218 @@
+import { test, describe, beforeEach, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync, appendFileSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { tmpdir, hostname } from 'node:os';
+import { join } from 'node:path';
+import { EventTail } from '../../src/extension/model/eventTail';
+import { RunStore, type StoreChange } from '../../src/extension/model/runStore';
+import {
+  runItemModel, runDescription, formatDuration, secondsLeft, groupRuns, queuedItemModel, escapeMarkdown, healthBadge, sortRuns,
+} from '../../src/extension/model/treeModel';
+import { defaultConfig } from '../../src/shared/config';
+import { writeFixtureRun, appendFixtureEvent, fixtureEpoch } from './fixtures/runFixture';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'vae-lens-tree-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const statusLine = (s: string) => JSON.stringify({ type: 'status', v: 1, time: 't', status: s }) + '\n';
+
+describe('event tail', () => {
+  test('reads only the bytes appended since the last read, keeping a partial line for later', async () => {
+    const run = join(dir, 'r');
+    writeFixtureRun(dir, { id: 'r', completed: 2 });
+    const tail = new EventTail(run);
+    const first = await tail.read();
+    assert.equal(first.events.length, 3);
+    const size = statSync(join(run, 'events.jsonl')).size;
+    assert.equal(tail.bytesConsumed, size);
+    assert.deepEqual((await tail.read()).bytesRead, 0);
+    const line = JSON.stringify(fixtureEpoch(3, 10, 20)) + '\n';
+    appendFileSync(join(run, 'events.jsonl'), line.slice(0, 100));
+    const partial = await tail.read();
+    assert.equal(partial.bytesRead, 100);
+    assert.equal(partial.events.length, 0);
+    appendFileSync(join(run, 'events.jsonl'), line.slice(100));
+    const rest = await tail.read();
+    assert.equal(rest.bytesRead, Buffer.byteLength(line) - 100);
+    assert.equal(rest.events.length, 1);
+    assert.equal(rest.reset, false);
+  });
+
+  test('a truncated or replaced file is read again from the start, with reset set', async () => {
+    const run = join(dir, 'r');
+    writeFixtureRun(dir, { id: 'r', completed: 3 });
+    const tail = new EventTail(run);
+    assert.equal((await tail.read()).events.length, 4);
+    writeFileSync(join(run, 'events.jsonl'), statusLine('running'));
+    const truncated = await tail.read();
+    assert.equal(truncated.reset, true);
+    assert.equal(truncated.events.length, 1);
+    // Replacement by rename (another inode) even when the new file is larger.
+    writeFileSync(join(run, 'new.jsonl'), statusLine('running').repeat(5));
+    renameSync(join(run, 'new.jsonl'), join(run, 'events.jsonl'));
+    const replaced = await tail.read();
+    assert.equal(replaced.reset, true);
+    assert.equal(replaced.events.length, 5);
+  });
+
+  test('a missing file is no error; a large file can be read from a window at its end', async () => {
+    const run = join(dir, 'r');
+    assert.deepEqual(await new EventTail(run).read(), { events: [], reset: false, bytesRead: 0, partial: false });
+    writeFixtureRun(dir, { id: 'r', completed: 30 });
+    const oneLine = JSON.stringify(fixtureEpoch(1, 10, 20)).length;
+    const tail = new EventTail(run, oneLine * 4);
+    const read = await tail.read();
+    assert.equal(read.partial, true);
+    assert.ok(read.events.length >= 2 && read.events.length <= 4, `read ${read.events.length} events`);
+    assert.equal(read.events.at(-1)?.type === 'epoch' && read.events.at(-1)?.epoch, 30);
+    assert.equal(tail.skippedLines, 0);
+  });
+});
+
+describe('run store', () => {
+  test('scans runs, tails events, evaluates health, and reports new epochs once', async () => {
+    const store = new RunStore({ debounceMs: 1 });
+    store.setRoots([{ label: 'ws', runsDir: dir }]);
+    writeFixtureRun(dir, { id: 'a', status: 'completed', completed: 10 });
+    const b = writeFixtureRun(dir, { id: 'b', status: 'running', completed: 1, pid: process.pid, hostname: hostname() });
+    const changes: StoreChange[] = [];
+    store.onDidChange((c) => changes.push(c));
+    await store.refreshAll();
+    assert.equal(store.runs().length, 2);
+    assert.equal(changes[0].newEpochs.get(b)?.length, 1);
+    const a = store.get(join(dir, 'a'))!;
+    assert.equal(a.latest?.epoch, 10);
+    assert.deepEqual(a.findings.map((f) => [f.kind, f.severity]), [['sigma-far-from-one', 'info']]);
+    // Nothing changed: nothing emitted.
+    await store.refreshAll();
+    assert.equal(changes.length, 1);
+    appendFixtureEvent(b, fixtureEpoch(2, 10, 20));
+    await store.refreshDirs([b]);
+    assert.equal(changes.length, 2);
+    assert.deepEqual(changes[1].newEpochs.get(b)?.map((e) => e.epoch), [2]);
+    assert.equal(store.get(b)!.latest?.epoch, 2);
+    rmSync(b, { recursive: true });
+    await store.refreshAll();
+    assert.deepEqual(changes[2].removed, [b]);
+  });
+
+  test('a run marked running whose pid is gone becomes interrupted, on disk and as a status event', async () => {
+    const store = new RunStore();
+    store.setRoots([{ label: 'ws', runsDir: dir }]);
+    const gone = writeFixtureRun(dir, { id: 'gone', status: 'running', completed: 3, pid: 2 ** 22 + 12345, hostname: hostname() });
+    const alive = writeFixtureRun(dir, { id: 'alive', status: 'running', completed: 3, pid: process.pid, hostname: hostname() });
+    const remote = writeFixtureRun(dir, { id: 'remote', status: 'running', completed: 3, pid: 2 ** 22 + 12345, hostname: 'gpu-box' });
+    await store.refreshAll();
+    const marked = await store.markInterrupted();
+    assert.deepEqual(marked.map((m) => m.id), ['gone']);
+    const info = JSON.parse(readFileSync(join(gone, 'run.json'), 'utf8'));
+    assert.equal(info.status, 'interrupted');
+    assert.equal(info.pid, undefined);
+    assert.match(readFileSync(join(gone, 'events.jsonl'), 'utf8'), /"status":"interrupted"/);
+    assert.equal(store.get(gone)!.info!.status, 'interrupted');
+    assert.equal(store.get(alive)!.info!.status, 'running');
+    assert.equal(store.get(remote)!.info!.status, 'running');
+  });
+
+  test('an unreadable run.json shows as a problem, not a crash', async () => {
+    const store = new RunStore();
+    store.setRoots([{ label: 'ws', runsDir: dir }]);
+    const r = writeFixtureRun(dir, { id: 'broken' });
+    writeFileSync(join(r, 'run.json'), '{"id": ');
+    await store.refreshAll();
+    const state = store.get(r)!;
+    assert.match(state.problem!, /not valid JSON/);
+    assert.equal(runItemModel(state).description, 'unreadable run.json');
+    assert.equal(runItemModel(state).icon.id, 'warning');
+  });
+
+  test('scheduled refreshes are debounced into one', async () => {
+    const store = new RunStore({ debounceMs: 20 });
+    store.setRoots([{ label: 'ws', runsDir: dir }]);
+    await store.flush();
+    const r = writeFixtureRun(dir, { id: 'r', status: 'running', completed: 1 });
+    let emitted = 0;
+    store.onDidChange(() => emitted++);
+    for (let i = 0; i < 5; i++) store.schedule(r);
+    store.schedule();
+    await new Promise((res) => setTimeout(res, 80));
+    assert.equal(emitted, 1);
+    assert.equal(store.runs().length, 1);
+  });
+});
+
+describe('tree model', () => {
+  async function load(opts: Parameters<typeof writeFixtureRun>[1]) {
+    const store = new RunStore();
+    store.setRoots([{ label: 'ws', runsDir: dir }]);
+    const r = writeFixtureRun(dir, opts);
+    await store.refreshAll();
+    return store.get(r)!;
+  }
+
+  test('a running run: label, "status · epoch x/N · test loss", spinning icon, Stop in its context value', async () => {
+    const m = runItemModel(await load({ id: 'r1', name: 'Study, experiment 1', status: 'running', epochs: 100, completed: 7 }));
+    assert.equal(m.label, 'Study, experiment 1');
+    assert.match(m.description, /^running · epoch 7\/100 · test loss \d+\.\d$/);
+    assert.equal(m.icon.id, 'sync~spin');
+    assert.equal(m.contextValue, 'vaeRun-running');
+    assert.equal(m.health, 'info');
+    assert.equal(m.badge?.text, 'i');
+  });
+
+  test('icons per status', async () => {
+    const icons: Record<string, string> = { completed: 'pass', stopped: 'debug-stop', failed: 'error', interrupted: 'debug-disconnect', queued: 'clock', starting: 'loading~spin' };
+    for (const [status, icon] of Object.entries(icons)) {
+      const m = runItemModel(await load({ id: `s-${status}`, status: status as never, completed: 1 }));
+      assert.equal(m.icon.id, icon, status);
+      assert.equal(m.contextValue, `vaeRun-${status}`);
+    }
+  });
+
+  test('a run without epochs yet shows epoch 0/N and no loss', async () => {
+    assert.equal(runDescription(await load({ id: 'new', status: 'starting', epochs: 5, completed: 0 })), 'starting · epoch 0/5');
+  });
+
+  test('a σ warning with the aggregate off is a warning badge, and the tooltip explains it and lists config and metrics', async () => {
+    const run = await load({
+      id: 'narrow', status: 'running', epochs: 20, completed: 8, sigma: () => 0.05,
+      dims: () => ({ varMu: 0.2, sigmaSq: 0.003, kl: 4 }),
+    });
+    const m = runItemModel(run);
+    assert.equal(m.health, 'warning');
+    assert.equal(m.badge?.text, '⚠');
+    assert.equal(m.badge?.color, 'list.warningForeground');
+    assert.match(m.tooltip, /\| mean σ \| 0\.050 \| 0\.050 \|/);
+    assert.match(m.tooltip, /never trained/);
+    assert.match(m.tooltip, /model `chainer-mlp` · dimz `20` · epochs `20`/);
+    assert.match(m.tooltip, /Epoch 8\/20 · 28\.5 s\/epoch · 2100 samples\/s · 5 min 42 s left/);
+    assert.equal(secondsLeft(run), 12 * 28.5);
+  });
+
+  test('queued runs, grouping by workspace folder, newest first', async () => {
+    const q = queuedItemModel({ key: 'k', name: 'Quick check', config: { ...defaultConfig(), epochs: 5 } }, 2);
+    assert.equal(q.status, 'queued');
+    assert.match(q.description, /^queued · #2 · chainer-mlp, dimz 20, 5 epochs$/);
+    const a = await load({ id: '20261128-090000-a' });
+    const b = await load({ id: '20261128-100000-b' });
+    a.info!.created = '2026-11-28T09:00:00Z';
+    b.info!.created = '2026-11-28T10:00:00Z';
+    assert.deepEqual(sortRuns([a, b]).map((r) => r.id), ['20261128-100000-b', '20261128-090000-a']);
+    const roots = [{ label: 'one', runsDir: dir }, { label: 'two', runsDir: '/elsewhere' }];
+    const grouped = groupRuns(roots, [a, b]);
+    assert.equal(grouped.flat, false);
+    assert.deepEqual(grouped.groups.map((g) => [g.root.label, g.runs.length]), [['one', 2], ['two', 0]]);
+    assert.equal(groupRuns(roots.slice(0, 1), [a]).flat, true);
+  });
+
+  test('helpers: durations, Markdown escaping, no badge when healthy', () => {
+    assert.equal(formatDuration(12.4), '12 s');
+    assert.equal(formatDuration(250), '4 min 10 s');
+    assert.equal(formatDuration(3900), '1 h 05 min');
+    assert.equal(escapeMarkdown('a*b_[c]'), 'a\\*b\\_\\[c\\]');
+    assert.equal(healthBadge([]), undefined);
+  });
+});
