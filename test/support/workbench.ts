@@ -1,0 +1,281 @@
+/**
+ * Drives the real VS Code workbench (code-server in headless Chromium) for the E2E tests.
+ *
+ *   test('…', { timeout: E2E_TIMEOUT_MS }, (t) =>
+ *     withWorkbench(t, { workspace: makeWorkspace({ 'a.vae.json': '{}' }) }, async (wb) => {
+ *       await wb.openView('VAE');
+ *       await wb.expectVisible(wb.page.getByText('No VAE runs yet'), 'the VAE Runs welcome text');
+ *       await wb.runCommand('VAE: Show Log');
+ *       await wb.screenshot('log');
+ *     }));
+ *
+ * Every wait that can fail names what it waited for, and withWorkbench saves a "failure"
+ * screenshot before it stops the browser and server, whatever happened.
+ */
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BrowserContext, FrameLocator, Locator, Page } from 'playwright-core';
+import { launchChromium } from './chromium';
+import { repoRoot, startCodeServer, type CodeServer, type CodeServerOptions } from './codeServer';
+
+/** A generous per-test limit: the first run installs code-server (about a minute). */
+export const E2E_TIMEOUT_MS = 5 * 60_000;
+
+export interface WorkbenchOptions extends CodeServerOptions {
+  /** Color theme, e.g. 'Default Light Modern'; the default is 'Default Dark Modern'. */
+  theme?: string;
+  /** Activity-bar container to wait for before the workbench counts as ready (default 'VAE'). */
+  readyContainer?: string;
+  viewport?: { width: number; height: number };
+}
+
+export interface Workbench {
+  readonly page: Page;
+  readonly server: CodeServer;
+  readonly context: BrowserContext;
+  /** test-results/<test name>/ */
+  readonly resultsDir: string;
+  /** Runs a command from F1 by its full title ("VAE: Show Log"); fails naming the command if the palette lacks it. */
+  runCommand(title: string): Promise<void>;
+  /** Picks the entry labelled exactly `label` in the open quick pick / quick input. */
+  pickQuickItem(label: string, what?: string): Promise<void>;
+  /** Types into the open quick input (an input box) and presses Enter. */
+  submitQuickInput(text: string): Promise<void>;
+  /** Shows the activity-bar view container with this title ("VAE"), without toggling it closed. */
+  openView(containerTitle: string): Promise<void>;
+  /** The sidebar pane (section) of a view by its name ("VAE Runs"); fails naming it when absent. */
+  viewPane(viewName: string): Promise<Locator>;
+  /** Waits until the locator is visible; on timeout fails with "Expected to see <what> …". */
+  expectVisible(locator: Locator, what: string, timeoutMs?: number): Promise<void>;
+  /** Waits until the locator is hidden or gone; fails naming what stayed visible. */
+  expectHidden(locator: Locator, what: string, timeoutMs?: number): Promise<void>;
+  /** The content frame of a webview panel (two iframes deep); by default the most recently created. */
+  webviewFrame(options?: { index?: number }): FrameLocator;
+  /** Saves test-results/<test>/<name>.png and returns its path. */
+  screenshot(name: string): Promise<string>;
+  /** Shows an output channel in the Output panel and returns its rendered text (visible lines only; see server.readLogChannel for all of it). */
+  readOutputChannel(name: string): Promise<string>;
+  /** A notification toast containing `text`, once it is visible. */
+  waitForNotification(text: string | RegExp, timeoutMs?: number): Promise<Locator>;
+  /** Clicks the button `action` on the notification containing `text`. */
+  clickNotificationAction(text: string | RegExp, action: string): Promise<void>;
+  /** Closes the browser and stops the server (withWorkbench does this for you). */
+  close(): Promise<void>;
+}
+
+/** The part of node:test's TestContext the harness uses (its name names the results folder). */
+export interface NamedTest {
+  readonly name: string;
+}
+
+const DEFAULT_TIMEOUT_MS = 15_000;
+
+/**
+ * Starts code-server with VAE Lens, opens the workbench in Chromium, runs `body`, and always
+ * cleans up. On failure it first saves test-results/<test>/failure.png.
+ */
+export async function withWorkbench<T>(
+  test: NamedTest,
+  options: WorkbenchOptions,
+  body: (wb: Workbench) => Promise<T>,
+): Promise<T> {
+  const wb = await openWorkbench(test, options);
+  try {
+    return await body(wb);
+  } catch (err) {
+    await wb.screenshot('failure').catch(() => undefined);
+    throw err;
+  } finally {
+    await wb.close();
+  }
+}
+
+/** Like withWorkbench, for tests that manage the lifetime themselves: call close() in a finally or t.after. */
+export async function openWorkbench(test: NamedTest, options: WorkbenchOptions): Promise<Workbench> {
+  const settings = { ...options.settings, ...(options.theme ? { 'workbench.colorTheme': options.theme } : {}) };
+  const server = await startCodeServer({ ...options, settings });
+  let context: BrowserContext | undefined;
+  try {
+    context = await launchChromium({ viewport: options.viewport });
+    const page = context.pages()[0] ?? (await context.newPage());
+    page.setDefaultTimeout(DEFAULT_TIMEOUT_MS);
+    const wb = makeWorkbench(test, page, server, context);
+    await page.goto(server.url);
+    await wb.expectVisible(page.locator('.monaco-workbench'), 'the VS Code workbench', 60_000);
+    // Typing into the palette before the extension's contributions have loaded finds nothing.
+    const ready = options.readyContainer ?? 'VAE';
+    await wb.expectVisible(activityBarItem(page, ready), `the "${ready}" activity-bar item`, 60_000);
+    return wb;
+  } catch (err) {
+    await context?.close().catch(() => undefined);
+    await server.stop();
+    throw err;
+  }
+}
+
+function slug(s: string): string {
+  return s.replace(/[^a-zA-Z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 80) || 'test';
+}
+
+function activityBarItem(page: Page, title: string): Locator {
+  // The item's link is labelled "<title>" or "<title> (<keybinding>)".
+  return page
+    .locator('#workbench\\.parts\\.activitybar li.action-item[role="tab"]')
+    .filter({ has: page.locator(`a.action-label[aria-label="${title}"], a.action-label[aria-label^="${title} ("]`) });
+}
+
+function exactly(text: string): RegExp {
+  return new RegExp(`^\\s*${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`);
+}
+
+function makeWorkbench(test: NamedTest, page: Page, server: CodeServer, context: BrowserContext): Workbench {
+  const resultsDir = join(repoRoot(), 'test-results', slug(test.name));
+  // Screenshots of an earlier run of this test would pass for this run's.
+  rmSync(resultsDir, { recursive: true, force: true });
+  let closed = false;
+
+  const expectVisible = async (locator: Locator, what: string, timeoutMs = DEFAULT_TIMEOUT_MS) => {
+    try {
+      await locator.first().waitFor({ state: 'visible', timeout: timeoutMs });
+    } catch (err) {
+      if (closed) throw err;
+      throw new Error(`Expected to see ${what}, but it was not visible within ${timeoutMs} ms (looked for ${locator}).`);
+    }
+  };
+
+  const expectHidden = async (locator: Locator, what: string, timeoutMs = DEFAULT_TIMEOUT_MS) => {
+    try {
+      await locator.first().waitFor({ state: 'hidden', timeout: timeoutMs });
+    } catch (err) {
+      if (closed) throw err;
+      throw new Error(`Expected ${what} to disappear, but it was still visible after ${timeoutMs} ms (looked for ${locator}).`);
+    }
+  };
+
+  const quickInput = page.locator('.quick-input-widget');
+
+  const pickQuickItem = async (label: string, what = `the entry "${label}"`) => {
+    await expectVisible(quickInput, 'the quick input (command palette)');
+    const rows = quickInput.locator('.monaco-list-row');
+    const row = rows.filter({ has: page.locator('.label-name', { hasText: exactly(label) }) }).first();
+    try {
+      await row.waitFor({ state: 'visible', timeout: 5000 });
+    } catch {
+      const offered = (await rows.locator('.label-name').allTextContents().catch(() => [])).map((s) => s.trim());
+      await page.keyboard.press('Escape');
+      throw new Error(
+        `The quick pick has no ${what}. It offered: ${offered.length ? offered.map((s) => `"${s}"`).join(', ') : 'nothing'}.`,
+      );
+    }
+    await row.click();
+  };
+
+  const runCommand = async (title: string) => {
+    // Close whatever quick input is open, focus the workbench, then open the palette afresh.
+    if (await quickInput.isVisible()) await page.keyboard.press('Escape');
+    await page.keyboard.press('F1');
+    const input = quickInput.locator('input');
+    await expectVisible(input, 'the command palette input');
+    await input.fill(`>${title}`);
+    await pickQuickItem(title, `command "${title}" (is it contributed in package.json and is the extension installed?)`);
+    // The command has run once the palette has closed or been replaced by the command's own quick input.
+    try {
+      await page.waitForFunction(
+        () => {
+          const widget = document.querySelector<HTMLElement>('.quick-input-widget');
+          const input = widget?.querySelector('input');
+          return !widget || widget.style.display === 'none' || !input || !input.value.startsWith('>');
+        },
+        undefined,
+        { timeout: 5000 },
+      );
+    } catch {
+      throw new Error(`The command palette stayed open after picking "${title}".`);
+    }
+  };
+
+  const submitQuickInput = async (text: string) => {
+    const input = quickInput.locator('input');
+    await expectVisible(input, 'the quick input box');
+    await input.fill(text);
+    await input.press('Enter');
+  };
+
+  const openView = async (containerTitle: string) => {
+    const item = activityBarItem(page, containerTitle);
+    await expectVisible(item, `the "${containerTitle}" activity-bar item`);
+    // Clicking the active container's item would close the sidebar.
+    if ((await item.first().getAttribute('aria-selected')) !== 'true') await item.first().click();
+    await expectVisible(
+      page.locator('#workbench\\.parts\\.sidebar .composite.title h2', { hasText: new RegExp(`^${containerTitle}`, 'i') }),
+      `the "${containerTitle}" sidebar`,
+    );
+  };
+
+  const viewPane = async (viewName: string) => {
+    const pane = page
+      .locator('#workbench\\.parts\\.sidebar .pane')
+      .filter({ has: page.locator('.pane-header', { has: page.locator('h3.title', { hasText: exactly(viewName) }) }) });
+    await expectVisible(pane, `the "${viewName}" view in the sidebar`);
+    return pane.first();
+  };
+
+  const webviewFrame = (options: { index?: number } = {}) => {
+    const outer = page.locator('iframe.webview.ready');
+    const frame = options.index === undefined ? outer.last() : outer.nth(options.index);
+    return frame.contentFrame().locator('iframe#active-frame').contentFrame();
+  };
+
+  const screenshot = async (name: string) => {
+    mkdirSync(resultsDir, { recursive: true });
+    const path = join(resultsDir, `${slug(name)}.png`);
+    await page.screenshot({ path });
+    return path;
+  };
+
+  const readOutputChannel = async (name: string) => {
+    await runCommand('Output: Show Output Channels...');
+    await pickQuickItem(name, `output channel "${name}" (has the extension created it?)`);
+    const panel = page.locator('#workbench\\.parts\\.panel');
+    await expectVisible(panel.locator('select.monaco-select-box').filter({ has: page.locator(`option[value="${name}"]`) }), `the Output panel`);
+    // The output text is the Monaco editor in the Output view that is not its filter box.
+    const lines = panel.locator('.output-view .monaco-editor:not(.viewpane-filter-container *) .view-lines').first();
+    await expectVisible(lines.locator('.view-line'), `text in output channel "${name}"`);
+    // Monaco may place line elements out of order; their `top` gives the order on screen.
+    return lines.evaluate((el) =>
+      Array.from(el.querySelectorAll<HTMLElement>('.view-line'))
+        .sort((a, b) => parseFloat(a.style.top) - parseFloat(b.style.top))
+        .map((l) => (l.textContent ?? '').replace(/\u00a0/g, ' '))
+        .join('\n')
+        .trimEnd(),
+    );
+  };
+
+  const notification = (text: string | RegExp) =>
+    page.locator('.notifications-toasts .notification-toast').filter({ hasText: text });
+
+  const waitForNotification = async (text: string | RegExp, timeoutMs = DEFAULT_TIMEOUT_MS) => {
+    const toast = notification(text).first();
+    await expectVisible(toast, `a notification containing ${JSON.stringify(String(text))}`, timeoutMs);
+    return toast;
+  };
+
+  const clickNotificationAction = async (text: string | RegExp, action: string) => {
+    const toast = await waitForNotification(text);
+    const button = toast.locator('.monaco-button', { hasText: exactly(action) });
+    await expectVisible(button, `the "${action}" button on the notification ${JSON.stringify(String(text))}`);
+    await button.first().click();
+  };
+
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    await context.close().catch(() => undefined);
+    await server.stop();
+  };
+
+  return {
+    page, server, context, resultsDir, runCommand, pickQuickItem, submitQuickInput, openView, viewPane, expectVisible,
+    expectHidden, webviewFrame, screenshot, readOutputChannel, waitForNotification, clickNotificationAction, close,
+  };
+}
