@@ -3,7 +3,7 @@
  * while its SHA-256 is computed; only a complete file with the right checksum is renamed to its
  * final name (rename is atomic within a folder), so the cache never holds half a file or a
  * wrong one, even when the process dies mid-download. Unreachable hosts fail quickly: DNS errors
- * and refused connections at once, a silent network after the connect timeout.
+ * and refused connections at once, a silent network or server after the connect timeout.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
@@ -35,7 +35,11 @@ export interface DownloadOptions {
   expectedBytes?: number;
   onProgress?: (received: number, total: number | undefined) => void;
   signal?: AbortSignal;
-  /** From the request to an open TCP connection. Default 5 s. */
+  /**
+   * From the request to the response's headers (DNS, connect, TLS, the server's first answer).
+   * Short, so that a network that silently drops packets, or a proxy that never answers, fails
+   * almost as fast as a refused connection. Default 5 s.
+   */
   connectTimeoutMs?: number;
   /** Longest silence once connected. Default 30 s. */
   idleTimeoutMs?: number;
@@ -55,21 +59,17 @@ function get(url: URL, opts: DownloadOptions, redirectsLeft: number): Promise<ht
     }
     const signal = opts.signal;
     const connectMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
-    // A fresh connection per file: the connect timeout then always measures a real connect.
+    // A fresh connection per file (no keep-alive socket lingers after the load).
     const req = client.get(url, { headers: { 'user-agent': 'vae-lens' }, agent: false });
     const onAbort = () => req.destroy(abortError(signal!));
     signal?.addEventListener('abort', onAbort, { once: true });
     const connectTimer = setTimeout(() => {
-      req.destroy(new DownloadError(`cannot reach ${url.host}: no connection within ${connectMs / 1000} s`, 'unreachable', url.href));
+      req.destroy(new DownloadError(`cannot reach ${url.host}: no answer within ${connectMs / 1000} s`, 'unreachable', url.href));
     }, connectMs);
     const done = () => {
       clearTimeout(connectTimer);
       signal?.removeEventListener('abort', onAbort);
     };
-    req.on('socket', (socket) => {
-      if (!socket.connecting) clearTimeout(connectTimer);
-      else socket.once('connect', () => clearTimeout(connectTimer));
-    });
     req.setTimeout(opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS, () => {
       req.destroy(new DownloadError(`${url.href}: the server stopped answering`, 'cut', url.href));
     });
