@@ -164,3 +164,20 @@ export class EventLineBuffer {
     return events;
   }
 }
+
+/** Data options the parent may pass on (settings vaeLens.dataCacheDirectory, vaeLens.mnistBaseUrl, the workspace folder). */
+export interface TrainerDataOptions {
+  cacheDir?: string;
+  baseUrl?: string;
+  /** Folder that relative `idx:` folders resolve against. */
+  baseDir?: string;
+}
+
+/**
+ * How a trainer is started: `node dist/trainer.js '<TrainerRequest as JSON>'` (forked with IPC by
+ * the extension; JSON lines on stdout otherwise). A new run gets a partial config (validated, with
+ * defaults filled in); a resume names the run folder.
+ */
+export type TrainerRequest =
+  | { config: Partial<import('./config').TrainConfig>; runsDir: string; data?: TrainerDataOptions }
+  | { resume: string; data?: TrainerDataOptions };

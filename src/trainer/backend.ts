@@ -4,7 +4,10 @@
  * that says why, never a silent fallback.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
+// tfjs-core's Node bundle has no gradients; training needs them registered.
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
+// Importing a binding (not a bare import) keeps the module, whose loading registers the backend.
+import { version_cpu } from '@tensorflow/tfjs-backend-cpu';
 import { getThreadsCount, setThreadsCount, setWasmPaths, version_wasm } from '@tensorflow/tfjs-backend-wasm';
 import { existsSync } from 'node:fs';
 import { cpus, hostname } from 'node:os';
@@ -120,7 +123,7 @@ async function activate(choice: Concrete, options: BackendOptions): Promise<RunE
   });
   if (!ok) throw new BackendError(`The JavaScript cpu backend did not start: ${warnings.join(' ') || 'no reason given'}`);
   if (warnings.length) options.log?.('cpu backend: pure JavaScript, the slowest choice; the tensorflow (native) or wasm backends are much faster.');
-  return { ...base, backend: 'cpu', backendVersion: tf.version_core, device: `${cpuModel} (JavaScript)` };
+  return { ...base, backend: 'cpu', backendVersion: version_cpu, device: `${cpuModel} (JavaScript)` };
 }
 
 /**

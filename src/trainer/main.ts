@@ -1,3 +1,47 @@
-/** Trainer child process entry point (forked by the extension). */
-console.error('VAE Lens trainer: not built yet');
-process.exit(1);
+/**
+ * The trainer process: `node dist/trainer.js '<TrainerRequest JSON>'`. Forked by the extension it
+ * talks over IPC (TrainerMessage out, TrainerCommand in); otherwise it writes the same messages as
+ * JSON lines on stdout. stdout carries nothing else; human-readable logs go to stderr.
+ * Exit code 0 when the run completed or was stopped, 1 when it failed, 2 for a bad request.
+ */
+import { EVENTS_SCHEMA_VERSION, type TrainerRequest } from '../shared/events';
+import { ipcOutput, jsonLinesOutput, type ClosableOutput } from './progress';
+import { listenForStop } from './signals';
+import { ConfigError, StopRequest, resumeRun, startRun, type RunOutcome } from './train';
+
+function parseRequest(text: string | undefined): TrainerRequest {
+  if (!text) throw new Error('Usage: trainer.js \'{"config": {…}, "runsDir": "…"}\' or \'{"resume": "<run folder>"}\'');
+  const value = JSON.parse(text) as TrainerRequest;
+  if (typeof value !== 'object' || value === null) throw new Error('The trainer request must be a JSON object.');
+  if ('resume' in value && typeof value.resume === 'string') return value;
+  if ('config' in value && 'runsDir' in value && typeof value.runsDir === 'string') return value;
+  throw new Error('The trainer request needs either "config" and "runsDir", or "resume".');
+}
+
+async function main(): Promise<number> {
+  const output: ClosableOutput = typeof process.send === 'function' ? ipcOutput() : jsonLinesOutput();
+  const stop = new StopRequest();
+  const unlisten = listenForStop(stop, output.log);
+  let outcome: RunOutcome | undefined;
+  let code: number;
+  try {
+    const request = parseRequest(process.argv[2] ?? process.env.VAE_LENS_TRAINER_REQUEST);
+    const options = { output, stop, data: request.data };
+    outcome = 'resume' in request ? await resumeRun(request.resume, options) : await startRun(request, options);
+    code = outcome.status === 'failed' ? 1 : 0;
+  } catch (e) {
+    // Before a run folder exists (bad request, invalid config, unreadable run): the error goes to the parent as an event.
+    const message = (e as Error).message;
+    output.send({ type: 'event', runId: '', event: { type: 'error', v: EVENTS_SCHEMA_VERSION, time: new Date().toISOString(), message } });
+    output.log(`VAE Lens trainer: ${message}`);
+    code = e instanceof ConfigError || e instanceof SyntaxError ? 2 : 1;
+  }
+  unlisten();
+  await output.close();
+  return code;
+}
+
+void main().then((code) => {
+  if (process.connected) process.disconnect();
+  process.exit(code);
+});

@@ -34,8 +34,11 @@ export interface TrainStep {
   step(x: Float32Array, batchSize: number, eps: Float32Array, klWeight: number): StepResult;
   /** Writes any state kept outside the model's variables back into them (before eval or checkpoint). */
   sync(): void;
-  /** Async because TensorFlow.js optimizers read and write their weights asynchronously. */
-  getOptimizerState(): Promise<OptimizerState>;
-  setOptimizerState(state: OptimizerState): Promise<void>;
+  /**
+   * May be async: TensorFlow.js optimizers read and write their weights asynchronously; a step that
+   * keeps its state in plain arrays can answer at once. Callers always await.
+   */
+  getOptimizerState(): OptimizerState | Promise<OptimizerState>;
+  setOptimizerState(state: OptimizerState): void | Promise<void>;
   dispose(): void;
 }

@@ -1,0 +1,55 @@
+/**
+ * The test pass at the end of an epoch: the loss with k = testSamples samples of z per image, and,
+ * from the same encoder outputs, the per-dimension latent statistics (no second pass over the data).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { SplitMetrics } from '../shared/events';
+import { LatentStatsAccumulator, MeanAccumulator, type LatentSummary } from '../shared/stats';
+import type { VaeModel } from './model';
+import { vaeLoss } from './loss';
+import { Rng, Stream } from './rng';
+
+/** Test images per forward pass: large enough to be efficient, small enough for k × rows × pixels logits. */
+export const EVAL_CHUNK = 500;
+
+export interface TestResult {
+  metrics: SplitMetrics;
+  latent: LatentSummary;
+}
+
+/**
+ * Evaluates in inference mode (batch normalization uses its moving statistics). The noise for
+ * chunk i is keyed by (seed, i) and is the same every epoch, so epoch-to-epoch changes of the test
+ * curves come from the model, not from resampling.
+ */
+export function evaluateTestSet(model: VaeModel, test: Float32Array, testCount: number, testSamples: number, klWeight: number, seed: number): TestResult {
+  const latent = new LatentStatsAccumulator(model.dimz);
+  const means = new MeanAccumulator();
+  const chunk = Math.max(1, Math.floor(EVAL_CHUNK / Math.max(1, Math.ceil(testSamples / 10))));
+  for (let start = 0, index = 0; start < testCount; start += chunk, index++) {
+    const rows = Math.min(chunk, testCount - start);
+    const eps = Rng.fromKey(seed, Stream.testNoise, index).fillNormal(new Float32Array(testSamples * rows * model.dimz));
+    const out = tf.tidy(() => {
+      const x = tf.tensor2d(test.subarray(start * model.pixels, (start + rows) * model.pixels), [rows, model.pixels]);
+      const parts = vaeLoss(model, x, eps, klWeight, false);
+      return {
+        scalars: tf.stack([parts.loss, parts.reconstruction, parts.kl]).dataSync(),
+        mu: parts.mu.dataSync(),
+        lnVar: parts.lnVar.dataSync(),
+      };
+    });
+    means.add({ loss: out.scalars[0], reconstruction: out.scalars[1], kl: out.scalars[2] }, rows);
+    latent.add(out.mu, out.lnVar, rows);
+  }
+  const summary = latent.summary();
+  return {
+    metrics: {
+      loss: means.mean('loss'),
+      reconstruction: means.mean('reconstruction'),
+      kl: means.mean('kl'),
+      meanMu: summary.meanMu,
+      meanSigma: summary.meanSigma,
+    },
+    latent: summary,
+  };
+}

@@ -1,0 +1,82 @@
+/**
+ * The per-epoch pictures: an 8×8 grid decoded from the run's fixed prior noise (samples/), and 32
+ * fixed test images, each directly above its reconstruction (recon/). Grey-scale PNGs, tiles
+ * separated by thin borders.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { PNG } from 'pngjs';
+import { promises as fs } from 'node:fs';
+import { dirname } from 'node:path';
+import type { VaeModel } from './model';
+
+export const GRID = 8;
+export const RECON_IMAGES = 32;
+export const BORDER = 2;
+const BORDER_GREY = 128;
+
+/** Image size of a grid of rows × cols tiles of w × h with BORDER between and around them. */
+export function gridSize(rows: number, cols: number, w: number, h: number): { width: number; height: number } {
+  return { width: cols * w + (cols + 1) * BORDER, height: rows * h + (rows + 1) * BORDER };
+}
+
+/** Lays out tiles (each w×h values in [0, 1], row-major) as a grey-scale PNG; tiles[i] goes to cell i (row-major); missing cells stay border grey. */
+export function encodeGrid(tiles: Float32Array[], rows: number, cols: number, w: number, h: number): Buffer {
+  const { width, height } = gridSize(rows, cols, w, h);
+  const png = new PNG({ width, height });
+  png.data.fill(BORDER_GREY);
+  tiles.forEach((tile, i) => {
+    const x0 = BORDER + (i % cols) * (w + BORDER);
+    const y0 = BORDER + Math.floor(i / cols) * (h + BORDER);
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        const v = Math.round(Math.min(1, Math.max(0, tile[y * w + x])) * 255);
+        const o = ((y0 + y) * width + x0 + x) * 4;
+        png.data[o] = png.data[o + 1] = png.data[o + 2] = v;
+        png.data[o + 3] = 255;
+      }
+    }
+  });
+  for (let o = 3; o < png.data.length; o += 4) png.data[o] = 255;
+  return PNG.sync.write(png, { colorType: 0 });
+}
+
+function rowsOf(values: Float32Array, count: number, pixels: number): Float32Array[] {
+  return Array.from({ length: count }, (_, i) => values.subarray(i * pixels, (i + 1) * pixels));
+}
+
+async function writeAtomically(file: string, data: Buffer): Promise<void> {
+  await fs.mkdir(dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  await fs.writeFile(tmp, data);
+  await fs.rename(tmp, file);
+}
+
+/** sigmoid(decode(noise)) for the 64 rows of the fixed prior noise, as an 8×8 grid. */
+export async function writePriorSamples(model: VaeModel, noise: Float32Array, width: number, height: number, file: string): Promise<void> {
+  const rows = noise.length / model.dimz;
+  const means = tf.tidy(() => tf.sigmoid(model.decode(tf.tensor2d(noise, [rows, model.dimz]), false)).dataSync() as Float32Array);
+  await writeAtomically(file, encodeGrid(rowsOf(means, rows, model.pixels), GRID, GRID, width, height));
+}
+
+/**
+ * Reconstructions sigmoid(decode(μ(x))) of the first 32 test images (the mean of q(z|x), so the
+ * picture does not flicker with sampling noise). Rows alternate: 8 originals, their 8 reconstructions.
+ */
+export async function writeReconstructions(model: VaeModel, test: Float32Array, testCount: number, width: number, height: number, file: string): Promise<void> {
+  const n = Math.min(RECON_IMAGES, testCount);
+  const originals = test.subarray(0, n * model.pixels);
+  const recon = tf.tidy(() => {
+    const { mu } = model.encode(tf.tensor2d(originals, [n, model.pixels]), false);
+    return tf.sigmoid(model.decode(mu, false)).dataSync() as Float32Array;
+  });
+  const tiles: Float32Array[] = [];
+  const o = rowsOf(originals, n, model.pixels);
+  const r = rowsOf(recon, n, model.pixels);
+  for (let start = 0; start < n; start += GRID) {
+    const rowEnd = Math.min(start + GRID, n);
+    const blank = new Float32Array(model.pixels).fill(BORDER_GREY / 255);
+    for (let i = start; i < start + GRID; i++) tiles.push(i < rowEnd ? o[i] : blank);
+    for (let i = start; i < start + GRID; i++) tiles.push(i < rowEnd ? r[i] : blank);
+  }
+  await writeAtomically(file, encodeGrid(tiles, (2 * RECON_IMAGES) / GRID, GRID, width, height));
+}

@@ -1,0 +1,375 @@
+/**
+ * A run from start to end: validates the config, creates the run folder, picks the backend, loads
+ * the data, trains epoch by epoch and writes everything the rest of VAE Lens reads (run.json,
+ * events.jsonl, samples/, recon/, checkpoint/). Used by the forked trainer (main.ts) and the CLI.
+ *
+ * Stopping (IPC 'stop', SIGTERM/SIGINT → StopRequest) lets the current batch finish, writes a
+ * checkpoint with the position inside the epoch and ends with status 'stopped'. Resuming restores
+ * weights, batch normalization state, Adam state and the epoch's partial sums; since every random
+ * number is keyed by (seed, epoch, batch), the resumed run computes what the uninterrupted one would.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { promises as fs, existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { validateConfig, type TrainConfig } from '../shared/config';
+import { EVENTS_SCHEMA_VERSION, type EpochEvent, type RunEvent, type SplitMetrics, type StatusEvent, type TrainerMessage } from '../shared/events';
+import { appendEvent, isProcessAlive, readRun, writeRunInfo } from '../shared/node/runFolder';
+import { RECON_DIR, RUN_SCHEMA_VERSION, SAMPLES_DIR, epochImageName, isLiveStatus, makeRunId, type RunInfo, type RunStatus } from '../shared/run';
+import { MeanAccumulator } from '../shared/stats';
+import { selectBackend } from './backend';
+import { readCheckpoint, writeCheckpoint, type CheckpointContent, type TrainPosition } from './checkpoint';
+import { binarizeDynamic, loadDataset, type Dataset, type LoadDatasetOptions } from './data';
+import { evaluateTestSet } from './evaluate';
+import { writePriorSamples, writeReconstructions } from './images';
+import { createModel, type VaeModel } from './model';
+import { Rng, Stream, epochPermutation, priorNoise } from './rng';
+import type { TrainStep } from './step';
+import { createTrainStep } from './stepFactory';
+
+/** An invalid config: every invalid field, each with its allowed values. */
+export class ConfigError extends Error {
+  constructor(readonly errors: string[]) {
+    super(`Invalid configuration:\n${errors.map((e) => `  - ${e}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** The loss became NaN or infinite. */
+export class DivergenceError extends Error {
+  constructor(message: string, readonly epoch: number, readonly batch?: number) {
+    super(message);
+    this.name = 'DivergenceError';
+  }
+}
+
+/** Set by IPC 'stop' or a signal; the loop checks it between batches. */
+export class StopRequest {
+  private reason: string | null = null;
+  request(reason: string): void {
+    this.reason ??= reason;
+  }
+  get requested(): boolean {
+    return this.reason !== null;
+  }
+  get why(): string {
+    return this.reason ?? '';
+  }
+}
+
+export interface TrainerOutput {
+  send(message: TrainerMessage): void;
+  /** Human-readable lines (stderr). */
+  log(line: string): void;
+}
+
+export interface RunOptions {
+  output: TrainerOutput;
+  stop?: StopRequest;
+  data?: LoadDatasetOptions;
+}
+
+export interface RunOutcome {
+  runId: string;
+  runDir: string;
+  status: Extract<RunStatus, 'completed' | 'stopped' | 'failed'>;
+  epochsCompleted: number;
+  message?: string;
+}
+
+/** C for an epoch: a linear ramp from 0 over klWarmupEpochs, constant within an epoch. */
+export function klWeightForEpoch(config: Pick<TrainConfig, 'klWeight' | 'klWarmupEpochs'>, epoch: number): number {
+  if (config.klWarmupEpochs <= 0) return config.klWeight;
+  return config.klWeight * Math.min(1, (epoch - 1) / config.klWarmupEpochs);
+}
+
+function now(): string {
+  return new Date().toISOString();
+}
+
+/** Writes run.json and events.jsonl and copies each event to the parent. */
+class RunRecorder {
+  constructor(readonly dir: string, readonly info: RunInfo, private readonly output: TrainerOutput) {}
+
+  async event(event: RunEvent): Promise<void> {
+    await appendEvent(this.dir, event);
+    this.output.send({ type: 'event', runId: this.info.id, event });
+  }
+
+  async update(changes: Partial<RunInfo>): Promise<void> {
+    Object.assign(this.info, changes, { updated: now() });
+    await writeRunInfo(this.dir, this.info);
+  }
+
+  async status(status: RunStatus, extra: { message?: string; epoch?: number } = {}): Promise<void> {
+    await this.update({ status, message: extra.message, pid: isLiveStatus(status) ? process.pid : undefined });
+    const event: StatusEvent = { type: 'status', v: EVENTS_SCHEMA_VERSION, time: now(), status, ...extra };
+    await this.event(event);
+  }
+}
+
+function validated(raw: unknown): TrainConfig {
+  const result = validateConfig(raw);
+  if (!result.ok) throw new ConfigError(result.errors);
+  return result.config;
+}
+
+async function createRunFolder(runsDir: string, config: TrainConfig): Promise<{ id: string; dir: string }> {
+  await fs.mkdir(runsDir, { recursive: true });
+  const base = makeRunId(config.name, new Date());
+  for (let n = 1; ; n++) {
+    const id = n === 1 ? base : `${base}-${n}`;
+    const dir = join(runsDir, id);
+    try {
+      await fs.mkdir(dir);
+      return { id, dir };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+  }
+}
+
+/** Starts a new run under runsDir. Throws ConfigError (before creating anything) for an invalid config. */
+export async function startRun(request: { config: unknown; runsDir: string }, options: RunOptions): Promise<RunOutcome> {
+  const config = validated(request.config);
+  const { id, dir } = await createRunFolder(resolve(request.runsDir), config);
+  const created = now();
+  const info: RunInfo = {
+    schemaVersion: RUN_SCHEMA_VERSION, id, name: config.name, config, created, updated: created,
+    status: 'starting', pid: process.pid, epochsCompleted: 0,
+  };
+  await writeRunInfo(dir, info);
+  await fs.writeFile(join(dir, 'events.jsonl'), '', { flag: 'a' });
+  options.output.send({ type: 'started', runId: id, runDir: dir });
+  const recorder = new RunRecorder(dir, info, options.output);
+  await recorder.status('starting');
+  return execute(recorder, config, null, options);
+}
+
+/** Continues a run from its checkpoint (from the beginning when it has none yet). */
+export async function resumeRun(runDir: string, options: RunOptions): Promise<RunOutcome> {
+  const dir = resolve(runDir);
+  const snapshot = await readRun(dir);
+  const info = snapshot.info;
+  if (info.status === 'completed') throw new Error(`Run ${info.id} has already completed all ${info.config.epochs} epochs.`);
+  if (isLiveStatus(info.status) && info.pid !== process.pid && isProcessAlive(info.pid)) {
+    throw new Error(`Run ${info.id} is still running (process ${info.pid}); stop it before resuming.`);
+  }
+  const config = validated(info.config);
+  const checkpoint = await readCheckpoint(dir);
+  const recorder = new RunRecorder(dir, info, options.output);
+  options.output.send({ type: 'started', runId: info.id, runDir: dir });
+  // A crash between writing the checkpoint and appending its epoch's event: append it now.
+  const lastLogged = snapshot.events.reduce((m, e) => (e.type === 'epoch' ? Math.max(m, e.epoch) : m), 0);
+  if (checkpoint?.lastEpochEvent && checkpoint.lastEpochEvent.epoch > lastLogged) await recorder.event(checkpoint.lastEpochEvent);
+  const from = checkpoint ? `epoch ${checkpoint.position.epoch}, batch ${checkpoint.position.batch + 1}` : 'the beginning (no checkpoint yet)';
+  await recorder.status('starting', { message: `Resuming from ${from}.` });
+  return execute(recorder, config, checkpoint, options);
+}
+
+function tensorRecord(vars: Record<string, tf.Variable>): Record<string, { shape: number[]; values: Float32Array }> {
+  return Object.fromEntries(Object.entries(vars).map(([name, v]) => [name, { shape: v.shape, values: v.dataSync() as Float32Array }]));
+}
+
+function restoreTensors(target: Record<string, tf.Variable>, saved: CheckpointContent['parameters'], what: string): void {
+  for (const [name, v] of Object.entries(target)) {
+    const s = saved[name];
+    if (!s) throw new Error(`The checkpoint has no ${what} "${name}".`);
+    if (s.shape.join('×') !== v.shape.join('×')) throw new Error(`The checkpoint's ${what} "${name}" is ${s.shape.join('×')}, the model's is ${v.shape.join('×')}.`);
+    tf.tidy(() => v.assign(tf.tensor(s.values, v.shape)));
+  }
+}
+
+function divergenceMessage(what: string, value: number, epoch: number, config: TrainConfig, batch?: number, batches?: number): string {
+  const where = batch !== undefined ? `epoch ${epoch}, batch ${batch}${batches ? ` of ${batches}` : ''}` : `the test pass of epoch ${epoch}`;
+  const fixes = [`lower the learning rate (now ${config.learningRate}; try ${config.learningRate / 10})`];
+  if (config.klWarmupEpochs === 0) fixes.push('add a KL warm-up (klWarmupEpochs, e.g. 5)');
+  if (config.model === 'chainer-mlp' && config.learningRate > 0.01) fixes.push('or keep α at the example\'s 0.001');
+  return `The ${what} became ${value} at ${where}. Training diverged; start a new run and ${fixes.join(', ')}.`;
+}
+
+interface Session {
+  recorder: RunRecorder;
+  config: TrainConfig;
+  data: Dataset;
+  model: VaeModel;
+  step: TrainStep;
+  options: RunOptions;
+  noise: Float32Array;
+}
+
+async function saveCheckpoint(s: Session, position: TrainPosition, epochsCompleted: number, train: MeanAccumulator, trainSeconds: number, lastEpochEvent?: EpochEvent): Promise<void> {
+  s.step.sync();
+  await writeCheckpoint(s.recorder.dir, {
+    config: s.config,
+    epochsCompleted,
+    position,
+    progress: { train: train.toJSON(), trainSeconds },
+    lastEpochEvent,
+    parameters: tensorRecord(s.model.variables),
+    modelState: tensorRecord(s.model.state),
+    optimizer: await s.step.getOptimizerState(),
+  });
+}
+
+async function execute(recorder: RunRecorder, config: TrainConfig, checkpoint: CheckpointContent | null, options: RunOptions): Promise<RunOutcome> {
+  const { output } = options;
+  const stop = options.stop ?? new StopRequest();
+  const runId = recorder.info.id;
+  let model: VaeModel | undefined;
+  let step: TrainStep | undefined;
+  const phase = (name: string) =>
+    output.send({ type: 'progress', runId, epoch: recorder.info.epochsCompleted, epochs: config.epochs, batch: 0, batches: 0, loss: NaN, samplesPerSecond: 0, phase: name });
+  try {
+    phase('starting backend');
+    const environment = await selectBackend(config.backend, { threads: config.threads, log: output.log });
+    await recorder.update({ environment });
+    output.log(`VAE Lens: run ${runId}, ${config.model} dimz ${config.dimz}, backend ${environment.backend} on ${environment.device}`);
+
+    phase(`loading ${config.dataset}`);
+    const data = await loadDataset(config, {
+      ...options.data,
+      onProgress: (p, fraction) => phase(fraction === undefined ? p : `${p} (${Math.round(fraction * 100)}%)`),
+    });
+    output.log(`VAE Lens: ${data.name}, ${data.trainCount} training and ${data.testCount} test images of ${data.width}×${data.height}`);
+
+    model = createModel(config.model, data.pixels, config.dimz, config.seed);
+    step = createTrainStep(model, config, environment.backend);
+    let position: TrainPosition = { epoch: 1, batch: 0 };
+    let train = new MeanAccumulator();
+    let trainSeconds = 0;
+    if (checkpoint) {
+      restoreTensors(model.variables, checkpoint.parameters, 'parameter');
+      restoreTensors(model.state, checkpoint.modelState, 'state');
+      await step.setOptimizerState(checkpoint.optimizer);
+      position = checkpoint.position;
+      train = MeanAccumulator.fromJSON(checkpoint.progress.train);
+      trainSeconds = checkpoint.progress.trainSeconds;
+    }
+    const session: Session = { recorder, config, data, model, step, options, noise: priorNoise(config.seed, config.dimz) };
+    await recorder.status('running', { epoch: position.epoch });
+    return await trainEpochs(session, position, train, trainSeconds, stop);
+  } catch (e) {
+    const error = e as Error;
+    const diverged = e instanceof DivergenceError ? e : undefined;
+    await recorder.event({ type: 'error', v: EVENTS_SCHEMA_VERSION, time: now(), message: error.message, epoch: diverged?.epoch, batch: diverged?.batch });
+    await recorder.status('failed', { message: error.message, epoch: diverged?.epoch });
+    output.log(`VAE Lens: run ${runId} failed: ${error.message}`);
+    if (!diverged && !(e instanceof ConfigError)) output.log(error.stack ?? '');
+    return { runId, runDir: recorder.dir, status: 'failed', epochsCompleted: recorder.info.epochsCompleted, message: error.message };
+  } finally {
+    step?.dispose();
+    model?.dispose();
+  }
+}
+
+const PROGRESS_INTERVAL_MS = 250;
+
+async function trainEpochs(s: Session, start: TrainPosition, train: MeanAccumulator, trainSeconds: number, stop: StopRequest): Promise<RunOutcome> {
+  const { config, data, model, step, recorder, options } = s;
+  const runId = recorder.info.id;
+  const batches = Math.ceil(data.trainCount / config.batchSize);
+  const xBuffer = new Float32Array(config.batchSize * data.pixels);
+  let position = { ...start };
+
+  const stopped = async (): Promise<RunOutcome> => {
+    await saveCheckpoint(s, position, recorder.info.epochsCompleted, train, trainSeconds);
+    const message = `Stopped (${stop.why}) at epoch ${position.epoch}, batch ${position.batch} of ${batches}; resume continues from there.`;
+    await recorder.event({ type: 'checkpoint', v: EVENTS_SCHEMA_VERSION, time: now(), epoch: recorder.info.epochsCompleted });
+    await recorder.status('stopped', { message, epoch: position.epoch });
+    options.output.log(`VAE Lens: ${message}`);
+    return { runId, runDir: recorder.dir, status: 'stopped', epochsCompleted: recorder.info.epochsCompleted, message };
+  };
+
+  for (let epoch = position.epoch; epoch <= config.epochs; epoch++) {
+    const klWeight = klWeightForEpoch(config, epoch);
+    const order = epochPermutation(config.seed, epoch, data.trainCount);
+    let lastProgress = 0;
+    for (let b = position.batch; b < batches; b++) {
+      // Signals and IPC are handled between batches: the current batch always finishes.
+      await new Promise((r) => setImmediate(r));
+      if (stop.requested) return stopped();
+      const started = performance.now();
+      const rows = Math.min(config.batchSize, data.trainCount - b * config.batchSize);
+      for (let r = 0; r < rows; r++) {
+        const i = order[b * config.batchSize + r];
+        xBuffer.set(data.train.subarray(i * data.pixels, (i + 1) * data.pixels), r * data.pixels);
+      }
+      const x = xBuffer.subarray(0, rows * data.pixels);
+      if (config.binarize === 'dynamic') {
+        const rng = Rng.fromKey(config.seed, Stream.binarize, epoch, b);
+        binarizeDynamic(x, () => rng.uniform(), x);
+      }
+      const eps = Rng.fromKey(config.seed, Stream.trainNoise, epoch, b).fillNormal(new Float32Array(config.trainSamples * rows * config.dimz));
+      const result = step.step(x, rows, eps, klWeight);
+      if (!Number.isFinite(result.loss)) {
+        throw new DivergenceError(divergenceMessage('training loss', result.loss, epoch, config, b + 1, batches), epoch, b + 1);
+      }
+      train.add({ loss: result.loss, reconstruction: result.reconstruction, kl: result.kl }, rows);
+      train.addSum('sumMu', result.sumMu);
+      train.addSum('sumSigma', result.sumSigma);
+      trainSeconds += (performance.now() - started) / 1000;
+      position = { epoch, batch: b + 1 };
+      const t = Date.now();
+      if (t - lastProgress >= PROGRESS_INTERVAL_MS || b + 1 === batches) {
+        lastProgress = t;
+        options.output.send({
+          type: 'progress', runId, epoch, epochs: config.epochs, batch: b + 1, batches,
+          loss: train.mean('loss'), samplesPerSecond: train.count / Math.max(trainSeconds, 1e-9), phase: 'training',
+        });
+      }
+    }
+
+    // End of epoch: test pass with latent statistics, pictures, checkpoint, then the event.
+    options.output.send({ type: 'progress', runId, epoch, epochs: config.epochs, batch: batches, batches, loss: train.mean('loss'), samplesPerSecond: train.count / Math.max(trainSeconds, 1e-9), phase: 'evaluating' });
+    const evalStarted = performance.now();
+    step.sync();
+    const tested = evaluateTestSet(model, data.test, data.testCount, config.testSamples, klWeight, config.seed);
+    if (!Number.isFinite(tested.metrics.loss)) {
+      throw new DivergenceError(divergenceMessage('test loss', tested.metrics.loss, epoch, config), epoch);
+    }
+    const name = epochImageName(epoch);
+    await writePriorSamples(model, s.noise, data.width, data.height, join(recorder.dir, SAMPLES_DIR, name));
+    await writeReconstructions(model, data.test, data.testCount, data.width, data.height, join(recorder.dir, RECON_DIR, name));
+    const evalSeconds = (performance.now() - evalStarted) / 1000;
+    const trainMetrics: SplitMetrics = {
+      loss: train.mean('loss'),
+      reconstruction: train.mean('reconstruction'),
+      kl: train.mean('kl'),
+      meanMu: train.mean('sumMu', config.dimz),
+      meanSigma: train.mean('sumSigma', config.dimz),
+    };
+    const event: EpochEvent = {
+      type: 'epoch', v: EVENTS_SCHEMA_VERSION, time: now(), epoch, epochs: config.epochs,
+      train: trainMetrics,
+      test: tested.metrics,
+      dims: tested.latent.dims,
+      activeUnits: tested.latent.activeUnits,
+      aggregateVariance: tested.latent.aggregateVariance,
+      klWeight,
+      samplesPerSecond: train.count / Math.max(trainSeconds, 1e-9),
+      secondsPerEpoch: trainSeconds + evalSeconds,
+      images: { samples: `${SAMPLES_DIR}/${name}`, recon: `${RECON_DIR}/${name}` },
+    };
+    train = new MeanAccumulator();
+    trainSeconds = 0;
+    position = { epoch: epoch + 1, batch: 0 };
+    await saveCheckpoint(s, position, epoch, train, trainSeconds, event);
+    await recorder.event(event);
+    await recorder.update({ epochsCompleted: epoch });
+    options.output.log(
+      `epoch ${epoch}/${config.epochs}: train loss ${trainMetrics.loss.toFixed(2)}, test loss ${event.test.loss.toFixed(2)} ` +
+        `(rec ${event.test.reconstruction.toFixed(2)}, KL ${event.test.kl.toFixed(2)}), mean μ ${event.test.meanMu.toFixed(3)}, ` +
+        `mean σ ${event.test.meanSigma.toFixed(3)}, active ${event.activeUnits}/${config.dimz}, ${Math.round(event.samplesPerSecond)} samples/s`,
+    );
+  }
+  await recorder.status('completed', { epoch: config.epochs });
+  return { runId, runDir: recorder.dir, status: 'completed', epochsCompleted: config.epochs };
+}
+
+/** A run id or a folder → the run's folder. */
+export function resolveRunDir(runOrId: string, runsDir: string): string {
+  if (existsSync(join(runOrId, 'run.json'))) return resolve(runOrId);
+  const inRuns = join(runsDir, runOrId);
+  if (existsSync(join(inRuns, 'run.json'))) return resolve(inRuns);
+  throw new Error(`No run "${runOrId}": neither a run folder nor a run id under ${resolve(runsDir)}.`);
+}
