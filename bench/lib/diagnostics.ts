@@ -1,0 +1,1 @@
+export async function runDiagnosticsBench(_quick: boolean): Promise<void> {}

@@ -1,0 +1,3 @@
+export function parallelAvailable(): boolean {
+  return false;
+}

@@ -1,0 +1,216 @@
+/**
+ * `npm run bench:train`: training throughput of the study's two models against two references
+ * measured in the same run — the stock step (the trainer's tape step: optimizer.minimize with
+ * tf.train.adam, default kernels and gradients, batches from typed-array views) and the backend's
+ * matmul peak on a large square product. Stock and fast epochs are interleaved and summarised by
+ * medians of per-pair ratios, because the machine is shared and noisy.
+ *
+ * Options: --epochs N (measured epochs per model, default 5), --batches N (batches per epoch,
+ * default 20), --models a,b, --no-cpu, --no-parallel, --quick (fewer of everything).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { selectBackend } from '../src/trainer/backend';
+import { createModel, type VaeModel } from '../src/trainer/model';
+import { TapeTrainStep } from '../src/trainer/tapeStep';
+import { defaultConfig, type ModelName } from '../src/shared/config';
+import { Rng } from '../src/trainer/rng';
+import type { TrainStep } from '../src/trainer/step';
+import { createFastStep, fastStepTimer } from '../src/trainer/fast';
+import { PHASES } from '../src/trainer/fast/timer';
+import { loadMnistTrain } from './lib/mnist';
+import { matmulFlopsPerSample } from './lib/flops';
+import { median, fmt } from './lib/stats';
+import { runDiagnosticsBench } from './lib/diagnostics';
+import { parallelAvailable } from './lib/parallel';
+
+const args = process.argv.slice(2);
+const flag = (name: string) => args.includes(`--${name}`);
+const option = (name: string, def: number): number => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : def;
+};
+const quick = flag('quick');
+const EPOCHS = option('epochs', quick ? 2 : 5);
+const BATCHES = option('batches', quick ? 8 : 20);
+const BATCH = 100;
+const modelsArg = args.indexOf('--models') >= 0 ? args[args.indexOf('--models') + 1].split(',') : ['chainer-mlp', 'deep-bn'];
+
+function eps(seed: number, step: number, n: number): Float32Array {
+  return Rng.fromKey(seed, 3, 0, step).fillNormal(new Float32Array(n));
+}
+
+/** Runs `batches` steps; returns samples/s. */
+function epoch(step: TrainStep, data: Float32Array, pixels: number, dimz: number, batches: number, offset: number): number {
+  const t0 = performance.now();
+  for (let i = 0; i < batches; i++) {
+    const b = (offset + i) % Math.floor(data.length / (BATCH * pixels));
+    step.step(data.subarray(b * BATCH * pixels, (b + 1) * BATCH * pixels), BATCH, eps(7, offset + i, BATCH * dimz), 1);
+  }
+  return (batches * BATCH) / ((performance.now() - t0) / 1000);
+}
+
+function matmulPeak(): number {
+  const n = 1024;
+  const a = tf.randomNormal([n, n]);
+  const b = tf.randomNormal([n, n]);
+  const times: number[] = [];
+  for (let i = 0; i < 6; i++) {
+    const t0 = performance.now();
+    const c = tf.matMul(a, b);
+    c.dataSync();
+    times.push(performance.now() - t0);
+    c.dispose();
+  }
+  tf.dispose([a, b]);
+  return (2 * n * n * n) / (median(times.slice(1)) / 1000) / 1e9;
+}
+
+/** Same weights, same batches and noise: the fast step's losses against the stock step's. */
+function checkAgainstStock(name: ModelName, dimz: number, data: Float32Array, pixels: number, steps: number): { maxAbs: number; maxRel: number } {
+  const config = { ...defaultConfig(name), dimz };
+  const a = createModel(name, pixels, dimz, 11);
+  const b = createModel(name, pixels, dimz, 11);
+  const stock = new TapeTrainStep(a, config);
+  const fast = createFastStep(b, config, 'wasm', { threads: 1 });
+  if (fast === null) throw new Error(`no fast step for ${name}`);
+  let maxAbs = 0;
+  let maxRel = 0;
+  for (let s = 0; s < steps; s++) {
+    const x = data.subarray(s * BATCH * pixels, (s + 1) * BATCH * pixels);
+    const e = eps(3, s, BATCH * dimz);
+    const r1 = stock.step(x, BATCH, e, 1);
+    const r2 = fast.step(x, BATCH, e, 1);
+    const d = Math.abs(r1.loss - r2.loss);
+    maxAbs = Math.max(maxAbs, d);
+    maxRel = Math.max(maxRel, d / Math.abs(r1.loss));
+  }
+  stock.dispose();
+  fast.dispose();
+  a.dispose();
+  b.dispose();
+  return { maxAbs, maxRel };
+}
+
+/** Per-kernel profile of the stock step, grouped like the fast step's breakdown. */
+async function stockProfile(step: TrainStep, data: Float32Array, pixels: number, dimz: number): Promise<string> {
+  const groups: Record<string, number> = {};
+  const kernels: Record<string, number> = {};
+  const reps = 3;
+  const wall0 = performance.now();
+  for (let r = 0; r < reps; r++) {
+    const info = await tf.profile(() => {
+      step.step(data.subarray(0, BATCH * pixels), BATCH, eps(5, r, BATCH * dimz), 1);
+    });
+    for (const k of info.kernels) {
+      const ms = Number(k.kernelTimeMs) || 0;
+      const g = /MatMul/.test(k.name) ? 'matmul' : /Transpose|Reshape|Slice|Concat|Pack|Cast|Identity/.test(k.name) ? 'layout' : 'elementwise+optimizer';
+      groups[g] = (groups[g] ?? 0) + ms / reps;
+      kernels[k.name] = (kernels[k.name] ?? 0) + ms / reps;
+    }
+  }
+  const wall = (performance.now() - wall0) / reps;
+  const top = Object.entries(kernels).sort((x, y) => y[1] - x[1]).slice(0, 6).map(([k, ms]) => `${k} ${fmt(ms, 1)}`).join(', ');
+  const g = Object.entries(groups).map(([k, ms]) => `${k} ${fmt(ms, 1)}`).join(', ');
+  return `stock per step (tf.profile, ${fmt(wall, 1)} ms wall incl. profiling): ${g} ms; top kernels: ${top} ms`;
+}
+
+interface ModelResult {
+  stock: number[];
+  fast: number[];
+  ratios: number[];
+  parallel: number[];
+  parallelRatios: number[];
+}
+
+async function benchModel(name: ModelName, data: Float32Array, pixels: number, peak: number): Promise<void> {
+  const dimz = name === 'deep-bn' ? 100 : 20;
+  const config = { ...defaultConfig(name), dimz };
+  console.log(`\n== ${name} (dimz ${dimz}, batch ${BATCH}, wasm) ==`);
+  const check = checkAgainstStock(name, dimz, data, pixels, 3);
+  console.log(`fast vs stock from the same weights, batches and noise (3 steps): max |Δloss| ${check.maxAbs.toExponential(2)} nats (relative ${check.maxRel.toExponential(2)})`);
+
+  const models: VaeModel[] = [];
+  const make = () => {
+    const m = createModel(name, pixels, dimz, 5);
+    models.push(m);
+    return m;
+  };
+  const stock = new TapeTrainStep(make(), config);
+  const fast = createFastStep(make(), config, 'wasm', { threads: 1 });
+  if (fast === null) throw new Error(`no fast step for ${name}`);
+  const parallel = !flag('no-parallel') && parallelAvailable() ? createFastStep(make(), config, 'wasm', { threads: 2 }) : null;
+  const flops = matmulFlopsPerSample(name, pixels, dimz);
+  const r: ModelResult = { stock: [], fast: [], ratios: [], parallel: [], parallelRatios: [] };
+  // Warm-up epoch for each (XNNPACK operator creation, JIT), then interleaved measured epochs.
+  epoch(stock, data, pixels, dimz, 3, 0);
+  epoch(fast, data, pixels, dimz, BATCHES, 0);
+  if (parallel) epoch(parallel, data, pixels, dimz, BATCHES, 0);
+  fastStepTimer(fast)?.reset();
+  for (let e = 0; e < EPOCHS; e++) {
+    const s = epoch(stock, data, pixels, dimz, BATCHES, e * BATCHES);
+    const f = epoch(fast, data, pixels, dimz, BATCHES, e * BATCHES);
+    r.stock.push(s);
+    r.fast.push(f);
+    r.ratios.push(f / s);
+    if (parallel) {
+      const p = epoch(parallel, data, pixels, dimz, BATCHES, e * BATCHES);
+      r.parallel.push(p);
+      r.parallelRatios.push(p / s);
+    }
+    console.log(`  epoch ${e + 1}: stock ${fmt(s, 0)}  fast ${fmt(f, 0)}${parallel ? `  fast×2 ${fmt(r.parallel[e], 0)}` : ''} samples/s`);
+  }
+  const gf = (sps: number) => (sps * flops) / 1e9;
+  const line = (label: string, sps: number[], ratios: number[] | null) =>
+    `${label.padEnd(22)} ${fmt(median(sps), 0).padStart(6)} samples/s  ${fmt(gf(median(sps)), 1).padStart(5)} GFLOP/s  ${fmt((100 * gf(median(sps))) / peak, 0).padStart(3)}% of peak` +
+    (ratios ? `  ×${fmt(median(ratios), 2)} stock (median of per-epoch ratios)` : '');
+  console.log(`matmul FLOPs per sample (forward + backward): ${fmt(flops / 1e6, 2)} M`);
+  console.log(line('stock (tape + adam)', r.stock, null));
+  console.log(line('fast, 1 thread', r.fast, r.ratios));
+  if (parallel) console.log(line('fast, 2 threads', r.parallel, r.parallelRatios));
+  const t = fastStepTimer(fast);
+  if (t) {
+    const ps = t.perStep();
+    const total = PHASES.reduce((s, p) => s + ps[p], 0);
+    console.log(`fast 1-thread breakdown per step: ${PHASES.map((p) => `${p} ${fmt(ps[p], 2)} ms (${fmt((100 * ps[p]) / total, 0)}%)`).join(', ')}; total ${fmt(total, 2)} ms`);
+  }
+  if (parallel) {
+    const pt = fastStepTimer(parallel);
+    if (pt) {
+      const ps = pt.perStep();
+      console.log(`fast 2-thread breakdown per step (main thread): ${PHASES.map((p) => `${p} ${fmt(ps[p], 2)} ms`).join(', ')}`);
+    }
+  }
+  console.log(await stockProfile(stock, data, pixels, dimz));
+  stock.dispose();
+  fast.dispose();
+  parallel?.dispose();
+  for (const m of models) m.dispose();
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const { images, pixels } = loadMnistTrain(BATCHES * BATCH * 2);
+  console.log(`VAE Lens bench:train — ${new Date().toISOString()}, node ${process.version}, ${EPOCHS} measured epochs × ${BATCHES} batches of ${BATCH}, MNIST`);
+  await selectBackend('wasm', { threads: 1 });
+  const peak = matmulPeak();
+  console.log(`wasm (tfjs ${tf.version_core}): matmul peak 1024×1024×1024, one thread: ${fmt(peak, 1)} GFLOP/s`);
+  for (const name of modelsArg) await benchModel(name as ModelName, images, pixels, peak);
+  if (!flag('no-diagnostics')) await runDiagnosticsBench(quick);
+  if (!flag('no-cpu')) {
+    await selectBackend('cpu');
+    const cpuPeak = matmulPeak();
+    const m = createModel('chainer-mlp', pixels, 20, 5);
+    const stock = new TapeTrainStep(m, defaultConfig('chainer-mlp'));
+    epoch(stock, images, pixels, 20, 1, 0);
+    const sps = [0, 1, 2].map((e) => epoch(stock, images, pixels, 20, 2, e * 2));
+    console.log(`\ncpu (plain JS): matmul peak ${fmt(cpuPeak, 1)} GFLOP/s; chainer-mlp stock step ${fmt(median(sps), 0)} samples/s (no fast step on cpu)`);
+    stock.dispose();
+    m.dispose();
+  }
+  console.log(`\nbench:train finished in ${fmt((performance.now() - started) / 1000, 0)} s`);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

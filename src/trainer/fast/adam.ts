@@ -1,0 +1,85 @@
+/**
+ * Adam as TensorFlow.js 4.22 computes it (tfjs-core src/optimizers/adam_optimizer.ts), in one pass
+ * over each parameter array instead of ~10 kernels and allocations per variable:
+ *   m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²
+ *   θ ← θ − α · (m / (1 − β1ᵗ)) / (√(v / (1 − β2ᵗ)) + ε)
+ * where β1ᵗ, β2ᵗ are kept as float32 running products like tfjs's accBeta1/accBeta2 variables.
+ */
+
+export interface AdamHyper {
+  learningRate: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+}
+
+/** Slot names of the running β powers, as the tape step (src/trainer/tapeStep.ts) writes them. */
+export const ACC_BETA1 = 'adam/accBeta1';
+export const ACC_BETA2 = 'adam/accBeta2';
+
+export const DEFAULT_ADAM: AdamHyper = { learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
+
+export class AdamState {
+  /** Number of updates applied so far. */
+  step = 0;
+  private accBeta1: number;
+  private accBeta2: number;
+
+  constructor(readonly hyper: AdamHyper) {
+    this.accBeta1 = Math.fround(hyper.beta1);
+    this.accBeta2 = Math.fround(hyper.beta2);
+  }
+
+  /**
+   * Restores a checkpoint: the step count and, when saved, the exact running β powers (the tape
+   * step saves them as the slots `adam/accBeta1|2`); else they are recomputed as tfjs's
+   * setWeights does.
+   */
+  restore(step: number, slots: Record<string, Float32Array>): void {
+    this.step = step;
+    const a1 = slots[ACC_BETA1];
+    const a2 = slots[ACC_BETA2];
+    this.accBeta1 = a1 !== undefined ? a1[0] : Math.fround(Math.pow(this.hyper.beta1, step + 1));
+    this.accBeta2 = a2 !== undefined ? a2[0] : Math.fround(Math.pow(this.hyper.beta2, step + 1));
+  }
+
+  /** The running β powers as checkpoint slots (the tape step's names). */
+  saveSlots(slots: Record<string, Float32Array>): void {
+    slots[ACC_BETA1] = Float32Array.of(this.accBeta1);
+    slots[ACC_BETA2] = Float32Array.of(this.accBeta2);
+  }
+
+  /** Coefficients for this step; call `advance()` after every array of the step is updated. */
+  coefficients(): { c1: number; c2: number } {
+    return { c1: Math.fround(1 - this.accBeta1), c2: Math.fround(1 - this.accBeta2) };
+  }
+
+  advance(): void {
+    this.step++;
+    this.accBeta1 = Math.fround(this.accBeta1 * Math.fround(this.hyper.beta1));
+    this.accBeta2 = Math.fround(this.accBeta2 * Math.fround(this.hyper.beta2));
+  }
+
+  /**
+   * Updates `param` in place from `grad`. `gradScale` multiplies the gradient first (1 normally;
+   * lets a caller pass an unnormalised sum).
+   */
+  update(param: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array, gradScale = 1): void {
+    const { learningRate, beta1, beta2, epsilon } = this.hyper;
+    const { c1, c2 } = this.coefficients();
+    const b1 = Math.fround(beta1);
+    const b2 = Math.fround(beta2);
+    const o1 = Math.fround(1 - beta1);
+    const o2 = Math.fround(1 - beta2);
+    const lr = -learningRate;
+    const n = param.length;
+    for (let i = 0; i < n; i++) {
+      const g = grad[i] * gradScale;
+      const mi = b1 * m[i] + o1 * g;
+      const vi = b2 * v[i] + o2 * (g * g);
+      m[i] = mi;
+      v[i] = vi;
+      param[i] += (lr * (mi / c1)) / (Math.sqrt(vi / c2) + epsilon);
+    }
+  }
+}

@@ -1,0 +1,161 @@
+/**
+ * Pieces shared by the fast steps: the model contract they read and write, the loss head
+ * (Bernoulli NLL on logits, reparameterisation, KL) and fast elementwise math.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { StepResult } from '../step';
+
+/** The part of the trainer's VaeModel the fast steps use (structural, so either side can evolve). */
+export interface FastModel {
+  name: string;
+  dimz: number;
+  pixels: number;
+  /** Trainable weights, [in, out] layout, named as in DESIGN ("le1/W", "enc1/gamma", …). */
+  variables: Record<string, tf.Variable>;
+  /** Non-trainable state (batch-norm moving statistics). */
+  state: Record<string, tf.Variable>;
+}
+
+export interface OptimizerStateLike {
+  step: number;
+  slots: Record<string, Float32Array>;
+}
+
+export function readVariable(model: FastModel, name: string, expected: number[]): Float32Array {
+  const v = model.variables[name] ?? model.state[name];
+  if (v === undefined) throw new Error(`VAE Lens fast step: model ${model.name} has no variable ${name}`);
+  if (v.shape.length !== expected.length || v.shape.some((d, i) => d !== expected[i])) {
+    throw new Error(`VAE Lens fast step: ${name} has shape [${v.shape}], expected [${expected}]`);
+  }
+  return v.dataSync() as Float32Array;
+}
+
+export function writeVariable(model: FastModel, name: string, data: Float32Array): void {
+  const v = model.variables[name] ?? model.state[name];
+  if (v === undefined) throw new Error(`VAE Lens fast step: model ${model.name} has no variable ${name}`);
+  tf.tidy(() => v.assign(tf.tensor(data, v.shape)));
+}
+
+/** softplus(x) = log(1 + eˣ), stable for both signs. */
+export function softplus(x: number): number {
+  return x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x));
+}
+
+/**
+ * The VAE loss head, on feature-major arrays.
+ * Inputs: logits lT [P, K·B] (column k·B + b is sample k of image b), xT [P, B], mu/lnVar [dz, B]
+ * (feature-major), eps [K, B, dz] (the trainer's layout).
+ * Outputs, in place: lT becomes dLoss/dlogits; dMuT/dLvT get the KL part of dLoss/dμ, dLoss/dlnVar.
+ * Returns the batch means and sums of the step's StepResult.
+ */
+export function bernoulliLossAndGrad(
+  lT: Float32Array,
+  xT: Float32Array,
+  pixels: number,
+  batch: number,
+  samples: number,
+): number {
+  const n = samples * batch;
+  const scale = 1 / n;
+  let rec = 0;
+  for (let p = 0; p < pixels; p++) {
+    const lrow = p * n;
+    const xrow = p * batch;
+    for (let k = 0; k < samples; k++) {
+      const base = lrow + k * batch;
+      for (let b = 0; b < batch; b++) {
+        const l = lT[base + b];
+        const x = xT[xrow + b];
+        // softplus(l) − x·l and σ(l) − x from one exp.
+        const e = Math.exp(-Math.abs(l));
+        const sp = (l > 0 ? l : 0) + Math.log1p(e);
+        rec += sp - x * l;
+        const sig = l >= 0 ? 1 / (1 + e) : e / (1 + e);
+        lT[base + b] = (sig - x) * scale;
+      }
+    }
+  }
+  return rec / n;
+}
+
+/**
+ * z = μ + exp(lnVar/2)·ε into zT [dz, K·B] and the batch-major copy z [K·B, dz].
+ */
+export function reparameterize(
+  muT: Float32Array,
+  lvT: Float32Array,
+  eps: Float32Array,
+  dimz: number,
+  batch: number,
+  samples: number,
+  zT: Float32Array,
+  z: Float32Array,
+  sigmaT: Float32Array,
+): void {
+  const n = samples * batch;
+  for (let d = 0; d < dimz; d++) {
+    for (let b = 0; b < batch; b++) sigmaT[d * batch + b] = Math.exp(lvT[d * batch + b] * 0.5);
+  }
+  for (let k = 0; k < samples; k++) {
+    for (let b = 0; b < batch; b++) {
+      const col = k * batch + b;
+      const e = (k * batch + b) * dimz;
+      for (let d = 0; d < dimz; d++) {
+        const v = muT[d * batch + b] + sigmaT[d * batch + b] * eps[e + d];
+        zT[d * n + col] = v;
+        z[col * dimz + d] = v;
+      }
+    }
+  }
+}
+
+/**
+ * Given dzT [dz, K·B] (gradient of the loss w.r.t. z), writes dLoss/dμ and dLoss/dlnVar into
+ * headT [2·dz, B] (rows 0..dz−1 for μ, dz..2dz−1 for lnVar), adding the KL term C·KL/B.
+ * Returns Σ KL over the batch, Σ μ and Σ σ.
+ */
+export function headGradAndKl(
+  dzT: Float32Array,
+  muT: Float32Array,
+  lvT: Float32Array,
+  sigmaT: Float32Array,
+  eps: Float32Array,
+  dimz: number,
+  batch: number,
+  samples: number,
+  klWeight: number,
+  headT: Float32Array,
+): { kl: number; sumMu: number; sumSigma: number } {
+  const n = samples * batch;
+  const c = klWeight / batch;
+  let kl = 0;
+  let sumMu = 0;
+  let sumSigma = 0;
+  for (let d = 0; d < dimz; d++) {
+    for (let b = 0; b < batch; b++) {
+      const i = d * batch + b;
+      const mu = muT[i];
+      const lv = lvT[i];
+      const sigma = sigmaT[i];
+      const ev = Math.exp(lv);
+      kl += mu * mu + ev - lv - 1;
+      sumMu += mu;
+      sumSigma += sigma;
+      let gMu = 0;
+      let gLv = 0;
+      for (let k = 0; k < samples; k++) {
+        const g = dzT[d * n + k * batch + b];
+        gMu += g;
+        gLv += g * eps[(k * batch + b) * dimz + d];
+      }
+      headT[i] = gMu + c * mu;
+      headT[dimz * batch + i] = gLv * 0.5 * sigma + c * 0.5 * (ev - 1);
+    }
+  }
+  return { kl: 0.5 * kl, sumMu, sumSigma };
+}
+
+export function makeResult(rec: number, klSum: number, batch: number, klWeight: number, sumMu: number, sumSigma: number): StepResult {
+  const kl = klSum / batch;
+  return { loss: rec + klWeight * kl, reconstruction: rec, kl, sumMu, sumSigma };
+}

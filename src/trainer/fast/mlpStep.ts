@@ -1,0 +1,258 @@
+/**
+ * The fast training step for `chainer-mlp` on wasm (Chainer's examples/vae net):
+ *   encoder  h = tanh(x·W1 + b1); μ = h·Wμ + bμ; lnσ² = h·Wv + bv
+ *   decoder  d = tanh(z·Wd1 + bd1); logits = d·Wd2 + bd2
+ * with a hand-written backward pass and Adam, giving the stock tape step's numbers (see
+ * test/trainer/fastStep.test.ts). Products go through XNNPACK in the layout DenseT explains;
+ * elementwise work runs as JavaScript loops directly on the wasm heap.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { StepResult, TrainStep } from '../step';
+import { AdamState, DEFAULT_ADAM, type AdamHyper } from './adam';
+import {
+  bernoulliLossAndGrad, headGradAndKl, makeResult, readVariable, reparameterize, writeVariable,
+  type FastModel, type OptimizerStateLike,
+} from './common';
+import { DenseT, transposeInto, transposedTensor } from './dense';
+import { heapView } from './wasmHeap';
+import { Timer } from './timer';
+
+const HIDDEN = 500;
+
+/** Splits [in, a+b] columns into [in, a] and [in, b]. */
+export function splitColumns(src: Float32Array, rows: number, a: number, b: number): [Float32Array, Float32Array] {
+  const left = new Float32Array(rows * a);
+  const right = new Float32Array(rows * b);
+  for (let r = 0; r < rows; r++) {
+    left.set(src.subarray(r * (a + b), r * (a + b) + a), r * a);
+    right.set(src.subarray(r * (a + b) + a, (r + 1) * (a + b)), r * b);
+  }
+  return [left, right];
+}
+
+export function joinColumns(left: Float32Array, right: Float32Array, rows: number, a: number, b: number): Float32Array {
+  const out = new Float32Array(rows * (a + b));
+  for (let r = 0; r < rows; r++) {
+    out.set(left.subarray(r * a, (r + 1) * a), r * (a + b));
+    out.set(right.subarray(r * b, (r + 1) * b), r * (a + b) + a);
+  }
+  return out;
+}
+
+/** tanh in place on a [rows, cols] feature-major array after adding a per-row bias. */
+function biasTanh(a: Float32Array, bias: Float32Array, rows: number, cols: number): void {
+  for (let r = 0; r < rows; r++) {
+    const br = bias[r];
+    const base = r * cols;
+    for (let c = 0; c < cols; c++) {
+      // tanh(x) = 1 − 2/(e^{2x} + 1): one exp, saturates correctly at ±∞.
+      a[base + c] = 1 - 2 / (Math.exp(2 * (a[base + c] + br)) + 1);
+    }
+  }
+}
+
+/** dy ← dy·(1 − t²) where t = tanh output. */
+function tanhBackward(dy: Float32Array, t: Float32Array): void {
+  const n = dy.length;
+  for (let i = 0; i < n; i++) dy[i] *= 1 - t[i] * t[i];
+}
+
+function addRowBias(a: Float32Array, bias: Float32Array, rows: number, cols: number): void {
+  for (let r = 0; r < rows; r++) {
+    const br = bias[r];
+    const base = r * cols;
+    for (let c = 0; c < cols; c++) a[base + c] += br;
+  }
+}
+
+export class FastMlpStep implements TrainStep {
+  private readonly le1: DenseT;
+  private readonly head: DenseT;
+  private readonly ld1: DenseT;
+  private readonly ld2: DenseT;
+  private readonly adam: AdamState;
+  private readonly dimz: number;
+  private readonly pixels: number;
+  readonly timer = new Timer();
+
+  constructor(private readonly model: FastModel, hyper: AdamHyper = DEFAULT_ADAM) {
+    if (model.name !== 'chainer-mlp') throw new Error(`FastMlpStep is for chainer-mlp, not ${model.name}`);
+    this.dimz = model.dimz;
+    this.pixels = model.pixels;
+    this.le1 = new DenseT(this.pixels, HIDDEN, false);
+    this.head = new DenseT(HIDDEN, 2 * this.dimz, true);
+    this.ld1 = new DenseT(this.dimz, HIDDEN, true);
+    this.ld2 = new DenseT(HIDDEN, this.pixels, true);
+    this.adam = new AdamState(hyper);
+    this.loadFromModel();
+  }
+
+  private loadFromModel(): void {
+    const m = this.model;
+    const P = this.pixels;
+    const Z = this.dimz;
+    this.le1.setWeights(readVariable(m, 'le1/W', [P, HIDDEN]), readVariable(m, 'le1/b', [HIDDEN]));
+    const wHead = joinColumns(readVariable(m, 'le2_mu/W', [HIDDEN, Z]), readVariable(m, 'le2_ln_var/W', [HIDDEN, Z]), HIDDEN, Z, Z);
+    const bHead = new Float32Array(2 * Z);
+    bHead.set(readVariable(m, 'le2_mu/b', [Z]));
+    bHead.set(readVariable(m, 'le2_ln_var/b', [Z]), Z);
+    this.head.setWeights(wHead, bHead);
+    this.ld1.setWeights(readVariable(m, 'ld1/W', [Z, HIDDEN]), readVariable(m, 'ld1/b', [HIDDEN]));
+    this.ld2.setWeights(readVariable(m, 'ld2/W', [HIDDEN, P]), readVariable(m, 'ld2/b', [P]));
+  }
+
+  step(x: Float32Array, batchSize: number, eps: Float32Array, klWeight: number): StepResult {
+    const B = batchSize;
+    const P = this.pixels;
+    const Z = this.dimz;
+    if (x.length < B * P) throw new Error(`step: x holds ${x.length} values, batch needs ${B * P}`);
+    if (eps.length % (B * Z) !== 0 || eps.length === 0) throw new Error(`step: eps length ${eps.length} is not k × ${B} × ${Z}`);
+    const K = eps.length / (B * Z);
+    const N = K * B;
+    const t = this.timer;
+    t.begin();
+
+    // Inputs: both layouts, made from the typed array (never a slice of a data tensor).
+    const xBatch = x.subarray(0, B * P);
+    const xTArr = new Float32Array(P * B);
+    transposeInto(xBatch, B, P, xTArr);
+    const X = tf.tensor2d(xBatch, [B, P]);
+    const XT = tf.tensor2d(xTArr, [P, B]);
+    t.lap('other');
+
+    // Encoder.
+    const H1T = this.le1.forward(XT);
+    t.lap('matmul');
+    biasTanh(heapView(H1T), this.le1.b, HIDDEN, B);
+    t.lap('elementwise');
+    const H1 = transposedTensor(H1T, new Float32Array(B * HIDDEN));
+    t.lap('other');
+    const headOut = this.head.forward(H1T);
+    t.lap('matmul');
+    const hv = heapView(headOut);
+    addRowBias(hv, this.head.b, 2 * Z, B);
+    const muT = hv.slice(0, Z * B);
+    const lvT = hv.slice(Z * B, 2 * Z * B);
+    const sigmaT = new Float32Array(Z * B);
+    const zTArr = new Float32Array(Z * N);
+    const zArr = new Float32Array(N * Z);
+    reparameterize(muT, lvT, eps, Z, B, K, zTArr, zArr, sigmaT);
+    t.lap('elementwise');
+    const ZT = tf.tensor2d(zTArr, [Z, N]);
+    const Zb = tf.tensor2d(zArr, [N, Z]);
+
+    // Decoder.
+    const D1T = this.ld1.forward(ZT);
+    t.lap('matmul');
+    biasTanh(heapView(D1T), this.ld1.b, HIDDEN, N);
+    t.lap('elementwise');
+    const D1 = transposedTensor(D1T, new Float32Array(N * HIDDEN));
+    t.lap('other');
+    const LT = this.ld2.forward(D1T);
+    t.lap('matmul');
+
+    // Loss and its gradient w.r.t. the logits (in place: LT becomes dLoss/dlogits).
+    const lv = heapView(LT);
+    addRowBias(lv, this.ld2.b, P, N);
+    const rec = bernoulliLossAndGrad(lv, xTArr, P, B, K);
+    t.lap('elementwise');
+
+    // Backward through the decoder.
+    const dD1T = this.ld2.backward(LT, D1) as tf.Tensor;
+    t.lap('matmul');
+    tanhBackward(heapView(dD1T), heapView(D1T));
+    t.lap('elementwise');
+    const dZT = this.ld1.backward(dD1T, Zb) as tf.Tensor;
+    t.lap('matmul');
+    const headT = new Float32Array(2 * Z * B);
+    const { kl, sumMu, sumSigma } = headGradAndKl(heapView(dZT), muT, lvT, sigmaT, eps, Z, B, K, klWeight, headT);
+    t.lap('elementwise');
+    const dHeadT = tf.tensor2d(headT, [2 * Z, B]);
+
+    // Backward through the encoder.
+    const dH1T = this.head.backward(dHeadT, H1) as tf.Tensor;
+    t.lap('matmul');
+    tanhBackward(heapView(dH1T), heapView(H1T));
+    t.lap('elementwise');
+    this.le1.backward(dH1T, X);
+    t.lap('matmul');
+
+    tf.dispose([X, XT, H1T, H1, headOut, ZT, Zb, D1T, D1, LT, dD1T, dZT, dHeadT, dH1T]);
+    t.lap('other');
+
+    for (const layer of [this.le1, this.head, this.ld1, this.ld2]) layer.applyAdam(this.adam);
+    this.adam.advance();
+    t.lap('optimizer');
+    t.end();
+    return makeResult(rec, kl, B, klWeight, sumMu, sumSigma);
+  }
+
+  sync(): void {
+    const m = this.model;
+    const Z = this.dimz;
+    writeVariable(m, 'le1/W', this.le1.getWeights());
+    writeVariable(m, 'le1/b', this.le1.b);
+    const [wMu, wLv] = splitColumns(this.head.getWeights(), HIDDEN, Z, Z);
+    writeVariable(m, 'le2_mu/W', wMu);
+    writeVariable(m, 'le2_ln_var/W', wLv);
+    writeVariable(m, 'le2_mu/b', this.head.b.slice(0, Z));
+    writeVariable(m, 'le2_ln_var/b', this.head.b.slice(Z));
+    writeVariable(m, 'ld1/W', this.ld1.getWeights());
+    writeVariable(m, 'ld1/b', this.ld1.b);
+    writeVariable(m, 'ld2/W', this.ld2.getWeights());
+    writeVariable(m, 'ld2/b', this.ld2.b);
+  }
+
+  getOptimizerState(): OptimizerStateLike {
+    const Z = this.dimz;
+    const slots: Record<string, Float32Array> = {};
+    const put = (name: string, m: Float32Array, v: Float32Array) => {
+      slots[`${name}/m`] = m;
+      slots[`${name}/v`] = v;
+    };
+    for (const [prefix, layer] of [['le1', this.le1], ['ld1', this.ld1], ['ld2', this.ld2]] as const) {
+      const s = layer.getSlots();
+      put(`${prefix}/W`, s.mW, s.vW);
+      put(`${prefix}/b`, s.mB, s.vB);
+    }
+    const s = this.head.getSlots();
+    const [mMu, mLv] = splitColumns(s.mW, HIDDEN, Z, Z);
+    const [vMu, vLv] = splitColumns(s.vW, HIDDEN, Z, Z);
+    put('le2_mu/W', mMu, vMu);
+    put('le2_ln_var/W', mLv, vLv);
+    put('le2_mu/b', s.mB.slice(0, Z), s.vB.slice(0, Z));
+    put('le2_ln_var/b', s.mB.slice(Z), s.vB.slice(Z));
+    this.adam.saveSlots(slots);
+    return { step: this.adam.step, slots };
+  }
+
+  setOptimizerState(state: OptimizerStateLike): void {
+    const Z = this.dimz;
+    const get = (key: string): Float32Array => {
+      const a = state.slots[key];
+      if (a === undefined) throw new Error(`optimizer state lacks ${key}`);
+      return a;
+    };
+    for (const [prefix, layer] of [['le1', this.le1], ['ld1', this.ld1], ['ld2', this.ld2]] as const) {
+      layer.setSlots({ mW: get(`${prefix}/W/m`), vW: get(`${prefix}/W/v`), mB: get(`${prefix}/b/m`), vB: get(`${prefix}/b/v`) });
+    }
+    const join = (a: string, b: string, rows: number) => joinColumns(get(a), get(b), rows, Z, Z);
+    const cat = (a: string, b: string) => {
+      const out = new Float32Array(2 * Z);
+      out.set(get(a));
+      out.set(get(b), Z);
+      return out;
+    };
+    this.head.setSlots({
+      mW: join('le2_mu/W/m', 'le2_ln_var/W/m', HIDDEN),
+      vW: join('le2_mu/W/v', 'le2_ln_var/W/v', HIDDEN),
+      mB: cat('le2_mu/b/m', 'le2_ln_var/b/m'),
+      vB: cat('le2_mu/b/v', 'le2_ln_var/b/v'),
+    });
+    this.adam.restore(state.step, state.slots);
+  }
+
+  dispose(): void {
+    for (const layer of [this.le1, this.head, this.ld1, this.ld2]) layer.dispose();
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * Direct access to the memory behind TensorFlow.js wasm tensors.
+ *
+ * The fast training steps do their elementwise work and Adam in JavaScript, reading and writing
+ * the wasm heap in place instead of issuing one kernel (and one allocation) per operation. That
+ * relies on internals of @tensorflow/tfjs-backend-wasm (`backend.dataIdMap`, `memoryOffset`,
+ * `backend.wasm.HEAPU8`), so it is pinned to the exact version below and `checkWasmInternals`
+ * fails loudly (test/trainer/fastInternals.test.ts) when an upgrade changes them.
+ *
+ * Rules that keep this safe:
+ * - A heap view is only valid until the next TensorFlow.js call: any kernel may grow the wasm
+ *   memory, which detaches the old ArrayBuffer. `heapView` makes a fresh view each call.
+ * - XNNPACK caches the packed B (second) operand of a matMul per tensor id. A tensor whose memory
+ *   is written in place must never be a matMul's B operand, or the product uses stale packed data.
+ *   The fast steps only write in place into tensors that are A operands (weights) or that have not
+ *   yet been used by any kernel.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+/** The one version whose internals this file was written against. */
+export const PINNED_TFJS_VERSION = '4.22.0';
+
+interface WasmModule {
+  HEAPU8: Uint8Array;
+}
+interface WasmTensorData {
+  id: number;
+  memoryOffset: number;
+  shape: number[];
+  dtype: string;
+}
+interface WasmBackendInternals {
+  wasm: WasmModule;
+  dataIdMap: { get(dataId: object): WasmTensorData | undefined };
+}
+
+function wasmBackend(): WasmBackendInternals {
+  const backend = tf.backend() as unknown as WasmBackendInternals;
+  return backend;
+}
+
+/** A Float32Array over the tensor's own wasm memory (no copy). Valid until the next tfjs call. */
+export function heapView(t: tf.Tensor): Float32Array {
+  const backend = wasmBackend();
+  const data = backend.dataIdMap.get(t.dataId);
+  if (data === undefined) throw new Error('VAE Lens fast step: tensor is not on the wasm backend (disposed?)');
+  return new Float32Array(backend.wasm.HEAPU8.buffer, data.memoryOffset, t.size);
+}
+
+/**
+ * Verifies that the running TensorFlow.js is the pinned version with the internals used here.
+ * Returns null when usable, else the reason (the fast step then stays off and the stock step runs).
+ */
+export function checkWasmInternals(): string | null {
+  if (tf.version_core !== PINNED_TFJS_VERSION) {
+    return `tfjs-core ${tf.version_core} is not the pinned ${PINNED_TFJS_VERSION}`;
+  }
+  if (tf.getBackend() !== 'wasm') return `backend is ${tf.getBackend()}, not wasm`;
+  const backend = wasmBackend();
+  if (backend.wasm?.HEAPU8 === undefined || typeof backend.dataIdMap?.get !== 'function') {
+    return 'wasm backend internals (wasm.HEAPU8, dataIdMap) not found';
+  }
+  // Round trip: what a kernel writes must be visible through the view, and a write through the
+  // view must be seen by the next kernel.
+  const t = tf.tensor1d([1, 2, 3]);
+  const u = tf.add(t, 1);
+  try {
+    const v = heapView(u);
+    if (v.length !== 3 || v[0] !== 2 || v[2] !== 4) return 'heap view does not show kernel output';
+    v[1] = 10;
+    const w = tf.mul(u, 2);
+    const got = w.dataSync();
+    w.dispose();
+    if (got[1] !== 20) return 'write through heap view not seen by the next kernel';
+  } finally {
+    t.dispose();
+    u.dispose();
+  }
+  return null;
+}
