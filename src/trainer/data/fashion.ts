@@ -31,6 +31,15 @@ export const DATA_SETTINGS = {
   cacheDirFlag: '--data-cache-dir',
 } as const;
 
+/**
+ * Environment variables the extension sets for the trainer process from those settings; options
+ * passed to loadDataset win over them.
+ */
+export const DATA_ENV = {
+  cacheDir: 'VAE_LENS_DATA_CACHE',
+  baseUrl: 'VAE_LENS_FASHION_MNIST_URL',
+} as const;
+
 /** The per-user cache: XDG on Linux, ~/Library/Caches on macOS, %LOCALAPPDATA% on Windows. */
 export function defaultCacheDir(
   platform: NodeJS.Platform = process.platform,

@@ -13,20 +13,23 @@ import { resolve } from 'node:path';
 import type { TrainConfig } from '../../shared/config';
 import { buildDataset, type Dataset } from './dataset';
 import { abortError, DataError } from './errors';
-import { ensureFashionMnist, resolveCacheDir } from './fashion';
+import { DATA_ENV, ensureFashionMnist, resolveCacheDir } from './fashion';
 import { findIdxFiles, readIdxSet, type IdxPaths } from './files';
 import { findMnistDir } from './mnist';
 
 export type { Dataset } from './dataset';
 export { DataError } from './errors';
 export { binarizeDynamic, binarizeStatic, TEST_BINARIZATION_SEED, STATIC_THRESHOLD } from './binarize';
-export { DATA_SETTINGS, defaultCacheDir, FASHION_MNIST_BASE_URL, FASHION_MNIST_FILES } from './fashion';
+export { DATA_ENV, DATA_SETTINGS, defaultCacheDir, FASHION_MNIST_BASE_URL, FASHION_MNIST_FILES } from './fashion';
 export { findMnistDir } from './mnist';
 
 export interface LoadDatasetOptions {
-  /** Per-user download cache (setting vaeLens.dataCacheDirectory); default defaultCacheDir(). `~/` and relative paths are resolved. */
+  /**
+   * Per-user download cache (setting vaeLens.dataCacheDirectory); else $VAE_LENS_DATA_CACHE; else
+   * defaultCacheDir(). `~/` and relative paths are resolved.
+   */
   cacheDir?: string;
-  /** Fashion-MNIST base URL (setting vaeLens.mnistBaseUrl); default FASHION_MNIST_BASE_URL. */
+  /** Fashion-MNIST base URL (setting vaeLens.mnistBaseUrl); else $VAE_LENS_FASHION_MNIST_URL; else FASHION_MNIST_BASE_URL. */
   baseUrl?: string;
   /** Phases: 'downloading fashion-mnist train-images' (with fraction 0…1), 'checking fashion-mnist …', 'reading <dataset>'. */
   onProgress?: (phase: string, fraction?: number) => void;
@@ -48,8 +51,8 @@ async function locate(dataset: string, opts: LoadDatasetOptions, baseDir: string
   }
   if (dataset === 'fashion-mnist') {
     return ensureFashionMnist({
-      cacheDir: resolveCacheDir(opts.cacheDir, baseDir),
-      baseUrl: opts.baseUrl,
+      cacheDir: resolveCacheDir(opts.cacheDir ?? process.env[DATA_ENV.cacheDir], baseDir),
+      baseUrl: opts.baseUrl ?? process.env[DATA_ENV.baseUrl],
       checksums: opts.fashionChecksums,
       onProgress: opts.onProgress,
       signal: opts.signal,

@@ -18,8 +18,7 @@ export function mnistCandidates(start: string = __dirname): string[] {
 }
 
 /** The first candidate folder holding all four MNIST files. */
-export function findMnistDir(start: string = __dirname): string {
-  const candidates = mnistCandidates(start);
+export function findMnistDir(start: string = __dirname, candidates: string[] = mnistCandidates(start)): string {
   for (const dir of candidates) {
     if (ROLES.every((role) => findIdxFile(dir, role) !== undefined)) return dir;
   }
