@@ -1,4 +1,276 @@
 #!/usr/bin/env node
-/** The `vae-lens` command line. */
-console.error('vae-lens: not built yet');
-process.exit(1);
+/**
+ * The `vae-lens` command line: the same trainer as the extension, without VS Code.
+ *   vae-lens train [--config f.vae.json] [options]   vae-lens resume <run>   vae-lens list
+ *   vae-lens report <run...> --out file.html          vae-lens demo
+ */
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { CONFIG_FIELDS, type TrainConfig } from '../shared/config';
+import { readRun, listRunDirs } from '../shared/node/runFolder';
+import { DEFAULT_RUNS_DIR } from '../shared/run';
+import { cliOutput } from './progress';
+import { writeReport } from './report';
+import { listenForStop } from './signals';
+import { ConfigError, StopRequest, resolveRunDir, resumeRun, startRun, type RunOutcome } from './train';
+
+/** Exit codes: 0 done (completed or stopped), 1 the run failed, 2 bad usage or invalid config. */
+class UsageError extends Error {}
+
+/** Flag → config field; the value is parsed as the field's type (validation reports bad values). */
+const CONFIG_FLAGS: Record<string, keyof TrainConfig> = {
+  name: 'name', model: 'model', dimz: 'dimz', epochs: 'epochs', 'batch-size': 'batchSize', lr: 'learningRate',
+  'kl-weight': 'klWeight', 'kl-warmup': 'klWarmupEpochs', 'train-samples': 'trainSamples', 'test-samples': 'testSamples',
+  dataset: 'dataset', 'train-limit': 'trainLimit', 'test-limit': 'testLimit', binarize: 'binarize', seed: 'seed',
+  backend: 'backend', threads: 'threads',
+};
+
+const COMMON_HELP = `  --runs-dir <dir>     where runs are kept (default ${DEFAULT_RUNS_DIR} in the current folder)
+  --json               machine output: one JSON message per line on stdout
+  -h, --help           this help`;
+
+const HELP: Record<string, string> = {
+  main: `vae-lens — train variational autoencoders and check whether the latent space converges to the prior
+
+Usage:
+  vae-lens train [--config file.vae.json] [options]   start a run
+  vae-lens resume <run folder | run id>                continue a stopped or interrupted run
+  vae-lens list                                        the runs in the runs folder
+  vae-lens report <run...> --out file.html             one HTML file with the run's (or runs') charts and images
+  vae-lens demo                                        a one-minute run: chainer-mlp, dimz 20, 10,000 MNIST digits
+
+vae-lens <command> --help describes each command.`,
+  train: `vae-lens train [--config file.vae.json] [options]
+
+Starts a run. Options override the config file; everything else takes the defaults of Chainer's MNIST VAE example.
+  --config <file>      a *.vae.json experiment file
+  --name <name>        run name
+  --model <m>          chainer-mlp | deep-bn
+  --dimz <n>           latent dimensions (default 20; deep-bn 100)
+  --epochs <n>         passes over the training set (default 100)
+  --batch-size <n>     images per batch (default 100)
+  --lr <α>             Adam step size (default 0.001)
+  --kl-weight <C>      weight of the KL term (default 1)
+  --kl-warmup <n>      ramp C linearly from 0 over n epochs (default 0: none)
+  --train-samples <k>  z samples per image in the training loss (default 1)
+  --test-samples <k>   z samples per image in the test loss (default 10)
+  --dataset <d>        mnist | fashion-mnist | idx:<folder> (default mnist)
+  --train-limit <n>    use the first n training images (default all)
+  --test-limit <n>     use the first n test images (default all)
+  --binarize <b>       none | static | dynamic (default none)
+  --seed <n>           seed for weights, batch order, noise (default 0)
+  --backend <b>        auto | tensorflow-gpu | tensorflow | wasm | cpu (default auto)
+  --threads <n>        wasm threads (default 0: automatic)
+${COMMON_HELP}
+
+Ctrl+C stops after the current batch and saves a checkpoint; vae-lens resume continues.`,
+  resume: `vae-lens resume <run folder | run id>
+
+Continues a stopped, interrupted or failed run from its checkpoint. With the same seed and backend
+it computes the same numbers as a run that was never interrupted.
+${COMMON_HELP}`,
+  list: `vae-lens list
+
+The runs in the runs folder: id, status, epochs, latest test loss, backend.
+${COMMON_HELP}`,
+  report: `vae-lens report <run folder | run id>... --out file.html
+
+Writes one self-contained HTML file: the run panel for one run, the compare panel for several.
+  --out <file>         the HTML file to write (required)
+${COMMON_HELP}`,
+  demo: `vae-lens demo
+
+Trains chainer-mlp (dimz 20) on 10,000 MNIST training and 2,000 test digits for 5 epochs (about a
+minute on a laptop), prints the run folder, then writes an HTML report beside it.
+${COMMON_HELP}`,
+};
+
+const COMMON_OPTIONS = {
+  'runs-dir': { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} satisfies ParseArgsConfig['options'];
+
+type Flags = { 'runs-dir'?: string; json?: boolean; help?: boolean } & Record<string, string | boolean | undefined>;
+
+function parse(args: string[], extra: ParseArgsConfig['options'] = {}): { values: Flags; positionals: string[] } {
+  try {
+    const { values, positionals } = parseArgs({ args, options: { ...COMMON_OPTIONS, ...extra }, allowPositionals: true, strict: true });
+    return { values: values as Flags, positionals };
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+/** A flag's text as the config field's type; text that is not a number stays text, so validation names it. */
+function flagValue(field: keyof TrainConfig, text: string): unknown {
+  const spec = CONFIG_FIELDS[field];
+  if (spec.kind !== 'integer' && spec.kind !== 'number') return text;
+  if (spec.kind === 'integer' && 'nullable' in spec && spec.nullable && /^(all|none|null)$/i.test(text)) return null;
+  const n = Number(text);
+  return text.trim() !== '' && Number.isFinite(n) ? n : text;
+}
+
+function readConfigFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(`Cannot read the config file ${file}: ${(e as Error).message}`);
+  }
+  try {
+    const value: unknown = JSON.parse(text);
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not a JSON object');
+    return value as Record<string, unknown>;
+  } catch (e) {
+    throw new UsageError(`The config file ${file} is not valid: ${(e as Error).message}`);
+  }
+}
+
+function runsDirOf(values: { 'runs-dir'?: string }): string {
+  return resolve(values['runs-dir'] ?? DEFAULT_RUNS_DIR);
+}
+
+async function runTraining(json: boolean, go: (options: Parameters<typeof startRun>[1]) => Promise<RunOutcome>): Promise<{ code: number; outcome?: RunOutcome }> {
+  const output = cliOutput(json);
+  const stop = new StopRequest();
+  const unlisten = listenForStop(stop, (line) => output.log(line));
+  try {
+    const outcome = await go({ output, stop });
+    await output.close();
+    if (!json) {
+      const said = outcome.status === 'completed' ? `completed ${outcome.epochsCompleted} epochs` : outcome.status === 'stopped' ? 'stopped' : 'failed';
+      process.stderr.write(`Run ${outcome.runId} ${said}${outcome.message ? `: ${outcome.message}` : ''}\n`);
+      process.stdout.write(`${outcome.runDir}\n`);
+    }
+    return { code: outcome.status === 'failed' ? 1 : 0, outcome };
+  } finally {
+    unlisten();
+    await output.close();
+  }
+}
+
+async function train(args: string[]): Promise<number> {
+  const flagOptions = Object.fromEntries(Object.keys(CONFIG_FLAGS).map((f) => [f, { type: 'string' as const }]));
+  const { values, positionals } = parse(args, { config: { type: 'string' }, ...flagOptions });
+  if (values.help) return help('train');
+  if (positionals.length) throw new UsageError(`Unexpected argument "${positionals[0]}" (options start with --).`);
+  const config: Record<string, unknown> = values.config ? readConfigFile(String(values.config)) : {};
+  for (const [flag, field] of Object.entries(CONFIG_FLAGS)) {
+    const v = (values as Record<string, unknown>)[flag];
+    if (typeof v === 'string') config[field] = flagValue(field, v);
+  }
+  const json = !!values.json;
+  return (await runTraining(json, (o) => startRun({ config, runsDir: runsDirOf(values) }, o))).code;
+}
+
+async function resume(args: string[]): Promise<number> {
+  const { values, positionals } = parse(args);
+  if (values.help) return help('resume');
+  if (positionals.length !== 1) throw new UsageError('vae-lens resume needs exactly one run (a folder or a run id).');
+  const dir = resolveRunDir(positionals[0], runsDirOf(values));
+  return (await runTraining(!!values.json, (o) => resumeRun(dir, o))).code;
+}
+
+async function list(args: string[]): Promise<number> {
+  const { values } = parse(args);
+  if (values.help) return help('list');
+  const runsDir = runsDirOf(values);
+  const rows: Record<'id' | 'status' | 'epochs' | 'model' | 'testLoss' | 'backend' | 'dir', string>[] = [];
+  for (const dir of listRunDirs(runsDir)) {
+    try {
+      const { info, events } = await readRun(dir);
+      const last = [...events].reverse().find((e) => e.type === 'epoch');
+      rows.push({
+        id: info.id, status: info.status, epochs: `${info.epochsCompleted}/${info.config.epochs}`, model: `${info.config.model} z${info.config.dimz}`,
+        testLoss: last && last.type === 'epoch' ? last.test.loss.toFixed(2) : '–', backend: info.environment?.backend ?? '–', dir,
+      });
+    } catch (e) {
+      rows.push({ id: dir, status: `unreadable: ${(e as Error).message}`, epochs: '', model: '', testLoss: '', backend: '', dir });
+    }
+  }
+  if (values.json) {
+    process.stdout.write(JSON.stringify(rows) + '\n');
+    return 0;
+  }
+  if (!rows.length) {
+    process.stdout.write(`No runs in ${runsDir}. Start one with: vae-lens train (or vae-lens demo)\n`);
+    return 0;
+  }
+  const cols = ['id', 'status', 'epochs', 'model', 'testLoss', 'backend'] as const;
+  const titles: Record<(typeof cols)[number], string> = { id: 'RUN', status: 'STATUS', epochs: 'EPOCHS', model: 'MODEL', testLoss: 'TEST LOSS', backend: 'BACKEND' };
+  const width = cols.map((c) => Math.max(titles[c].length, ...rows.map((r) => String(r[c]).length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(width[i])).join('  ').trimEnd() + '\n';
+  process.stdout.write(line(cols.map((c) => titles[c])));
+  for (const r of rows) process.stdout.write(line(cols.map((c) => String(r[c]))));
+  return 0;
+}
+
+async function report(args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, { out: { type: 'string', short: 'o' } });
+  if (values.help) return help('report');
+  if (!positionals.length) throw new UsageError('vae-lens report needs at least one run (a folder or a run id).');
+  if (!values.out) throw new UsageError('vae-lens report needs --out <file.html>.');
+  const runsDir = runsDirOf(values);
+  const dirs = positionals.map((p) => resolveRunDir(p, runsDir));
+  const out = resolve(String(values.out));
+  await writeReport(dirs, out);
+  process.stdout.write(`${out}\n`);
+  return 0;
+}
+
+export const DEMO_CONFIG: Partial<TrainConfig> = {
+  name: 'demo', model: 'chainer-mlp', dimz: 20, epochs: 5, trainLimit: 10_000, testLimit: 2_000, dataset: 'mnist',
+};
+
+async function demo(args: string[]): Promise<number> {
+  const { values } = parse(args);
+  if (values.help) return help('demo');
+  const started = Date.now();
+  const { code, outcome } = await runTraining(!!values.json, (o) => startRun({ config: DEMO_CONFIG, runsDir: runsDirOf(values) }, o));
+  if (!outcome || outcome.status !== 'completed') return code;
+  process.stderr.write(`Demo trained in ${((Date.now() - started) / 1000).toFixed(1)} s. Run folder: ${outcome.runDir}\n`);
+  const reportFile = join(outcome.runDir, 'report.html');
+  try {
+    await writeReport([outcome.runDir], reportFile);
+    process.stderr.write(`Report: ${reportFile}\n`);
+    if (!values.json) process.stdout.write(`${reportFile}\n`);
+  } catch (e) {
+    // The training part succeeded; the report is a separate feature that may not be available.
+    process.stderr.write(`No HTML report: ${(e as Error).message} The run folder above has the run's events and images.\n`);
+  }
+  return 0;
+}
+
+function help(command: keyof typeof HELP): number {
+  process.stdout.write(HELP[command] + '\n');
+  return 0;
+}
+
+const COMMANDS: Record<string, (args: string[]) => Promise<number>> = { train, resume, list, report, demo };
+
+export async function cli(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === '-h' || command === 'help') return help(rest[0] && rest[0] in HELP ? rest[0] : 'main');
+  const run = COMMANDS[command];
+  if (!run) {
+    process.stderr.write(`vae-lens: unknown command "${command}".\n\n${HELP.main}\n`);
+    return 2;
+  }
+  try {
+    return await run(rest);
+  } catch (e) {
+    if (e instanceof ConfigError || e instanceof UsageError) {
+      process.stderr.write(`vae-lens ${command}: ${(e as Error).message}\n`);
+      if (e instanceof UsageError) process.stderr.write(`See: vae-lens ${command} --help\n`);
+      return 2;
+    }
+    process.stderr.write(`vae-lens ${command}: ${(e as Error).message}\n`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  void cli(process.argv.slice(2)).then((code) => process.exit(code));
+}
