@@ -161,7 +161,7 @@ test('HTTP 404 names the URL and the setting to change', () =>
   withCache(async (cacheDir) => {
     await assert.rejects(loadDataset(config, { cacheDir, baseUrl: `${base}/nothing-here`, fashionChecksums: checksums }), {
       name: 'DataError',
-      message: new RegExp(`${base}/nothing-here/train-images-idx3-ubyte.gz: the server answered HTTP 404 Not Found\\. Set vaeLens\\.mnistBaseUrl \\(CLI: --data-base-url\\)`),
+      message: new RegExp(`${base}/nothing-here/train-images-idx3-ubyte.gz: the server answered HTTP 404 Not Found\\. Set vaeLens\\.mnistBaseUrl \\(CLI: --data-base-url or VAE_LENS_FASHION_MNIST_URL\\)`),
     });
     assert.deepEqual(cached(cacheDir), []);
   }));
@@ -171,9 +171,9 @@ async function assertFailsFastOffline(baseUrl: string, cacheDir: string, connect
   await assert.rejects(loadDataset(config, { cacheDir, baseUrl, connectTimeoutMs }), (e: Error) => {
     assert.equal(e.name, 'DataError');
     assert.match(e.message, /^Cannot download Fashion-MNIST: cannot reach /);
-    assert.match(e.message, /Set vaeLens\.mnistBaseUrl \(CLI: --data-base-url\)/);
+    assert.match(e.message, /Set vaeLens\.mnistBaseUrl \(CLI: --data-base-url or VAE_LENS_FASHION_MNIST_URL\)/);
     assert.match(e.message, /train on dataset "mnist" \(it ships with VAE Lens\)/);
-    assert.ok(e.message.includes(`put the four files (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz) into ${join(cacheDir, 'fashion-mnist')} by hand`), e.message);
+    assert.ok(e.message.includes(`put the four files (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz) into ${join(cacheDir, 'fashion-mnist')} by hand (they are checked against their SHA-256; vaeLens.dataCacheDirectory moves the cache)`), e.message);
     assert.match(e.message, /dataset "idx:<folder>"/);
     return true;
   });
@@ -262,7 +262,7 @@ test('a base URL that is not http(s) is refused with the setting\'s name', () =>
   withCache(async (cacheDir) => {
     await assert.rejects(loadDataset(config, { cacheDir, baseUrl: 'ftp://example.org/' }), {
       name: 'DataError',
-      message: /^vaeLens\.mnistBaseUrl \(CLI: --data-base-url\): "ftp:\/\/example\.org\/" is not an http\(s\) URL/,
+      message: /^vaeLens\.mnistBaseUrl \(CLI: --data-base-url or VAE_LENS_FASHION_MNIST_URL\): "ftp:\/\/example\.org\/" is not an http\(s\) URL/,
     });
   }));
 

@@ -73,16 +73,18 @@ export interface FashionOptions {
   connectTimeoutMs?: number;
 }
 
+const BASE_URL_KNOB = `${DATA_SETTINGS.baseUrlSetting} (CLI: ${DATA_SETTINGS.baseUrlFlag} or ${DATA_ENV.baseUrl})`;
+
 function offlineAlternatives(folder: string): string {
   const files = ROLES.map((r) => FASHION_MNIST_FILES[r].file).join(', ');
   return (
     `Offline, train on dataset "mnist" (it ships with VAE Lens), put the four files (${files}) into ${folder} by hand ` +
-    `(they are checked against their SHA-256), or use dataset "idx:<folder>" with IDX files you have.`
+    `(they are checked against their SHA-256; ${DATA_SETTINGS.cacheDirSetting} moves the cache), or use dataset "idx:<folder>" with IDX files you have.`
   );
 }
 
 function explain(e: DownloadError, baseUrl: string, folder: string): DataError {
-  const where = `Set ${DATA_SETTINGS.baseUrlSetting} (CLI: ${DATA_SETTINGS.baseUrlFlag}) to a server that has the Fashion-MNIST files`;
+  const where = `Set ${BASE_URL_KNOB} to a server that has the Fashion-MNIST files`;
   switch (e.failure) {
     case 'unreachable':
       return new DataError(`Cannot download Fashion-MNIST: ${e.message}. It is downloaded once from ${baseUrl}. ${where}, or connect to the internet. ${offlineAlternatives(folder)}`, e.file);
@@ -101,7 +103,7 @@ export async function ensureFashionMnist(opts: FashionOptions): Promise<IdxPaths
   const baseUrl = opts.baseUrl && opts.baseUrl.trim() !== '' ? opts.baseUrl.trim() : FASHION_MNIST_BASE_URL;
   const base = baseUrl.endsWith('/') ? baseUrl : baseUrl + '/';
   if (!URL.canParse(base) || !/^https?:$/.test(new URL(base).protocol)) {
-    throw new DataError(`${DATA_SETTINGS.baseUrlSetting} (CLI: ${DATA_SETTINGS.baseUrlFlag}): "${baseUrl}" is not an http(s) URL. Leave it empty for ${FASHION_MNIST_BASE_URL}.`);
+    throw new DataError(`${BASE_URL_KNOB}: "${baseUrl}" is not an http(s) URL. Leave it empty for ${FASHION_MNIST_BASE_URL}.`);
   }
   const paths: Partial<Record<IdxRole, string>> = {};
   for (const role of ROLES) {
