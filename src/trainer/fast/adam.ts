@@ -19,13 +19,21 @@ export const ACC_BETA2 = 'adam/accBeta2';
 
 export const DEFAULT_ADAM: AdamHyper = { learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
 
+import { simdAdamFor, type SimdAdamFn } from './simdAdam';
+import { heapOffset, wasmMemory } from './wasmHeap';
+import type * as tf from '@tensorflow/tfjs-core';
+
 export class AdamState {
+  /** The SIMD kernel on the backend's memory, or null (then the JS loop runs). */
+  private readonly simd: SimdAdamFn | null;
+
   /** Number of updates applied so far. */
   step = 0;
   private accBeta1: number;
   private accBeta2: number;
 
-  constructor(readonly hyper: AdamHyper) {
+  constructor(readonly hyper: AdamHyper, useSimd = true) {
+    this.simd = useSimd ? simdAdamFor(wasmMemory()) : null;
     this.accBeta1 = Math.fround(hyper.beta1);
     this.accBeta2 = Math.fround(hyper.beta2);
   }
@@ -58,6 +66,26 @@ export class AdamState {
     this.step++;
     this.accBeta1 = Math.fround(this.accBeta1 * Math.fround(this.hyper.beta1));
     this.accBeta2 = Math.fround(this.accBeta2 * Math.fround(this.hyper.beta2));
+  }
+
+  /**
+   * Updates tensors on the wasm heap in place (param, moments) from a gradient tensor: the SIMD
+   * kernel when the length is a multiple of 4, else the JS loop on heap views.
+   */
+  updateTensors(param: tf.Tensor, grad: tf.Tensor, m: tf.Tensor, v: tf.Tensor, views: () => [Float32Array, Float32Array, Float32Array, Float32Array]): void {
+    const n = param.size;
+    if (this.simd !== null && n % 4 === 0) {
+      const { learningRate, beta1, beta2, epsilon } = this.hyper;
+      const { c1, c2 } = this.coefficients();
+      this.simd(heapOffset(param), heapOffset(grad), heapOffset(m), heapOffset(v), n, beta1, beta2, 1 - beta1, 1 - beta2, c1, c2, -learningRate, epsilon);
+      return;
+    }
+    const [p, g, mv, vv] = views();
+    this.update(p, g, mv, vv);
+  }
+
+  get usesSimd(): boolean {
+    return this.simd !== null;
   }
 
   /**

@@ -36,20 +36,19 @@ export function writeVariable(model: FastModel, name: string, data: Float32Array
   tf.tidy(() => v.assign(tf.tensor(data, v.shape)));
 }
 
-/** softplus(x) = log(1 + eˣ), stable for both signs. */
-export function softplus(x: number): number {
-  return x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x));
-}
-
 /**
- * The VAE loss head, on feature-major arrays.
- * Inputs: logits lT [P, K·B] (column k·B + b is sample k of image b), xT [P, B], mu/lnVar [dz, B]
- * (feature-major), eps [K, B, dz] (the trainer's layout).
- * Outputs, in place: lT becomes dLoss/dlogits; dMuT/dLvT get the KL part of dLoss/dμ, dLoss/dlnVar.
- * Returns the batch means and sums of the step's StepResult.
+ * Bernoulli NLL on logits and its gradient, on feature-major arrays: lT [P, K·B] logits (column
+ * k·B + b is sample k of image b), sT = σ(lT) from the backend's SIMD kernel, xT [P, B].
+ * lT is overwritten with dLoss/dlogits = (σ(l) − x)/(K·B). Returns the mean over images and
+ * samples of Σ_pixels softplus(l) − x·l.
+ *
+ * softplus(l) = l − log σ(l) for l > 0 and −log(1 − σ(l)) otherwise: both log arguments lie in
+ * [½, 1], so their logs are summed as the log of running products of 32 factors (one Math.log
+ * per 32 pixels instead of an exp and a log per pixel).
  */
 export function bernoulliLossAndGrad(
   lT: Float32Array,
+  sT: Float32Array,
   xT: Float32Array,
   pixels: number,
   batch: number,
@@ -57,25 +56,38 @@ export function bernoulliLossAndGrad(
 ): number {
   const n = samples * batch;
   const scale = 1 / n;
-  let rec = 0;
+  let linear = 0;
+  let logSum = 0;
+  let prod = 1;
+  let count = 0;
   for (let p = 0; p < pixels; p++) {
     const lrow = p * n;
     const xrow = p * batch;
     for (let k = 0; k < samples; k++) {
       const base = lrow + k * batch;
       for (let b = 0; b < batch; b++) {
-        const l = lT[base + b];
+        const i = base + b;
+        const l = lT[i];
+        const s = sT[i];
         const x = xT[xrow + b];
-        // softplus(l) − x·l and σ(l) − x from one exp.
-        const e = Math.exp(-Math.abs(l));
-        const sp = (l > 0 ? l : 0) + Math.log1p(e);
-        rec += sp - x * l;
-        const sig = l >= 0 ? 1 / (1 + e) : e / (1 + e);
-        lT[base + b] = (sig - x) * scale;
+        if (l > 0) {
+          linear += l - x * l;
+          prod *= s;
+        } else {
+          linear -= x * l;
+          prod *= 1 - s;
+        }
+        if (++count === 32) {
+          logSum += Math.log(prod);
+          prod = 1;
+          count = 0;
+        }
+        lT[i] = (s - x) * scale;
       }
     }
   }
-  return rec / n;
+  logSum += Math.log(prod);
+  return (linear - logSum) / n;
 }
 
 /**

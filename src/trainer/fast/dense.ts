@@ -24,8 +24,9 @@ export class DenseT {
   /** W, [in, out], copy of the weights for the input gradient (A operand), or null. */
   readonly w: tf.Tensor2D | null;
   readonly b: Float32Array;
-  readonly mW: Float32Array;
-  readonly vW: Float32Array;
+  /** Adam's moments of Wᵀ, on the wasm heap beside it (the SIMD update reads all four there). */
+  readonly mW: tf.Tensor;
+  readonly vW: tf.Tensor;
   readonly mB: Float32Array;
   readonly vB: Float32Array;
   /** This step's gradients: dWᵀ as a tensor (kernel output), db in JS. */
@@ -40,8 +41,8 @@ export class DenseT {
     this.wT = tf.zeros([nOut, nIn]);
     this.w = needsInputGrad ? tf.zeros([nIn, nOut]) : null;
     this.b = new Float32Array(nOut);
-    this.mW = new Float32Array(nIn * nOut);
-    this.vW = new Float32Array(nIn * nOut);
+    this.mW = tf.zeros([nOut * nIn]);
+    this.vW = tf.zeros([nOut * nIn]);
     this.mB = new Float32Array(nOut);
     this.vB = new Float32Array(nOut);
     this.gradB = new Float32Array(nOut);
@@ -79,26 +80,26 @@ export class DenseT {
   /** Adam on Wᵀ (in place on the heap) and b, then refreshes W. No tfjs calls in between. */
   applyAdam(adam: AdamState): void {
     if (this.gradWT === null) throw new Error('VAE Lens fast step: update before backward');
-    const wT = heapView(this.wT);
-    adam.update(wT, heapView(this.gradWT), this.mW, this.vW);
+    const gradWT = this.gradWT;
+    adam.updateTensors(this.wT, gradWT, this.mW, this.vW, () => [heapView(this.wT), heapView(gradWT), heapView(this.mW), heapView(this.vW)]);
     adam.update(this.b, this.gradB, this.mB, this.vB);
-    if (this.w !== null) transposeInto(wT, this.nOut, this.nIn, heapView(this.w));
+    if (this.w !== null) transposeInto(heapView(this.wT), this.nOut, this.nIn, heapView(this.w));
     this.gradWT.dispose();
     this.gradWT = null;
   }
 
   /** Moment slots in the model's [in, out] layout (for checkpoints). */
   getSlots(): { mW: Float32Array; vW: Float32Array; mB: Float32Array; vB: Float32Array } {
-    const mW = new Float32Array(this.mW.length);
-    const vW = new Float32Array(this.vW.length);
-    transposeInto(this.mW, this.nOut, this.nIn, mW);
-    transposeInto(this.vW, this.nOut, this.nIn, vW);
+    const mW = new Float32Array(this.mW.size);
+    const vW = new Float32Array(this.vW.size);
+    transposeInto(heapView(this.mW), this.nOut, this.nIn, mW);
+    transposeInto(heapView(this.vW), this.nOut, this.nIn, vW);
     return { mW, vW, mB: this.mB.slice(), vB: this.vB.slice() };
   }
 
   setSlots(s: { mW: Float32Array; vW: Float32Array; mB: Float32Array; vB: Float32Array }): void {
-    transposeInto(s.mW, this.nIn, this.nOut, this.mW);
-    transposeInto(s.vW, this.nIn, this.nOut, this.vW);
+    transposeInto(s.mW, this.nIn, this.nOut, heapView(this.mW));
+    transposeInto(s.vW, this.nIn, this.nOut, heapView(this.vW));
     this.mB.set(s.mB);
     this.vB.set(s.vB);
   }
@@ -106,6 +107,8 @@ export class DenseT {
   dispose(): void {
     this.wT.dispose();
     this.w?.dispose();
+    this.mW.dispose();
+    this.vW.dispose();
     this.gradWT?.dispose();
     this.gradWT = null;
   }

@@ -39,16 +39,22 @@ export function joinColumns(left: Float32Array, right: Float32Array, rows: numbe
   return out;
 }
 
-/** tanh in place on a [rows, cols] feature-major array after adding a per-row bias. */
-function biasTanh(a: Float32Array, bias: Float32Array, rows: number, cols: number): void {
+/**
+ * tanh(a + b) for a feature-major [rows, cols] product, through the backend's SIMD sigmoid
+ * (the wasm Tanh kernel is a scalar loop): tanh(u) = 2·σ(2u) − 1. Consumes `a`.
+ */
+function biasTanh(a: tf.Tensor, bias: Float32Array, rows: number, cols: number): tf.Tensor {
+  const av = heapView(a);
   for (let r = 0; r < rows; r++) {
     const br = bias[r];
     const base = r * cols;
-    for (let c = 0; c < cols; c++) {
-      // tanh(x) = 1 − 2/(e^{2x} + 1): one exp, saturates correctly at ±∞.
-      a[base + c] = 1 - 2 / (Math.exp(2 * (a[base + c] + br)) + 1);
-    }
+    for (let c = 0; c < cols; c++) av[base + c] = 2 * (av[base + c] + br);
   }
+  const s = tf.sigmoid(a);
+  a.dispose();
+  const sv = heapView(s);
+  for (let i = 0; i < sv.length; i++) sv[i] = 2 * sv[i] - 1;
+  return s;
 }
 
 /** dy ← dy·(1 − t²) where t = tanh output. */
@@ -121,9 +127,9 @@ export class FastMlpStep implements TrainStep {
     t.lap('other');
 
     // Encoder.
-    const H1T = this.le1.forward(XT);
+    const A1T = this.le1.forward(XT);
     t.lap('matmul');
-    biasTanh(heapView(H1T), this.le1.b, HIDDEN, B);
+    const H1T = biasTanh(A1T, this.le1.b, HIDDEN, B);
     t.lap('elementwise');
     const H1 = transposedTensor(H1T, new Float32Array(B * HIDDEN));
     t.lap('other');
@@ -142,9 +148,9 @@ export class FastMlpStep implements TrainStep {
     const Zb = tf.tensor2d(zArr, [N, Z]);
 
     // Decoder.
-    const D1T = this.ld1.forward(ZT);
+    const AD1T = this.ld1.forward(ZT);
     t.lap('matmul');
-    biasTanh(heapView(D1T), this.ld1.b, HIDDEN, N);
+    const D1T = biasTanh(AD1T, this.ld1.b, HIDDEN, N);
     t.lap('elementwise');
     const D1 = transposedTensor(D1T, new Float32Array(N * HIDDEN));
     t.lap('other');
@@ -152,9 +158,9 @@ export class FastMlpStep implements TrainStep {
     t.lap('matmul');
 
     // Loss and its gradient w.r.t. the logits (in place: LT becomes dLoss/dlogits).
-    const lv = heapView(LT);
-    addRowBias(lv, this.ld2.b, P, N);
-    const rec = bernoulliLossAndGrad(lv, xTArr, P, B, K);
+    addRowBias(heapView(LT), this.ld2.b, P, N);
+    const ST = tf.sigmoid(LT);
+    const rec = bernoulliLossAndGrad(heapView(LT), heapView(ST), xTArr, P, B, K);
     t.lap('elementwise');
 
     // Backward through the decoder.
@@ -177,7 +183,7 @@ export class FastMlpStep implements TrainStep {
     this.le1.backward(dH1T, X);
     t.lap('matmul');
 
-    tf.dispose([X, XT, H1T, H1, headOut, ZT, Zb, D1T, D1, LT, dD1T, dZT, dHeadT, dH1T]);
+    tf.dispose([X, XT, H1T, H1, headOut, ZT, Zb, D1T, D1, LT, ST, dD1T, dZT, dHeadT, dH1T]);
     t.lap('other');
 
     for (const layer of [this.le1, this.head, this.ld1, this.ld2]) layer.applyAdam(this.adam);

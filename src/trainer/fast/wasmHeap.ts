@@ -22,6 +22,7 @@ export const PINNED_TFJS_VERSION = '4.22.0';
 
 interface WasmModule {
   HEAPU8: Uint8Array;
+  asm: { memory: WebAssembly.Memory };
 }
 interface WasmTensorData {
   id: number;
@@ -47,6 +48,18 @@ export function heapView(t: tf.Tensor): Float32Array {
   return new Float32Array(backend.wasm.HEAPU8.buffer, data.memoryOffset, t.size);
 }
 
+/** The byte offset of the tensor's data in the wasm memory (for the SIMD kernels). */
+export function heapOffset(t: tf.Tensor): number {
+  const data = wasmBackend().dataIdMap.get(t.dataId);
+  if (data === undefined) throw new Error('VAE Lens fast step: tensor is not on the wasm backend (disposed?)');
+  return data.memoryOffset;
+}
+
+/** The backend's WebAssembly.Memory (the SIMD kernels import it). */
+export function wasmMemory(): WebAssembly.Memory {
+  return wasmBackend().wasm.asm.memory;
+}
+
 /**
  * Verifies that the running TensorFlow.js is the pinned version with the internals used here.
  * Returns null when usable, else the reason (the fast step then stays off and the stock step runs).
@@ -59,6 +72,9 @@ export function checkWasmInternals(): string | null {
   const backend = wasmBackend();
   if (backend.wasm?.HEAPU8 === undefined || typeof backend.dataIdMap?.get !== 'function') {
     return 'wasm backend internals (wasm.HEAPU8, dataIdMap) not found';
+  }
+  if (!(backend.wasm.asm?.memory instanceof WebAssembly.Memory) || backend.wasm.asm.memory.buffer !== backend.wasm.HEAPU8.buffer) {
+    return 'wasm backend memory (wasm.asm.memory) not found';
   }
   // Round trip: what a kernel writes must be visible through the view, and a write through the
   // view must be seen by the next kernel.
