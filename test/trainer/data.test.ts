@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { binarizeDynamic, DataError, findMnistDir, loadDataset, type Dataset } from '../../src/trainer/data/index';
@@ -236,6 +236,20 @@ test('idx:<folder> loads a user\'s 16×16 images, relative to the workspace, gzi
     assert.deepEqual([...labelled.testLabels!], new Array(8).fill(4));
   } finally {
     rmSync(workspace, { recursive: true, force: true });
+  }
+});
+
+test('idx:~/<folder> is in the user\'s home', async () => {
+  const home = homedir();
+  const folder = mkdtempSync(join(home, '.vae-lens-idx-test-'));
+  try {
+    writeFileSync(join(folder, 'train-images-idx3-ubyte'), squareImages(2, 4, 7));
+    writeFileSync(join(folder, 't10k-images-idx3-ubyte'), squareImages(1, 4, 8));
+    const d = await loadDataset({ dataset: `idx:~/${relative(home, folder)}`, ...none }, { baseDir: tmpdir() });
+    assert.equal(d.source, folder);
+    assert.equal(d.trainCount, 2);
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
   }
 });
 

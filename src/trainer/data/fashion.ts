@@ -56,11 +56,16 @@ export function defaultCacheDir(
   return posix.join(xdg, 'vae-lens');
 }
 
-/** A configured cache folder: `~/` expanded, relative paths against `baseDir`. */
-export function resolveCacheDir(configured: string | undefined, baseDir: string): string {
-  if (!configured || configured.trim() === '') return defaultCacheDir();
-  const expanded = configured === '~' || configured.startsWith('~/') ? join(homedir(), configured.slice(1)) : configured;
+/** A folder a user typed: `~` and `~/…` in their home, relative paths against `baseDir` (the workspace). */
+export function resolveUserPath(path: string, baseDir: string): string {
+  const p = path.trim();
+  const expanded = p === '~' || p.startsWith('~/') || p.startsWith('~\\') ? join(homedir(), p.slice(1)) : p;
   return isAbsolute(expanded) ? expanded : resolve(baseDir, expanded);
+}
+
+/** The configured cache folder, or the per-user default when none is set. */
+export function resolveCacheDir(configured: string | undefined, baseDir: string): string {
+  return configured && configured.trim() !== '' ? resolveUserPath(configured, baseDir) : defaultCacheDir();
 }
 
 export interface FashionOptions {

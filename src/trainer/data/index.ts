@@ -9,11 +9,10 @@
  * every run), so test losses are comparable across runs. `trainLimit`/`testLimit` keep the first
  * N images (all of them when N exceeds the set).
  */
-import { resolve } from 'node:path';
 import type { TrainConfig } from '../../shared/config';
 import { buildDataset, type Dataset } from './dataset';
 import { abortError, DataError } from './errors';
-import { DATA_ENV, ensureFashionMnist, resolveCacheDir } from './fashion';
+import { DATA_ENV, ensureFashionMnist, resolveCacheDir, resolveUserPath } from './fashion';
 import { findIdxFiles, readIdxSet, type IdxPaths } from './files';
 import { findMnistDir } from './mnist';
 
@@ -60,7 +59,7 @@ async function locate(dataset: string, opts: LoadDatasetOptions, baseDir: string
     });
   }
   if (dataset.startsWith('idx:') && dataset.length > 4) {
-    const folder = resolve(baseDir, dataset.slice(4).trim());
+    const folder = resolveUserPath(dataset.slice(4), baseDir);
     return { ...findIdxFiles(folder, false, `dataset "${dataset}"`), folder };
   }
   throw new DataError(`Unknown dataset "${dataset}": use mnist, fashion-mnist, or idx:<folder with IDX files>.`);
