@@ -13,6 +13,8 @@
  * Function: adam(p, g, m, v, n, b1, b2, o1, o2, c1, c2, negLr, eps), all f32 but the first five.
  */
 
+import { webAssembly, type WasmMemory } from './wasmHeap';
+
 /** Unsigned LEB128. */
 function uleb(n: number): number[] {
   const out: number[] = [];
@@ -110,16 +112,16 @@ function moduleBytes(): Uint8Array {
 
 export type SimdAdamFn = (p: number, g: number, m: number, v: number, n: number, b1: number, b2: number, o1: number, o2: number, c1: number, c2: number, negLr: number, eps: number) => void;
 
-const instances = new WeakMap<WebAssembly.Memory, SimdAdamFn>();
+const instances = new WeakMap<WasmMemory, SimdAdamFn>();
 
 /** The SIMD Adam bound to `memory`, or null when this engine cannot compile it. */
-export function simdAdamFor(memory: WebAssembly.Memory): SimdAdamFn | null {
+export function simdAdamFor(memory: WasmMemory): SimdAdamFn | null {
   const cached = instances.get(memory);
   if (cached) return cached;
   try {
     const bytes = moduleBytes();
-    const module = new WebAssembly.Module(bytes);
-    const instance = new WebAssembly.Instance(module, { env: { memory } });
+    const module = new webAssembly.Module(bytes);
+    const instance = new webAssembly.Instance(module, { env: { memory } });
     const fn = instance.exports.adam as SimdAdamFn;
     instances.set(memory, fn);
     return fn;

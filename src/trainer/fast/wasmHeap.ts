@@ -20,9 +20,23 @@ import * as tf from '@tensorflow/tfjs-core';
 /** The one version whose internals this file was written against. */
 export const PINNED_TFJS_VERSION = '4.22.0';
 
+/**
+ * The WebAssembly API as far as VAE Lens uses it. The trainer's TypeScript config has no DOM lib,
+ * and @types/node does not declare the global, so it is typed here and read from globalThis.
+ */
+export interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+}
+export interface WebAssemblyApi {
+  Memory: abstract new (...args: never[]) => WasmMemory;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
+}
+export const webAssembly = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
+
 interface WasmModule {
   HEAPU8: Uint8Array;
-  asm: { memory: WebAssembly.Memory };
+  asm: { memory: WasmMemory };
 }
 interface WasmTensorData {
   id: number;
@@ -56,7 +70,7 @@ export function heapOffset(t: tf.Tensor): number {
 }
 
 /** The backend's WebAssembly.Memory (the SIMD kernels import it). */
-export function wasmMemory(): WebAssembly.Memory {
+export function wasmMemory(): WasmMemory {
   return wasmBackend().wasm.asm.memory;
 }
 
@@ -73,7 +87,7 @@ export function checkWasmInternals(): string | null {
   if (backend.wasm?.HEAPU8 === undefined || typeof backend.dataIdMap?.get !== 'function') {
     return 'wasm backend internals (wasm.HEAPU8, dataIdMap) not found';
   }
-  if (!(backend.wasm.asm?.memory instanceof WebAssembly.Memory) || backend.wasm.asm.memory.buffer !== backend.wasm.HEAPU8.buffer) {
+  if (!(backend.wasm.asm?.memory instanceof webAssembly.Memory) || backend.wasm.asm.memory.buffer !== backend.wasm.HEAPU8.buffer) {
     return 'wasm backend memory (wasm.asm.memory) not found';
   }
   // Round trip: what a kernel writes must be visible through the view, and a write through the
