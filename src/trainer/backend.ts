@@ -4,8 +4,7 @@
  * that says why, never a silent fallback.
  */
 import * as tf from '@tensorflow/tfjs-core';
-// tfjs-core's Node bundle has no gradients; training needs them registered.
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import './gradients';
 // Importing a binding (not a bare import) keeps the module, whose loading registers the backend.
 import { version_cpu } from '@tensorflow/tfjs-backend-cpu';
 import { getThreadsCount, setThreadsCount, setWasmPaths, version_wasm } from '@tensorflow/tfjs-backend-wasm';

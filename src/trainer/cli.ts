@@ -141,7 +141,7 @@ async function runTraining(json: boolean, go: (options: Parameters<typeof startR
     await output.close();
     if (!json) {
       const said = outcome.status === 'completed' ? `completed ${outcome.epochsCompleted} epochs` : outcome.status === 'stopped' ? 'stopped' : 'failed';
-      process.stderr.write(`Run ${outcome.runId} ${said}${outcome.message ? `: ${outcome.message}` : ''}\n`);
+      process.stderr.write(`Run ${outcome.runId} ${said}.\n`);
       process.stdout.write(`${outcome.runDir}\n`);
     }
     return { code: outcome.status === 'failed' ? 1 : 0, outcome };

@@ -262,7 +262,8 @@ async function execute(recorder: RunRecorder, config: TrainConfig, checkpoint: C
   }
 }
 
-const PROGRESS_INTERVAL_MS = 250;
+/** Batch progress at most this often (ms); VAE_LENS_PROGRESS_MS overrides it (0: every batch, for tools and tests). */
+const PROGRESS_INTERVAL_MS = Number(process.env.VAE_LENS_PROGRESS_MS ?? 250);
 
 async function trainEpochs(s: Session, start: TrainPosition, train: MeanAccumulator, trainSeconds: number, stop: StopRequest): Promise<RunOutcome> {
   const { config, data, model, step, recorder, options } = s;
