@@ -238,8 +238,10 @@ export function packageExtension(): string {
     const e = err as { stdout?: Buffer; stderr?: Buffer; message: string };
     throw new Error(`vsce package failed:\n${e.stdout?.toString() ?? ''}${e.stderr?.toString() ?? e.message}`);
   }
+  // Older packages go, but not so soon that a concurrent test is still installing one.
   for (const old of readdirSync(outDir)) {
-    if (old.endsWith('.vsix') && join(outDir, old) !== scratch) rmSync(join(outDir, old), { force: true });
+    const p = join(outDir, old);
+    if (old.endsWith('.vsix') && p !== scratch && Date.now() - statSafe(p) > 10 * 60_000) rmSync(p, { force: true });
   }
   renameSync(scratch, vsix);
   return vsix;
