@@ -1,20 +1,109 @@
 /**
  * VAE Lens extension host entry point. It never loads TensorFlow.js: training runs in a child
- * process (dist/trainer.js), and everything shown is read from run folders.
+ * process (dist/trainer.js), and everything shown is read from run folders. Activation only
+ * wires things up; the first scan of the runs folders runs afterwards, off the activation path.
  */
 import * as vscode from 'vscode';
+import { RunStore } from './model/runStore';
+import { RunManager } from './runManager';
+import { RunsTreeProvider, RUN_URI_SCHEME, type RunsNode } from './runsTree';
+import { RunStatusBar } from './statusBar';
+import { WarningNotifier } from './warnings';
+import { registerCommands } from './commands';
+import { healthSettings, runsRoots, SECTION } from './settings';
+import { openComparePanel, openRunPanel, registerRunPanels } from './panelBridge';
 
 let log: vscode.LogOutputChannel | undefined;
 
-export function activate(context: vscode.ExtensionContext): void {
+/** Live runs are polled as well as watched: watchers can miss appends (network file systems, remote folders). */
+const LIVE_POLL_MS = 1000;
+/** A slow full rescan finds runs the watchers cannot see (a runs directory outside the workspace). */
+const RESCAN_MS = 10_000;
+
+export interface VaeLensApi {
+  store: RunStore;
+  manager: RunManager;
+  tree: RunsTreeProvider;
+}
+
+export function activate(context: vscode.ExtensionContext): VaeLensApi {
+  const started = performance.now();
   log = vscode.window.createOutputChannel('VAE Lens', { log: true });
-  context.subscriptions.push(log);
+  const output = log;
+  context.subscriptions.push(output);
+
+  const store = new RunStore({ health: healthSettings() });
+  context.subscriptions.push({ dispose: () => store.dispose() });
+  const manager = new RunManager(context, store, output);
+  context.subscriptions.push(manager);
+
+  const tree = new RunsTreeProvider(store, manager);
+  const treeView = vscode.window.createTreeView<RunsNode>('vaeLens.runs', { treeDataProvider: tree, canSelectMany: true, showCollapseAll: false });
+  context.subscriptions.push(tree, treeView, vscode.window.registerFileDecorationProvider(tree));
+  const updateBadge = () => {
+    const n = tree.warningCount();
+    treeView.badge = n ? { value: n, tooltip: `${n} run${n === 1 ? ' has' : 's have'} a warning` } : undefined;
+  };
+  context.subscriptions.push(store.onDidChange(updateBadge));
+
+  const openRun = (dir: string) => openRunPanel(context, dir, output);
+  const compareRuns = (dirs: string[]) => openComparePanel(context, dirs, output);
   context.subscriptions.push(
-    vscode.commands.registerCommand('vaeLens.showLog', () => log?.show(true)),
+    new RunStatusBar(store, manager),
+    new WarningNotifier(store, output, openRun),
+    ...registerCommands({ context, store, manager, tree, treeView, log: output, openRun, compareRuns }),
   );
-  log.info(`VAE Lens ${context.extension.packageJSON.version} activated`);
+  registerRunPanels(context, store, output);
+
+  // Watchers per runs directory, re-made when folders or settings change.
+  let watchers: vscode.Disposable[] = [];
+  const watch = () => {
+    for (const w of watchers) w.dispose();
+    watchers = [];
+    for (const root of store.getRoots()) {
+      const base = vscode.Uri.file(root.runsDir);
+      const files = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(base, '*/{run.json,events.jsonl}'));
+      const onFile = (uri: vscode.Uri) => store.schedule(vscode.Uri.joinPath(uri, '..').fsPath);
+      const folders = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(base, '*'));
+      const onFolder = () => store.schedule();
+      watchers.push(files, folders, files.onDidChange(onFile), files.onDidCreate(onFile), files.onDidDelete(onFile), folders.onDidCreate(onFolder), folders.onDidDelete(onFolder));
+    }
+  };
+  const applyRoots = () => {
+    store.setRoots(runsRoots());
+    watch();
+  };
+  applyRoots();
+  context.subscriptions.push(
+    { dispose: () => watchers.forEach((w) => w.dispose()) },
+    vscode.workspace.onDidChangeWorkspaceFolders(applyRoots),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration(`${SECTION}.runsDirectory`)) applyRoots();
+      if (e.affectsConfiguration(`${SECTION}.warnings`)) store.setHealthSettings(healthSettings());
+      if (e.affectsConfiguration(`${SECTION}.maxConcurrentRuns`)) manager.pump();
+    }),
+  );
+
+  const poll = setInterval(() => {
+    for (const dir of store.liveRunDirs()) store.schedule(dir);
+  }, LIVE_POLL_MS);
+  const rescan = setInterval(() => {
+    if (treeView.visible) store.schedule();
+  }, RESCAN_MS);
+  context.subscriptions.push({ dispose: () => { clearInterval(poll); clearInterval(rescan); } });
+
+  // After the first scan: runs whose trainer died while no window watched become 'interrupted'.
+  void store.refreshAll().then(async () => {
+    const marked = await store.markInterrupted();
+    for (const m of marked) output.info(`Run ${m.id} was marked running but its trainer is gone: now interrupted (VAE: Resume continues it).`);
+    manager.pump();
+  }).catch((e) => output.error(`Scanning runs: ${(e as Error).message}`));
+
+  output.info(`VAE Lens ${context.extension.packageJSON.version} activated in ${(performance.now() - started).toFixed(1)} ms (scheme ${RUN_URI_SCHEME})`);
+  return { store, manager, tree };
 }
 
 export function deactivate(): void {
+  // Detached trainers keep running (they survive a reload); listeners are disposed with the subscriptions.
   log = undefined;
 }

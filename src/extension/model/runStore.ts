@@ -52,6 +52,8 @@ export interface StoreChange {
   /** Runs whose state changed (new, updated). */
   changed: RunState[];
   removed: string[];
+  /** Runs seen for the first time in this refresh (a subset of changed). */
+  added: string[];
   /** New epoch events per run dir, in order (warnings are evaluated on each). */
   newEpochs: Map<string, EpochEvent[]>;
 }
@@ -112,7 +114,7 @@ export class RunStore {
   setHealthSettings(s: HealthSettings): void {
     this.health = s;
     for (const e of this.entries.values()) this.recomputeFindings(e.state);
-    this.emit({ changed: [...this.entries.values()].map((e) => e.state), removed: [], newEpochs: new Map() });
+    this.emit({ changed: [...this.entries.values()].map((e) => e.state), removed: [], added: [], newEpochs: new Map() });
   }
 
   get healthSettings(): HealthSettings {
@@ -179,7 +181,7 @@ export class RunStore {
     }
     const removed = [...this.entries.keys()].filter((d) => !found.has(d));
     for (const d of removed) this.entries.delete(d);
-    const change: StoreChange = { changed: [], removed, newEpochs: new Map() };
+    const change: StoreChange = { changed: [], removed, added: [], newEpochs: new Map() };
     await Promise.all([...found].map(([dir, root]) => this.refreshOne(dir, root, change)));
     this.loaded = true;
     this.emit(change);
@@ -187,7 +189,7 @@ export class RunStore {
   }
 
   private async doRefreshDirs(dirs: string[]): Promise<StoreChange> {
-    const change: StoreChange = { changed: [], removed: [], newEpochs: new Map() };
+    const change: StoreChange = { changed: [], removed: [], added: [], newEpochs: new Map() };
     await Promise.all(dirs.map(async (dir) => {
       const root = this.entries.get(dir)?.state.root ?? this.rootOf(dir);
       if (!root) return;
@@ -246,6 +248,7 @@ export class RunStore {
         runJsonMtime: -1,
       };
       this.entries.set(dir, entry);
+      change.added.push(dir);
     }
     const state = entry.state;
     let changed = isNew;

@@ -15,6 +15,8 @@ export interface QueuedRun {
   config: TrainConfig;
   /** Set when the queued job resumes an existing run folder. */
   resumeDir?: string;
+  /** Where a new run's folder will be created. */
+  runsDir?: string;
 }
 
 export interface RunItemModel {

@@ -1,0 +1,199 @@
+/**
+ * Run lifecycle in this window: a queue bounded by vaeLens.maxConcurrentRuns, forking trainers,
+ * a cancellable notification while a run starts (data download included), Stop and Resume.
+ * Runs from other windows or the CLI are seen through the run store (the folder is the truth);
+ * they can be stopped by signal, since their IPC channel belongs to someone else.
+ */
+import * as vscode from 'vscode';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TrainConfig } from '../shared/config';
+import { isLiveStatus } from '../shared/run';
+import type { ProgressMessage } from '../shared/events';
+import type { RunStore } from './model/runStore';
+import type { QueuedRun } from './model/treeModel';
+import { TrainerProcess, signalGroup, type TrainerJob } from './trainerProcess';
+import { maxConcurrentRuns, trainerEnvironment } from './settings';
+
+export interface StartRequest {
+  config?: TrainConfig;
+  runsDir?: string;
+  /** A run folder to continue from its checkpoint. */
+  resume?: string;
+  /** Working directory of the trainer (relative idx: folders resolve against it). */
+  cwd?: string;
+}
+
+interface Queued extends QueuedRun {
+  request: StartRequest;
+}
+
+export class RunManager implements vscode.Disposable {
+  private readonly queue: Queued[] = [];
+  private readonly children = new Set<TrainerProcess>();
+  private nextKey = 1;
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChange = this.changed.event;
+  private readonly progressEmitter = new vscode.EventEmitter<ProgressMessage>();
+  /** Batch-level progress of trainers forked by this window. */
+  readonly onProgress = this.progressEmitter.event;
+  private disposed = false;
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly store: RunStore,
+    private readonly log: vscode.LogOutputChannel,
+  ) {}
+
+  queued(): readonly QueuedRun[] {
+    return this.queue;
+  }
+
+  /** Trainers forked here that have not exited. */
+  active(): TrainerProcess[] {
+    return [...this.children].filter((c) => c.state !== 'exited');
+  }
+
+  childFor(runDir: string): TrainerProcess | undefined {
+    return this.active().find((c) => c.runDir === runDir);
+  }
+
+  /** Runs training on this machine now: ours (also while starting) and live runs seen on disk. */
+  private runningCount(): number {
+    const ours = this.active();
+    const ourDirs = new Set(ours.map((c) => c.runDir).filter(Boolean));
+    const others = this.store.runs().filter((r) => r.info && isLiveStatus(r.info.status) && !ourDirs.has(r.dir) && this.isLocalLive(r.dir));
+    return ours.length + others.length;
+  }
+
+  private isLocalLive(dir: string): boolean {
+    const info = this.store.get(dir)?.info;
+    if (!info?.pid) return false;
+    try {
+      process.kill(info.pid, 0);
+      return true;
+    } catch (e) {
+      return (e as NodeJS.ErrnoException).code === 'EPERM';
+    }
+  }
+
+  /** Starts a run now or queues it; returns the queue position (0: started). */
+  enqueue(request: StartRequest): number {
+    const name = request.config?.name ?? this.store.get(request.resume ?? '')?.info?.name ?? 'run';
+    const config = request.config ?? this.store.get(request.resume ?? '')?.info?.config;
+    if (!config) throw new Error('Nothing to start: no config and no run to resume.');
+    this.queue.push({ key: String(this.nextKey++), name, config, resumeDir: request.resume, runsDir: request.runsDir, request });
+    this.pump();
+    const position = this.queue.findIndex((q) => q.request === request);
+    this.changed.fire();
+    return position < 0 ? 0 : position + 1;
+  }
+
+  /** Removes a queued run (Stop on a queued item). */
+  dequeue(key: string): boolean {
+    const i = this.queue.findIndex((q) => q.key === key || q.resumeDir === key);
+    if (i < 0) return false;
+    this.queue.splice(i, 1);
+    this.changed.fire();
+    return true;
+  }
+
+  isQueued(runDir: string): boolean {
+    return this.queue.some((q) => q.resumeDir === runDir);
+  }
+
+  /** Starts queued runs while slots are free. */
+  pump(): void {
+    if (this.disposed) return;
+    while (this.queue.length && this.runningCount() < maxConcurrentRuns()) {
+      const next = this.queue.shift()!;
+      this.launch(next.request);
+      this.changed.fire();
+    }
+  }
+
+  private launch(request: StartRequest): void {
+    const env = trainerEnvironment();
+    const data = { cacheDir: env.VAE_LENS_DATA_CACHE, baseUrl: env.VAE_LENS_FASHION_MNIST_URL, baseDir: request.cwd };
+    const job: TrainerJob = request.resume
+      ? { resume: request.resume, data }
+      : { config: request.config!, runsDir: request.runsDir!, data };
+    const trainerPath = join(this.context.extensionPath, 'dist', 'trainer.js');
+    const logDir = this.context.logUri.fsPath;
+    mkdirSync(logDir, { recursive: true });
+    const stderrFile = join(logDir, `trainer-${Date.now()}-${this.nextKey++}.log`);
+    const label = request.config?.name ?? this.store.get(request.resume ?? '')?.info?.name ?? 'run';
+    this.log.info(`Starting trainer for "${label}"${request.resume ? ` (resume ${request.resume})` : ''}: ${trainerPath}`);
+    let resolveStarted: () => void = () => undefined;
+    const startedOrExited = new Promise<void>((r) => (resolveStarted = r));
+    let report: ((p: { message?: string; increment?: number }) => void) | undefined;
+    const child: TrainerProcess = new TrainerProcess(trainerPath, job, { cwd: request.cwd, env: { ...env, VAE_LENS_ROOT: this.context.extensionPath }, stderrFile }, {
+      onStarted: (runId, runDir) => {
+        this.log.info(`Run ${runId} started in ${runDir} (pid ${child.pid})`);
+        this.store.schedule();
+        this.changed.fire();
+      },
+      onProgress: (p) => {
+        if (p.phase === 'training') resolveStarted();
+        else report?.({ message: p.phase });
+        this.progressEmitter.fire(p);
+      },
+      onEvent: (_runId, e) => {
+        if (e.type === 'epoch') resolveStarted();
+        if (e.type === 'error') this.log.error(`Run ${child.runId ?? ''}: ${e.message}`);
+        if (child.runDir) this.store.schedule(child.runDir);
+      },
+      onStderr: (line) => this.log.info(`[trainer ${child.pid ?? ''}] ${line}`),
+      onExit: (code, signal) => {
+        resolveStarted();
+        this.log.info(`Trainer ${child.pid ?? ''} for "${label}" exited (${signal ?? `code ${code}`})`);
+        this.children.delete(child);
+        if (child.runDir) this.store.schedule(child.runDir);
+        else this.store.schedule();
+        if (code !== 0 && code !== null && !child.runDir) {
+          void vscode.window.showErrorMessage(`VAE Lens: the trainer for "${label}" could not start (exit code ${code}). See the log for details.`, 'Show Log').then((a) => {
+            if (a) this.log.show(true);
+          });
+        }
+        this.changed.fire();
+        // A finished run frees its slot.
+        setTimeout(() => this.pump(), 50);
+      },
+    });
+    this.children.add(child);
+    void vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `VAE Lens: starting "${label}"`, cancellable: true },
+      async (progress, token) => {
+        report = (p) => progress.report(p);
+        progress.report({ message: 'starting the trainer' });
+        token.onCancellationRequested(() => {
+          this.log.info(`Start of "${label}" cancelled`);
+          child.kill();
+        });
+        await startedOrExited;
+      },
+    );
+  }
+
+  /** Stop: IPC to our own trainer; SIGTERM to one from another window or the CLI; dequeue a queued one. */
+  stop(runDir: string): 'stopping' | 'dequeued' | 'signalled' | 'not-running' {
+    if (this.dequeue(runDir)) return 'dequeued';
+    const child = this.childFor(runDir);
+    if (child) {
+      child.stop();
+      return 'stopping';
+    }
+    const info = this.store.get(runDir)?.info;
+    if (info && isLiveStatus(info.status) && info.pid && signalGroup(info.pid, 'SIGTERM')) return 'signalled';
+    return 'not-running';
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    // Trainers keep running past a reload or window close (the run folder carries them on).
+    for (const c of this.children) c.detach();
+    this.children.clear();
+    this.changed.dispose();
+    this.progressEmitter.dispose();
+  }
+}

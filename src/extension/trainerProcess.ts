@@ -1,0 +1,168 @@
+/**
+ * One forked trainer (dist/trainer.js). Forked detached, in its own process group, so a window
+ * reload does not end training: the run folder carries the run on, and a reloaded window finds it
+ * by its pid in run.json. IPC carries only ephemeral progress and copies of the events it appends.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync, promises as fs } from 'node:fs';
+import type { ProgressMessage, RunEvent, TrainerCommand, TrainerMessage, TrainerRequest } from '../shared/events';
+
+/** What the trainer is asked to do: its one argument (see src/trainer/main.ts). */
+export type TrainerJob = TrainerRequest;
+
+export interface TrainerCallbacks {
+  onStarted?(runId: string, runDir: string): void;
+  onProgress?(p: ProgressMessage): void;
+  onEvent?(runId: string, e: RunEvent): void;
+  onStderr?(line: string): void;
+  onExit?(code: number | null, signal: NodeJS.Signals | null): void;
+}
+
+export type TrainerState = 'starting' | 'running' | 'stopping' | 'exited';
+
+export class TrainerProcess {
+  readonly child!: ChildProcess;
+  state: TrainerState = 'starting';
+  runId: string | undefined;
+  runDir: string | undefined;
+  lastProgress: ProgressMessage | undefined;
+  /** Settles when the process has exited. */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+
+  private stderrOffset = 0;
+  private stderrPending = '';
+  private stderrTimer: ReturnType<typeof setInterval> | undefined;
+
+  /**
+   * @param stderrFile the trainer's stderr goes to this file, not a pipe: a pipe would break
+   *   (EPIPE) when this window reloads, and the run must go on. It is followed into the log here.
+   */
+  constructor(trainerPath: string, job: TrainerJob, opts: { cwd?: string; env?: Record<string, string>; stderrFile: string }, private readonly cb: TrainerCallbacks) {
+    const fd = openSync(opts.stderrFile, 'a');
+    try {
+      this.child = fork(trainerPath, [JSON.stringify(job)], {
+        cwd: opts.cwd,
+        env: { ...process.env, ...opts.env, VAE_LENS_PARENT: 'vscode' },
+        detached: true,
+        stdio: ['ignore', 'ignore', fd, 'ipc'],
+        execArgv: [],
+      });
+    } finally {
+      closeSync(fd);
+    }
+    if ('resume' in job) this.runDir = job.resume;
+    this.stderrTimer = setInterval(() => void this.followStderr(opts.stderrFile), 300);
+    this.child.on('message', (m: TrainerMessage) => {
+      if (!m || typeof m !== 'object') return;
+      switch (m.type) {
+        case 'started':
+          this.runId = m.runId;
+          this.runDir = m.runDir;
+          cb.onStarted?.(m.runId, m.runDir);
+          break;
+        case 'progress':
+          this.lastProgress = m;
+          if (m.phase === 'training' && this.state === 'starting') this.state = 'running';
+          cb.onProgress?.(m);
+          break;
+        case 'event':
+          if (m.event.type === 'epoch' && this.state === 'starting') this.state = 'running';
+          cb.onEvent?.(m.runId, m.event);
+          break;
+      }
+    });
+    this.exited = new Promise((resolve) => {
+      const done = async (code: number | null, signal: NodeJS.Signals | null) => {
+        if (this.state === 'exited') return;
+        this.state = 'exited';
+        this.stopFollowing();
+        while (this.following) await new Promise((r) => setTimeout(r, 20));
+        await this.followStderr(opts.stderrFile);
+        if (this.stderrPending.trim()) cb.onStderr?.(this.stderrPending);
+        this.stderrPending = '';
+        cb.onExit?.(code, signal);
+        resolve({ code, signal });
+      };
+      this.child.on('exit', (code, signal) => void done(code, signal));
+      this.child.on('error', (e) => {
+        cb.onStderr?.(`Cannot start the trainer: ${e.message}`);
+        void done(null, null);
+      });
+    });
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** Asks the trainer to stop after its current batch (it checkpoints and writes status 'stopped'). */
+  stop(): void {
+    if (this.state === 'exited') return;
+    this.state = 'stopping';
+    const command: TrainerCommand = { type: 'stop' };
+    if (this.child.connected) this.child.send(command);
+    else signalGroup(this.child.pid, 'SIGTERM');
+  }
+
+  /** Ends the trainer and anything it started (cancel during start). */
+  kill(): void {
+    if (this.state === 'exited') return;
+    this.state = 'stopping';
+    signalGroup(this.child.pid, 'SIGTERM');
+  }
+
+  /** Lets the trainer outlive this window: no more IPC or log from it. */
+  detach(): void {
+    this.stopFollowing();
+    this.child.removeAllListeners('message');
+    if (this.child.connected) this.child.disconnect();
+    this.child.unref();
+  }
+
+  private stopFollowing(): void {
+    if (this.stderrTimer) clearInterval(this.stderrTimer);
+    this.stderrTimer = undefined;
+  }
+
+  private following = false;
+
+  private async followStderr(file: string): Promise<void> {
+    if (this.following) return;
+    this.following = true;
+    try {
+      const handle = await fs.open(file, 'r');
+      try {
+        const { size } = await handle.stat();
+        if (size <= this.stderrOffset) return;
+        const buf = Buffer.alloc(size - this.stderrOffset);
+        const { bytesRead } = await handle.read(buf, 0, buf.length, this.stderrOffset);
+        this.stderrOffset += bytesRead;
+        const lines = (this.stderrPending + buf.subarray(0, bytesRead).toString('utf8')).split('\n');
+        this.stderrPending = lines.pop() ?? '';
+        for (const l of lines) if (l.trim()) this.cb.onStderr?.(l);
+      } finally {
+        await handle.close();
+      }
+    } catch {
+      // The log file is a convenience; the run folder has what matters.
+    } finally {
+      this.following = false;
+    }
+  }
+}
+
+/** Signals a detached trainer's whole process group (it leads one), falling back to the pid. */
+export function signalGroup(pid: number | undefined, signal: NodeJS.Signals): boolean {
+  if (!pid) return false;
+  try {
+    process.kill(-pid, signal);
+    return true;
+  } catch {
+    try {
+      process.kill(pid, signal);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}

@@ -1,0 +1,95 @@
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { configJsonSchema } from '../../src/shared/config';
+import { TRAIN_PRESETS, resolveTrainConfig, parseExperimentFile, experimentNameFromFile } from '../../src/extension/model/presets';
+import { metricsCsv, METRICS_CSV_HEADER } from '../../src/extension/model/metricsCsv';
+import { statusBarText } from '../../src/extension/model/statusText';
+import { isMuted, newFindings } from '../../src/extension/model/warningState';
+import type { RunState } from '../../src/extension/model/runStore';
+import type { RunEvent, WarningEvent } from '../../src/shared/events';
+import { defaultConfig } from '../../src/shared/config';
+import { fixtureEpoch } from './fixtures/runFixture';
+
+const root = process.env.VAE_LENS_ROOT ?? join(__dirname, '..', '..', '..');
+
+describe('experiment files and presets', () => {
+  test('the committed *.vae.json schema is exactly configJsonSchema()', () => {
+    const committed = JSON.parse(readFileSync(join(root, 'schemas/vae-config.schema.json'), 'utf8'));
+    assert.deepEqual(committed, configJsonSchema());
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+    assert.deepEqual(pkg.contributes.jsonValidation, [{ fileMatch: ['*.vae.json'], url: './schemas/vae-config.schema.json' }]);
+  });
+
+  test('the three presets are the study experiments and the quick check', () => {
+    const configs = TRAIN_PRESETS.map((p) => resolveTrainConfig({}, p.config as Record<string, unknown>));
+    const ok = configs.map((c) => (c.ok ? c.config : assert.fail(JSON.stringify(c))));
+    assert.deepEqual(ok.map((c) => [c.model, c.dimz, c.epochs, c.trainLimit]), [['chainer-mlp', 20, 100, null], ['deep-bn', 100, 100, null], ['chainer-mlp', 20, 5, 10000]]);
+    assert.equal(TRAIN_PRESETS[2].label, 'Quick check — chainer-mlp, dimz 20, 5 epochs on 10,000 MNIST images');
+  });
+
+  test('settings defaults fill what a preset or file leaves out; the file wins; a model picks its own dimz', () => {
+    const r = resolveTrainConfig({ batchSize: 50, epochs: 7, dimz: 8 }, { name: 'x', epochs: 3 });
+    assert.ok(r.ok);
+    assert.deepEqual([r.config.batchSize, r.config.epochs, r.config.dimz], [50, 3, 8]);
+    const deep = resolveTrainConfig({ dimz: 8 }, { name: 'y', model: 'deep-bn' });
+    assert.ok(deep.ok);
+    assert.equal(deep.config.dimz, 100);
+  });
+
+  test('a typo or bad value in a file is an error naming the field and what is allowed', () => {
+    const r = resolveTrainConfig({}, { name: 'x', epoch: 3, dimz: 0 });
+    assert.equal(r.ok, false);
+    if (!r.ok) {
+      assert.ok(r.errors.some((e) => e.startsWith('"epoch": unknown field')));
+      assert.ok(r.errors.some((e) => e.includes('"dimz": 0 is not allowed; expected an integer from 1 to 1024')));
+    }
+    assert.deepEqual(parseExperimentFile('[1]', 'a.vae.json'), { ok: false, errors: ['a.vae.json must contain a JSON object.'] });
+    const bad = parseExperimentFile('{"dimz": ', 'b.vae.json');
+    assert.equal(bad.ok, false);
+    if (!bad.ok) assert.match(bad.errors[0], /^b\.vae\.json is not valid JSON/);
+    assert.equal(experimentNameFromFile('/w/exp/small-sigma.vae.json'), 'small-sigma');
+  });
+});
+
+describe('metrics CSV', () => {
+  test('one row per epoch, the last of a repeated epoch, NaN as an empty cell', () => {
+    const e2 = fixtureEpoch(2, 3, 4);
+    const nan = fixtureEpoch(3, 3, 4);
+    (nan.test as { loss: unknown }).loss = null;
+    const events: RunEvent[] = [fixtureEpoch(1, 3, 4), fixtureEpoch(2, 3, 4), e2, nan];
+    const lines = metricsCsv(events).trimEnd().split('\n');
+    assert.equal(lines[0], METRICS_CSV_HEADER.join(','));
+    assert.equal(lines.length, 4);
+    const cols = lines[1].split(',');
+    assert.equal(cols.length, METRICS_CSV_HEADER.length);
+    assert.equal(cols[0], '1');
+    assert.equal(cols[METRICS_CSV_HEADER.indexOf('test_mean_sigma')], '0.3');
+    assert.equal(cols[METRICS_CSV_HEADER.indexOf('dimz')], '4');
+    assert.ok(Math.abs(Number(cols[METRICS_CSV_HEADER.indexOf('aggregate_variance_active')]) - 0.98) < 1e-12);
+    assert.equal(lines[3].split(',')[METRICS_CSV_HEADER.indexOf('test_loss')], '');
+  });
+});
+
+describe('status bar and warning state', () => {
+  const run = (epochs: number[]): RunState => {
+    const recent = epochs.map((e) => fixtureEpoch(e, 10, 4));
+    return { dir: '/r', id: 'r', root: { label: 'w', runsDir: '/' }, info: { schemaVersion: 1, id: 'r', name: 'r', config: { ...defaultConfig(), epochs: 10 }, created: '', updated: '', status: 'running', epochsCompleted: epochs.length }, recentEpochs: recent, latest: recent.at(-1), warnings: [], findings: [], partial: false, version: 1 };
+  };
+
+  test('"epoch x/N · loss · time left", refined by batch progress', () => {
+    assert.equal(statusBarText(run([1, 2])), 'epoch 2/10 · loss 160.2 · 3 min 48 s left');
+    const progress = { type: 'progress' as const, runId: 'r', epoch: 3, epochs: 10, batch: 300, batches: 600, loss: 150, samplesPerSecond: 2000, phase: 'training' };
+    assert.equal(statusBarText(run([1, 2]), progress), 'epoch 3/10 (50%) · loss 160.2 · 3 min 34 s left');
+    assert.equal(statusBarText(run([]), { ...progress, phase: 'downloading fashion-mnist (42%)' }), 'downloading fashion-mnist (42%) · loss 150.0');
+  });
+
+  test('each kind is raised once per run; a dismissed warning mutes the run', () => {
+    const w = (kind: WarningEvent['kind'], dismissed?: boolean): WarningEvent => ({ type: 'warning', v: 1, time: 't', kind, severity: 'warning', epoch: 3, message: 'm', dismissed });
+    const findings = [{ kind: 'sigma-far-from-one' as const, severity: 'warning' as const, epoch: 5, message: 'a' }, { kind: 'overfitting' as const, severity: 'warning' as const, epoch: 5, message: 'b' }];
+    assert.deepEqual(newFindings(findings, [w('sigma-far-from-one')]).map((f) => f.kind), ['overfitting']);
+    assert.equal(isMuted([w('overfitting')]), false);
+    assert.equal(isMuted([w('overfitting'), w('overfitting', true)]), true);
+  });
+});
