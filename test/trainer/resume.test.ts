@@ -1,0 +1,130 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseEvents, type TrainerMessage } from '../../src/shared/events';
+import { readRun } from '../../src/shared/node/runFolder';
+import type { ModelName } from '../../src/shared/config';
+import { StopRequest, resumeRun, startRun } from '../../src/trainer/train';
+import { readCheckpoint } from '../../src/trainer/checkpoint';
+import { assertSameEpochNumbers, collectingOutput, epochsOf, spawnTrainer, tempRunsDir } from './support';
+
+/** Requests a stop at the n-th check, i.e. before batch n−1 (0-based, counted over the whole run). */
+class StopBeforeCheck extends StopRequest {
+  private checks = 0;
+  constructor(private readonly at: number) {
+    super();
+  }
+  override get requested(): boolean {
+    if (++this.checks === this.at) this.request('test stop');
+    return super.requested;
+  }
+}
+
+const small = (model: ModelName) => ({
+  model, dimz: model === 'deep-bn' ? 8 : 20, epochs: 2, trainLimit: 600, testLimit: 200, backend: 'wasm' as const, seed: 3,
+});
+
+for (const model of ['chainer-mlp', 'deep-bn'] as const) {
+  test(`${model}: stop mid-epoch, then resume, gives the numbers of an uninterrupted run`, async () => {
+    const runsDir = tempRunsDir();
+    const straight = await startRun({ config: small(model), runsDir }, { output: collectingOutput() });
+    assert.equal(straight.status, 'completed', straight.message);
+
+    // 6 batches per epoch: the 9th check comes before batch 3 of epoch 2 (batch index 2).
+    const first = await startRun({ config: small(model), runsDir }, { output: collectingOutput(), stop: new StopBeforeCheck(9) });
+    assert.equal(first.status, 'stopped', first.message);
+    const stoppedRun = await readRun(first.runDir);
+    assert.equal(stoppedRun.info.status, 'stopped');
+    assert.equal(stoppedRun.info.pid, undefined);
+    assert.match(stoppedRun.info.message ?? '', /epoch 2, batch 2 of 6/);
+    assert.deepEqual(epochsOf(stoppedRun.events).map((e) => e.epoch), [1]);
+    const checkpoint = await readCheckpoint(first.runDir);
+    assert.deepEqual(checkpoint?.position, { epoch: 2, batch: 2 });
+    assert.equal(checkpoint?.optimizer.step, 8);
+    assert.equal(checkpoint?.progress.train.n, 200, 'the partial epoch\'s sums are saved');
+
+    const resumed = await resumeRun(first.runDir, { output: collectingOutput() });
+    assert.equal(resumed.status, 'completed', resumed.message);
+    const a = epochsOf((await readRun(straight.runDir)).events);
+    const b = epochsOf((await readRun(first.runDir)).events);
+    assert.deepEqual(b.map((e) => e.epoch), [1, 2]);
+    for (let i = 0; i < 2; i++) assertSameEpochNumbers(b[i], a[i], 1e-6);
+    // Same weights, bit for bit.
+    const wa = (await readCheckpoint(straight.runDir))!.parameters;
+    const wb = (await readCheckpoint(first.runDir))!.parameters;
+    for (const name of Object.keys(wa)) assert.deepEqual(wb[name].values, wa[name].values, name);
+    const statuses = (await readRun(first.runDir)).events.flatMap((e) => (e.type === 'status' ? [e.status] : []));
+    assert.deepEqual(statuses, ['starting', 'running', 'stopped', 'starting', 'running', 'completed']);
+  });
+}
+
+function waitFor(messages: { onMessage: (fn: (m: TrainerMessage) => void) => void }, predicate: (m: TrainerMessage) => boolean): Promise<TrainerMessage> {
+  return new Promise((done) => messages.onMessage((m) => predicate(m) && done(m)));
+}
+
+test('SIGKILL mid-epoch leaves a readable run folder, and resume completes it with the uninterrupted numbers', async () => {
+  const runsDir = tempRunsDir();
+  const config = { ...small('chainer-mlp'), trainLimit: 1000, epochs: 2 };
+  const child = spawnTrainer({ config, runsDir });
+  const started = (await waitFor(child, (m) => m.type === 'started')) as Extract<TrainerMessage, { type: 'started' }>;
+  await waitFor(child, (m) => m.type === 'progress' && m.phase === 'training' && m.epoch === 2 && m.batch >= 3);
+  child.child.kill('SIGKILL');
+  const exit = await child.exited;
+  assert.equal(exit.signal, 'SIGKILL');
+
+  const crashed = await readRun(started.runDir);
+  assert.equal(crashed.info.status, 'running', 'run.json still says running: the process had no chance to say otherwise');
+  assert.equal(crashed.info.pid, child.child.pid);
+  assert.deepEqual(epochsOf(crashed.events).map((e) => e.epoch), [1]);
+  assert.ok(!existsSync(join(started.runDir, 'checkpoint.previous')));
+  assert.deepEqual((await readCheckpoint(started.runDir))?.position, { epoch: 2, batch: 0 });
+  // A torn last line (a crash in the middle of a write) would be skipped, never fatal.
+  assert.ok(parseEvents(readFileSync(join(started.runDir, 'events.jsonl'), 'utf8') + '{"type":"epo').skipped === 1);
+
+  const resumed = await resumeRun(started.runDir, { output: collectingOutput() });
+  assert.equal(resumed.status, 'completed', resumed.message);
+  const straight = await startRun({ config, runsDir }, { output: collectingOutput() });
+  const a = epochsOf((await readRun(straight.runDir)).events);
+  const b = epochsOf((await readRun(started.runDir)).events);
+  assert.deepEqual(b.map((e) => e.epoch), [1, 2]);
+  for (let i = 0; i < 2; i++) assertSameEpochNumbers(b[i], a[i], 1e-6);
+});
+
+test('SIGTERM and the IPC stop message both finish the batch, checkpoint, and exit 0 with status stopped', async () => {
+  const runsDir = tempRunsDir();
+  const config = { ...small('chainer-mlp'), trainLimit: 1000, epochs: 3 };
+  // SIGTERM, as the extension's process tree kill or a shell sends it.
+  const viaSignal = spawnTrainer({ config: { ...config, name: 'sigterm' }, runsDir });
+  await waitFor(viaSignal, (m) => m.type === 'progress' && m.phase === 'training' && m.batch >= 2);
+  viaSignal.child.kill('SIGTERM');
+  assert.equal((await viaSignal.exited).code, 0, viaSignal.stderr());
+  const stopped = viaSignal.messages.find((m) => m.type === 'event' && m.event.type === 'status' && m.event.status === 'stopped');
+  assert.ok(stopped, 'a stopped status event reached the parent');
+  const dir = (viaSignal.messages[0] as Extract<TrainerMessage, { type: 'started' }>).runDir;
+  assert.equal((await readRun(dir)).info.status, 'stopped');
+  assert.ok((await readCheckpoint(dir))!.position.batch >= 2);
+
+  // IPC: fork with a channel, send {type: 'stop'}.
+  const { fork } = await import('node:child_process');
+  const { TRAINER_JS } = await import('./support');
+  const forked = fork(TRAINER_JS, [JSON.stringify({ config: { ...config, name: 'ipc' }, runsDir })], {
+    env: { ...process.env, VAE_LENS_PROGRESS_MS: '0' }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
+  let stdout = '';
+  forked.stdout!.on('data', (c) => (stdout += c));
+  const received: TrainerMessage[] = [];
+  const exited = new Promise<number | null>((done) => forked.on('exit', (code) => done(code)));
+  forked.on('message', (m) => {
+    received.push(m as TrainerMessage);
+    const msg = m as TrainerMessage;
+    if (msg.type === 'progress' && msg.phase === 'training' && msg.batch === 2) forked.send({ type: 'stop' });
+  });
+  assert.equal(await exited, 0);
+  assert.equal(stdout, '', 'a forked trainer prints nothing on stdout');
+  const ipcDir = (received[0] as Extract<TrainerMessage, { type: 'started' }>).runDir;
+  const run = await readRun(ipcDir);
+  assert.equal(run.info.status, 'stopped');
+  assert.match(run.info.message ?? '', /stop requested/);
+  assert.ok(received.some((m) => m.type === 'event' && m.event.type === 'checkpoint'));
+});
