@@ -20,7 +20,7 @@ export const ACC_BETA2 = 'adam/accBeta2';
 export const DEFAULT_ADAM: AdamHyper = { learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
 
 import { simdAdamFor, type SimdAdamFn } from './simdAdam';
-import { heapOffset, wasmMemory } from './wasmHeap';
+import { heapOffset, heapView, wasmMemory } from './wasmHeap';
 import type * as tf from '@tensorflow/tfjs-core';
 
 export class AdamState {
@@ -69,19 +69,25 @@ export class AdamState {
   }
 
   /**
-   * Updates tensors on the wasm heap in place (param, moments) from a gradient tensor: the SIMD
-   * kernel when the length is a multiple of 4, else the JS loop on heap views.
+   * Updates tensors on the wasm heap in place (param, moments) from a gradient tensor, plus a
+   * second one when given (another replica's): the SIMD kernel when the length is a multiple of 4,
+   * else the JS loop on heap views.
    */
-  updateTensors(param: tf.Tensor, grad: tf.Tensor, m: tf.Tensor, v: tf.Tensor, views: () => [Float32Array, Float32Array, Float32Array, Float32Array]): void {
+  updateTensors(param: tf.Tensor, grad: tf.Tensor, grad2: tf.Tensor | null, m: tf.Tensor, v: tf.Tensor): void {
     const n = param.size;
+    const { learningRate, beta1, beta2, epsilon } = this.hyper;
+    const { c1, c2 } = this.coefficients();
     if (this.simd !== null && n % 4 === 0) {
-      const { learningRate, beta1, beta2, epsilon } = this.hyper;
-      const { c1, c2 } = this.coefficients();
-      this.simd(heapOffset(param), heapOffset(grad), heapOffset(m), heapOffset(v), n, beta1, beta2, 1 - beta1, 1 - beta2, c1, c2, -learningRate, epsilon);
+      const g2 = grad2 === null ? 0 : heapOffset(grad2);
+      this.simd(heapOffset(param), heapOffset(grad), g2, heapOffset(m), heapOffset(v), n, beta1, beta2, 1 - beta1, 1 - beta2, c1, c2, -learningRate, epsilon);
       return;
     }
-    const [p, g, mv, vv] = views();
-    this.update(p, g, mv, vv);
+    let g = heapView(grad);
+    if (grad2 !== null) {
+      const o = heapView(grad2);
+      g = g.map((x, i) => x + o[i]);
+    }
+    this.update(heapView(param), g, heapView(m), heapView(v));
   }
 
   get usesSimd(): boolean {

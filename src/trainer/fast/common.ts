@@ -39,8 +39,8 @@ export function writeVariable(model: FastModel, name: string, data: Float32Array
 /**
  * Bernoulli NLL on logits and its gradient, on feature-major arrays: lT [P, K·B] logits (column
  * k·B + b is sample k of image b), sT = σ(lT) from the backend's SIMD kernel, xT [P, B].
- * lT is overwritten with dLoss/dlogits = (σ(l) − x)/(K·B). Returns the mean over images and
- * samples of Σ_pixels softplus(l) − x·l.
+ * lT is overwritten with dLoss/dlogits = (σ(l) − x)·gradScale (1/(K·B) for a whole batch).
+ * Returns Σ over images of the mean over samples of Σ_pixels softplus(l) − x·l.
  *
  * softplus(l) = l − log σ(l) for l > 0 and −log(1 − σ(l)) otherwise: both log arguments lie in
  * [½, 1], so their logs are summed as the log of running products of 32 factors (one Math.log
@@ -53,9 +53,10 @@ export function bernoulliLossAndGrad(
   pixels: number,
   batch: number,
   samples: number,
+  gradScale: number,
 ): number {
   const n = samples * batch;
-  const scale = 1 / n;
+  const scale = gradScale;
   let linear = 0;
   let logSum = 0;
   let prod = 1;
@@ -87,7 +88,7 @@ export function bernoulliLossAndGrad(
     }
   }
   logSum += Math.log(prod);
-  return (linear - logSum) / n;
+  return (linear - logSum) / samples;
 }
 
 /**
@@ -123,8 +124,8 @@ export function reparameterize(
 
 /**
  * Given dzT [dz, K·B] (gradient of the loss w.r.t. z), writes dLoss/dμ and dLoss/dlnVar into
- * headT [2·dz, B] (rows 0..dz−1 for μ, dz..2dz−1 for lnVar), adding the KL term C·KL/B.
- * Returns Σ KL over the batch, Σ μ and Σ σ.
+ * headT [2·dz, B] (rows 0..dz−1 for μ, dz..2dz−1 for lnVar), adding the KL term's gradient
+ * scaled by klScale (C/B for a whole batch). Returns Σ KL over these images, Σ μ and Σ σ.
  */
 export function headGradAndKl(
   dzT: Float32Array,
@@ -135,11 +136,11 @@ export function headGradAndKl(
   dimz: number,
   batch: number,
   samples: number,
-  klWeight: number,
+  klScale: number,
   headT: Float32Array,
-): { kl: number; sumMu: number; sumSigma: number } {
+): { klSum: number; sumMu: number; sumSigma: number } {
   const n = samples * batch;
-  const c = klWeight / batch;
+  const c = klScale;
   let kl = 0;
   let sumMu = 0;
   let sumSigma = 0;
@@ -164,10 +165,23 @@ export function headGradAndKl(
       headT[dimz * batch + i] = gLv * 0.5 * sigma + c * 0.5 * (ev - 1);
     }
   }
-  return { kl: 0.5 * kl, sumMu, sumSigma };
+  return { klSum: 0.5 * kl, sumMu, sumSigma };
 }
 
-export function makeResult(rec: number, klSum: number, batch: number, klWeight: number, sumMu: number, sumSigma: number): StepResult {
-  const kl = klSum / batch;
-  return { loss: rec + klWeight * kl, reconstruction: rec, kl, sumMu, sumSigma };
+/** Sums over the images of one (part of a) batch; replicas' sums add up. */
+export interface BatchSums {
+  recSum: number;
+  klSum: number;
+  sumMu: number;
+  sumSigma: number;
+}
+
+export function addSums(a: BatchSums, b: BatchSums): BatchSums {
+  return { recSum: a.recSum + b.recSum, klSum: a.klSum + b.klSum, sumMu: a.sumMu + b.sumMu, sumSigma: a.sumSigma + b.sumSigma };
+}
+
+export function resultFromSums(s: BatchSums, batch: number, klWeight: number): StepResult {
+  const reconstruction = s.recSum / batch;
+  const kl = s.klSum / batch;
+  return { loss: reconstruction + klWeight * kl, reconstruction, kl, sumMu: s.sumMu, sumSigma: s.sumSigma };
 }

@@ -18,6 +18,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import { AdamState } from './adam';
 import { heapView } from './wasmHeap';
 
+/** Another replica's gradients of one layer: dWᵀ already copied onto this heap, and db. */
+export interface LayerGradients {
+  gradWT: tf.Tensor;
+  gradB: Float32Array;
+}
+
 export class DenseT {
   /** Wᵀ, [out, in], master weights (A operand of the forward product). */
   readonly wT: tf.Tensor2D;
@@ -78,10 +84,15 @@ export class DenseT {
   }
 
   /** Adam on Wᵀ (in place on the heap) and b, then refreshes W. No tfjs calls in between. */
-  applyAdam(adam: AdamState): void {
+  applyAdam(adam: AdamState, other: LayerGradients | null = null): void {
     if (this.gradWT === null) throw new Error('VAE Lens fast step: update before backward');
     const gradWT = this.gradWT;
-    adam.updateTensors(this.wT, gradWT, this.mW, this.vW, () => [heapView(this.wT), heapView(gradWT), heapView(this.mW), heapView(this.vW)]);
+    adam.updateTensors(this.wT, gradWT, other?.gradWT ?? null, this.mW, this.vW);
+    if (other !== null) {
+      const g = this.gradB;
+      const o = other.gradB;
+      for (let i = 0; i < g.length; i++) g[i] += o[i];
+    }
     adam.update(this.b, this.gradB, this.mB, this.vB);
     if (this.w !== null) transposeInto(heapView(this.wT), this.nOut, this.nIn, heapView(this.w));
     this.gradWT.dispose();

@@ -10,10 +10,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { StepResult, TrainStep } from '../step';
 import { AdamState, DEFAULT_ADAM, type AdamHyper } from './adam';
 import {
-  bernoulliLossAndGrad, headGradAndKl, makeResult, readVariable, reparameterize, writeVariable,
-  type FastModel, type OptimizerStateLike,
+  bernoulliLossAndGrad, headGradAndKl, readVariable, reparameterize, resultFromSums, writeVariable,
+  type BatchSums, type FastModel, type OptimizerStateLike,
 } from './common';
-import { DenseT, transposeInto, transposedTensor } from './dense';
+import { DenseT, transposeInto, transposedTensor, type LayerGradients } from './dense';
 import { heapView } from './wasmHeap';
 import { Timer } from './timer';
 
@@ -108,6 +108,25 @@ export class FastMlpStep implements TrainStep {
   }
 
   step(x: Float32Array, batchSize: number, eps: Float32Array, klWeight: number): StepResult {
+    this.timer.begin();
+    const sums = this.computeGradients(x, batchSize, eps, klWeight, batchSize);
+    this.applyUpdate(null);
+    this.timer.end();
+    return resultFromSums(sums, batchSize, klWeight);
+  }
+
+  /** The layers in a fixed order (the data-parallel step exchanges their gradients in it). */
+  get layers(): DenseT[] {
+    return [this.le1, this.head, this.ld1, this.ld2];
+  }
+
+  /**
+   * Forward and backward on `batchSize` images, leaving the gradients in the layers. Gradients are
+   * those of the loss averaged over `scaleBatch` images (the whole batch when several replicas
+   * each take a part), so the replicas' gradients add up to the batch's. Returns sums over these
+   * images.
+   */
+  computeGradients(x: Float32Array, batchSize: number, eps: Float32Array, klWeight: number, scaleBatch: number): BatchSums {
     const B = batchSize;
     const P = this.pixels;
     const Z = this.dimz;
@@ -116,7 +135,7 @@ export class FastMlpStep implements TrainStep {
     const K = eps.length / (B * Z);
     const N = K * B;
     const t = this.timer;
-    t.begin();
+
 
     // Inputs: both layouts, made from the typed array (never a slice of a data tensor).
     const xBatch = x.subarray(0, B * P);
@@ -160,7 +179,7 @@ export class FastMlpStep implements TrainStep {
     // Loss and its gradient w.r.t. the logits (in place: LT becomes dLoss/dlogits).
     addRowBias(heapView(LT), this.ld2.b, P, N);
     const ST = tf.sigmoid(LT);
-    const rec = bernoulliLossAndGrad(heapView(LT), heapView(ST), xTArr, P, B, K);
+    const recSum = bernoulliLossAndGrad(heapView(LT), heapView(ST), xTArr, P, B, K, 1 / (K * scaleBatch));
     t.lap('elementwise');
 
     // Backward through the decoder.
@@ -171,7 +190,7 @@ export class FastMlpStep implements TrainStep {
     const dZT = this.ld1.backward(dD1T, Zb) as tf.Tensor;
     t.lap('matmul');
     const headT = new Float32Array(2 * Z * B);
-    const { kl, sumMu, sumSigma } = headGradAndKl(heapView(dZT), muT, lvT, sigmaT, eps, Z, B, K, klWeight, headT);
+    const { klSum, sumMu, sumSigma } = headGradAndKl(heapView(dZT), muT, lvT, sigmaT, eps, Z, B, K, klWeight / scaleBatch, headT);
     t.lap('elementwise');
     const dHeadT = tf.tensor2d(headT, [2 * Z, B]);
 
@@ -185,12 +204,14 @@ export class FastMlpStep implements TrainStep {
 
     tf.dispose([X, XT, H1T, H1, headOut, ZT, Zb, D1T, D1, LT, ST, dD1T, dZT, dHeadT, dH1T]);
     t.lap('other');
+    return { recSum, klSum, sumMu, sumSigma };
+  }
 
-    for (const layer of [this.le1, this.head, this.ld1, this.ld2]) layer.applyAdam(this.adam);
+  /** Adam on every layer; `other` adds another replica's gradients (same layer order) first. */
+  applyUpdate(other: LayerGradients[] | null): void {
+    this.layers.forEach((layer, i) => layer.applyAdam(this.adam, other?.[i] ?? null));
     this.adam.advance();
-    t.lap('optimizer');
-    t.end();
-    return makeResult(rec, kl, B, klWeight, sumMu, sumSigma);
+    this.timer.lap('optimizer');
   }
 
   sync(): void {
@@ -259,6 +280,6 @@ export class FastMlpStep implements TrainStep {
   }
 
   dispose(): void {
-    for (const layer of [this.le1, this.head, this.ld1, this.ld2]) layer.dispose();
+    for (const layer of this.layers) layer.dispose();
   }
 }
