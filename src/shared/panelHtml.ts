@@ -1,0 +1,114 @@
+/**
+ * The one HTML page of the run and compare panels, shared by the extension host (scripts and
+ * styles as webview URIs), the static report (inlined) and the webview tests (served over HTTP),
+ * so all three run the same page under the same kind of Content-Security-Policy.
+ */
+import type { PanelKind } from './protocol';
+
+export type PageScript = { src: string; module?: boolean } | { text: string; module?: boolean };
+export type PageStyle = { href: string } | { text: string };
+
+export interface PanelPage {
+  title: string;
+  panel: PanelKind;
+  csp: string;
+  nonce: string;
+  styles: PageStyle[];
+  /** Run in order; the webview bundle last. */
+  scripts: PageScript[];
+  /** Elements placed before the scripts, e.g. embedded data for the report. */
+  extraBody?: string;
+}
+
+/** A nonce for script tags: 32 characters from [A-Za-z0-9], from a cryptographic source. */
+export function makeNonce(randomBytes: (n: number) => Uint8Array): string {
+  const chars = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+  return Array.from(randomBytes(32), (b) => chars[b % chars.length]).join('');
+}
+
+/**
+ * The panels' policy inside VS Code. Nothing loads unless listed: scripts only with this page's
+ * nonce (Plotly's strict bundle needs no eval), images and fonts only from the webview's own
+ * resource origin (the run folders, dist/ and media/ through localResourceRoots).
+ *
+ * style-src 'unsafe-inline': Plotly writes its stylesheet into a <style> element it creates
+ * (Lib.addStyleRule) and sets style="" attributes on the SVG it draws; without 'unsafe-inline'
+ * Chromium blocks both and the charts lose their layout (hover labels, modebar, axis text).
+ * Scripts stay nonce-only, so this allows styling, never code.
+ */
+export function webviewCsp(cspSource: string, nonce: string): string {
+  return [
+    "default-src 'none'",
+    `img-src ${cspSource}`,
+    `font-src ${cspSource}`,
+    `style-src ${cspSource} 'unsafe-inline'`,
+    `script-src 'nonce-${nonce}'`,
+  ].join('; ');
+}
+
+/** The static report's policy: everything is inlined, images are data: URIs, nothing is fetched. */
+export function reportCsp(nonce: string): string {
+  return ["default-src 'none'", 'img-src data:', 'font-src data:', "style-src 'unsafe-inline'", `script-src 'nonce-${nonce}'`].join('; ');
+}
+
+function escapeAttr(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** Makes text safe inside <script>…</script> or <style>…</style>: no closing tag can end it early. */
+export function escapeInlineText(text: string): string {
+  return text.replace(/<\/(script|style)/gi, '<\\/$1').replace(/<!--/g, '<\\!--');
+}
+
+export function renderPanelHtml(page: PanelPage): string {
+  const styles = page.styles
+    .map((s) => ('href' in s ? `<link rel="stylesheet" href="${escapeAttr(s.href)}">` : `<style>${escapeInlineText(s.text)}</style>`))
+    .join('\n');
+  const scripts = page.scripts
+    .map((s) => {
+      const type = s.module ? ' type="module"' : '';
+      return 'src' in s
+        ? `<script${type} nonce="${page.nonce}" src="${escapeAttr(s.src)}"></script>`
+        : `<script${type} nonce="${page.nonce}">${escapeInlineText(s.text)}</script>`;
+    })
+    .join('\n');
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${escapeAttr(page.csp)}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<title>${escapeAttr(page.title)}</title>
+${styles}
+</head>
+<body>
+<main id="app" data-panel="${page.panel}" aria-live="polite"><p class="loading">Loading…</p></main>
+${page.extraBody ?? ''}
+${scripts}
+</body>
+</html>
+`;
+}
+
+/** Paths (relative to the extension root) of what the panel page loads, in order. */
+export const PANEL_ASSETS = {
+  styles: ['dist/media/codicon.css', 'media/panel.css'],
+  /** vscode-elements is an ES module; Plotly sets window.Plotly; the webview bundle runs last. */
+  scripts: [
+    { path: 'dist/media/vscode-elements.js', module: true },
+    { path: 'dist/media/plotly.min.js', module: false },
+    { path: 'dist/webview.js', module: false },
+  ],
+} as const;
+
+/** The panel page loading its assets from URLs (a webview's resource URIs, or a test server). */
+export function renderLinkedPanelHtml(options: { title: string; panel: PanelKind; csp: string; nonce: string; url: (path: string) => string; extraStyles?: string[] }): string {
+  return renderPanelHtml({
+    title: options.title,
+    panel: options.panel,
+    csp: options.csp,
+    nonce: options.nonce,
+    styles: [...(options.extraStyles ?? []), ...PANEL_ASSETS.styles].map((p) => ({ href: options.url(p) })),
+    scripts: PANEL_ASSETS.scripts.map((s) => ({ src: options.url(s.path), module: s.module })),
+  });
+}

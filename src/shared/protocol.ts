@@ -1,0 +1,203 @@
+/**
+ * The messages between a panel's host (extension host, or the static report's shim) and its
+ * webview: one discriminated union per direction, one interface per message (the shape of
+ * microsoft/vscode-hexeditor's shared/protocol.ts). Both sides import this file; neither sends an
+ * untyped object. The host validates every message from the webview with parseFromWebviewMessage
+ * before acting on it: a webview is a browser page and its messages are input, not trusted calls.
+ *
+ * Flow: the webview says `ready`; the host answers with a complete `snapshot` (run info, every
+ * epoch, warnings, where the images are). While a run trains, the host posts `append` with the new
+ * epochs. A hidden webview drops messages, so the host sends a full snapshot again whenever the
+ * panel becomes visible (never a delta that could land on a stale page).
+ */
+import type { EpochEvent, RunEvent, WarningEvent } from './events';
+import type { RunInfo } from './run';
+
+export const PROTOCOL_VERSION = 1;
+
+/** Which view a panel shows: one run, or 2–6 runs overlaid. */
+export type PanelKind = 'run' | 'compare';
+export const MAX_COMPARE_RUNS = 6;
+export const MIN_COMPARE_RUNS = 2;
+
+/** One run as the webview sees it: what is on disk, plus where its images can be loaded from. */
+export interface RunView {
+  /** Absolute run folder: the run's identity in messages. */
+  dir: string;
+  info: RunInfo;
+  epochs: EpochEvent[];
+  warnings: WarningEvent[];
+  /** Prefix that turns an image path relative to the run folder into a URL (a webview URI, ending in '/'). */
+  imageBase: string;
+  /** Embedded images (static report): relative path → data: URI. When present, only these exist. */
+  images?: Record<string, string>;
+}
+
+// ---- host → webview ----
+
+export interface SnapshotMessage {
+  type: 'snapshot';
+  v: number;
+  panel: PanelKind;
+  /** False in the static report: no Stop/Resume, nothing to talk to. */
+  interactive: boolean;
+  runs: RunView[];
+}
+
+export interface AppendMessage {
+  type: 'append';
+  dir: string;
+  /** run.json as it is now (status, epochs completed). */
+  info: RunInfo;
+  epochs: EpochEvent[];
+  warnings: WarningEvent[];
+}
+
+export type ToWebviewMessage = SnapshotMessage | AppendMessage;
+
+// ---- webview → host ----
+
+export interface ReadyMessage {
+  type: 'ready';
+}
+
+/** Stop a live run (the host runs the command vaeLens.stop). */
+export interface StopRunMessage {
+  type: 'stop';
+  dir: string;
+}
+
+/** Resume a stopped or interrupted run (the host runs the command vaeLens.resume). */
+export interface ResumeRunMessage {
+  type: 'resume';
+  dir: string;
+}
+
+/** From the compare panel: open one of its runs in its own run panel. */
+export interface OpenRunMessage {
+  type: 'openRun';
+  dir: string;
+}
+
+/** The webview hit an error it cannot show itself; the host logs it. */
+export interface WebviewErrorMessage {
+  type: 'error';
+  message: string;
+}
+
+export type FromWebviewMessage = ReadyMessage | StopRunMessage | ResumeRunMessage | OpenRunMessage | WebviewErrorMessage;
+
+export type ParseResult<T> = { ok: true; message: T } | { ok: false; error: string };
+
+const MAX_TEXT = 4096;
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function onlyKeys(value: Record<string, unknown>, keys: readonly string[]): string | undefined {
+  const extra = Object.keys(value).filter((k) => !keys.includes(k));
+  return extra.length ? `unexpected field(s) ${extra.join(', ')}` : undefined;
+}
+
+function isText(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= MAX_TEXT;
+}
+
+/**
+ * Checks a message from the webview against the protocol. Anything else (unknown type, missing or
+ * extra fields, wrong types, oversized strings) is rejected with a reason for the log.
+ */
+export function parseFromWebviewMessage(value: unknown): ParseResult<FromWebviewMessage> {
+  if (!isPlainObject(value)) return { ok: false, error: 'a message must be an object' };
+  const type = value.type;
+  switch (type) {
+    case 'ready': {
+      const extra = onlyKeys(value, ['type']);
+      return extra ? { ok: false, error: `ready: ${extra}` } : { ok: true, message: { type } };
+    }
+    case 'stop':
+    case 'resume':
+    case 'openRun': {
+      const extra = onlyKeys(value, ['type', 'dir']);
+      if (extra) return { ok: false, error: `${type}: ${extra}` };
+      if (!isText(value.dir)) return { ok: false, error: `${type}: "dir" must be a non-empty string` };
+      return { ok: true, message: { type, dir: value.dir } };
+    }
+    case 'error': {
+      const extra = onlyKeys(value, ['type', 'message']);
+      if (extra) return { ok: false, error: `error: ${extra}` };
+      if (typeof value.message !== 'string') return { ok: false, error: 'error: "message" must be a string' };
+      return { ok: true, message: { type, message: value.message.slice(0, MAX_TEXT) } };
+    }
+    default:
+      return { ok: false, error: `unknown message type ${JSON.stringify(typeof type === 'string' ? type.slice(0, 40) : type)}` };
+  }
+}
+
+// ---- UI state the webview persists with setState (and the serializer reads back) ----
+
+export const RUN_TABS = ['curves', 'dimensions', 'images', 'config'] as const;
+export type RunTab = (typeof RUN_TABS)[number];
+export const HEATMAP_METRICS = ['sigma', 'kl', 'varMu'] as const;
+export type HeatmapMetric = (typeof HEATMAP_METRICS)[number];
+
+export interface UiState {
+  tab: RunTab;
+  /** Epoch shown in the image views; null follows the latest epoch. */
+  imageEpoch: number | null;
+  logY: boolean;
+  /** Exponential smoothing weight in [0, 0.99]; 0 shows the raw traces only. */
+  smoothing: number;
+  heatmapMetric: HeatmapMetric;
+}
+
+export const DEFAULT_UI_STATE: UiState = { tab: 'curves', imageEpoch: null, logY: false, smoothing: 0.6, heatmapMetric: 'kl' };
+
+/** What a panel's webview persists: which runs it shows (so it can be restored after a reload) and its UI state. */
+export interface PanelState {
+  panel: PanelKind;
+  dirs: string[];
+  ui: UiState;
+}
+
+/** Reads persisted UI state, falling back to defaults field by field (state from an older version must not break a panel). */
+export function parseUiState(value: unknown): UiState {
+  const v = isPlainObject(value) ? value : {};
+  const tab = (RUN_TABS as readonly unknown[]).includes(v.tab) ? (v.tab as RunTab) : DEFAULT_UI_STATE.tab;
+  const imageEpoch = typeof v.imageEpoch === 'number' && Number.isInteger(v.imageEpoch) && v.imageEpoch >= 1 ? v.imageEpoch : null;
+  const logY = typeof v.logY === 'boolean' ? v.logY : DEFAULT_UI_STATE.logY;
+  const smoothing = typeof v.smoothing === 'number' && v.smoothing >= 0 && v.smoothing <= 0.99 ? v.smoothing : DEFAULT_UI_STATE.smoothing;
+  const heatmapMetric = (HEATMAP_METRICS as readonly unknown[]).includes(v.heatmapMetric) ? (v.heatmapMetric as HeatmapMetric) : DEFAULT_UI_STATE.heatmapMetric;
+  return { tab, imageEpoch, logY, smoothing, heatmapMetric };
+}
+
+/** Reads the state a serializer is handed on restore; undefined when it cannot name the runs to show. */
+export function parsePanelState(value: unknown): PanelState | undefined {
+  if (!isPlainObject(value)) return undefined;
+  const panel = value.panel;
+  if (panel !== 'run' && panel !== 'compare') return undefined;
+  const dirs = value.dirs;
+  if (!Array.isArray(dirs) || !dirs.every(isText)) return undefined;
+  if (panel === 'run' && dirs.length !== 1) return undefined;
+  if (panel === 'compare' && (dirs.length < MIN_COMPARE_RUNS || dirs.length > MAX_COMPARE_RUNS)) return undefined;
+  return { panel, dirs: dirs as string[], ui: parseUiState(value.ui) };
+}
+
+/** Splits a run's events into what a view shows: epochs in order (a resumed run's repeated epoch replaces the earlier one) and warnings. */
+export function splitRunEvents(events: readonly RunEvent[]): { epochs: EpochEvent[]; warnings: WarningEvent[] } {
+  const byEpoch = new Map<number, EpochEvent>();
+  const warnings: WarningEvent[] = [];
+  for (const e of events) {
+    if (e.type === 'epoch') byEpoch.set(e.epoch, e);
+    else if (e.type === 'warning') warnings.push(e);
+  }
+  const epochs = [...byEpoch.values()].sort((a, b) => a.epoch - b.epoch);
+  return { epochs, warnings };
+}
+
+/** A RunView from a run folder's contents. */
+export function toRunView(run: { dir: string; info: RunInfo; events: readonly RunEvent[] }, imageBase: string, images?: Record<string, string>): RunView {
+  const { epochs, warnings } = splitRunEvents(run.events);
+  return { dir: run.dir, info: run.info, epochs, warnings, imageBase, ...(images ? { images } : {}) };
+}

@@ -1,0 +1,61 @@
+/** Pieces both views use: image URLs, warnings from the shared health rules, status text. */
+import type { EpochEvent, WarningEvent } from '../shared/events';
+import { evaluateHealth, type HealthFinding } from '../shared/health';
+import type { RunView } from '../shared/protocol';
+import { isLiveStatus, type RunInfo } from '../shared/run';
+import { h } from './dom';
+import { formatDuration, formatRate } from './format';
+
+/** URL of an image given its path relative to the run folder, or undefined when it does not exist (report without it). */
+export function imageUrl(run: RunView, relative: string | undefined): string | undefined {
+  if (!relative) return undefined;
+  if (run.images) return run.images[relative];
+  return run.imageBase + relative.split('/').map(encodeURIComponent).join('/');
+}
+
+/** Epochs that have an image of this kind. */
+export function imageEpochs(run: RunView, kind: 'samples' | 'recon'): number[] {
+  return run.epochs.filter((e) => imageUrl(run, e.images?.[kind]) !== undefined).map((e) => e.epoch);
+}
+
+/**
+ * The conditions that hold now, by the same rules as the VAE Runs view's warnings, minus those
+ * a user dismissed for this run ("Don't Warn for This Run" writes a dismissed warning event).
+ */
+export function activeFindings(epochs: readonly EpochEvent[], warnings: readonly WarningEvent[]): HealthFinding[] {
+  const dismissed = new Set(warnings.filter((w) => w.dismissed).map((w) => w.kind));
+  return evaluateHealth(epochs as EpochEvent[]).filter((f) => !dismissed.has(f.kind));
+}
+
+const SEVERITY_ICON: Record<string, string> = { error: 'codicon-error', warning: 'codicon-warning', info: 'codicon-info' };
+
+export function renderWarnings(container: HTMLElement, findings: HealthFinding[], prefix = ''): void {
+  container.replaceChildren(
+    ...findings.map((f) =>
+      h('div', { class: 'warning', 'data-severity': f.severity, 'data-kind': f.kind, role: f.severity === 'info' ? 'status' : 'alert' },
+        h('span', { class: `codicon ${SEVERITY_ICON[f.severity] ?? 'codicon-info'}`, 'aria-hidden': 'true' }),
+        h('span', { class: 'warning-text' }, prefix, h('strong', {}, `${f.kind.replace(/-/g, ' ')} (epoch ${f.epoch}): `), f.message),
+      ),
+    ),
+  );
+  container.hidden = findings.length === 0;
+}
+
+/** "Epoch 12 / 100 · 2.1k samples/s · 3 min left" from the latest epoch. */
+export function progressText(info: RunInfo, epochs: readonly EpochEvent[]): { epoch: string; rate: string; left: string } {
+  const last = epochs[epochs.length - 1];
+  const total = info.config.epochs;
+  const done = last?.epoch ?? info.epochsCompleted ?? 0;
+  const recent = epochs.slice(-3);
+  const secondsPerEpoch = recent.length ? recent.reduce((s, e) => s + e.secondsPerEpoch, 0) / recent.length : NaN;
+  const left = isLiveStatus(info.status) && done < total ? `${formatDuration((total - done) * secondsPerEpoch)} left` : '';
+  return { epoch: `epoch ${done} / ${total}`, rate: last ? formatRate(last.samplesPerSecond) : '', left };
+}
+
+export function canStop(info: RunInfo): boolean {
+  return isLiveStatus(info.status) || info.status === 'queued';
+}
+
+export function canResume(info: RunInfo): boolean {
+  return (info.status === 'stopped' || info.status === 'interrupted' || info.status === 'failed') && info.epochsCompleted < info.config.epochs;
+}

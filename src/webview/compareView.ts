@@ -1,0 +1,178 @@
+/**
+ * The compare panel (2–6 runs): one colour per run everywhere (legend, curves, images, tables);
+ * every curve overlaid; prior samples side by side at the same epoch (same noise when the runs
+ * share a seed, as the study compared its two experiments); the configuration differences only;
+ * final metrics side by side.
+ */
+import { CONFIG_FIELDS, type TrainConfig } from '../shared/config';
+import type { EpochEvent } from '../shared/events';
+import { activeAggregateVariance, classifyActiveUnits, classifyAggregateVariance, classifyMeanMu, classifyMeanSigma, type HealthLevel } from '../shared/health';
+import type { AppendMessage, RunView, UiState } from '../shared/protocol';
+import { activeFindings, imageEpochs, imageUrl, progressText, renderWarnings } from './common';
+import { CurveSet } from './curves';
+import { h } from './dom';
+import { formatConfigValue, formatNumber, formatRate } from './format';
+import type { PanelHost } from './host';
+import { EpochImages, swatch } from './images';
+import type { ChartTheme } from './theme';
+
+/** Config keys whose values differ between the runs (the run name is their identity, shown everywhere, so it is left out). */
+export function configDifferences(configs: TrainConfig[]): (keyof TrainConfig)[] {
+  const keys = Object.keys(CONFIG_FIELDS) as (keyof TrainConfig)[];
+  return keys.filter((k) => k !== 'name' && new Set(configs.map((c) => JSON.stringify(c[k] ?? null))).size > 1);
+}
+
+interface FinalMetric {
+  label: string;
+  read: (e: EpochEvent) => { text: string; level?: HealthLevel };
+}
+
+const FINAL_METRICS: FinalMetric[] = [
+  { label: 'test loss', read: (e) => ({ text: formatNumber(e.test.loss, 2) }) },
+  { label: 'test reconstruction', read: (e) => ({ text: formatNumber(e.test.reconstruction, 2) }) },
+  { label: 'test KL', read: (e) => ({ text: formatNumber(e.test.kl, 2) }) },
+  { label: 'train loss', read: (e) => ({ text: formatNumber(e.train.loss, 2) }) },
+  { label: 'mean μ (test)', read: (e) => ({ text: formatNumber(e.test.meanMu), level: classifyMeanMu(e.test.meanMu) }) },
+  { label: 'mean σ (test)', read: (e) => ({ text: formatNumber(e.test.meanSigma), level: classifyMeanSigma(e.test.meanSigma, activeAggregateVariance(e)) }) },
+  { label: 'mean μ (train)', read: (e) => ({ text: formatNumber(e.train.meanMu), level: classifyMeanMu(e.train.meanMu) }) },
+  { label: 'mean σ (train)', read: (e) => ({ text: formatNumber(e.train.meanSigma), level: classifyMeanSigma(e.train.meanSigma, activeAggregateVariance(e)) }) },
+  {
+    label: 'aggregate variance (active dims)',
+    read: (e) => {
+      const v = activeAggregateVariance(e);
+      return { text: formatNumber(v), level: classifyAggregateVariance(v) };
+    },
+  },
+  { label: 'active units', read: (e) => ({ text: `${e.activeUnits} of ${e.dims.varMu.length}`, level: classifyActiveUnits(e.activeUnits, e.dims.varMu.length) }) },
+  { label: 'samples/s', read: (e) => ({ text: formatRate(e.samplesPerSecond) }) },
+];
+
+export class ComparePanelView {
+  private readonly curves: CurveSet;
+  private readonly images: EpochImages;
+  private readonly legend = h('ul', { class: 'run-legend', 'data-testid': 'run-legend' });
+  private readonly finalTable = h('div', { class: 'table-wrap' });
+  private readonly diffTable = h('div', { class: 'table-wrap' });
+  private readonly warnings = h('div', { class: 'warnings', 'data-testid': 'warnings' });
+
+  constructor(
+    private readonly root: HTMLElement,
+    private readonly host: PanelHost,
+    private runs: RunView[],
+    private readonly interactive: boolean,
+    private ui: UiState,
+    private theme: ChartTheme,
+  ) {
+    const sources = runs.map((r, i) => ({ label: r.info.name, colour: (t: ChartTheme) => t.runs[i % t.runs.length] }));
+    this.curves = new CurveSet(sources, () => this.runs.map((r) => r.epochs), { theme, smoothing: ui.smoothing, logY: ui.logY }, (change) => this.saveUi(change));
+    this.images = new EpochImages(
+      runs.map((r, i) => ({
+        caption: `${r.info.name}: prior samples`,
+        swatch: theme.runs[i % theme.runs.length],
+        src: (epoch: number) => imageUrl(this.runs[i], this.runs[i].epochs.find((e) => e.epoch === epoch)?.images?.samples),
+        alt: (epoch: number) => `${r.info.name}: images decoded from prior samples at epoch ${epoch}`,
+      })),
+      ui.imageEpoch,
+      (epoch) => this.saveUi({ imageEpoch: epoch }),
+    );
+    this.root.replaceChildren(
+      h('header', { class: 'compare-header' }, h('h1', {}, `Comparing ${runs.length} runs`), this.legend),
+      this.warnings,
+      h('section', { 'aria-labelledby': 'final-heading' }, h('h2', { id: 'final-heading' }, 'Final metrics'), this.finalTable),
+      h('section', { 'aria-labelledby': 'diff-heading' }, h('h2', { id: 'diff-heading' }, 'Configuration differences'), this.diffTable),
+      h('section', { 'aria-labelledby': 'curves-heading' }, h('h2', { id: 'curves-heading' }, 'Curves (test solid, train dotted)'), this.curves.el),
+      h('section', { 'aria-labelledby': 'samples-heading' }, h('h2', { id: 'samples-heading' }, 'Prior samples at the same epoch'), this.images.el),
+    );
+    this.update();
+    this.saveUi({});
+    void this.curves.render();
+  }
+
+  private saveUi(change: Partial<UiState>): void {
+    this.ui = { ...this.ui, ...change };
+    this.host.setState({ panel: 'compare', dirs: this.runs.map((r) => r.dir), ui: this.ui });
+  }
+
+  private colour(i: number): string {
+    return this.theme.runs[i % this.theme.runs.length];
+  }
+
+  private runHeading(r: RunView, i: number): HTMLElement {
+    return h('th', { scope: 'col' }, swatch(this.colour(i)), r.info.name);
+  }
+
+  private update(): void {
+    this.legend.replaceChildren(
+      ...this.runs.map((r, i) => {
+        const progress = progressText(r.info, r.epochs);
+        const open = this.interactive ? h('vscode-button', { secondary: true, 'data-testid': 'open-run', 'aria-label': `Open run ${r.info.name}` }, 'Open') : null;
+        open?.addEventListener('click', () => this.host.post({ type: 'openRun', dir: r.dir }));
+        return h('li', { 'data-run': i }, swatch(this.colour(i)), h('span', { class: 'run-name' }, r.info.name),
+          h('span', { class: 'status-badge', 'data-status': r.info.status }, r.info.status), h('span', { class: 'meta' }, progress.epoch), open);
+      }),
+    );
+    const findings = this.runs.flatMap((r) => activeFindings(r.epochs, r.warnings).map((f) => ({ ...f, run: r.info.name })));
+    renderWarnings(this.warnings, []);
+    for (const f of findings) {
+      const box = h('div');
+      renderWarnings(box, [f], `${f.run}: `);
+      this.warnings.append(...box.childNodes);
+    }
+    this.warnings.hidden = findings.length === 0;
+
+    const last = this.runs.map((r) => r.epochs[r.epochs.length - 1]);
+    const head = h('tr', {}, h('th', { scope: 'col' }, 'metric (last epoch)'), ...this.runs.map((r, i) => this.runHeading(r, i)));
+    const epochRow = h('tr', {}, h('th', { scope: 'row' }, 'epoch'), ...this.runs.map((r) => h('td', {}, progressText(r.info, r.epochs).epoch)));
+    const rows = FINAL_METRICS.map((m) =>
+      h('tr', {}, h('th', { scope: 'row' }, m.label), ...last.map((e) => {
+        if (!e) return h('td', {}, '–');
+        const { text, level } = m.read(e);
+        return h('td', { 'data-level': level }, text);
+      })),
+    );
+    this.finalTable.replaceChildren(h('table', { class: 'grid', 'data-testid': 'final-metrics' }, h('thead', {}, head), h('tbody', {}, epochRow, ...rows)));
+
+    const diffs = configDifferences(this.runs.map((r) => r.info.config));
+    const diffHead = h('tr', {}, h('th', { scope: 'col' }, 'setting'), ...this.runs.map((r, i) => this.runHeading(r, i)));
+    const diffRows = diffs.map((k) => h('tr', { 'data-key': k }, h('th', { scope: 'row', title: CONFIG_FIELDS[k].description }, k), ...this.runs.map((r) => h('td', {}, formatConfigValue(r.info.config[k])))));
+    this.diffTable.replaceChildren(
+      diffs.length
+        ? h('table', { class: 'grid', 'data-testid': 'config-diff' }, h('thead', {}, diffHead), h('tbody', {}, ...diffRows))
+        : h('p', { 'data-testid': 'config-diff' }, 'The runs have the same configuration (apart from their names).'),
+    );
+    const epochs = [...new Set(this.runs.flatMap((r) => imageEpochs(r, 'samples')))].sort((a, b) => a - b);
+    this.images.setEpochs(epochs);
+  }
+
+  async setSnapshot(runs: RunView[]): Promise<void> {
+    this.runs = runs;
+    this.update();
+    await this.curves.render();
+  }
+
+  async append(message: AppendMessage): Promise<void> {
+    const index = this.runs.findIndex((r) => r.dir === message.dir);
+    if (index < 0) return;
+    const run = this.runs[index];
+    const known = new Set(run.epochs.map((e) => e.epoch));
+    const last = run.epochs[run.epochs.length - 1]?.epoch ?? 0;
+    const fresh = message.epochs.filter((e) => !known.has(e.epoch));
+    run.info = message.info;
+    run.warnings.push(...message.warnings);
+    if (fresh.some((e) => e.epoch <= last)) {
+      run.epochs = [...run.epochs, ...fresh].sort((a, b) => a.epoch - b.epoch);
+      this.update();
+      await this.curves.render();
+      return;
+    }
+    run.epochs.push(...fresh);
+    this.update();
+    await this.curves.update();
+  }
+
+  async setTheme(theme: ChartTheme): Promise<void> {
+    this.theme = theme;
+    this.update();
+    await this.curves.setView({ theme });
+  }
+}

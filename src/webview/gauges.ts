@@ -1,0 +1,138 @@
+/**
+ * The convergence gauges: one number each, coloured by the shared health rules (the same rules
+ * that raise the warnings in the VAE Runs view), with a sparkline of its history and its target.
+ */
+import type { EpochEvent } from '../shared/events';
+import {
+  activeAggregateVariance, classifyActiveUnits, classifyAggregateVariance, classifyMeanMu, classifyMeanSigma, type HealthLevel,
+} from '../shared/health';
+import { h, svg } from './dom';
+import { formatNumber } from './format';
+import { thin } from './series';
+
+export interface GaugeReading {
+  value: number | null;
+  text: string;
+  level: HealthLevel;
+}
+
+export interface GaugeSpec {
+  id: string;
+  label: string;
+  target: string;
+  targetValue?: number;
+  explanation: string;
+  read: (e: EpochEvent) => GaugeReading;
+}
+
+const LEVEL_WORDS: Record<HealthLevel, string> = { good: 'on target', info: 'note', warning: 'warning', error: 'problem' };
+
+function reading(value: number | null, level: HealthLevel, digits = 3): GaugeReading {
+  return { value, text: formatNumber(value, digits), level };
+}
+
+export const GAUGES: GaugeSpec[] = [
+  {
+    id: 'test-mean-mu', label: 'mean μ (test)', target: 'target 0', targetValue: 0,
+    explanation: 'μ averaged over test images and latent dimensions; the prior N(0, I) has mean 0.',
+    read: (e) => reading(e.test.meanMu, classifyMeanMu(e.test.meanMu)),
+  },
+  {
+    id: 'test-mean-sigma', label: 'mean σ (test)', target: 'target 1', targetValue: 1,
+    explanation: 'σ averaged over test images and dimensions; the prior has σ = 1. Far from 1 is a warning only when the aggregate variance of the active dimensions is off too.',
+    read: (e) => reading(e.test.meanSigma, classifyMeanSigma(e.test.meanSigma, activeAggregateVariance(e))),
+  },
+  {
+    id: 'train-mean-mu', label: 'mean μ (train)', target: 'target 0', targetValue: 0,
+    explanation: 'μ averaged over training images and latent dimensions.',
+    read: (e) => reading(e.train.meanMu, classifyMeanMu(e.train.meanMu)),
+  },
+  {
+    id: 'train-mean-sigma', label: 'mean σ (train)', target: 'target 1', targetValue: 1,
+    explanation: 'σ averaged over training images and dimensions.',
+    read: (e) => reading(e.train.meanSigma, classifyMeanSigma(e.train.meanSigma, activeAggregateVariance(e))),
+  },
+  {
+    id: 'aggregate-variance', label: 'aggregate variance (active dims)', target: 'target 1', targetValue: 1,
+    explanation: 'Var(μ_d) + E[σ_d²] averaged over the active dimensions: ≈ 1 when the encoder\'s posteriors, taken over the whole test set, match N(0, I), which is what makes decoded prior samples look like data.',
+    read: (e) => {
+      const v = activeAggregateVariance(e);
+      return reading(v, classifyAggregateVariance(v));
+    },
+  },
+  {
+    id: 'active-units', label: 'active units', target: 'Var(μ_d) > 0.01',
+    explanation: 'Latent dimensions the encoder uses (Burda et al. 2015). Unused dimensions sit on the prior (σ_d ≈ 1, KL_d ≈ 0) and pull mean σ towards 1 without helping the samples.',
+    read: (e) => {
+      const d = e.dims.varMu.length;
+      return { value: e.activeUnits, text: `${e.activeUnits} of ${d}`, level: classifyActiveUnits(e.activeUnits, d) };
+    },
+  },
+];
+
+const SPARK_W = 120;
+const SPARK_H = 26;
+const SPARK_POINTS = 120;
+
+export class Gauge {
+  readonly el: HTMLElement;
+  private readonly valueEl: HTMLElement;
+  private readonly levelEl: HTMLElement;
+  private readonly spark: SVGElement;
+  private history: number[] = [];
+
+  constructor(readonly spec: GaugeSpec) {
+    this.valueEl = h('span', { class: 'gauge-value', 'data-testid': `gauge-${spec.id}-value` }, '–');
+    this.levelEl = h('span', { class: 'gauge-level' });
+    this.spark = svg('svg', { class: 'sparkline', width: SPARK_W, height: SPARK_H, viewBox: `0 0 ${SPARK_W} ${SPARK_H}`, 'aria-hidden': 'true' });
+    this.el = h('section', { class: 'gauge', 'data-gauge': spec.id, 'data-level': 'none', title: spec.explanation, 'aria-label': spec.label },
+      h('div', { class: 'gauge-label' }, spec.label),
+      h('div', { class: 'gauge-main' }, this.valueEl, this.levelEl),
+      h('div', { class: 'gauge-target' }, spec.target),
+      this.spark,
+    );
+  }
+
+  /** Replaces the history (snapshot). */
+  setEpochs(epochs: readonly EpochEvent[]): void {
+    this.history = [];
+    this.push(epochs);
+  }
+
+  /** Adds epochs and shows the latest. */
+  push(epochs: readonly EpochEvent[]): void {
+    let last: GaugeReading | undefined;
+    for (const e of epochs) {
+      last = this.spec.read(e);
+      this.history.push(last.value ?? NaN);
+    }
+    if (last) {
+      this.valueEl.textContent = last.text;
+      this.el.dataset.level = last.level;
+      this.levelEl.textContent = LEVEL_WORDS[last.level];
+      this.el.setAttribute('aria-label', `${this.spec.label}: ${last.text}, ${LEVEL_WORDS[last.level]} (${this.spec.target})`);
+    }
+    this.drawSparkline();
+  }
+
+  private drawSparkline(): void {
+    while (this.spark.firstChild) this.spark.firstChild.remove();
+    const values = thin(this.history, SPARK_POINTS);
+    const finite = values.filter(Number.isFinite);
+    if (finite.length < 2) return;
+    const target = this.spec.targetValue;
+    let lo = Math.min(...finite, target ?? Infinity);
+    let hi = Math.max(...finite, target ?? -Infinity);
+    if (hi - lo < 1e-9) {
+      lo -= 0.5;
+      hi += 0.5;
+    }
+    const yOf = (v: number) => (SPARK_H - 2 - ((v - lo) / (hi - lo)) * (SPARK_H - 4)).toFixed(1);
+    const xOf = (i: number) => ((i / (values.length - 1)) * (SPARK_W - 2) + 1).toFixed(1);
+    if (target !== undefined) {
+      this.spark.append(svg('line', { class: 'sparkline-target', x1: 0, x2: SPARK_W, y1: yOf(target), y2: yOf(target) }));
+    }
+    const points = values.map((v, i) => (Number.isFinite(v) ? `${xOf(i)},${yOf(v)}` : '')).filter(Boolean).join(' ');
+    this.spark.append(svg('polyline', { class: 'sparkline-line', points }));
+  }
+}

@@ -1,0 +1,209 @@
+/**
+ * The run panel: header with Stop/Resume, the convergence gauges, warnings, and tabs with the
+ * curves, the per-dimension heat map, the image grids and the configuration.
+ */
+import type { EpochEvent } from '../shared/events';
+import { HEATMAP_METRICS, RUN_TABS, type AppendMessage, type HeatmapMetric, type RunView, type UiState } from '../shared/protocol';
+import { activeFindings, canResume, canStop, imageEpochs, imageUrl, progressText, renderWarnings } from './common';
+import { CurveSet } from './curves';
+import { append, h } from './dom';
+import { formatConfigValue } from './format';
+import { Gauge, GAUGES } from './gauges';
+import { DimensionHeatmap, HEATMAP_LABELS } from './heatmap';
+import type { PanelHost } from './host';
+import { EpochImages } from './images';
+import type { ChartTheme } from './theme';
+
+const TAB_TITLES: Record<(typeof RUN_TABS)[number], string> = { curves: 'Curves', dimensions: 'Latent dimensions', images: 'Images', config: 'Configuration' };
+
+interface SelectLike extends HTMLElement {
+  value: string;
+}
+
+export class RunPanelView {
+  private run: RunView;
+  private readonly gauges = GAUGES.map((g) => new Gauge(g));
+  private readonly curves: CurveSet;
+  private readonly heatmap: DimensionHeatmap;
+  private readonly images: EpochImages;
+  private readonly header = {
+    name: h('h1', { class: 'run-name', 'data-testid': 'run-name' }),
+    status: h('span', { class: 'status-badge', 'data-testid': 'run-status' }),
+    device: h('span', { class: 'run-device', 'data-testid': 'run-device' }),
+    epoch: h('span', { 'data-testid': 'run-epoch' }),
+    rate: h('span', { 'data-testid': 'run-rate' }),
+    left: h('span', { 'data-testid': 'run-left' }),
+  };
+  private readonly stopButton = h('vscode-button', { 'data-testid': 'stop', 'aria-label': 'Stop training' }, 'Stop');
+  private readonly resumeButton = h('vscode-button', { secondary: true, 'data-testid': 'resume', 'aria-label': 'Resume training' }, 'Resume');
+  private readonly warnings = h('div', { class: 'warnings', 'data-testid': 'warnings' });
+  private readonly configEl = h('div', { class: 'config' });
+  private readonly tabPanels = new Map<string, HTMLElement>();
+
+  constructor(
+    private readonly root: HTMLElement,
+    private readonly host: PanelHost,
+    run: RunView,
+    private readonly interactive: boolean,
+    private ui: UiState,
+    private theme: ChartTheme,
+  ) {
+    this.run = run;
+    const epochs = () => [this.run.epochs];
+    this.curves = new CurveSet([{ label: '' }], epochs, { theme, smoothing: ui.smoothing, logY: ui.logY }, (change) => this.saveUi(change));
+    this.heatmap = new DimensionHeatmap(h('div', { class: 'chart heatmap', 'data-chart': 'heatmap', role: 'img', 'aria-label': 'Latent dimensions by epoch' }), () => this.run.epochs, { theme, metric: ui.heatmapMetric });
+    this.images = new EpochImages(
+      [
+        {
+          caption: 'Prior samples: decoded from the same z ~ N(0, I) every epoch',
+          src: (epoch) => imageUrl(this.run, this.epochAt(epoch)?.images?.samples),
+          alt: (epoch) => `Images decoded from prior samples at epoch ${epoch}`,
+        },
+        {
+          caption: 'Reconstructions: test images, each above its reconstruction',
+          src: (epoch) => imageUrl(this.run, this.epochAt(epoch)?.images?.recon),
+          alt: (epoch) => `Test images and their reconstructions at epoch ${epoch}`,
+        },
+      ],
+      ui.imageEpoch,
+      (epoch) => this.saveUi({ imageEpoch: epoch }),
+    );
+    this.build();
+    this.update(run.epochs, true);
+    this.saveUi({});
+  }
+
+  private epochAt(epoch: number): EpochEvent | undefined {
+    const list = this.run.epochs;
+    // Epochs are dense and sorted in a normal run; fall back to a search for resumed or sparse ones.
+    const guess = list[epoch - list[0]?.epoch];
+    return guess?.epoch === epoch ? guess : list.find((e) => e.epoch === epoch);
+  }
+
+  private build(): void {
+    this.stopButton.addEventListener('click', () => this.host.post({ type: 'stop', dir: this.run.dir }));
+    this.resumeButton.addEventListener('click', () => this.host.post({ type: 'resume', dir: this.run.dir }));
+    const actions = this.interactive ? h('div', { class: 'actions' }, this.stopButton, this.resumeButton) : null;
+    const header = h('header', { class: 'run-header' },
+      h('div', { class: 'title-row' }, this.header.name, this.header.status),
+      h('div', { class: 'meta' }, this.header.device, this.header.epoch, this.header.rate, this.header.left),
+      actions,
+    );
+    const gaugeRow = h('div', { class: 'gauges', role: 'group', 'aria-label': 'Convergence to the prior' }, ...this.gauges.map((g) => g.el));
+
+    const metricId = 'heatmap-metric';
+    const metric = h('vscode-single-select', { id: metricId, 'aria-label': 'Heat map quantity', 'data-testid': 'heatmap-metric' }) as SelectLike;
+    for (const m of HEATMAP_METRICS) metric.append(h('vscode-option', { value: m, selected: m === this.ui.heatmapMetric }, HEATMAP_LABELS[m]));
+    metric.addEventListener('change', () => {
+      const value = metric.value as HeatmapMetric;
+      if (!HEATMAP_METRICS.includes(value)) return;
+      void this.heatmap.setView({ metric: value });
+      this.saveUi({ heatmapMetric: value });
+    });
+
+    const contents: Record<(typeof RUN_TABS)[number], HTMLElement> = {
+      curves: this.curves.el,
+      dimensions: h('div', { class: 'dimensions' }, h('div', { class: 'toolbar' }, h('label', { for: metricId, class: 'toolbar-label' }, 'Show'), metric), this.heatmap.el),
+      images: this.images.el,
+      config: this.configEl,
+    };
+    const selected = RUN_TABS.indexOf(this.ui.tab);
+    const tabs = h('vscode-tabs', { 'selected-index': selected, 'data-testid': 'tabs' });
+    for (const tab of RUN_TABS) {
+      tabs.append(h('vscode-tab-header', { slot: 'header', 'data-tab': tab }, TAB_TITLES[tab]));
+      const panel = h('vscode-tab-panel', { 'data-tab': tab }, contents[tab]);
+      this.tabPanels.set(tab, panel);
+      tabs.append(panel);
+    }
+    tabs.addEventListener('vsc-tabs-select', (event) => {
+      const index = (event as CustomEvent<{ selectedIndex: number }>).detail.selectedIndex;
+      const tab = RUN_TABS[index];
+      if (tab) void this.selectTab(tab);
+    });
+    this.root.replaceChildren(header, this.warnings, gaugeRow, tabs);
+    void this.selectTab(this.ui.tab);
+  }
+
+  private async selectTab(tab: (typeof RUN_TABS)[number]): Promise<void> {
+    this.saveUi({ tab });
+    this.root.dataset.tab = tab;
+    if (tab !== 'curves') this.curves.hide();
+    if (tab !== 'dimensions') this.heatmap.hide();
+    if (tab === 'curves') await this.curves.show();
+    if (tab === 'dimensions') await this.heatmap.show();
+  }
+
+  private saveUi(change: Partial<UiState>): void {
+    this.ui = { ...this.ui, ...change };
+    this.host.setState({ panel: 'run', dirs: [this.run.dir], ui: this.ui });
+  }
+
+  /** Header, gauges, warnings, images, config: the cheap parts, redone on every update. */
+  private update(newEpochs: readonly EpochEvent[], full: boolean): void {
+    const { info } = this.run;
+    this.header.name.textContent = info.name;
+    this.header.status.textContent = info.status;
+    this.header.status.dataset.status = info.status;
+    const env = info.environment;
+    this.header.device.textContent = env ? `${env.backend} · ${env.device}` : `backend ${info.config.backend}`;
+    const progress = progressText(info, this.run.epochs);
+    this.header.epoch.textContent = progress.epoch;
+    this.header.rate.textContent = progress.rate;
+    this.header.left.textContent = progress.left;
+    this.stopButton.toggleAttribute('disabled', !canStop(info));
+    this.resumeButton.toggleAttribute('disabled', !canResume(info));
+    for (const g of this.gauges) {
+      if (full) g.setEpochs(this.run.epochs);
+      else g.push(newEpochs);
+    }
+    renderWarnings(this.warnings, activeFindings(this.run.epochs, this.run.warnings));
+    this.images.setEpochs(imageEpochs(this.run, 'samples'));
+    if (full) this.renderConfig();
+    if (info.message) this.warnings.prepend(h('div', { class: 'warning', 'data-severity': info.status === 'failed' ? 'error' : 'info' }, info.message));
+    if (info.message) this.warnings.hidden = false;
+  }
+
+  private renderConfig(): void {
+    const { config, environment } = this.run.info;
+    const rows = Object.entries(config).map(([k, v]) => h('tr', {}, h('th', { scope: 'row' }, k), h('td', {}, formatConfigValue(v))));
+    const envRows = environment ? Object.entries(environment).map(([k, v]) => h('tr', {}, h('th', { scope: 'row' }, k), h('td', {}, formatConfigValue(v)))) : [];
+    this.configEl.replaceChildren();
+    append(this.configEl, [
+      h('table', { class: 'kv', 'data-testid': 'config-table' }, h('caption', {}, 'Training configuration'), h('tbody', {}, ...rows)),
+      envRows.length ? h('table', { class: 'kv' }, h('caption', {}, 'Environment'), h('tbody', {}, ...envRows)) : null,
+      h('p', { class: 'run-dir' }, 'Run folder: ', h('code', {}, this.run.dir)),
+    ]);
+  }
+
+  /** A complete snapshot: everything is redrawn from it. */
+  async setSnapshot(run: RunView): Promise<void> {
+    this.run = run;
+    this.update(run.epochs, true);
+    await Promise.all([this.curves.render(), this.heatmap.render()]);
+  }
+
+  /** New epochs of a live run: appended, never redrawn. */
+  async append(message: AppendMessage): Promise<void> {
+    if (message.dir !== this.run.dir) return;
+    const known = new Map(this.run.epochs.map((e) => [e.epoch, e]));
+    const last = this.run.epochs[this.run.epochs.length - 1]?.epoch ?? 0;
+    this.run.info = message.info;
+    this.run.warnings.push(...message.warnings);
+    const rewritten = message.epochs.some((e) => known.has(e.epoch) && known.get(e.epoch)?.time !== e.time);
+    const fresh = message.epochs.filter((e) => !known.has(e.epoch));
+    if (rewritten || fresh.some((e) => e.epoch <= last)) {
+      // A resumed run rewrote an epoch: merge in order and redraw once.
+      for (const e of message.epochs) known.set(e.epoch, e);
+      await this.setSnapshot({ ...this.run, epochs: [...known.values()].sort((a, b) => a.epoch - b.epoch) });
+      return;
+    }
+    this.run.epochs.push(...fresh);
+    this.update(fresh, false);
+    await Promise.all([this.curves.update(), this.heatmap.update()]);
+  }
+
+  async setTheme(theme: ChartTheme): Promise<void> {
+    this.theme = theme;
+    await Promise.all([this.curves.setView({ theme }), this.heatmap.setView({ theme })]);
+  }
+}

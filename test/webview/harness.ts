@@ -1,0 +1,164 @@
+/**
+ * Runs the real webview bundle in headless Chromium the way VS Code does: the same page
+ * (renderPanelHtml), the same Content-Security-Policy with a nonce, assets and run images served
+ * from one origin (standing in for the webview resource origin), and a fake acquireVsCodeApi that
+ * records what the webview posts. The test plays the host: it answers `ready` with a snapshot built
+ * by the same toRunView the extension uses.
+ */
+import { createServer, type Server } from 'node:http';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { extname, join, normalize, resolve, sep } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import type { BrowserContext, Page } from 'playwright-core';
+import { readRun } from '../../src/shared/node/runFolder';
+import { PANEL_ASSETS, renderPanelHtml, webviewCsp } from '../../src/shared/panelHtml';
+import { toRunView, type PanelKind, type SnapshotMessage, type ToWebviewMessage } from '../../src/shared/protocol';
+
+export const ROOT = process.env.VAE_LENS_ROOT ?? resolve(__dirname, '../../..');
+
+const TYPES: Record<string, string> = {
+  '.js': 'text/javascript', '.css': 'text/css', '.png': 'image/png', '.ttf': 'font/ttf', '.html': 'text/html', '.json': 'application/json',
+};
+
+export class PanelServer {
+  private readonly runs = new Map<string, string>();
+  private readonly pages = new Map<string, string>();
+  private server!: Server;
+  origin = '';
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      const file = this.resolve(decodeURIComponent(url.pathname));
+      if (typeof file === 'object') {
+        res.writeHead(200, { 'content-type': 'text/html' }).end(file.html);
+      } else if (file && existsSync(file) && statSync(file).isFile()) {
+        res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(readFileSync(file));
+      } else {
+        res.writeHead(404).end('not found');
+      }
+    });
+    await new Promise<void>((ok) => this.server.listen(0, '127.0.0.1', ok));
+    this.origin = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  private resolve(path: string): string | { html: string } | undefined {
+    const page = this.pages.get(path);
+    if (page) return { html: page };
+    const inside = (base: string, rel: string) => {
+      const p = normalize(join(base, rel));
+      return p.startsWith(base + sep) ? p : undefined;
+    };
+    if (path.startsWith('/dist/') || path.startsWith('/media/')) return inside(ROOT, path.slice(1));
+    const m = /^\/runs\/([^/]+)\/(.+)$/.exec(path);
+    if (m && this.runs.has(m[1])) return inside(this.runs.get(m[1])!, m[2]);
+    return undefined;
+  }
+
+  /** The URL prefix under which a run folder's files are served (like asWebviewUri of the folder). */
+  runBase(dir: string): string {
+    for (const [key, d] of this.runs) if (d === dir) return `${this.origin}/runs/${key}/`;
+    const key = String(this.runs.size + 1);
+    this.runs.set(key, dir);
+    return `${this.origin}/runs/${key}/`;
+  }
+
+  addPage(html: string): string {
+    const path = `/page-${this.pages.size + 1}.html`;
+    this.pages.set(path, html);
+    return this.origin + path;
+  }
+
+  close(): Promise<void> {
+    return new Promise((ok) => this.server.close(() => ok()));
+  }
+}
+
+/** Records posted messages and state; stands in for VS Code's acquireVsCodeApi. */
+function fakeVsCodeApi(initialState: unknown): string {
+  return `
+window.__posted = [];
+window.__csp = [];
+document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(e.violatedDirective + ' ' + String(e.blockedURI).slice(0, 60) + ' ' + e.sourceFile + ':' + e.lineNumber + ':' + e.columnNumber));
+let state = ${JSON.stringify(initialState ?? null)};
+window.acquireVsCodeApi = () => ({
+  postMessage: (m) => window.__posted.push(JSON.parse(JSON.stringify(m))),
+  getState: () => state,
+  setState: (s) => { state = JSON.parse(JSON.stringify(s)); window.__state = state; },
+});`;
+}
+
+export interface OpenedPanel {
+  page: Page;
+  snapshot: SnapshotMessage;
+  /** Posts a host message and waits until the webview has handled it. */
+  send(message: ToWebviewMessage): Promise<{ ms: number }>;
+  posted(): Promise<Array<{ type: string; [k: string]: unknown }>>;
+  cspViolations(): Promise<string[]>;
+  state(): Promise<unknown>;
+}
+
+export async function snapshotFor(server: PanelServer, panel: PanelKind, dirs: string[]): Promise<SnapshotMessage> {
+  const runs = await Promise.all(dirs.map(async (d) => toRunView(await readRun(d), server.runBase(d))));
+  return { type: 'snapshot', v: 1, panel, interactive: true, runs };
+}
+
+export async function openPanel(
+  context: BrowserContext,
+  server: PanelServer,
+  panel: PanelKind,
+  dirs: string[],
+  options: { colorScheme?: 'light' | 'dark'; state?: unknown; viewport?: { width: number; height: number } } = {},
+): Promise<OpenedPanel> {
+  const nonce = 'testnonce' + Math.random().toString(36).slice(2);
+  const html = renderPanelHtml({
+    title: 'VAE Lens test panel',
+    panel,
+    nonce,
+    csp: webviewCsp(server.origin, nonce),
+    styles: ['media/report-theme.css', ...PANEL_ASSETS.styles].map((p) => ({ href: `${server.origin}/${p}` })),
+    scripts: [{ text: fakeVsCodeApi(options.state) }, ...PANEL_ASSETS.scripts.map((s) => ({ src: `${server.origin}/${s.path}`, module: s.module }))],
+  });
+  const page = await context.newPage();
+  if (options.viewport) await page.setViewportSize(options.viewport);
+  await page.emulateMedia({ colorScheme: options.colorScheme ?? 'dark' });
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(server.addPage(html));
+  await page.waitForFunction(() => (window as unknown as { __posted: Array<{ type: string }> }).__posted.some((m) => m.type === 'ready'), null, { timeout: 20000 });
+  const send = async (message: ToWebviewMessage) => {
+    const result = await page.evaluate(
+      (m) =>
+        new Promise<{ ms: number }>((ok) => {
+          const root = document.getElementById('app')!;
+          root.addEventListener('vae-lens-rendered', (e) => ok({ ms: (e as CustomEvent<{ ms: number }>).detail.ms }), { once: true });
+          window.postMessage(m, '*');
+        }),
+      message,
+    );
+    if (errors.length) throw new Error(`The webview threw: ${errors.join('; ')}`);
+    return result;
+  };
+  const snapshot = await snapshotFor(server, panel, dirs);
+  await send(snapshot);
+  return {
+    page,
+    snapshot,
+    send,
+    posted: () => page.evaluate(() => (window as unknown as { __posted: Array<{ type: string }> }).__posted),
+    // Plotly's bundle probes for WebP/PNG support with data: images when it loads; the policy
+    // blocks them on purpose (img-src is only the webview's own origin) and Plotly carries on.
+    cspViolations: async () => (await page.evaluate(() => (window as unknown as { __csp: string[] }).__csp)).filter((v) => !v.startsWith('img-src data ')),
+    state: () => page.evaluate(() => (window as unknown as { __state: unknown }).__state),
+  };
+}
+
+/** Number of traces and points per trace of the Plotly chart named data-chart=id. */
+export async function chartTraces(page: Page, id: string): Promise<Array<{ name: string; points: number; opacity: number | undefined }>> {
+  return page.evaluate((chartId) => {
+    const el = document.querySelector(`[data-chart="${chartId}"]`) as HTMLElement & { data?: Array<{ name: string; x: unknown[]; opacity?: number }> };
+    if (!el?.data) throw new Error(`chart ${chartId} is not drawn`);
+    return el.data.map((t) => ({ name: t.name, points: t.x.length, opacity: t.opacity }));
+  }, id);
+}

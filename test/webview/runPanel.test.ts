@@ -1,0 +1,177 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { BrowserContext, Page } from 'playwright-core';
+import { launchChromium } from '../support/chromium';
+import { chartTraces, openPanel, PanelServer } from './harness';
+import { fixtureEpoch, tempRunsDir, writeEpochImages, writeFixtureRun } from './fixtures';
+import type { AppendMessage } from '../../src/shared/protocol';
+
+let context: BrowserContext;
+let server: PanelServer;
+const runsDir = tempRunsDir();
+
+before(async () => {
+  server = await new PanelServer().start();
+  context = await launchChromium({ viewport: { width: 1300, height: 1000 } });
+});
+
+after(async () => {
+  await context?.close();
+  await server?.close();
+});
+
+/** Counts Plotly's full draws and in-place extensions from now on. */
+async function countPlotlyCalls(page: Page): Promise<() => Promise<Record<string, number>>> {
+  await page.evaluate(() => {
+    const p = (window as unknown as { Plotly: Record<string, (...a: unknown[]) => unknown> }).Plotly;
+    const counts: Record<string, number> = { newPlot: 0, react: 0, extendTraces: 0 };
+    (window as unknown as { __plotlyCalls: Record<string, number> }).__plotlyCalls = counts;
+    for (const name of Object.keys(counts)) {
+      const original = p[name].bind(p);
+      p[name] = (...args: unknown[]) => {
+        counts[name]++;
+        return original(...args);
+      };
+    }
+  });
+  return () => page.evaluate(() => ({ ...(window as unknown as { __plotlyCalls: Record<string, number> }).__plotlyCalls }));
+}
+
+async function selectTab(page: Page, name: string): Promise<void> {
+  await page.locator('vscode-tab-header', { hasText: name }).click();
+}
+
+test('the gauges show the last epoch\'s numbers, coloured by the shared health rules', async () => {
+  const dir = writeFixtureRun(runsDir, { name: 'gauges', epochs: 12, dimz: 20, active: 12 });
+  const panel = await openPanel(context, server, 'run', [dir]);
+  const last = panel.snapshot.runs[0].epochs.at(-1)!;
+  const text = async (id: string) => (await panel.page.getByTestId(`gauge-${id}-value`).textContent())?.trim();
+  assert.equal(await text('test-mean-mu'), last.test.meanMu.toFixed(3));
+  assert.equal(await text('test-mean-sigma'), last.test.meanSigma.toFixed(3));
+  assert.equal(await text('train-mean-mu'), last.train.meanMu.toFixed(3));
+  assert.equal(await text('train-mean-sigma'), last.train.meanSigma.toFixed(3));
+  assert.equal(await text('active-units'), `${last.activeUnits} of 20`);
+  const level = (id: string) => panel.page.locator(`[data-gauge="${id}"]`).getAttribute('data-level');
+  assert.equal(await level('active-units'), 'info', 'some dimensions unused, fewer than half: information, not a warning');
+  assert.equal(await level('test-mean-mu'), 'good');
+  // Mean σ ≈ 0.58 is far from 1, but the active dimensions' aggregate variance is ≈ 1: a note, not a warning.
+  assert.equal(await level('test-mean-sigma'), 'info');
+  assert.equal(await panel.page.locator('[data-gauge="test-mean-mu"] .sparkline-line').count(), 1);
+  assert.equal(await panel.page.getByTestId('run-epoch').textContent(), 'epoch 12 / 12');
+  assert.equal(await panel.page.getByTestId('run-status').textContent(), 'completed');
+  // The banner shows the same findings as the tree: here, unused dimensions.
+  assert.ok(await panel.page.locator('.warning[data-kind="unused-dimensions"]').count() === 1);
+  assert.equal(await panel.page.getByTestId('stop').evaluate((b) => b.hasAttribute('disabled')), true, 'a completed run cannot be stopped');
+  assert.deepEqual(await panel.cspViolations(), []);
+  await panel.page.close();
+});
+
+test('loss, reconstruction, KL, mean μ and mean σ: train and test, raw and smoothed, one point per epoch', async () => {
+  const dir = writeFixtureRun(runsDir, { name: 'curves', epochs: 9 });
+  const panel = await openPanel(context, server, 'run', [dir]);
+  for (const id of ['loss', 'reconstruction', 'kl', 'mean-mu', 'mean-sigma']) {
+    const traces = await chartTraces(panel.page, id);
+    assert.equal(traces.length, 4, `${id}: test and train, each raw and smoothed`);
+    assert.deepEqual(traces.map((t) => t.points), [9, 9, 9, 9]);
+    assert.equal(traces[0].opacity, 0.35, 'the raw trace stays visible, faint, under the smoothed one');
+  }
+  // Smoothing off: only the raw traces remain.
+  // By keyboard, as a user without a mouse would: open the list, move up to "off", choose it.
+  await panel.page.getByTestId('smoothing').focus();
+  await panel.page.keyboard.press('Enter');
+  await panel.page.keyboard.press('ArrowUp');
+  await panel.page.keyboard.press('Enter');
+  await panel.page.waitForFunction(() => (document.querySelector('[data-chart="loss"]') as unknown as { data: unknown[] }).data.length === 2);
+  assert.deepEqual((await chartTraces(panel.page, 'loss')).map((t) => [t.name, t.points, t.opacity]), [['test', 9, 1], ['train', 9, 1]]);
+  assert.equal(((await panel.state()) as { ui: { smoothing: number } }).ui.smoothing, 0, 'the toggle is kept with setState');
+  // Log scale applies to the losses.
+  await panel.page.getByTestId('log-y').click();
+  await panel.page.waitForFunction(() => (document.querySelector('[data-chart="loss"]') as unknown as { layout: { yaxis: { type: string } } }).layout.yaxis.type === 'log');
+  await panel.page.close();
+});
+
+test('a running run\'s new epochs extend the charts in place, without a full redraw', async () => {
+  const dir = writeFixtureRun(runsDir, { name: 'live', epochs: 20, written: 10, status: 'running' });
+  const panel = await openPanel(context, server, 'run', [dir]);
+  assert.equal(await panel.page.getByTestId('stop').evaluate((b) => b.hasAttribute('disabled')), false);
+  const calls = await countPlotlyCalls(panel.page);
+  const run = panel.snapshot.runs[0];
+  writeEpochImages(dir, 11);
+  const epoch = fixtureEpoch(11, { epochs: 20, dimz: 20, active: 12 });
+  const message: AppendMessage = { type: 'append', dir, info: { ...run.info, epochsCompleted: 11 }, epochs: [epoch], warnings: [] };
+  await panel.send(message);
+  await panel.page.waitForFunction(() => (document.querySelector('[data-chart="mean-sigma"]') as unknown as { data: Array<{ x: unknown[] }> }).data[0].x.length === 11);
+  const counted = await calls();
+  assert.equal(counted.newPlot + counted.react, 0, 'no chart was redrawn');
+  assert.equal(counted.extendTraces, 5, 'each of the five visible charts was extended once');
+  for (const t of await chartTraces(panel.page, 'loss')) assert.equal(t.points, 11);
+  assert.equal(await panel.page.getByTestId('gauge-test-mean-sigma-value').textContent(), epoch.test.meanSigma.toFixed(3));
+  assert.equal(await panel.page.getByTestId('run-epoch').textContent(), 'epoch 11 / 20');
+  assert.match((await panel.page.getByTestId('run-left').textContent()) ?? '', /min .* left/);
+  // Stop asks the host; the host maps it to the vaeLens.stop command.
+  await panel.page.getByTestId('stop').click();
+  assert.deepEqual((await panel.posted()).filter((m) => m.type === 'stop'), [{ type: 'stop', dir }]);
+  await panel.page.close();
+});
+
+test('one epoch slider moves both image grids; follow-latest is dropped when the user picks an epoch', async () => {
+  const dir = writeFixtureRun(runsDir, { name: 'images', epochs: 6 });
+  const panel = await openPanel(context, server, 'run', [dir]);
+  await selectTab(panel.page, 'Images');
+  const images = panel.page.getByTestId('epoch-image');
+  await images.first().waitFor({ state: 'visible' });
+  const sources = () => images.evaluateAll((els) => els.map((e) => (e as HTMLImageElement).src));
+  const loaded = () => images.evaluateAll((els) => els.every((e) => (e as HTMLImageElement).complete && (e as HTMLImageElement).naturalWidth > 0));
+  assert.equal(await panel.page.getByTestId('epoch-output').textContent(), 'epoch 6 of 6');
+  const before = await sources();
+  assert.equal(before.length, 2);
+  assert.match(before[0], /samples\/epoch-0006\.png$/);
+  assert.match(before[1], /recon\/epoch-0006\.png$/);
+  await panel.page.waitForFunction(() => [...document.querySelectorAll('img.epoch-image')].every((e) => (e as HTMLImageElement).naturalWidth > 0));
+  assert.ok(await loaded(), 'the images load from the run folder under the CSP');
+  await panel.page.getByTestId('epoch-slider').focus();
+  await panel.page.keyboard.press('ArrowLeft');
+  await panel.page.keyboard.press('ArrowLeft');
+  const after = await sources();
+  assert.match(after[0], /samples\/epoch-0004\.png$/);
+  assert.match(after[1], /recon\/epoch-0004\.png$/);
+  assert.equal(await panel.page.getByTestId('epoch-output').textContent(), 'epoch 4 of 6');
+  assert.equal(await panel.page.getByTestId('follow-latest').evaluate((c) => (c as unknown as { checked: boolean }).checked), false);
+  assert.deepEqual(((await panel.state()) as { ui: { tab: string; imageEpoch: number } }).ui, { ...((await panel.state()) as { ui: object }).ui, tab: 'images', imageEpoch: 4 });
+  // A new epoch does not move a user who chose an epoch...
+  writeEpochImages(dir, 7);
+  const run = panel.snapshot.runs[0];
+  await panel.send({ type: 'append', dir, info: run.info, epochs: [fixtureEpoch(7, { epochs: 8, dimz: 20, active: 12 })], warnings: [] });
+  assert.equal(await panel.page.getByTestId('epoch-output').textContent(), 'epoch 4 of 7');
+  // ...and follow-latest jumps to the newest.
+  await panel.page.getByTestId('follow-latest').click();
+  assert.equal(await panel.page.getByTestId('epoch-output').textContent(), 'epoch 7 of 7');
+  assert.deepEqual(await panel.cspViolations(), []);
+  await panel.page.close();
+});
+
+test('the heat map shows dimensions × epochs, most informative dimension first', async () => {
+  const dir = writeFixtureRun(runsDir, { name: 'heat', epochs: 8, dimz: 16, active: 6 });
+  const panel = await openPanel(context, server, 'run', [dir]);
+  await selectTab(panel.page, 'Latent dimensions');
+  await panel.page.waitForFunction(() => (document.querySelector('[data-chart="heatmap"]') as unknown as { data?: unknown[] }).data?.length === 1);
+  const figure = await panel.page.evaluate(() => {
+    const t = (document.querySelector('[data-chart="heatmap"]') as unknown as { data: Array<{ z: number[][]; y: string[]; x: number[] }> }).data[0];
+    return { epochs: t.z.length, dims: t.z[0].length, y: t.y, x: t.x };
+  });
+  assert.equal(figure.epochs, 8);
+  assert.equal(figure.dims, 16);
+  const last = panel.snapshot.runs[0].epochs.at(-1)!;
+  const top = last.dims.kl.indexOf(Math.max(...last.dims.kl));
+  assert.equal(figure.y[0], `z${top + 1}`);
+  assert.equal(figure.y.length, 16);
+  await panel.page.close();
+});
+
+test('UI state saved with setState comes back: tab and chosen epoch', async () => {
+  const dir = writeFixtureRun(runsDir, { name: 'restore', epochs: 5 });
+  const panel = await openPanel(context, server, 'run', [dir], { state: { panel: 'run', dirs: [dir], ui: { tab: 'images', imageEpoch: 3, smoothing: 0, logY: true, heatmapMetric: 'sigma' } } });
+  assert.equal(await panel.page.getByTestId('epoch-output').textContent(), 'epoch 3 of 5');
+  assert.equal(await panel.page.getByTestId('tabs').getAttribute('selected-index'), '2');
+  await panel.page.close();
+});
