@@ -17,7 +17,7 @@ export function statusBarText(run: RunState, progress?: ProgressMessage): string
     text = `epoch ${p?.epoch ?? 0}/${epochs}`;
   }
   const loss = run.latest?.test.loss ?? progress?.loss;
-  if (loss !== undefined) text += ` · loss ${formatNumber(loss, 1)}`;
+  if (loss !== undefined && Number.isFinite(loss)) text += ` · loss ${formatNumber(loss, 1)}`;
   let left = secondsLeft(run);
   if (left !== undefined && progress && progress.phase === 'training' && progress.batches > 0 && run.latest) {
     // The current epoch is partly done.

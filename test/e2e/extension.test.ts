@@ -1,0 +1,184 @@
+// The extension host in the real VS Code (code-server + Chromium): VAE: Train from F1, the VAE
+// Runs view going live, the status bar, Stop and Resume from the tree, a run that completes,
+// Delete asking first, a σ warning raised by a real run (notification + badges), and a window
+// reload in the middle of a run.
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import type { Locator, Page } from 'playwright-core';
+import { makeWorkspace } from '../support/codeServer';
+import { E2E_TIMEOUT_MS, withWorkbench, type Workbench } from '../support/workbench';
+
+const RUNS = '.vae-runs';
+
+/** Small, real runs: 1,000 training and 500 test MNIST images per epoch. */
+const tiny = { name: 'tiny', model: 'chainer-mlp', dimz: 20, epochs: 2, trainLimit: 1000, testLimit: 500 };
+/** No KL pressure: posteriors shrink far below the prior while the aggregate variance is still off (≈ 0.4–0.6 in epochs 1–2). */
+const narrow = { name: 'narrow', model: 'chainer-mlp', dimz: 20, epochs: 6, trainLimit: 1000, testLimit: 500, klWeight: 0, learningRate: 0.003 };
+
+interface RunJson { id: string; name: string; status: string; pid?: number; epochsCompleted: number }
+
+function runFolders(workspace: string): { dir: string; info: RunJson }[] {
+  const root = join(workspace, RUNS);
+  if (!existsSync(root)) return [];
+  return readdirSync(root)
+    .filter((d) => existsSync(join(root, d, 'run.json')))
+    .map((d) => ({ dir: join(root, d), info: JSON.parse(readFileSync(join(root, d, 'run.json'), 'utf8')) as RunJson }));
+}
+
+/** Trainers are detached (they outlive a window): end the ones a test started. */
+function killTrainers(workspace: string): void {
+  for (const { info } of runFolders(workspace)) {
+    if (!info.pid) continue;
+    for (const target of [-info.pid, info.pid]) {
+      try {
+        process.kill(target, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+  }
+}
+
+function treeRow(pane: Locator, label: string): Locator {
+  return pane.locator('.monaco-list-row').filter({ has: pane.page().locator('.label-name', { hasText: new RegExp(`^\\s*${label}\\s*$`) }) });
+}
+
+async function waitForRow(wb: Workbench, pane: Locator, label: string, description: RegExp, what: string, timeoutMs = 60_000): Promise<Locator> {
+  const row = treeRow(pane, label).filter({ has: pane.page().locator('.label-description', { hasText: description }) });
+  await wb.expectVisible(row, what, timeoutMs);
+  return row.first();
+}
+
+function statusBarItem(page: Page): Locator {
+  return page.locator('#workbench\\.parts\\.statusbar .statusbar-item').filter({ hasText: /VAE .*epoch|VAE .*(loading|starting|evaluating)/ });
+}
+
+async function clickInline(wb: Workbench, row: Locator, action: string): Promise<void> {
+  await row.hover();
+  const button = row.locator(`.actions a.action-label[aria-label^="${action}"]`);
+  await wb.expectVisible(button, `the inline "${action}" action on the run`);
+  await button.first().click();
+}
+
+async function contextMenu(wb: Workbench, row: Locator, item: string): Promise<void> {
+  await row.click({ button: 'right' });
+  const entry = wb.page.locator('.context-view .monaco-menu .action-item').filter({ hasText: new RegExp(`^\\s*${item}\\s*$`) });
+  await wb.expectVisible(entry, `"${item}" in the run's context menu`);
+  await entry.first().click();
+}
+
+async function statusBarTexts(page: Page, samples: number, intervalMs: number): Promise<string[]> {
+  const seen: string[] = [];
+  for (let i = 0; i < samples; i++) {
+    const t = (await statusBarItem(page).first().textContent().catch(() => null))?.trim();
+    if (t && !seen.includes(t)) seen.push(t);
+    await page.waitForTimeout(intervalMs);
+  }
+  return seen;
+}
+
+test('VAE: Train from F1 (Quick check and an experiment file), live tree and status bar, Stop/Resume from the tree, completion, Delete asks first', { timeout: E2E_TIMEOUT_MS * 2 }, async (t) => {
+  const workspace = makeWorkspace({ 'experiments/tiny.vae.json': JSON.stringify(tiny, null, 2) + '\n' });
+  t.after(() => killTrainers(workspace));
+  await withWorkbench(t, { workspace }, async (wb) => {
+    const { page } = wb;
+    await wb.openView('VAE');
+    const pane = await wb.viewPane('VAE Runs');
+
+    // F1 → VAE: Train → the Quick check preset.
+    await wb.runCommand('VAE: Train');
+    await wb.screenshot('train-quick-pick');
+    await wb.pickQuickItem('Quick check — chainer-mlp, dimz 20, 5 epochs on 10,000 MNIST images');
+    const quick = await waitForRow(wb, pane, 'Quick check', /^(starting|running)/, 'the Quick check run in the VAE Runs view', 60_000);
+    await waitForRow(wb, pane, 'Quick check', /^running · epoch 0\/5/, 'the Quick check run shown as running', 90_000);
+    await wb.expectVisible(statusBarItem(page).filter({ hasText: /epoch 1\/5 \(\d+%\)/ }), 'the status bar showing batch progress of epoch 1/5', 60_000);
+    const moving = await statusBarTexts(page, 8, 700);
+    assert.ok(moving.length >= 2, `the status bar should move while training; it showed ${JSON.stringify(moving)}`);
+    await wb.screenshot('quick-check-running');
+
+    // Stop from the tree (inline), then Resume from the tree (inline): it continues the same run folder.
+    await clickInline(wb, quick, 'Stop');
+    await waitForRow(wb, pane, 'Quick check', /^stopped/, 'the Quick check run shown as stopped', 60_000);
+    const [stopped] = runFolders(workspace).filter((r) => r.info.name === 'Quick check');
+    assert.equal(stopped.info.status, 'stopped');
+    assert.ok(existsSync(join(stopped.dir, 'checkpoint')), 'a stopped run has a checkpoint to resume from');
+    await wb.expectHidden(statusBarItem(page), 'the status-bar item once nothing trains', 15_000);
+    await wb.screenshot('quick-check-stopped');
+    await clickInline(wb, await waitForRow(wb, pane, 'Quick check', /^stopped/, 'the stopped run'), 'Resume');
+    await waitForRow(wb, pane, 'Quick check', /^running/, 'the resumed Quick check run shown as running', 90_000);
+    await wb.expectVisible(statusBarItem(page).filter({ hasText: /epoch \d\/5/ }), 'the status bar following the resumed run', 90_000);
+    assert.equal(runFolders(workspace).filter((r) => r.info.name === 'Quick check').length, 1, 'Resume continues the same run folder');
+    await wb.screenshot('quick-check-resumed');
+    await clickInline(wb, await waitForRow(wb, pane, 'Quick check', /^running/, 'the resumed run'), 'Stop');
+    await waitForRow(wb, pane, 'Quick check', /^stopped/, 'the resumed run stopped again', 60_000);
+
+    // An experiment file from the same quick pick runs to completion.
+    await wb.runCommand('VAE: Train');
+    await wb.pickQuickItem('experiments/tiny.vae.json');
+    await waitForRow(wb, pane, 'tiny', /^(starting|running)/, 'the tiny run in the VAE Runs view', 60_000);
+    await wb.expectVisible(statusBarItem(page).filter({ hasText: /epoch [12]\/2/ }), 'the status bar following the tiny run', 90_000);
+    const done = await waitForRow(wb, pane, 'tiny', /^completed · epoch 2\/2 · test loss \d+\.\d$/, 'the tiny run completed with its test loss', 180_000);
+    await wb.screenshot('tiny-completed');
+    const tinyRun = runFolders(workspace).find((r) => r.info.name === 'tiny')!;
+    assert.equal(tinyRun.info.status, 'completed');
+    assert.equal(tinyRun.info.epochsCompleted, 2);
+
+    // Delete asks first (modal); Cancel keeps the folder.
+    await contextMenu(wb, done, 'Delete Run');
+    const dialog = page.locator('.monaco-dialog-box');
+    await wb.expectVisible(dialog.filter({ hasText: 'Delete "tiny"?' }), 'the modal "Delete "tiny"?" confirmation');
+    await wb.expectVisible(dialog.locator('.monaco-button', { hasText: 'Move to Trash' }), 'the "Move to Trash" button');
+    await wb.screenshot('delete-asks-first');
+    await dialog.locator('.monaco-button', { hasText: 'Cancel' }).first().click();
+    await wb.expectHidden(dialog, 'the confirmation dialog');
+    assert.ok(existsSync(tinyRun.dir), 'Cancel keeps the run folder');
+    await wb.expectVisible(treeRow(pane, 'tiny'), 'the tiny run still listed after Cancel');
+  });
+});
+
+test('a real run with σ far from 1 raises the σ warning (notification with actions, tree and view badges); after a window reload the run stays live and the warning is not raised twice', { timeout: E2E_TIMEOUT_MS * 2 }, async (t) => {
+  const workspace = makeWorkspace({ 'narrow.vae.json': JSON.stringify(narrow, null, 2) + '\n' });
+  t.after(() => killTrainers(workspace));
+  const settings = { 'vaeLens.warnings.warmupEpochs': 0, 'vaeLens.warnings.patience': 2 };
+  await withWorkbench(t, { workspace, settings }, async (wb) => {
+    const { page } = wb;
+    await wb.openView('VAE');
+    const pane = await wb.viewPane('VAE Runs');
+    await wb.runCommand('VAE: Train');
+    await wb.pickQuickItem('narrow.vae.json');
+    await waitForRow(wb, pane, 'narrow', /^running/, 'the narrow run shown as running', 90_000);
+
+    const toast = await wb.waitForNotification(/Test mean σ has been outside/, 120_000);
+    await wb.expectVisible(toast.locator('.monaco-button', { hasText: 'Open Run' }), 'the "Open Run" action on the σ warning');
+    await wb.expectVisible(toast.locator('.monaco-button', { hasText: "Don't Warn for This Run" }), 'the "Don\'t Warn for This Run" action');
+    assert.match((await toast.textContent()) ?? '', /narrower than the prior/);
+    // The run's tree item carries the warning decoration, and the view container a count badge.
+    const row = treeRow(pane, 'narrow');
+    await wb.expectVisible(row.locator('[class*="monaco-decoration"]'), 'the warning decoration (badge) on the narrow run', 15_000);
+    await wb.expectVisible(page.locator('#workbench\\.parts\\.activitybar .badge .badge-content', { hasText: /^1$/ }), 'the VAE view badge counting one run with a warning', 15_000);
+    await wb.screenshot('sigma-warning');
+
+    const [run] = runFolders(workspace);
+    const warningsOnDisk = () => readFileSync(join(run.dir, 'events.jsonl'), 'utf8').split('\n').filter((l) => l.includes('"type":"warning"') && l.includes('sigma-far-from-one'));
+    assert.equal(warningsOnDisk().length, 1, 'the σ warning is written once to events.jsonl');
+    const beforeReload = JSON.parse(readFileSync(join(run.dir, 'run.json'), 'utf8')) as RunJson;
+    assert.equal(beforeReload.status, 'running', 'the run should still be training when the window reloads (make it longer if this fails)');
+
+    // Reload the window mid-run: the trainer survives (detached), the new window finds it by its pid and follows it.
+    await page.reload();
+    await wb.expectVisible(page.locator('.monaco-workbench'), 'the workbench after the reload', 60_000);
+    await wb.openView('VAE');
+    const paneAfter = await wb.viewPane('VAE Runs');
+    const liveRow = await waitForRow(wb, paneAfter, 'narrow', /^running · epoch \d\/6/, 'the narrow run still running after the reload', 60_000);
+    const epochAfterReload = Number(/epoch (\d)\/6/.exec((await liveRow.locator('.label-description').textContent()) ?? '')?.[1]);
+    await waitForRow(wb, paneAfter, 'narrow', new RegExp(`epoch [${epochAfterReload + 1}-6]/6`), 'a later epoch arriving after the reload', 120_000);
+    await wb.expectVisible(statusBarItem(page), 'the status bar following the run after the reload', 30_000);
+    await wb.screenshot('after-reload-live');
+    assert.notEqual(readFileSync(join(run.dir, 'run.json'), 'utf8').includes('"interrupted"'), true, 'a live run is not marked interrupted by the new window');
+    await waitForRow(wb, paneAfter, 'narrow', /^completed · epoch 6\/6/, 'the narrow run completed', 180_000);
+    assert.equal(warningsOnDisk().length, 1, 'the reloaded window does not raise the σ warning again');
+    await wb.screenshot('narrow-completed');
+  });
+});
