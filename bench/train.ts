@@ -66,12 +66,12 @@ function matmulPeak(): number {
 }
 
 /** Same weights, same batches and noise: the fast step's losses against the stock step's. */
-function checkAgainstStock(name: ModelName, dimz: number, data: Float32Array, pixels: number, steps: number): { maxAbs: number; maxRel: number } {
+function checkAgainstStock(name: ModelName, dimz: number, data: Float32Array, pixels: number, steps: number, threads: number): { maxAbs: number; maxRel: number } {
   const config = { ...defaultConfig(name), dimz };
   const a = createModel(name, pixels, dimz, 11);
   const b = createModel(name, pixels, dimz, 11);
   const stock = new TapeTrainStep(a, config);
-  const fast = createFastStep(b, config, 'wasm', { threads: 1 });
+  const fast = createFastStep(b, config, 'wasm', { threads });
   if (fast === null) throw new Error(`no fast step for ${name}`);
   let maxAbs = 0;
   let maxRel = 0;
@@ -126,8 +126,11 @@ async function benchModel(name: ModelName, data: Float32Array, pixels: number, p
   const dimz = name === 'deep-bn' ? 100 : 20;
   const config = { ...defaultConfig(name), dimz };
   console.log(`\n== ${name} (dimz ${dimz}, batch ${BATCH}, wasm) ==`);
-  const check = checkAgainstStock(name, dimz, data, pixels, 3);
-  console.log(`fast vs stock from the same weights, batches and noise (3 steps): max |Δloss| ${check.maxAbs.toExponential(2)} nats (relative ${check.maxRel.toExponential(2)})`);
+  const parallelOk = name === 'chainer-mlp' && !flag('no-parallel') && parallelAvailable();
+  for (const threads of parallelOk ? [1, 2] : [1]) {
+    const check = checkAgainstStock(name, dimz, data, pixels, 5, threads);
+    console.log(`fast (${threads} thread${threads > 1 ? 's' : ''}) vs stock from the same weights, batches and noise (5 steps): max |Δloss| ${check.maxAbs.toExponential(2)} nats (relative ${check.maxRel.toExponential(2)})`);
+  }
 
   const models: VaeModel[] = [];
   const make = () => {
@@ -138,7 +141,7 @@ async function benchModel(name: ModelName, data: Float32Array, pixels: number, p
   const stock = new TapeTrainStep(make(), config);
   const fast = createFastStep(make(), config, 'wasm', { threads: 1 });
   if (fast === null) throw new Error(`no fast step for ${name}`);
-  const parallel = !flag('no-parallel') && parallelAvailable() ? createFastStep(make(), config, 'wasm', { threads: 2 }) : null;
+  const parallel = parallelOk ? createFastStep(make(), config, 'wasm', { threads: 2 }) : null;
   const flops = matmulFlopsPerSample(name, pixels, dimz);
   const r: ModelResult = { stock: [], fast: [], ratios: [], parallel: [], parallelRatios: [] };
   // Warm-up epoch for each (XNNPACK operator creation, JIT), then interleaved measured epochs.

@@ -1,3 +1,5 @@
+import { findWorkerScript } from '../../src/trainer/fast';
+
 export function parallelAvailable(): boolean {
-  return false;
+  return findWorkerScript() !== null;
 }

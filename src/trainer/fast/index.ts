@@ -7,18 +7,24 @@
 import type { TrainConfig } from '../../shared/config';
 import type { TrainStep } from '../step';
 import type { FastModel } from './common';
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import { FastMlpStep } from './mlpStep';
+import { ParallelMlpStep } from './parallel';
 import { checkWasmInternals } from './wasmHeap';
 import type { Timer } from './timer';
 
 export interface FastStepOptions {
-  /** Threads for the data-parallel step (chainer-mlp): 1 = this thread only. */
+  /** Threads for the data-parallel step (chainer-mlp): 1 = this thread only; 0/absent = automatic (2 when there are 2 cores). */
   threads?: number;
+  /** The worker bundle; default: fast-worker.js (or bench-fast-worker.js) beside this bundle. */
+  workerScript?: string;
   /** Called with the reason when the fast step does not apply. */
   log?: (line: string) => void;
 }
 
-type AdamConfig = Pick<TrainConfig, 'learningRate' | 'beta1' | 'beta2' | 'epsilon'> & Partial<Pick<TrainConfig, 'trainSamples'>>;
+type AdamConfig = Pick<TrainConfig, 'learningRate' | 'beta1' | 'beta2' | 'epsilon'> & Partial<Pick<TrainConfig, 'trainSamples' | 'batchSize'>>;
 
 export function fastStepUnavailable(model: FastModel, config: AdamConfig, backend: string): string | null {
   if (process.env.VAE_LENS_STOCK_STEP === '1') return 'VAE_LENS_STOCK_STEP=1';
@@ -34,7 +40,21 @@ export function createFastStep(model: FastModel, config: AdamConfig, backend: st
     return null;
   }
   const hyper = { learningRate: config.learningRate, beta1: config.beta1, beta2: config.beta2, epsilon: config.epsilon };
+  const threads = options.threads && options.threads > 0 ? options.threads : Math.min(2, availableParallelism());
+  if (threads >= 2) {
+    const script = options.workerScript ?? findWorkerScript();
+    if (script === null) options.log?.('fast step: one thread (the worker bundle fast-worker.js is not beside the trainer)');
+    else return new ParallelMlpStep(model, hyper, script, config.batchSize ?? 100, config.trainSamples ?? 1);
+  }
   return new FastMlpStep(model, hyper);
+}
+
+export function findWorkerScript(): string | null {
+  for (const name of ['fast-worker.js', 'bench-fast-worker.js']) {
+    const p = join(__dirname, name);
+    if (existsSync(p)) return p;
+  }
+  return null;
 }
 
 /** The per-phase timer of a fast step (for the benchmark), or null for another step. */

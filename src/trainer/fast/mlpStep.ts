@@ -207,6 +207,15 @@ export class FastMlpStep implements TrainStep {
     return { recSum, klSum, sumMu, sumSigma };
   }
 
+  /** Zero gradients (a replica that got no images this step). */
+  zeroGradients(): void {
+    for (const l of this.layers) {
+      l.gradWT?.dispose();
+      l.gradWT = tf.zeros([l.nOut, l.nIn]);
+      l.gradB.fill(0);
+    }
+  }
+
   /** Adam on every layer; `other` adds another replica's gradients (same layer order) first. */
   applyUpdate(other: LayerGradients[] | null): void {
     this.layers.forEach((layer, i) => layer.applyAdam(this.adam, other?.[i] ?? null));
@@ -253,7 +262,12 @@ export class FastMlpStep implements TrainStep {
     return { step: this.adam.step, slots };
   }
 
+  /**
+   * Restores a checkpoint's optimizer state. The trainer restores the parameters into the model's
+   * variables first; this step keeps its own copy of them, so it re-reads them here.
+   */
   setOptimizerState(state: OptimizerStateLike): void {
+    this.loadFromModel();
     const Z = this.dimz;
     const get = (key: string): Float32Array => {
       const a = state.slots[key];

@@ -4,11 +4,12 @@
  */
 import { performance } from 'node:perf_hooks';
 
-export type Phase = 'matmul' | 'elementwise' | 'optimizer' | 'other';
-export const PHASES: Phase[] = ['matmul', 'elementwise', 'optimizer', 'other'];
+/** `sync`: waiting for the other replica (two-thread step only). */
+export type Phase = 'matmul' | 'elementwise' | 'optimizer' | 'other' | 'sync';
+export const PHASES: Phase[] = ['matmul', 'elementwise', 'optimizer', 'other', 'sync'];
 
 export class Timer {
-  readonly totals: Record<Phase, number> = { matmul: 0, elementwise: 0, optimizer: 0, other: 0 };
+  readonly totals: Record<Phase, number> = { matmul: 0, elementwise: 0, optimizer: 0, other: 0, sync: 0 };
   steps = 0;
   private last = 0;
 

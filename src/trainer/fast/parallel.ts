@@ -1,0 +1,271 @@
+/**
+ * chainer-mlp on two cores: data parallelism across two wasm backends.
+ *
+ * TensorFlow.js switches its threaded wasm build off under Node (ENVIRONMENT.md), so instead this
+ * thread and one worker_thread each run their own single-threaded wasm backend with a replica of
+ * the model. Each step, this thread takes the first half of the batch and the worker the second;
+ * both compute gradients of the whole batch's mean loss for their half, exchange them through a
+ * SharedArrayBuffer, and apply the same Adam update to the same sum (g_this + g_other: float
+ * addition commutes, so both replicas stay bit-identical without sending weights). Two barriers
+ * per step, on Atomics.wait/notify; gradient slots are double-buffered by step parity so a replica
+ * running one step ahead never overwrites what the other is still reading.
+ *
+ * Batch normalization (deep-bn) would need the batch statistics of both halves, so only
+ * chainer-mlp runs here.
+ */
+import { Worker } from 'node:worker_threads';
+import * as tf from '@tensorflow/tfjs-core';
+import type { StepResult, TrainStep } from '../step';
+import type { AdamHyper } from './adam';
+import { addSums, resultFromSums, type BatchSums, type FastModel, type OptimizerStateLike } from './common';
+import type { LayerGradients } from './dense';
+import { FastMlpStep } from './mlpStep';
+import { heapView } from './wasmHeap';
+import { Timer } from './timer';
+
+/** Control words (Int32) of the shared buffer. */
+export const Ctl = {
+  /** Incremented by the main thread to issue a command. */
+  seq: 0,
+  command: 1,
+  /** Set by the worker to the seq it has finished (ready, or a non-step command). */
+  ack: 2,
+  /** Step numbers each side has reached the gradient barrier for. */
+  arriveMain: 3,
+  arriveWorker: 4,
+  batchMain: 5,
+  batchWorker: 6,
+  samples: 7,
+  /** Non-zero when the worker failed; its message then comes over the port. */
+  failed: 8,
+  size: 16,
+} as const;
+
+export const Command = { step: 1, setState: 2, exit: 3 } as const;
+
+export interface ParallelLayout {
+  /** Float32 offsets of each layer's dWᵀ and db inside one gradient slot. */
+  layers: { wOffset: number; wSize: number; bOffset: number; bSize: number }[];
+  slotFloats: number;
+  maxBatch: number;
+  maxSamples: number;
+}
+
+export interface SharedBuffers {
+  control: Int32Array;
+  /** klWeight, and the worker's batch sums (rec, kl, μ, σ). */
+  scalars: Float64Array;
+  x: Float32Array;
+  eps: Float32Array;
+  /** [rank 0 parity 0, rank 0 parity 1, rank 1 parity 0, rank 1 parity 1] gradient slots. */
+  grads: Float32Array;
+}
+
+export function makeLayout(layers: { nIn: number; nOut: number }[], maxBatch: number, maxSamples: number): ParallelLayout {
+  let off = 0;
+  const out: ParallelLayout['layers'] = [];
+  for (const l of layers) {
+    const wSize = l.nIn * l.nOut;
+    out.push({ wOffset: off, wSize, bOffset: off + wSize, bSize: l.nOut });
+    off += wSize + l.nOut;
+  }
+  return { layers: out, slotFloats: off, maxBatch, maxSamples };
+}
+
+export function allocateShared(layout: ParallelLayout, pixels: number, dimz: number): { sab: SharedArrayBuffer[]; views: SharedBuffers } {
+  const sab = [
+    new SharedArrayBuffer(Ctl.size * 4),
+    new SharedArrayBuffer(8 * 8),
+    new SharedArrayBuffer(layout.maxBatch * pixels * 4),
+    new SharedArrayBuffer(layout.maxSamples * layout.maxBatch * dimz * 4),
+    new SharedArrayBuffer(4 * layout.slotFloats * 4),
+  ];
+  return { sab, views: sharedViews(sab) };
+}
+
+export function sharedViews(sab: SharedArrayBuffer[]): SharedBuffers {
+  return {
+    control: new Int32Array(sab[0]),
+    scalars: new Float64Array(sab[1]),
+    x: new Float32Array(sab[2]),
+    eps: new Float32Array(sab[3]),
+    grads: new Float32Array(sab[4]),
+  };
+}
+
+export function gradSlot(buffers: SharedBuffers, layout: ParallelLayout, rank: number, step: number): Float32Array {
+  const index = rank * 2 + (step & 1);
+  return buffers.grads.subarray(index * layout.slotFloats, (index + 1) * layout.slotFloats);
+}
+
+/** Copies a replica's gradients into its shared slot. */
+export function publishGradients(replica: FastMlpStep, layout: ParallelLayout, slot: Float32Array): void {
+  replica.layers.forEach((layer, i) => {
+    const l = layout.layers[i];
+    if (layer.gradWT === null) throw new Error('publishGradients before backward');
+    slot.set(heapView(layer.gradWT), l.wOffset);
+    slot.set(layer.gradB, l.bOffset);
+  });
+}
+
+/** Persistent heap tensors receiving the other replica's dWᵀ, and its db views. */
+export class PeerGradients {
+  readonly tensors: tf.Tensor[];
+  constructor(replica: FastMlpStep) {
+    this.tensors = replica.layers.map((l) => tf.zeros([l.nOut * l.nIn]));
+  }
+  /** Loads the other replica's slot; the dWᵀ tensors are only read by Adam (never a matMul B). */
+  load(layout: ParallelLayout, slot: Float32Array): LayerGradients[] {
+    return this.tensors.map((t, i) => {
+      const l = layout.layers[i];
+      heapView(t).set(slot.subarray(l.wOffset, l.wOffset + l.wSize));
+      return { gradWT: t, gradB: slot.subarray(l.bOffset, l.bOffset + l.bSize) };
+    });
+  }
+  dispose(): void {
+    tf.dispose(this.tensors);
+  }
+}
+
+/** The part of eps (k × B × dz) for images [from, from + count). */
+export function epsPart(eps: Float32Array, batch: number, dimz: number, samples: number, from: number, count: number): Float32Array {
+  if (samples === 1) return eps.subarray(from * dimz, (from + count) * dimz);
+  const out = new Float32Array(samples * count * dimz);
+  for (let k = 0; k < samples; k++) out.set(eps.subarray((k * batch + from) * dimz, (k * batch + from + count) * dimz), k * count * dimz);
+  return out;
+}
+
+export type BatchSumsSlot = BatchSums;
+
+export const WORKER_READY_TIMEOUT_MS = 60_000;
+
+export interface WorkerInit {
+  vaeLensFastWorker: true;
+  sab: SharedArrayBuffer[];
+  layout: ParallelLayout;
+  pixels: number;
+  dimz: number;
+  hyper: AdamHyper;
+  weights: Record<string, { data: Float32Array; shape: number[] }>;
+  optimizer: OptimizerStateLike | null;
+}
+
+/** The data-parallel step, as seen from the main thread. */
+export class ParallelMlpStep implements TrainStep {
+  private readonly replica: FastMlpStep;
+  private readonly worker: Worker;
+  private readonly shared: SharedBuffers;
+  private readonly layout: ParallelLayout;
+  private readonly peer: PeerGradients;
+  private stepNo = 0;
+  private seq = 0;
+  private readonly workerErrors: string[] = [];
+  readonly timer: Timer;
+
+  constructor(private readonly model: FastModel, hyper: AdamHyper, workerScript: string, maxBatch: number, maxSamples: number) {
+    this.replica = new FastMlpStep(model, hyper);
+    this.timer = this.replica.timer;
+    this.layout = makeLayout(this.replica.layers, maxBatch, maxSamples);
+    const { sab, views } = allocateShared(this.layout, model.pixels, model.dimz);
+    this.shared = views;
+    this.peer = new PeerGradients(this.replica);
+    const weights: WorkerInit['weights'] = {};
+    for (const [name, v] of Object.entries(model.variables)) weights[name] = { data: v.dataSync() as Float32Array, shape: v.shape };
+    const init: WorkerInit = { vaeLensFastWorker: true, sab, layout: this.layout, pixels: model.pixels, dimz: model.dimz, hyper, weights, optimizer: null };
+    this.worker = new Worker(workerScript, { workerData: init });
+    this.worker.on('error', (e) => this.workerErrors.push(String(e?.stack ?? e)));
+    this.worker.unref();
+    this.waitAck(0, 'start');
+  }
+
+  private waitAck(seq: number, what: string): void {
+    const c = this.shared.control;
+    const deadline = Date.now() + WORKER_READY_TIMEOUT_MS;
+    while (Atomics.load(c, Ctl.ack) !== seq) {
+      if (Atomics.load(c, Ctl.failed) !== 0) throw new Error(`VAE Lens fast step worker failed during ${what}`);
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`VAE Lens fast step worker did not answer (${what}) within ${WORKER_READY_TIMEOUT_MS / 1000} s`);
+      Atomics.wait(c, Ctl.ack, Atomics.load(c, Ctl.ack), Math.min(left, 100));
+    }
+  }
+
+  private issue(command: number): number {
+    const c = this.shared.control;
+    Atomics.store(c, Ctl.command, command);
+    this.seq++;
+    Atomics.store(c, Ctl.seq, this.seq);
+    Atomics.notify(c, Ctl.seq);
+    return this.seq;
+  }
+
+  step(x: Float32Array, batchSize: number, eps: Float32Array, klWeight: number): StepResult {
+    const { pixels: P, dimz: Z } = this.model;
+    const B = batchSize;
+    const K = eps.length / (B * Z);
+    if (B > this.layout.maxBatch || K > this.layout.maxSamples || !Number.isInteger(K) || K < 1) {
+      throw new Error(`parallel step: batch ${B} × k ${K} exceeds the configured ${this.layout.maxBatch} × ${this.layout.maxSamples}`);
+    }
+    const t = this.timer;
+    t.begin();
+    const c = this.shared.control;
+    const bMain = Math.ceil(B / 2);
+    const bWorker = B - bMain;
+    const stepNo = ++this.stepNo;
+    this.shared.x.set(x.subarray(bMain * P, B * P));
+    this.shared.eps.set(epsPart(eps, B, Z, K, bMain, bWorker));
+    this.shared.scalars[0] = klWeight;
+    c[Ctl.batchMain] = B;
+    c[Ctl.batchWorker] = bWorker;
+    c[Ctl.samples] = K;
+    this.issue(Command.step);
+    t.lap('other');
+
+    const mine = this.replica.computeGradients(x, bMain, epsPart(eps, B, Z, K, 0, bMain), klWeight, B);
+    publishGradients(this.replica, this.layout, gradSlot(this.shared, this.layout, 0, stepNo));
+    Atomics.store(c, Ctl.arriveMain, stepNo);
+    Atomics.notify(c, Ctl.arriveMain);
+    t.lap('other');
+    while (Atomics.load(c, Ctl.arriveWorker) !== stepNo) {
+      if (Atomics.load(c, Ctl.failed) !== 0) throw new Error(`VAE Lens fast step worker failed: ${this.workerErrors.join('; ') || 'see stderr'}`);
+      Atomics.wait(c, Ctl.arriveWorker, Atomics.load(c, Ctl.arriveWorker), 1000);
+    }
+    t.lap('sync');
+    const s = this.shared.scalars;
+    const theirs: BatchSums = { recSum: s[1], klSum: s[2], sumMu: s[3], sumSigma: s[4] };
+    const other = this.peer.load(this.layout, gradSlot(this.shared, this.layout, 1, stepNo));
+    t.lap('other');
+    this.replica.applyUpdate(other);
+    t.end();
+    return resultFromSums(addSums(mine, theirs), B, klWeight);
+  }
+
+  sync(): void {
+    this.replica.sync();
+  }
+
+  getOptimizerState(): OptimizerStateLike {
+    return this.replica.getOptimizerState();
+  }
+
+  setOptimizerState(state: OptimizerStateLike): void {
+    this.replica.setOptimizerState(state);
+    this.pushState(state);
+  }
+
+  /** Sends this replica's weights (and an optimizer state) to the worker and waits for it. */
+  private pushState(optimizer: OptimizerStateLike | null): void {
+    this.replica.sync();
+    const weights: WorkerInit['weights'] = {};
+    for (const [name, v] of Object.entries(this.model.variables)) weights[name] = { data: v.dataSync() as Float32Array, shape: v.shape };
+    this.worker.postMessage({ weights, optimizer });
+    const seq = this.issue(Command.setState);
+    this.waitAck(seq, 'set state');
+  }
+
+  dispose(): void {
+    this.issue(Command.exit);
+    void this.worker.terminate();
+    this.peer.dispose();
+    this.replica.dispose();
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * The worker side of the two-thread chainer-mlp step (see parallel.ts). Bundled as its own entry
+ * (dist/fast-worker.js; the benchmark uses dist/bench-fast-worker.js), started by ParallelMlpStep
+ * with a WorkerInit as workerData. It loads its own single-threaded wasm backend, builds a replica
+ * from the weights it was sent, then serves commands from the shared control words until told to
+ * exit. It blocks in Atomics.wait between steps, so messages (state updates) are read
+ * synchronously with receiveMessageOnPort.
+ */
+import { isMainThread, parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
+import * as tf from '@tensorflow/tfjs-core';
+import { selectBackend } from '../backend';
+import type { FastModel, OptimizerStateLike } from './common';
+import { FastMlpStep } from './mlpStep';
+import {
+  Command, Ctl, PeerGradients, gradSlot, publishGradients, sharedViews, type BatchSumsSlot, type WorkerInit,
+} from './parallel';
+
+function makeModel(init: WorkerInit): FastModel {
+  const variables: Record<string, tf.Variable> = {};
+  for (const [name, { data, shape }] of Object.entries(init.weights)) variables[name] = tf.variable(tf.tensor(data, shape), true, `fastWorker/${name}`);
+  return { name: 'chainer-mlp', dimz: init.dimz, pixels: init.pixels, variables, state: {} };
+}
+
+function setWeights(model: FastModel, weights: WorkerInit['weights']): void {
+  for (const [name, { data }] of Object.entries(weights)) tf.tidy(() => model.variables[name].assign(tf.tensor(data, model.variables[name].shape)));
+}
+
+async function serve(init: WorkerInit): Promise<void> {
+  const shared = sharedViews(init.sab);
+  const c = shared.control;
+  try {
+    await selectBackend('wasm', { threads: 1 });
+    const model = makeModel(init);
+    const replica = new FastMlpStep(model, init.hyper);
+    const peer = new PeerGradients(replica);
+    let seen = 0;
+    let stepNo = 0;
+    Atomics.store(c, Ctl.ack, 0);
+    Atomics.notify(c, Ctl.ack);
+    for (;;) {
+      while (Atomics.load(c, Ctl.seq) === seen) Atomics.wait(c, Ctl.seq, seen);
+      seen = Atomics.load(c, Ctl.seq);
+      const command = Atomics.load(c, Ctl.command);
+      if (command === Command.exit) break;
+      if (command === Command.setState) {
+        const msg = parentPort ? receiveMessageOnPort(parentPort) : undefined;
+        if (!msg) throw new Error('state command without a message');
+        const { weights, optimizer } = msg.message as { weights: WorkerInit['weights']; optimizer: OptimizerStateLike | null };
+        setWeights(model, weights);
+        if (optimizer) replica.setOptimizerState(optimizer);
+        Atomics.store(c, Ctl.ack, seen);
+        Atomics.notify(c, Ctl.ack);
+        continue;
+      }
+      // A step: this replica's part of the batch, then the gradient exchange, then the update.
+      stepNo++;
+      const B = c[Ctl.batchMain];
+      const bw = c[Ctl.batchWorker];
+      const K = c[Ctl.samples];
+      const klWeight = shared.scalars[0];
+      let sums: BatchSumsSlot = { recSum: 0, klSum: 0, sumMu: 0, sumSigma: 0 };
+      const slot = gradSlot(shared, init.layout, 1, stepNo);
+      if (bw > 0) {
+        sums = replica.computeGradients(shared.x, bw, shared.eps.subarray(0, K * bw * init.dimz), klWeight, B);
+        publishGradients(replica, init.layout, slot);
+      } else {
+        slot.fill(0);
+        replica.zeroGradients();
+      }
+      shared.scalars[1] = sums.recSum;
+      shared.scalars[2] = sums.klSum;
+      shared.scalars[3] = sums.sumMu;
+      shared.scalars[4] = sums.sumSigma;
+      Atomics.store(c, Ctl.arriveWorker, stepNo);
+      Atomics.notify(c, Ctl.arriveWorker);
+      while (Atomics.load(c, Ctl.arriveMain) !== stepNo) Atomics.wait(c, Ctl.arriveMain, Atomics.load(c, Ctl.arriveMain));
+      replica.applyUpdate(peer.load(init.layout, gradSlot(shared, init.layout, 0, stepNo)));
+    }
+  } catch (e) {
+    process.stderr.write(`VAE Lens fast step worker: ${(e as Error).stack ?? e}\n`);
+    Atomics.store(c, Ctl.failed, 1);
+    Atomics.notify(c, Ctl.ack);
+    Atomics.notify(c, Ctl.arriveWorker);
+  }
+}
+
+if (!isMainThread && (workerData as Partial<WorkerInit> | null)?.vaeLensFastWorker === true) {
+  void serve(workerData as WorkerInit);
+}
