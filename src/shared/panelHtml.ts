@@ -31,24 +31,30 @@ export function makeNonce(randomBytes: (n: number) => Uint8Array): string {
  * nonce (Plotly's strict bundle needs no eval), images and fonts only from the webview's own
  * resource origin (the run folders, dist/ and media/ through localResourceRoots).
  *
- * style-src 'unsafe-inline': Plotly writes its stylesheet into a <style> element it creates
- * (Lib.addStyleRule) and sets style="" attributes on the SVG it draws; without 'unsafe-inline'
- * Chromium blocks both and the charts lose their layout (hover labels, modebar, axis text).
- * Scripts stay nonce-only, so this allows styling, never code.
+ * No 'unsafe-inline' for styles either. Plotly injects its stylesheet by creating
+ * <style id="plotly.js-style-global"> and filling it with insertRule; without 'unsafe-inline'
+ * Chromium blocks that element (measured: two style-src-elem violations from plotly.min.js, and
+ * the charts lose their hover and modebar styling). The page therefore ships that element itself,
+ * empty and nonce'd (PLOTLY_STYLE_ELEMENT): Plotly finds it by id and only calls insertRule on its
+ * sheet, which CSP does not restrict. The other blocked <style> is the map library's stylesheet
+ * inside the bundle, which the panels never use.
  */
 export function webviewCsp(cspSource: string, nonce: string): string {
   return [
     "default-src 'none'",
     `img-src ${cspSource}`,
     `font-src ${cspSource}`,
-    `style-src ${cspSource} 'unsafe-inline'`,
+    `style-src ${cspSource} 'nonce-${nonce}'`,
     `script-src 'nonce-${nonce}'`,
   ].join('; ');
 }
 
+/** The id Plotly looks up before creating its own <style> element (see webviewCsp). */
+export const PLOTLY_STYLE_ID = 'plotly.js-style-global';
+
 /** The static report's policy: everything is inlined, images are data: URIs, nothing is fetched. */
 export function reportCsp(nonce: string): string {
-  return ["default-src 'none'", 'img-src data:', 'font-src data:', "style-src 'unsafe-inline'", `script-src 'nonce-${nonce}'`].join('; ');
+  return ["default-src 'none'", 'img-src data:', 'font-src data:', `style-src 'nonce-${nonce}'`, `script-src 'nonce-${nonce}'`].join('; ');
 }
 
 function escapeAttr(s: string): string {
@@ -62,7 +68,7 @@ export function escapeInlineText(text: string): string {
 
 export function renderPanelHtml(page: PanelPage): string {
   const styles = page.styles
-    .map((s) => ('href' in s ? `<link rel="stylesheet" href="${escapeAttr(s.href)}">` : `<style>${escapeInlineText(s.text)}</style>`))
+    .map((s) => ('href' in s ? `<link rel="stylesheet" href="${escapeAttr(s.href)}">` : `<style nonce="${page.nonce}">${escapeInlineText(s.text)}</style>`))
     .join('\n');
   const scripts = page.scripts
     .map((s) => {
@@ -80,6 +86,7 @@ export function renderPanelHtml(page: PanelPage): string {
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <title>${escapeAttr(page.title)}</title>
 ${styles}
+<style id="${PLOTLY_STYLE_ID}" nonce="${page.nonce}"></style>
 </head>
 <body>
 <main id="app" data-panel="${page.panel}" aria-live="polite"><p class="loading">Loading…</p></main>

@@ -147,9 +147,17 @@ export async function openPanel(
     snapshot,
     send,
     posted: () => page.evaluate(() => (window as unknown as { __posted: Array<{ type: string }> }).__posted),
-    // Plotly's bundle probes for WebP/PNG support with data: images when it loads; the policy
-    // blocks them on purpose (img-src is only the webview's own origin) and Plotly carries on.
-    cspViolations: async () => (await page.evaluate(() => (window as unknown as { __csp: string[] }).__csp)).filter((v) => !v.startsWith('img-src data ')),
+    cspViolations: async () => {
+      const all = await page.evaluate(() => (window as unknown as { __csp: string[] }).__csp);
+      // Blocked on purpose, harmless: Plotly's bundle probes WebP/PNG support with data: images,
+      // and its map library injects a stylesheet, when it loads; the panels use neither.
+      const expected = (v: string) => v.startsWith('img-src data ') || /^style-src-elem inline \S*plotly\.min\.js:/.test(v);
+      // Plotly's own stylesheet must have gone into the page's nonce'd element.
+      const rules = await page.evaluate(() => (document.getElementById('plotly.js-style-global') as HTMLStyleElement | null)?.sheet?.cssRules.length ?? 0);
+      const unexpected = all.filter((v) => !expected(v));
+      if (rules === 0) unexpected.push('Plotly stylesheet is empty');
+      return unexpected;
+    },
     state: () => page.evaluate(() => (window as unknown as { __state: unknown }).__state),
   };
 }

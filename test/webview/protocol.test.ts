@@ -1,0 +1,79 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DEFAULT_UI_STATE, parseFromWebviewMessage, parsePanelState, parseUiState, splitRunEvents } from '../../src/shared/protocol';
+import { escapeInlineText, makeNonce, renderPanelHtml, webviewCsp } from '../../src/shared/panelHtml';
+import { fixtureEpoch } from './fixtures';
+
+test('the host accepts every well-formed message from the webview', () => {
+  assert.deepEqual(parseFromWebviewMessage({ type: 'ready' }), { ok: true, message: { type: 'ready' } });
+  for (const type of ['stop', 'resume', 'openRun'] as const) {
+    assert.deepEqual(parseFromWebviewMessage({ type, dir: '/runs/a' }), { ok: true, message: { type, dir: '/runs/a' } });
+  }
+  assert.deepEqual(parseFromWebviewMessage({ type: 'error', message: 'boom' }), { ok: true, message: { type: 'error', message: 'boom' } });
+});
+
+test('the host rejects malformed messages, each with a reason', () => {
+  const bad: unknown[] = [
+    null, undefined, 42, 'ready', [], [{ type: 'ready' }],
+    {}, { type: 'launchMissiles' }, { type: 7 },
+    { type: 'ready', extra: true },
+    { type: 'stop' }, { type: 'stop', dir: '' }, { type: 'stop', dir: 5 }, { type: 'stop', dir: 'x'.repeat(5000) },
+    { type: 'resume', dir: '/r', command: 'rm -rf /' },
+    { type: 'openRun', dir: null },
+    { type: 'error' }, { type: 'error', message: { toString: 'x' } },
+  ];
+  for (const value of bad) {
+    const result = parseFromWebviewMessage(value);
+    assert.equal(result.ok, false, `accepted ${JSON.stringify(value)}`);
+    assert.ok(!result.ok && result.error.length > 0);
+  }
+});
+
+test('an oversized error text from the webview is truncated, not passed on whole', () => {
+  const result = parseFromWebviewMessage({ type: 'error', message: 'x'.repeat(10000) });
+  assert.ok(result.ok && result.message.type === 'error' && result.message.message.length === 4096);
+});
+
+test('persisted UI state falls back to defaults field by field', () => {
+  assert.deepEqual(parseUiState(undefined), DEFAULT_UI_STATE);
+  assert.deepEqual(parseUiState({ tab: 'images', imageEpoch: 0, smoothing: 2, logY: 'yes', heatmapMetric: 'sigma' }), { ...DEFAULT_UI_STATE, tab: 'images', heatmapMetric: 'sigma' });
+  assert.equal(parseUiState({ imageEpoch: 7 }).imageEpoch, 7);
+});
+
+test('a restored panel needs a valid list of run folders: one for a run panel, 2–6 for compare', () => {
+  assert.deepEqual(parsePanelState({ panel: 'run', dirs: ['/r/a'] })?.dirs, ['/r/a']);
+  assert.equal(parsePanelState({ panel: 'run', dirs: ['/r/a', '/r/b'] }), undefined);
+  assert.equal(parsePanelState({ panel: 'compare', dirs: ['/r/a'] }), undefined);
+  assert.equal(parsePanelState({ panel: 'compare', dirs: ['1', '2', '3', '4', '5', '6', '7'] }), undefined);
+  assert.equal(parsePanelState({ panel: 'compare', dirs: ['/r/a', 3] }), undefined);
+  assert.equal(parsePanelState({ panel: 'other', dirs: ['/r/a'] }), undefined);
+  assert.equal(parsePanelState(null), undefined);
+  assert.equal(parsePanelState({ panel: 'compare', dirs: ['/a', '/b'], ui: { tab: 'config' } })?.ui.tab, 'config');
+});
+
+test('a resumed run\'s repeated epoch replaces the earlier one; warnings are kept apart', () => {
+  const o = { epochs: 3, dimz: 4, active: 2 };
+  const first2 = fixtureEpoch(2, o);
+  const again2 = { ...fixtureEpoch(2, o), time: '2026-11-28T10:00:00.000Z' };
+  const warning = { type: 'warning' as const, v: 1, time: 't', kind: 'overfitting' as const, severity: 'warning' as const, epoch: 2, message: 'm' };
+  const { epochs, warnings } = splitRunEvents([fixtureEpoch(1, o), first2, warning, again2, fixtureEpoch(3, o)]);
+  assert.deepEqual(epochs.map((e) => e.epoch), [1, 2, 3]);
+  assert.equal(epochs[1].time, again2.time);
+  assert.deepEqual(warnings, [warning]);
+});
+
+test('the panel page allows scripts only by nonce and nothing from elsewhere', () => {
+  const nonce = makeNonce((n) => new Uint8Array(n).map((_, i) => i * 7));
+  assert.match(nonce, /^[A-Za-z0-9]{32}$/);
+  const csp = webviewCsp('https://file+.vscode-resource.vscode-cdn.net', nonce);
+  assert.match(csp, /default-src 'none'/);
+  assert.match(csp, new RegExp(`script-src 'nonce-${nonce}'$`));
+  assert.doesNotMatch(csp, /unsafe-eval|unsafe-inline|img-src[^;]*data:/);
+  const html = renderPanelHtml({ title: 'a"b', panel: 'run', csp, nonce, styles: [{ text: 'p{}' }], scripts: [{ src: 'x.js' }, { text: 'let s = "</script>";' }] });
+  assert.equal(html.match(/<script /g)?.length, 2);
+  assert.equal(html.match(new RegExp(`<script[^>]* nonce="${nonce}"`, 'g'))?.length, 2, 'every script carries the nonce');
+  assert.equal(html.match(new RegExp(`<style[^>]* nonce="${nonce}"`, 'g'))?.length, 2, 'inline styles too, and the empty element Plotly fills');
+  assert.ok(html.includes('<title>a&quot;b</title>'));
+  assert.ok(!html.includes('"</script>"'), 'inline text cannot close its element early');
+  assert.equal(escapeInlineText('a</SCRIPT>b</style>'), 'a<\\/SCRIPT>b<\\/style>');
+});
