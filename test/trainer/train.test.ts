@@ -46,10 +46,13 @@ function assertCompleteEpoch(e: EpochEvent, dimz: number): void {
 test('a 2-epoch chainer-mlp run on 2,000 MNIST digits writes a complete run folder and its loss falls', async () => {
   const runsDir = tempRunsDir();
   const out = collectingOutput();
+  await selectBackend('wasm');
+  const tensorsBefore = tf.memory().numTensors;
   const started = Date.now();
   const outcome = await startRun({ config: { name: 'two epochs', epochs: 2, trainLimit: 2000, testLimit: 500, backend: 'wasm', seed: 1 }, runsDir }, { output: out });
   const seconds = (Date.now() - started) / 1000;
   assert.equal(outcome.status, 'completed', outcome.message);
+  assert.equal(tf.memory().numTensors, tensorsBefore, 'a finished run leaves no tensors behind');
 
   const run = await readRun(outcome.runDir);
   assert.equal(run.info.status, 'completed');
