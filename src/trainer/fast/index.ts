@@ -10,6 +10,7 @@ import type { FastModel } from './common';
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import { FastDeepBnStep } from './bnStep';
 import { FastMlpStep } from './mlpStep';
 import { ParallelMlpStep } from './parallel';
 import { checkWasmInternals } from './wasmHeap';
@@ -29,7 +30,8 @@ type AdamConfig = Pick<TrainConfig, 'learningRate' | 'beta1' | 'beta2' | 'epsilo
 export function fastStepUnavailable(model: FastModel, config: AdamConfig, backend: string): string | null {
   if (process.env.VAE_LENS_STOCK_STEP === '1') return 'VAE_LENS_STOCK_STEP=1';
   if (backend !== 'wasm') return `backend ${backend} (the fast step is for wasm)`;
-  if (model.name !== 'chainer-mlp') return `model ${model.name} has no fast step`;
+  if (model.name !== 'chainer-mlp' && model.name !== 'deep-bn') return `model ${model.name} has no fast step`;
+  if (model.name === 'deep-bn' && (config.trainSamples ?? 1) > 1) return 'deep-bn with k > 1 samples (the tape step normalises each decode separately)';
   return checkWasmInternals();
 }
 
@@ -40,6 +42,7 @@ export function createFastStep(model: FastModel, config: AdamConfig, backend: st
     return null;
   }
   const hyper = { learningRate: config.learningRate, beta1: config.beta1, beta2: config.beta2, epsilon: config.epsilon };
+  if (model.name === 'deep-bn') return new FastDeepBnStep(model, hyper);
   const threads = options.threads && options.threads > 0 ? options.threads : Math.min(2, availableParallelism());
   if (threads >= 2) {
     const script = options.workerScript ?? findWorkerScript();

@@ -1,0 +1,375 @@
+/**
+ * The fast training step for `deep-bn` on wasm: encoder pixels→600→600 and decoder dimz→600→600,
+ * each Linear → batch normalization (batch statistics, Chainer's eps 2e-5 and moving decay 0.9
+ * with the unbiased variance) → softplus, with Linear heads and output; the same numbers as the
+ * stock tape step (test/trainer/fastStep.test.ts). One sample of z per image (k = 1): the tape
+ * step normalises each of k decodes separately, which this step does not reproduce, so
+ * createFastStep keeps k > 1 on the tape step.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { StepResult, TrainStep } from '../step';
+import { AdamState, DEFAULT_ADAM, type AdamHyper } from './adam';
+import {
+  bernoulliLossAndGrad, headGradAndKl, readVariable, reparameterize, resultFromSums, writeVariable,
+  type BatchSums, type FastModel, type OptimizerStateLike,
+} from './common';
+import { DenseT, transposeInto, transposedTensor } from './dense';
+import { joinColumns, splitColumns } from './mlpStep';
+import { heapView } from './wasmHeap';
+import { Timer } from './timer';
+
+const HIDDEN = 600;
+export const BN_EPS = 2e-5;
+export const BN_DECAY = 0.9;
+
+/** Linear → batch normalization → softplus, feature-major. */
+class BnBlock {
+  readonly lin: DenseT;
+  readonly gamma: Float32Array;
+  readonly beta: Float32Array;
+  readonly movingMean: Float32Array;
+  readonly movingVar: Float32Array;
+  readonly gradGamma: Float32Array;
+  readonly gradBeta: Float32Array;
+  private readonly slots: Float32Array[];
+  // Forward caches for the backward pass.
+  private xhat = new Float32Array(0);
+  private readonly inv: Float64Array;
+  private sig: tf.Tensor | null = null;
+  private n = 0;
+
+  constructor(readonly name: string, nIn: number, needsInputGrad: boolean) {
+    this.lin = new DenseT(nIn, HIDDEN, needsInputGrad);
+    const f = () => new Float32Array(HIDDEN);
+    this.gamma = f();
+    this.beta = f();
+    this.movingMean = f();
+    this.movingVar = f();
+    this.gradGamma = f();
+    this.gradBeta = f();
+    this.slots = [f(), f(), f(), f()];
+    this.inv = new Float64Array(HIDDEN);
+  }
+
+  load(model: FastModel): void {
+    const n = this.name;
+    this.lin.setWeights(readVariable(model, `${n}/W`, [this.lin.nIn, HIDDEN]), readVariable(model, `${n}/b`, [HIDDEN]));
+    this.gamma.set(readVariable(model, `${n}/gamma`, [HIDDEN]));
+    this.beta.set(readVariable(model, `${n}/beta`, [HIDDEN]));
+    this.movingMean.set(readVariable(model, `${n}/mean`, [HIDDEN]));
+    this.movingVar.set(readVariable(model, `${n}/var`, [HIDDEN]));
+  }
+
+  store(model: FastModel): void {
+    const n = this.name;
+    writeVariable(model, `${n}/W`, this.lin.getWeights());
+    writeVariable(model, `${n}/b`, this.lin.b);
+    writeVariable(model, `${n}/gamma`, this.gamma);
+    writeVariable(model, `${n}/beta`, this.beta);
+    writeVariable(model, `${n}/mean`, this.movingMean);
+    writeVariable(model, `${n}/var`, this.movingVar);
+  }
+
+  /** hᵀ [600, N] = softplus(BN(Wᵀ·xᵀ + b)); updates the moving statistics. */
+  forward(xT: tf.Tensor, timer: Timer): tf.Tensor {
+    const A = this.lin.forward(xT);
+    timer.lap('matmul');
+    const N = A.shape[1] as number;
+    this.n = N;
+    if (this.xhat.length !== HIDDEN * N) this.xhat = new Float32Array(HIDDEN * N);
+    const xhat = this.xhat;
+    const av = heapView(A);
+    const b = this.lin.b;
+    const unbiased = N > 1 ? N / (N - 1) : 1;
+    for (let f = 0; f < HIDDEN; f++) {
+      const base = f * N;
+      const bf = b[f];
+      let sum = 0;
+      for (let i = 0; i < N; i++) sum += av[base + i] + bf;
+      const mean = sum / N;
+      let sq = 0;
+      for (let i = 0; i < N; i++) {
+        const d = av[base + i] + bf - mean;
+        sq += d * d;
+      }
+      const variance = sq / N;
+      const inv = 1 / Math.sqrt(variance + BN_EPS);
+      this.inv[f] = inv;
+      const g = this.gamma[f];
+      const be = this.beta[f];
+      for (let i = 0; i < N; i++) {
+        const xh = (av[base + i] + bf - mean) * inv;
+        xhat[base + i] = xh;
+        av[base + i] = g * xh + be;
+      }
+      this.movingMean[f] = BN_DECAY * this.movingMean[f] + (1 - BN_DECAY) * mean;
+      this.movingVar[f] = BN_DECAY * this.movingVar[f] + (1 - BN_DECAY) * unbiased * variance;
+    }
+    timer.lap('elementwise');
+    this.sig?.dispose();
+    this.sig = tf.sigmoid(A);
+    const H = tf.softplus(A);
+    A.dispose();
+    timer.lap('elementwise');
+    return H;
+  }
+
+  /**
+   * From dLoss/dh (dHT, a fresh product output, overwritten in place) to the gradients of γ, β,
+   * W, b; returns dxᵀ when the layer has an input gradient. `x` is the block's input, batch-major.
+   */
+  backward(dHT: tf.Tensor, x: tf.Tensor, timer: Timer): tf.Tensor | null {
+    if (this.sig === null) throw new Error('BnBlock.backward before forward');
+    const N = this.n;
+    const dv = heapView(dHT);
+    const sv = heapView(this.sig);
+    const xhat = this.xhat;
+    for (let f = 0; f < HIDDEN; f++) {
+      const base = f * N;
+      let dBeta = 0;
+      let dGamma = 0;
+      for (let i = 0; i < N; i++) {
+        const dy = dv[base + i] * sv[base + i];
+        dv[base + i] = dy;
+        dBeta += dy;
+        dGamma += dy * xhat[base + i];
+      }
+      this.gradBeta[f] = dBeta;
+      this.gradGamma[f] = dGamma;
+      const k = (this.gamma[f] * this.inv[f]) / N;
+      for (let i = 0; i < N; i++) dv[base + i] = k * (N * dv[base + i] - dBeta - xhat[base + i] * dGamma);
+    }
+    this.sig.dispose();
+    this.sig = null;
+    timer.lap('elementwise');
+    const dx = this.lin.backward(dHT, x);
+    timer.lap('matmul');
+    return dx;
+  }
+
+  applyAdam(adam: AdamState): void {
+    this.lin.applyAdam(adam);
+    adam.update(this.gamma, this.gradGamma, this.slots[0], this.slots[1]);
+    adam.update(this.beta, this.gradBeta, this.slots[2], this.slots[3]);
+  }
+
+  getSlots(out: Record<string, Float32Array>): void {
+    const s = this.lin.getSlots();
+    const n = this.name;
+    Object.assign(out, {
+      [`${n}/W/m`]: s.mW, [`${n}/W/v`]: s.vW, [`${n}/b/m`]: s.mB, [`${n}/b/v`]: s.vB,
+      [`${n}/gamma/m`]: this.slots[0].slice(), [`${n}/gamma/v`]: this.slots[1].slice(),
+      [`${n}/beta/m`]: this.slots[2].slice(), [`${n}/beta/v`]: this.slots[3].slice(),
+    });
+  }
+
+  setSlots(get: (key: string) => Float32Array): void {
+    const n = this.name;
+    this.lin.setSlots({ mW: get(`${n}/W/m`), vW: get(`${n}/W/v`), mB: get(`${n}/b/m`), vB: get(`${n}/b/v`) });
+    this.slots[0].set(get(`${n}/gamma/m`));
+    this.slots[1].set(get(`${n}/gamma/v`));
+    this.slots[2].set(get(`${n}/beta/m`));
+    this.slots[3].set(get(`${n}/beta/v`));
+  }
+
+  dispose(): void {
+    this.lin.dispose();
+    this.sig?.dispose();
+    this.sig = null;
+  }
+}
+
+function addRowBias(a: Float32Array, bias: Float32Array, rows: number, cols: number): void {
+  for (let r = 0; r < rows; r++) {
+    const br = bias[r];
+    const base = r * cols;
+    for (let c = 0; c < cols; c++) a[base + c] += br;
+  }
+}
+
+export class FastDeepBnStep implements TrainStep {
+  private readonly enc1: BnBlock;
+  private readonly enc2: BnBlock;
+  private readonly head: DenseT;
+  private readonly dec1: BnBlock;
+  private readonly dec2: BnBlock;
+  private readonly out: DenseT;
+  private readonly adam: AdamState;
+  private readonly dimz: number;
+  private readonly pixels: number;
+  readonly timer = new Timer();
+
+  constructor(private readonly model: FastModel, hyper: AdamHyper = DEFAULT_ADAM) {
+    if (model.name !== 'deep-bn') throw new Error(`FastDeepBnStep is for deep-bn, not ${model.name}`);
+    this.dimz = model.dimz;
+    this.pixels = model.pixels;
+    this.enc1 = new BnBlock('enc1', this.pixels, false);
+    this.enc2 = new BnBlock('enc2', HIDDEN, true);
+    this.head = new DenseT(HIDDEN, 2 * this.dimz, true);
+    this.dec1 = new BnBlock('dec1', this.dimz, true);
+    this.dec2 = new BnBlock('dec2', HIDDEN, true);
+    this.out = new DenseT(HIDDEN, this.pixels, true);
+    this.adam = new AdamState(hyper);
+    this.loadFromModel();
+  }
+
+  private get blocks(): BnBlock[] {
+    return [this.enc1, this.enc2, this.dec1, this.dec2];
+  }
+
+  private loadFromModel(): void {
+    const m = this.model;
+    const P = this.pixels;
+    const Z = this.dimz;
+    for (const b of this.blocks) b.load(m);
+    const wHead = joinColumns(readVariable(m, 'enc_mu/W', [HIDDEN, Z]), readVariable(m, 'enc_ln_var/W', [HIDDEN, Z]), HIDDEN, Z, Z);
+    const bHead = new Float32Array(2 * Z);
+    bHead.set(readVariable(m, 'enc_mu/b', [Z]));
+    bHead.set(readVariable(m, 'enc_ln_var/b', [Z]), Z);
+    this.head.setWeights(wHead, bHead);
+    this.out.setWeights(readVariable(m, 'dec_out/W', [HIDDEN, P]), readVariable(m, 'dec_out/b', [P]));
+  }
+
+  step(x: Float32Array, batchSize: number, eps: Float32Array, klWeight: number): StepResult {
+    this.timer.begin();
+    const sums = this.computeGradients(x, batchSize, eps, klWeight);
+    for (const b of this.blocks) b.applyAdam(this.adam);
+    this.head.applyAdam(this.adam);
+    this.out.applyAdam(this.adam);
+    this.adam.advance();
+    this.timer.lap('optimizer');
+    this.timer.end();
+    return resultFromSums(sums, batchSize, klWeight);
+  }
+
+  private computeGradients(x: Float32Array, batchSize: number, eps: Float32Array, klWeight: number): BatchSums {
+    const B = batchSize;
+    const P = this.pixels;
+    const Z = this.dimz;
+    const t = this.timer;
+    if (x.length < B * P) throw new Error(`step: x holds ${x.length} values, batch needs ${B * P}`);
+    if (eps.length !== B * Z) throw new Error(`deep-bn fast step: eps must hold 1 × ${B} × ${Z} values (k = 1), got ${eps.length}`);
+
+    const xBatch = x.subarray(0, B * P);
+    const xTArr = new Float32Array(P * B);
+    transposeInto(xBatch, B, P, xTArr);
+    const X = tf.tensor2d(xBatch, [B, P]);
+    const XT = tf.tensor2d(xTArr, [P, B]);
+    t.lap('other');
+
+    // Encoder.
+    const H1T = this.enc1.forward(XT, t);
+    const H1 = transposedTensor(H1T, new Float32Array(B * HIDDEN));
+    t.lap('other');
+    const H2T = this.enc2.forward(H1T, t);
+    const H2 = transposedTensor(H2T, new Float32Array(B * HIDDEN));
+    t.lap('other');
+    const headOut = this.head.forward(H2T);
+    t.lap('matmul');
+    const hv = heapView(headOut);
+    addRowBias(hv, this.head.b, 2 * Z, B);
+    const muT = hv.slice(0, Z * B);
+    const lvT = hv.slice(Z * B, 2 * Z * B);
+    const sigmaT = new Float32Array(Z * B);
+    const zTArr = new Float32Array(Z * B);
+    const zArr = new Float32Array(B * Z);
+    reparameterize(muT, lvT, eps, Z, B, 1, zTArr, zArr, sigmaT);
+    t.lap('elementwise');
+    const ZT = tf.tensor2d(zTArr, [Z, B]);
+    const Zb = tf.tensor2d(zArr, [B, Z]);
+
+    // Decoder.
+    const D1T = this.dec1.forward(ZT, t);
+    const D1 = transposedTensor(D1T, new Float32Array(B * HIDDEN));
+    t.lap('other');
+    const D2T = this.dec2.forward(D1T, t);
+    const D2 = transposedTensor(D2T, new Float32Array(B * HIDDEN));
+    t.lap('other');
+    const LT = this.out.forward(D2T);
+    t.lap('matmul');
+    addRowBias(heapView(LT), this.out.b, P, B);
+    const ST = tf.sigmoid(LT);
+    const recSum = bernoulliLossAndGrad(heapView(LT), heapView(ST), xTArr, P, B, 1, 1 / B);
+    t.lap('elementwise');
+
+    // Backward.
+    const dD2T = this.out.backward(LT, D2) as tf.Tensor;
+    t.lap('matmul');
+    const dD1T = this.dec2.backward(dD2T, D1, t) as tf.Tensor;
+    const dZT = this.dec1.backward(dD1T, Zb, t) as tf.Tensor;
+    const headT = new Float32Array(2 * Z * B);
+    const { klSum, sumMu, sumSigma } = headGradAndKl(heapView(dZT), muT, lvT, sigmaT, eps, Z, B, 1, klWeight / B, headT);
+    t.lap('elementwise');
+    const dHeadT = tf.tensor2d(headT, [2 * Z, B]);
+    const dH2T = this.head.backward(dHeadT, H2) as tf.Tensor;
+    t.lap('matmul');
+    const dH1T = this.enc2.backward(dH2T, H1, t) as tf.Tensor;
+    this.enc1.backward(dH1T, X, t);
+
+    tf.dispose([X, XT, H1T, H1, H2T, H2, headOut, ZT, Zb, D1T, D1, D2T, D2, LT, ST, dD2T, dD1T, dZT, dHeadT, dH2T, dH1T]);
+    t.lap('other');
+    return { recSum, klSum, sumMu, sumSigma };
+  }
+
+  sync(): void {
+    const m = this.model;
+    const Z = this.dimz;
+    for (const b of this.blocks) b.store(m);
+    const [wMu, wLv] = splitColumns(this.head.getWeights(), HIDDEN, Z, Z);
+    writeVariable(m, 'enc_mu/W', wMu);
+    writeVariable(m, 'enc_ln_var/W', wLv);
+    writeVariable(m, 'enc_mu/b', this.head.b.slice(0, Z));
+    writeVariable(m, 'enc_ln_var/b', this.head.b.slice(Z));
+    writeVariable(m, 'dec_out/W', this.out.getWeights());
+    writeVariable(m, 'dec_out/b', this.out.b);
+  }
+
+  getOptimizerState(): OptimizerStateLike {
+    const Z = this.dimz;
+    const slots: Record<string, Float32Array> = {};
+    for (const b of this.blocks) b.getSlots(slots);
+    const o = this.out.getSlots();
+    Object.assign(slots, { 'dec_out/W/m': o.mW, 'dec_out/W/v': o.vW, 'dec_out/b/m': o.mB, 'dec_out/b/v': o.vB });
+    const s = this.head.getSlots();
+    const [mMu, mLv] = splitColumns(s.mW, HIDDEN, Z, Z);
+    const [vMu, vLv] = splitColumns(s.vW, HIDDEN, Z, Z);
+    Object.assign(slots, {
+      'enc_mu/W/m': mMu, 'enc_mu/W/v': vMu, 'enc_ln_var/W/m': mLv, 'enc_ln_var/W/v': vLv,
+      'enc_mu/b/m': s.mB.slice(0, Z), 'enc_mu/b/v': s.vB.slice(0, Z), 'enc_ln_var/b/m': s.mB.slice(Z), 'enc_ln_var/b/v': s.vB.slice(Z),
+    });
+    this.adam.saveSlots(slots);
+    return { step: this.adam.step, slots };
+  }
+
+  /** See FastMlpStep.setOptimizerState: re-reads the parameters and BN state restored into the model. */
+  setOptimizerState(state: OptimizerStateLike): void {
+    this.loadFromModel();
+    const Z = this.dimz;
+    const get = (key: string): Float32Array => {
+      const a = state.slots[key];
+      if (a === undefined) throw new Error(`optimizer state lacks ${key}`);
+      return a;
+    };
+    for (const b of this.blocks) b.setSlots(get);
+    this.out.setSlots({ mW: get('dec_out/W/m'), vW: get('dec_out/W/v'), mB: get('dec_out/b/m'), vB: get('dec_out/b/v') });
+    const cat = (a: string, b: string) => {
+      const out = new Float32Array(2 * Z);
+      out.set(get(a));
+      out.set(get(b), Z);
+      return out;
+    };
+    this.head.setSlots({
+      mW: joinColumns(get('enc_mu/W/m'), get('enc_ln_var/W/m'), HIDDEN, Z, Z),
+      vW: joinColumns(get('enc_mu/W/v'), get('enc_ln_var/W/v'), HIDDEN, Z, Z),
+      mB: cat('enc_mu/b/m', 'enc_ln_var/b/m'),
+      vB: cat('enc_mu/b/v', 'enc_ln_var/b/v'),
+    });
+    this.adam.restore(state.step, state.slots);
+  }
+
+  dispose(): void {
+    for (const b of this.blocks) b.dispose();
+    this.head.dispose();
+    this.out.dispose();
+  }
+}
