@@ -54,6 +54,7 @@ export class ComparePanelView {
   private readonly finalTable = h('div', { class: 'table-wrap' });
   private readonly diffTable = h('div', { class: 'table-wrap' });
   private readonly warnings = h('div', { class: 'warnings', 'data-testid': 'warnings' });
+  private readonly findings = h('details', { class: 'findings' });
 
   constructor(
     private readonly root: HTMLElement,
@@ -64,7 +65,7 @@ export class ComparePanelView {
     private theme: ChartTheme,
   ) {
     const sources = runs.map((r, i) => ({ label: r.info.name, colour: (t: ChartTheme) => t.runs[i % t.runs.length] }));
-    this.curves = new CurveSet(sources, () => this.runs.map((r) => r.epochs), { theme, smoothing: ui.smoothing, logY: ui.logY }, (change) => this.saveUi(change));
+    this.curves = new CurveSet(sources, () => this.runs.map((r) => r.epochs), { theme, smoothing: ui.smoothing, logY: ui.logY }, (change) => this.saveUi(change), false);
     this.images = new EpochImages(
       runs.map((r, i) => ({
         caption: `${r.info.name}: prior samples`,
@@ -76,11 +77,11 @@ export class ComparePanelView {
       (epoch) => this.saveUi({ imageEpoch: epoch }),
     );
     this.root.replaceChildren(
-      h('header', { class: 'compare-header' }, h('h1', {}, `Comparing ${runs.length} runs`), this.legend),
-      this.warnings,
+      h('header', { class: 'compare-header' }, h('h1', {}, `Comparing ${runs.length} runs`), this.legend, h('span', { class: 'meta' }, 'test solid, train dotted')),
+      this.findings,
       h('section', { 'aria-labelledby': 'final-heading' }, h('h2', { id: 'final-heading' }, 'Final metrics'), this.finalTable),
       h('section', { 'aria-labelledby': 'diff-heading' }, h('h2', { id: 'diff-heading' }, 'Configuration differences'), this.diffTable),
-      h('section', { 'aria-labelledby': 'curves-heading' }, h('h2', { id: 'curves-heading' }, 'Curves (test solid, train dotted)'), this.curves.el),
+      h('section', { 'aria-labelledby': 'curves-heading' }, h('h2', { id: 'curves-heading' }, 'Curves'), this.curves.el),
       h('section', { 'aria-labelledby': 'samples-heading' }, h('h2', { id: 'samples-heading' }, 'Prior samples at the same epoch'), this.images.el),
     );
     this.update();
@@ -119,6 +120,9 @@ export class ComparePanelView {
       this.warnings.append(...box.childNodes);
     }
     this.warnings.hidden = findings.length === 0;
+    const worst = findings.some((f) => f.severity === 'error') ? 'error' : findings.some((f) => f.severity === 'warning') ? 'warning' : 'info';
+    this.findings.replaceChildren(h('summary', { 'data-severity': worst }, `${findings.length} health finding${findings.length === 1 ? '' : 's'} across ${this.runs.length} runs`), this.warnings);
+    this.findings.hidden = findings.length === 0;
 
     const last = this.runs.map((r) => r.epochs[r.epochs.length - 1]);
     const head = h('tr', {}, h('th', { scope: 'col' }, 'metric (last epoch)'), ...this.runs.map((r, i) => this.runHeading(r, i)));

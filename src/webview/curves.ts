@@ -47,6 +47,8 @@ export class CurveSet {
     epochs: () => readonly EpochEvent[][],
     view: { theme: ChartTheme; smoothing: number; logY: boolean },
     onToggle: (change: { smoothing?: number; logY?: boolean }) => void,
+    /** Plotly legends; the compare panel names its runs once, in its own colour legend. */
+    legend = true,
   ) {
     const logY = h('vscode-checkbox', { label: 'Log scale for losses', checked: view.logY, 'data-testid': 'log-y' }) as Toggle;
     const smoothingId = `smoothing-${Math.random().toString(36).slice(2)}`;
@@ -80,7 +82,7 @@ export class CurveSet {
       });
       const el = h('div', { class: 'chart', 'data-chart': curve.id, role: 'img', 'aria-label': `${curve.title}, train and test against epoch` });
       grid.append(el);
-      this.charts.push(new LineChart(el, { title: curve.title, yTitle: curve.yTitle, target: curve.target, logCapable: curve.logCapable, series }, epochs, view));
+      this.charts.push(new LineChart(el, { title: curve.title, yTitle: curve.yTitle, target: curve.target, logCapable: curve.logCapable, series, legend }, epochs, view));
     }
     this.el = h('div', { class: 'curves' },
       h('div', { class: 'toolbar' }, logY, h('label', { for: smoothingId, class: 'toolbar-label' }, 'Smoothing'), smoothing),

@@ -27,6 +27,7 @@ export interface LineChartOptions {
   /** Whether the log-y toggle applies. */
   logCapable: boolean;
   series: LineSeries[];
+  legend: boolean;
 }
 
 export class LineChart extends PlotView {
@@ -60,7 +61,7 @@ export class LineChart extends PlotView {
       title: { text: this.options.title, font: { size: theme.fontSize, color: theme.foreground }, x: 0.02, xanchor: 'left' },
       yaxis: { ...(base.yaxis as object), title: { text: this.options.yTitle }, type: this.options.logCapable && this.view.logY ? 'log' : 'linear' },
       shapes,
-      showlegend: true,
+      showlegend: this.options.legend,
       uirevision: 'keep',
     };
     return { data: this.traces(), layout };

@@ -56,7 +56,7 @@ export function fixtureEpoch(epoch: number, o: { epochs: number; dimz: number; a
   for (let d = 0; d < o.dimz; d++) {
     if (d < active) {
       const s2 = 0.02 + 0.1 * (1 - t) + 0.01 * (d % 5);
-      const v = 0.7 + 0.25 * Math.cos(d + f);
+      const v = 0.9 + 0.06 * Math.cos(d + f);
       const m = 0.05 * Math.sin(d * 2.3 + epoch * 0.1);
       meanMu.push(m);
       varMu.push(v);

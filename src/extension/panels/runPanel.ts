@@ -1,0 +1,48 @@
+/** The run panel: one per run folder; opening a run again reveals its panel. */
+import { basename } from 'node:path';
+import * as vscode from 'vscode';
+import { RunsPanel, webviewOptions, type PanelContext } from './runsPanel';
+
+export const RUN_PANEL_TYPE = 'vaeLens.run';
+
+export class RunPanel extends RunsPanel {
+  private static readonly open = new Map<string, RunPanel>();
+
+  static createOrShow(ctx: PanelContext, dir: string): RunPanel {
+    const existing = RunPanel.open.get(dir);
+    if (existing) {
+      existing.panel.reveal();
+      return existing;
+    }
+    const panel = vscode.window.createWebviewPanel(RUN_PANEL_TYPE, `VAE: ${basename(dir)}`, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: false }, webviewOptions(ctx.extensionUri, [dir]));
+    return new RunPanel(panel, dir, ctx);
+  }
+
+  /** A panel VS Code restores after a reload (WebviewPanelSerializer). */
+  static revive(panel: vscode.WebviewPanel, ctx: PanelContext, dir: string): RunPanel {
+    const existing = RunPanel.open.get(dir);
+    if (existing) {
+      panel.dispose();
+      return existing;
+    }
+    return new RunPanel(panel, dir, ctx);
+  }
+
+  static get(dir: string): RunPanel | undefined {
+    return RunPanel.open.get(dir);
+  }
+
+  private constructor(panel: vscode.WebviewPanel, readonly dir: string, ctx: PanelContext) {
+    super(panel, 'run', [dir], ctx);
+    panel.iconPath = vscode.Uri.joinPath(ctx.extensionUri, 'media', 'vae.svg');
+    RunPanel.open.set(dir, this);
+  }
+
+  protected title(): string {
+    return `VAE: ${this.infoOf(0)?.name ?? basename(this.dir)}`;
+  }
+
+  protected onDispose(): void {
+    if (RunPanel.open.get(this.dir) === this) RunPanel.open.delete(this.dir);
+  }
+}

@@ -1,0 +1,87 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { BrowserContext } from 'playwright-core';
+import { launchChromium } from '../support/chromium';
+import { chartTraces, openPanel, PanelServer } from './harness';
+import { tempRunsDir, writeFixtureRun } from './fixtures';
+
+let context: BrowserContext;
+let server: PanelServer;
+const runsDir = tempRunsDir();
+
+before(async () => {
+  server = await new PanelServer().start();
+  context = await launchChromium({ viewport: { width: 1300, height: 1000 } });
+});
+
+after(async () => {
+  await context?.close();
+  await server?.close();
+});
+
+function threeRuns(): string[] {
+  return [
+    writeFixtureRun(runsDir, { name: 'exp1', epochs: 8, dimz: 20, active: 12, flavour: 0 }),
+    writeFixtureRun(runsDir, { name: 'exp2', epochs: 8, dimz: 100, active: 30, flavour: 1, config: { model: 'deep-bn' } }),
+    writeFixtureRun(runsDir, { name: 'exp3', epochs: 8, dimz: 20, active: 10, flavour: 2, config: { learningRate: 3e-4 } }),
+  ];
+}
+
+test('the config table lists only the settings that differ between the runs', async () => {
+  const panel = await openPanel(context, server, 'compare', threeRuns());
+  const keys = await panel.page.locator('[data-testid="config-diff"] tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-key')));
+  assert.deepEqual(keys, ['model', 'dimz', 'learningRate']);
+  const dimzRow = await panel.page.locator('[data-testid="config-diff"] tr[data-key="dimz"] td').allTextContents();
+  assert.deepEqual(dimzRow, ['20', '100', '20']);
+  const lr = await panel.page.locator('[data-testid="config-diff"] tr[data-key="learningRate"] td').allTextContents();
+  assert.deepEqual(lr, ['0.001', '0.001', '0.0003']);
+  await panel.page.close();
+});
+
+test('every curve is overlaid, one colour per run in every chart, the legend and the tables', async () => {
+  const dirs = threeRuns();
+  const panel = await openPanel(context, server, 'compare', dirs);
+  for (const id of ['loss', 'reconstruction', 'kl', 'mean-mu', 'mean-sigma']) {
+    const traces = await chartTraces(panel.page, id);
+    assert.equal(traces.length, 3 * 2 * 2, `${id}: 3 runs × test/train × raw/smoothed`);
+    assert.ok(traces.every((t) => t.points === 8));
+  }
+  const colours = await panel.page.evaluate(() => {
+    const data = (document.querySelector('[data-chart="mean-sigma"]') as unknown as { data: Array<{ name: string; line: { color: string } }> }).data;
+    return data.map((t) => [t.name, t.line.color]);
+  });
+  const byRun = new Map<string, Set<string>>();
+  for (const [name, colour] of colours) {
+    const run = name.split(' ')[0];
+    byRun.set(run, (byRun.get(run) ?? new Set()).add(colour));
+  }
+  assert.deepEqual([...byRun.keys()], ['exp1', 'exp2', 'exp3']);
+  for (const set of byRun.values()) assert.equal(set.size, 1, 'a run has one colour');
+  assert.equal(new Set([...byRun.values()].map((s) => [...s][0])).size, 3, 'runs have different colours');
+  const legend = await panel.page.locator('[data-testid="run-legend"] .swatch').evaluateAll((els) => els.map((e) => getComputedStyle(e).backgroundColor));
+  assert.equal(legend.length, 3);
+  const finals = await panel.page.locator('[data-testid="final-metrics"] thead th').allTextContents();
+  assert.deepEqual(finals, ['metric (last epoch)', 'exp1', 'exp2', 'exp3']);
+  const active = await panel.page.locator('[data-testid="final-metrics"] tbody tr', { hasText: 'active units' }).locator('td').allTextContents();
+  assert.deepEqual(active, [`${panel.snapshot.runs[0].epochs.at(-1)!.activeUnits} of 20`, `${panel.snapshot.runs[1].epochs.at(-1)!.activeUnits} of 100`, `${panel.snapshot.runs[2].epochs.at(-1)!.activeUnits} of 20`]);
+  assert.deepEqual(await panel.cspViolations(), []);
+  // Open one run on its own.
+  await panel.page.getByTestId('open-run').nth(1).click();
+  assert.deepEqual((await panel.posted()).filter((m) => m.type === 'openRun'), [{ type: 'openRun', dir: dirs[1] }]);
+  await panel.page.close();
+});
+
+test('prior samples of every run side by side at the same epoch, moved by one slider', async () => {
+  const panel = await openPanel(context, server, 'compare', threeRuns());
+  const images = panel.page.getByTestId('epoch-image');
+  await panel.page.waitForFunction(() => [...document.querySelectorAll('img.epoch-image')].every((e) => (e as HTMLImageElement).naturalWidth > 0));
+  const srcs = () => images.evaluateAll((els) => els.map((e) => (e as HTMLImageElement).src.replace(/^.*\/runs\/\d+\//, '')));
+  assert.deepEqual(await srcs(), ['samples/epoch-0008.png', 'samples/epoch-0008.png', 'samples/epoch-0008.png']);
+  const runsOf = await images.evaluateAll((els) => new Set(els.map((e) => (e as HTMLImageElement).src.replace(/samples.*$/, ''))).size);
+  assert.equal(runsOf, 3, 'one image per run');
+  await panel.page.getByTestId('epoch-slider').focus();
+  await panel.page.keyboard.press('Home');
+  assert.deepEqual(await srcs(), ['samples/epoch-0001.png', 'samples/epoch-0001.png', 'samples/epoch-0001.png']);
+  await panel.page.screenshot({ path: '/tmp/vae-compare-panel.png', fullPage: true });
+  await panel.page.close();
+});
