@@ -38,8 +38,10 @@ export function activate(context: vscode.ExtensionContext): VaeLensApi {
   context.subscriptions.push(manager);
 
   const tree = new RunsTreeProvider(store, manager);
+  // Decorations first: a view restored on reload renders its items at once, and they must find the provider.
+  context.subscriptions.push(tree, vscode.window.registerFileDecorationProvider(tree));
   const treeView = vscode.window.createTreeView<RunsNode>('vaeLens.runs', { treeDataProvider: tree, canSelectMany: true, showCollapseAll: false });
-  context.subscriptions.push(tree, treeView, vscode.window.registerFileDecorationProvider(tree));
+  context.subscriptions.push(treeView);
   const updateBadge = () => {
     const n = tree.warningCount();
     treeView.badge = n ? { value: n, tooltip: `${n} run${n === 1 ? ' has' : 's have'} a warning` } : undefined;

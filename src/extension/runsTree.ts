@@ -37,7 +37,8 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
   refresh(): void {
     this.models.clear();
     this.changed.fire(undefined);
-    this.decorationsChanged.fire(undefined);
+    // Named resources are fetched again at once; a bare "everything changed" was not always re-queried.
+    this.decorationsChanged.fire(this.store.runs().map((r) => runUri(r.dir)));
   }
 
   private model(dir: string): RunItemModel | undefined {

@@ -175,6 +175,7 @@ test('a real run with σ far from 1 raises the σ warning (notification with act
     const epochAfterReload = Number(/epoch (\d)\/6/.exec((await liveRow.locator('.label-description').textContent()) ?? '')?.[1]);
     await waitForRow(wb, paneAfter, 'narrow', new RegExp(`epoch [${epochAfterReload + 1}-6]/6`), 'a later epoch arriving after the reload', 120_000);
     await wb.expectVisible(statusBarItem(page), 'the status bar following the run after the reload', 30_000);
+    await wb.expectVisible(treeRow(paneAfter, 'narrow').locator('[class*="monaco-decoration"]'), 'the warning decoration on the run after the reload', 15_000);
     await wb.screenshot('after-reload-live');
     assert.notEqual(readFileSync(join(run.dir, 'run.json'), 'utf8').includes('"interrupted"'), true, 'a live run is not marked interrupted by the new window');
     await waitForRow(wb, paneAfter, 'narrow', /^completed · epoch 6\/6/, 'the narrow run completed', 180_000);
