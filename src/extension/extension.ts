@@ -11,7 +11,7 @@ import { RunStatusBar } from './statusBar';
 import { WarningNotifier } from './warnings';
 import { registerCommands } from './commands';
 import { healthSettings, runsRoots, SECTION } from './settings';
-import { openComparePanel, openRunPanel, registerRunPanels } from './panelBridge';
+import { openComparePanel, openRunPanel, registerPanels } from './panels';
 
 let log: vscode.LogOutputChannel | undefined;
 
@@ -49,13 +49,19 @@ export function activate(context: vscode.ExtensionContext): VaeLensApi {
   context.subscriptions.push(store.onDidChange(updateBadge));
 
   const openRun = (dir: string) => openRunPanel(context, dir, output);
-  const compareRuns = (dirs: string[]) => openComparePanel(context, dirs, output);
+  const compareRuns = (dirs: string[]) => {
+    try {
+      openComparePanel(context, dirs, output);
+    } catch (e) {
+      void vscode.window.showWarningMessage(`VAE Lens: ${(e as Error).message}`);
+    }
+  };
   context.subscriptions.push(
     new RunStatusBar(store, manager),
     new WarningNotifier(store, output, openRun),
     ...registerCommands({ context, store, manager, tree, treeView, log: output, openRun, compareRuns }),
   );
-  registerRunPanels(context, store, output);
+  context.subscriptions.push(...registerPanels(context, output));
 
   // Watchers per runs directory, re-made when folders or settings change.
   let watchers: vscode.Disposable[] = [];
