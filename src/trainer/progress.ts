@@ -64,6 +64,7 @@ export function terminalOutput(): ClosableOutput {
     etaBuffer: 50,
   });
   let bar: SingleBar | undefined;
+  let barEpoch = 0;
   return {
     send(message) {
       if (message.type !== 'progress' || message.batches === 0) return;
@@ -73,10 +74,12 @@ export function terminalOutput(): ClosableOutput {
         speed: Math.round(message.samplesPerSecond),
       };
       if (!bar) bar = multi.create(message.batches, message.batch, payload);
+      else if (message.epoch !== barEpoch) bar.start(message.batches, message.batch, payload); // a fresh ETA per epoch
       else {
         bar.setTotal(message.batches);
         bar.update(message.batch, payload);
       }
+      barEpoch = message.epoch;
     },
     log(line) {
       if (bar) multi.log(line.endsWith('\n') ? line : line + '\n');
