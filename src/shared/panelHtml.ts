@@ -49,6 +49,9 @@ export function webviewCsp(cspSource: string, nonce: string): string {
   ].join('; ');
 }
 
+/** The id of the <script type="application/json"> element that carries the static report's snapshot. */
+export const REPORT_DATA_ID = 'vae-lens-report-data';
+
 /** The id Plotly looks up before creating its own <style> element (see webviewCsp). */
 export const PLOTLY_STYLE_ID = 'plotly.js-style-global';
 

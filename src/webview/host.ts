@@ -2,6 +2,7 @@
  * Who the webview talks to: VS Code (acquireVsCodeApi), or, in the static HTML report, a tiny shim
  * that hands over the snapshot embedded in the page. The views only see this interface.
  */
+import { REPORT_DATA_ID } from '../shared/panelHtml';
 import type { FromWebviewMessage, SnapshotMessage, ToWebviewMessage } from '../shared/protocol';
 
 export interface PanelHost {
@@ -37,8 +38,6 @@ export function vscodeHost(): PanelHost {
   };
 }
 
-/** The id of the <script type="application/json"> element that carries the report's snapshot. */
-export const REPORT_DATA_ID = 'vae-lens-report-data';
 
 /** The static report: the snapshot is in the page; state lives only as long as the page. */
 export function reportHost(): PanelHost {
