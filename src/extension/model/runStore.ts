@@ -91,7 +91,7 @@ export class RunStore {
   constructor(opts: RunStoreOptions = {}) {
     this.health = opts.health ?? { ...DEFAULT_HEALTH_SETTINGS };
     this.keepEpochs = opts.keepEpochs ?? 64;
-    this.initialWindowBytes = opts.initialWindowBytes ?? 2 * 1024 * 1024;
+    this.initialWindowBytes = opts.initialWindowBytes ?? 256 * 1024;
     this.debounceMs = opts.debounceMs ?? 150;
   }
 
