@@ -1,0 +1,214 @@
+/**
+ * The fast wasm steps give the stock tape step's numbers: from the same weights, real MNIST
+ * batches and noise, their losses and updated weights agree within float tolerance over several
+ * steps, for both study models, on one thread and on two; their optimizer state is interchangeable
+ * with the tape step's (checkpoints written by one resume in the other).
+ */
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { defaultConfig, type ModelName } from '../../src/shared/config';
+import { selectBackend } from '../../src/trainer/backend';
+import { createModel, type VaeModel } from '../../src/trainer/model';
+import { Rng } from '../../src/trainer/rng';
+import type { OptimizerState, TrainStep } from '../../src/trainer/step';
+import { TapeTrainStep } from '../../src/trainer/tapeStep';
+import { createFastStep } from '../../src/trainer/fast';
+import { FastMlpStep } from '../../src/trainer/fast/mlpStep';
+import { FastDeepBnStep } from '../../src/trainer/fast/bnStep';
+import { ParallelMlpStep } from '../../src/trainer/fast/parallel';
+import { loadMnistTrain } from '../../bench/lib/mnist';
+import { ROOT } from './support';
+
+const WORKER = join(ROOT, 'dist', 'bench-fast-worker.js');
+let images: Float32Array;
+let pixels: number;
+
+before(async () => {
+  await selectBackend('wasm', { threads: 1 });
+  ({ images, pixels } = loadMnistTrain(1000));
+});
+
+function noise(step: number, n: number): Float32Array {
+  return Rng.fromKey(42, 3, 0, step).fillNormal(new Float32Array(n));
+}
+
+function batch(step: number, size: number): Float32Array {
+  return images.subarray(step * size * pixels, (step + 1) * size * pixels);
+}
+
+interface WeightDiff {
+  max: number;
+  /** Elements differing by more than 1e-4. */
+  off: number;
+  size: number;
+  /** ‖a − b‖ / ‖a‖. */
+  rel: number;
+}
+
+/** Differences of every parameter and state variable of two models. */
+function weightDiffs(a: VaeModel, b: VaeModel): Record<string, WeightDiff> {
+  const out: Record<string, WeightDiff> = {};
+  for (const [name, v] of [...Object.entries(a.variables), ...Object.entries(a.state)]) {
+    const x = v.dataSync();
+    const y = (b.variables[name] ?? b.state[name]).dataSync();
+    let max = 0;
+    let off = 0;
+    let d2 = 0;
+    let n2 = 0;
+    for (let i = 0; i < x.length; i++) {
+      const d = Math.abs(x[i] - y[i]);
+      max = Math.max(max, d);
+      if (d > 1e-4) off++;
+      d2 += d * d;
+      n2 += x[i] * x[i];
+    }
+    out[name] = { max, off, size: x.length, rel: Math.sqrt(d2 / Math.max(n2, 1e-30)) };
+  }
+  return out;
+}
+
+/**
+ * Runs the stock and the fast step side by side; asserts losses (relative 2e-6) and weights.
+ *
+ * Weights: Adam's first steps move every weight by about ±α·g/(|g| + 1e-8), so a weight whose
+ * gradient happens to be within float rounding of zero moves in a direction set by that rounding
+ * — by at most (1−β1)/√(1−β2)·α ≈ 3.2α per step, so two correct implementations can end
+ * 2·3.2·α·steps apart on it. Every weight must stay within that bound; beyond it, at most 1 in
+ * 10,000 elements of a parameter may differ by more than 1e-4, and the parameter as a whole must
+ * agree to 5e-4 in relative L2 norm (a few such flipped elements of a 600×600 weight make ~1e-4). The exceptions (`noiseDriven`) are parameters whose true
+ * gradient is zero everywhere, so all their elements follow rounding noise: the Linear biases right
+ * before batch normalization, which the normalization cancels exactly (and the moving means,
+ * which average those biases in).
+ */
+function compare(name: ModelName, dimz: number, makeFast: (m: VaeModel) => TrainStep, opts: { steps: number; batchSize: number; k: number; noiseDriven?: RegExp }): void {
+  const config = { ...defaultConfig(name), dimz, trainSamples: opts.k };
+  const a = createModel(name, pixels, dimz, 3);
+  const b = createModel(name, pixels, dimz, 3);
+  const stock = new TapeTrainStep(a, config);
+  const fast = makeFast(b);
+  try {
+    for (let s = 0; s < opts.steps; s++) {
+      const x = batch(s, opts.batchSize);
+      const eps = noise(s, opts.k * opts.batchSize * dimz);
+      const klWeight = s === 0 ? 0.5 : 1;
+      const r1 = stock.step(x, opts.batchSize, eps, klWeight);
+      const r2 = fast.step(x, opts.batchSize, eps, klWeight);
+      // sumMu and sumSigma add batch × dimz values (10,000 for deep-bn), which the stock step sums
+      // in float32: their tolerance is float32's accumulation error over that many terms (1e-5 of
+      // the larger of the total and the term count, as μ's total may cancel), not 2e-6.
+      const terms = opts.batchSize * dimz;
+      for (const key of ['loss', 'reconstruction', 'kl', 'sumMu', 'sumSigma'] as const) {
+        const tol = key.startsWith('sum') ? 1e-5 * Math.max(Math.abs(r1[key]), terms) : 2e-6 * Math.max(1, Math.abs(r1[key]));
+        assert.ok(Math.abs(r1[key] - r2[key]) <= tol, `${name} step ${s} ${key}: stock ${r1[key]}, fast ${r2[key]}`);
+      }
+    }
+    fast.sync();
+    const diffs = weightDiffs(a, b);
+    const bound = 2 * ((1 - config.beta1) / Math.sqrt(1 - config.beta2)) * config.learningRate * opts.steps;
+    for (const [v, d] of Object.entries(diffs)) {
+      assert.ok(d.max <= bound, `${name}: ${v} differs by ${d.max}, beyond Adam's bound ${bound}`);
+      if (opts.noiseDriven?.test(v)) continue;
+      assert.ok(d.off <= Math.max(1, d.size * 1e-4), `${name}: ${v} has ${d.off} of ${d.size} elements differing by more than 1e-4`);
+      assert.ok(d.rel <= 5e-4, `${name}: ${v} differs by ${d.rel} in relative L2 norm`);
+    }
+    const worstRel = Object.entries(diffs).filter(([v]) => !opts.noiseDriven?.test(v)).sort((p, q) => q[1].rel - p[1].rel)[0];
+    const offTotal = Object.entries(diffs).filter(([v]) => !opts.noiseDriven?.test(v)).reduce((n, [, d]) => n + d.off, 0);
+    console.log(`${name} (${fast.constructor.name}, batch ${opts.batchSize}, k ${opts.k}): ${opts.steps} steps; largest relative L2 difference ${worstRel[1].rel.toExponential(2)} (${worstRel[0]}); elements off by > 1e-4 (besides noise-driven ones): ${offTotal}`);
+  } finally {
+    stock.dispose();
+    fast.dispose();
+    a.dispose();
+    b.dispose();
+  }
+}
+
+const hyper = { learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
+const BN_NOISE = /^(enc1|enc2|dec1|dec2)\/(b|mean)$/;
+
+test('chainer-mlp: the fast step matches the tape step (losses and weights, 4 steps)', () => {
+  compare('chainer-mlp', 20, (m) => new FastMlpStep(m, hyper), { steps: 4, batchSize: 100, k: 1 });
+});
+
+test('chainer-mlp: the fast step matches the tape step with k = 3 samples of z', () => {
+  compare('chainer-mlp', 20, (m) => new FastMlpStep(m, hyper), { steps: 3, batchSize: 40, k: 3 });
+});
+
+test('chainer-mlp: the two-thread step matches the tape step (odd batch split 19/18)', () => {
+  compare('chainer-mlp', 20, (m) => new ParallelMlpStep(m, hyper, WORKER, 37, 1), { steps: 4, batchSize: 37, k: 1 });
+});
+
+test('deep-bn: the fast step matches the tape step (losses, weights, batch-norm moving statistics)', () => {
+  compare('deep-bn', 100, (m) => new FastDeepBnStep(m, hyper), { steps: 4, batchSize: 100, k: 1, noiseDriven: BN_NOISE });
+});
+
+/** Trains `steps` steps with `first`, moves weights and optimizer state to `second`, trains on. */
+async function handOver(name: ModelName, dimz: number, first: (m: VaeModel) => TrainStep, second: (m: VaeModel) => TrainStep): Promise<{ losses: number[]; state: OptimizerState }> {
+  const m = createModel(name, pixels, dimz, 9);
+  const s1 = first(m);
+  const losses: number[] = [];
+  for (let s = 0; s < 2; s++) losses.push(s1.step(batch(s, 50), 50, noise(s, 50 * dimz), 1).loss);
+  s1.sync();
+  const state = await s1.getOptimizerState();
+  s1.dispose();
+  // A resume: fresh model, parameters restored into it, then the optimizer state (the trainer's order).
+  const m2 = createModel(name, pixels, dimz, 123);
+  for (const [k, v] of [...Object.entries(m.variables), ...Object.entries(m.state)]) (m2.variables[k] ?? m2.state[k]).assign(v);
+  const s2 = second(m2);
+  await s2.setOptimizerState(state);
+  for (let s = 2; s < 4; s++) losses.push(s2.step(batch(s, 50), 50, noise(s, 50 * dimz), 1).loss);
+  s2.dispose();
+  m.dispose();
+  m2.dispose();
+  return { losses, state };
+}
+
+for (const [name, dimz] of [['chainer-mlp', 20], ['deep-bn', 100]] as const) {
+  test(`${name}: optimizer state moves between the tape and fast steps (checkpoint and resume)`, async () => {
+    const config = { ...defaultConfig(name), dimz };
+    const tape = (m: VaeModel) => new TapeTrainStep(m, config);
+    const fast = (m: VaeModel) => createFastStep(m, config, 'wasm', { threads: 1 }) as TrainStep;
+    const ref = await handOver(name, dimz, tape, tape);
+    const fastToTape = await handOver(name, dimz, fast, tape);
+    const tapeToFast = await handOver(name, dimz, tape, fast);
+    assert.deepEqual(Object.keys(fastToTape.state.slots).sort(), Object.keys(ref.state.slots).sort(), 'same slot names as the tape step');
+    assert.equal(fastToTape.state.step, ref.state.step);
+    for (const run of [fastToTape, tapeToFast]) {
+      run.losses.forEach((l, i) => assert.ok(Math.abs(l - ref.losses[i]) <= 2e-6 * Math.abs(ref.losses[i]), `${name} loss ${i}: ${l} vs ${ref.losses[i]}`));
+    }
+  });
+}
+
+test('the fast steps leave tf.memory().numTensors flat across steps', () => {
+  for (const name of ['chainer-mlp', 'deep-bn'] as const) {
+    const dimz = name === 'deep-bn' ? 100 : 20;
+    const m = createModel(name, pixels, dimz, 1);
+    const step = createFastStep(m, { ...defaultConfig(name), dimz }, 'wasm', { threads: 1 }) as TrainStep;
+    step.step(batch(0, 50), 50, noise(0, 50 * dimz), 1);
+    const n = tf.memory().numTensors;
+    for (let s = 1; s < 6; s++) step.step(batch(s, 50), 50, noise(s, 50 * dimz), 1);
+    assert.equal(tf.memory().numTensors, n, `${name}: tensors leaked`);
+    step.dispose();
+    m.dispose();
+  }
+});
+
+test('createFastStep says when it does not apply', () => {
+  const m = createModel('deep-bn', pixels, 10, 1);
+  const logs: string[] = [];
+  assert.equal(createFastStep(m, { ...defaultConfig('deep-bn'), trainSamples: 2 }, 'wasm', { log: (l) => logs.push(l) }), null);
+  assert.equal(createFastStep(m, defaultConfig('deep-bn'), 'cpu', { log: (l) => logs.push(l) }), null);
+  const saved = process.env.VAE_LENS_STOCK_STEP;
+  process.env.VAE_LENS_STOCK_STEP = '1';
+  try {
+    assert.equal(createFastStep(m, defaultConfig('deep-bn'), 'wasm', { log: (l) => logs.push(l) }), null);
+  } finally {
+    if (saved === undefined) delete process.env.VAE_LENS_STOCK_STEP;
+    else process.env.VAE_LENS_STOCK_STEP = saved;
+  }
+  assert.match(logs[0], /k > 1/);
+  assert.match(logs[1], /backend cpu/);
+  assert.match(logs[2], /VAE_LENS_STOCK_STEP=1/);
+  m.dispose();
+});
