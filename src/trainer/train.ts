@@ -356,6 +356,7 @@ async function trainEpochs(s: Session, start: TrainPosition, train: MeanAccumula
     position = { epoch: epoch + 1, batch: 0 };
     await saveCheckpoint(s, position, epoch, train, trainSeconds, event);
     await recorder.event(event);
+    await recorder.event({ type: 'checkpoint', v: EVENTS_SCHEMA_VERSION, time: now(), epoch });
     await recorder.update({ epochsCompleted: epoch });
     options.output.log(
       `epoch ${epoch}/${config.epochs}: train loss ${trainMetrics.loss.toFixed(2)}, test loss ${event.test.loss.toFixed(2)} ` +

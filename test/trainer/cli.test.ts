@@ -31,7 +31,7 @@ test('vae-lens train (config file + flags, --json), list, resume by run id, repo
   assert.match(empty.stdout, /No runs/);
 
   const configFile = join(runsDir, 'small.vae.json');
-  writeFileSync(configFile, JSON.stringify({ $schema: './vae.schema.json', name: 'from file', epochs: 1, trainLimit: 300, testLimit: 100, dimz: 4 }));
+  writeFileSync(configFile, JSON.stringify({ $schema: './vae.schema.json', name: 'from file', epochs: 1, trainLimit: 300, testLimit: 100, dimz: 4, binarize: 'dynamic' }));
   const trained = await runCli(['train', '--config', configFile, '--dimz', '6', '--backend', 'wasm', '--runs-dir', runsDir, '--json']);
   assert.equal(trained.code, 0, trained.stderr);
   const messages = trained.stdout.trim().split('\n').map((l) => JSON.parse(l) as TrainerMessage);
@@ -40,6 +40,7 @@ test('vae-lens train (config file + flags, --json), list, resume by run id, repo
   const run = await readRun((started as Extract<TrainerMessage, { type: 'started' }>).runDir);
   assert.equal(run.info.name, 'from file');
   assert.equal(run.info.config.dimz, 6, 'flags override the file');
+  assert.equal(run.info.config.binarize, 'dynamic');
   assert.equal(run.info.status, 'completed');
   assert.ok(messages.some((m) => m.type === 'event' && m.event.type === 'epoch'));
   assert.match(trained.stderr, /epoch 1\/1: train loss/);

@@ -22,7 +22,7 @@ class StopBeforeCheck extends StopRequest {
 }
 
 const small = (model: ModelName) => ({
-  model, dimz: model === 'deep-bn' ? 8 : 20, epochs: 2, trainLimit: 600, testLimit: 200, backend: 'wasm' as const, seed: 3,
+  model, dimz: model === 'deep-bn' ? 8 : 20, epochs: 2, trainLimit: model === 'deep-bn' ? 400 : 600, testLimit: 200, backend: 'wasm' as const, seed: 3,
 });
 
 for (const model of ['chainer-mlp', 'deep-bn'] as const) {
@@ -31,17 +31,18 @@ for (const model of ['chainer-mlp', 'deep-bn'] as const) {
     const straight = await startRun({ config: small(model), runsDir }, { output: collectingOutput() });
     assert.equal(straight.status, 'completed', straight.message);
 
-    // 6 batches per epoch: the 9th check comes before batch 3 of epoch 2 (batch index 2).
-    const first = await startRun({ config: small(model), runsDir }, { output: collectingOutput(), stop: new StopBeforeCheck(9) });
+    // One check before each batch: the (batches + 3)th comes before batch index 2 of epoch 2.
+    const batches = small(model).trainLimit / 100;
+    const first = await startRun({ config: small(model), runsDir }, { output: collectingOutput(), stop: new StopBeforeCheck(batches + 3) });
     assert.equal(first.status, 'stopped', first.message);
     const stoppedRun = await readRun(first.runDir);
     assert.equal(stoppedRun.info.status, 'stopped');
     assert.equal(stoppedRun.info.pid, undefined);
-    assert.match(stoppedRun.info.message ?? '', /epoch 2, batch 2 of 6/);
+    assert.match(stoppedRun.info.message ?? '', new RegExp(`epoch 2, batch 2 of ${batches}`));
     assert.deepEqual(epochsOf(stoppedRun.events).map((e) => e.epoch), [1]);
     const checkpoint = await readCheckpoint(first.runDir);
     assert.deepEqual(checkpoint?.position, { epoch: 2, batch: 2 });
-    assert.equal(checkpoint?.optimizer.step, 8);
+    assert.equal(checkpoint?.optimizer.step, batches + 2);
     assert.equal(checkpoint?.progress.train.n, 200, 'the partial epoch\'s sums are saved');
 
     const resumed = await resumeRun(first.runDir, { output: collectingOutput() });
@@ -65,7 +66,7 @@ function waitFor(messages: { onMessage: (fn: (m: TrainerMessage) => void) => voi
 
 test('SIGKILL mid-epoch leaves a readable run folder, and resume completes it with the uninterrupted numbers', async () => {
   const runsDir = tempRunsDir();
-  const config = { ...small('chainer-mlp'), trainLimit: 1000, epochs: 2 };
+  const config = { ...small('chainer-mlp'), trainLimit: 800, epochs: 2 };
   const child = spawnTrainer({ config, runsDir });
   const started = (await waitFor(child, (m) => m.type === 'started')) as Extract<TrainerMessage, { type: 'started' }>;
   await waitFor(child, (m) => m.type === 'progress' && m.phase === 'training' && m.epoch === 2 && m.batch >= 3);

@@ -65,6 +65,7 @@ test('a 2-epoch chainer-mlp run on 2,000 MNIST digits writes a complete run fold
 
   const epochs = epochsOf(run.events);
   assert.deepEqual(epochs.map((e) => e.epoch), [1, 2]);
+  assert.deepEqual(run.events.flatMap((e) => (e.type === 'checkpoint' ? [e.epoch] : [])), [1, 2], 'a checkpoint event after each epoch');
   for (const e of epochs) assertCompleteEpoch(e, 20);
   assert.ok(epochs[1].train.loss < epochs[0].train.loss, `train loss falls: ${epochs[0].train.loss} → ${epochs[1].train.loss}`);
   assert.ok(epochs[1].test.loss < epochs[0].test.loss, `test loss falls: ${epochs[0].test.loss} → ${epochs[1].test.loss}`);
