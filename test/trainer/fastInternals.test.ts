@@ -46,7 +46,7 @@ test('the SIMD Adam compiles against the backend memory and equals tf.train.adam
   for (let s = 0; s < 5; s++) {
     adam.updateTensors(p, g, null, m, v);
     adam.advance();
-    opt.applyGradients({ [ref.name]: g });
+    opt.applyGradients([{ name: ref.name, tensor: g }]);
   }
   assert.deepEqual(Array.from(heapView(p)), Array.from(ref.dataSync()));
   tf.dispose([p, g, m, v, ref]);

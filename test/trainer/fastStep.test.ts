@@ -184,7 +184,8 @@ test('the fast steps leave tf.memory().numTensors flat across steps', () => {
   for (const name of ['chainer-mlp', 'deep-bn'] as const) {
     const dimz = name === 'deep-bn' ? 100 : 20;
     const m = createModel(name, pixels, dimz, 1);
-    const step = createFastStep(m, { ...defaultConfig(name), dimz }, 'wasm', { threads: 1 }) as TrainStep;
+    const config = { ...defaultConfig(name), dimz };
+    const step = createFastStep(m, config, 'wasm', { threads: 1 }) as TrainStep;
     step.step(batch(0, 50), 50, noise(0, 50 * dimz), 1);
     const n = tf.memory().numTensors;
     for (let s = 1; s < 6; s++) step.step(batch(s, 50), 50, noise(s, 50 * dimz), 1);
