@@ -16,7 +16,7 @@ test('the VAE container, the VAE Runs welcome content and VAE: Show Log work in 
     await wb.runCommand('VAE: Show Log');
     const output = await wb.readOutputChannel('VAE Lens');
     assert.match(output, /\[info\] VAE Lens \d+\.\d+\.\d+ activated/, `the "VAE Lens" output channel shows the activation line; it showed:\n${output}`);
-    assert.match(wb.server.readLogChannel('VAE Lens'), /VAE Lens \d+\.\d+\.\d+ activated/);
+    await wb.expectLog('VAE Lens', /\[info\] VAE Lens \d+\.\d+\.\d+ activated/);
     await wb.screenshot('vae-lens-log');
   }),
 );

@@ -8,7 +8,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
-  closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, renameSync, rmSync,
+  closeSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, renameSync, rmSync,
   statSync, writeFileSync,
 } from 'node:fs';
 import { createServer } from 'node:net';
@@ -267,6 +267,8 @@ export interface CodeServerOptions {
   env?: Record<string, string>;
   /** Install the VAE Lens .vsix (default true). */
   installExtension?: boolean;
+  /** Unpacked extension folders (with a package.json) to add beside VAE Lens, e.g. test fixtures. */
+  extraExtensions?: string[];
 }
 
 export interface CodeServer {
@@ -378,6 +380,8 @@ export async function startCodeServer(options: CodeServerOptions): Promise<CodeS
     }
   }
 
+  addUnpackedExtensions(extensionsDir, options.extraExtensions ?? []);
+
   const port = await freePort();
   const args = [
     entry, '--bind-addr', `127.0.0.1:${port}`, '--auth', 'none', ...dirs,
@@ -440,6 +444,30 @@ export async function startCodeServer(options: CodeServerOptions): Promise<CodeS
     readLogChannel: (name) => readLogChannel(join(userDataDir, 'logs'), name),
     stop,
   };
+}
+
+/**
+ * Copies unpacked extension folders into the extensions dir and lists them in its extensions.json,
+ * which VS Code 1.100 reads instead of scanning the folder once a .vsix has been installed there.
+ */
+function addUnpackedExtensions(extensionsDir: string, folders: string[]): void {
+  if (folders.length === 0) return;
+  const listFile = join(extensionsDir, 'extensions.json');
+  const list = existsSync(listFile) ? (JSON.parse(readFileSync(listFile, 'utf8')) as unknown[]) : [];
+  for (const folder of folders) {
+    const manifest = JSON.parse(readFileSync(join(folder, 'package.json'), 'utf8')) as { publisher: string; name: string; version: string };
+    const relativeLocation = `${manifest.publisher}.${manifest.name}-${manifest.version}`;
+    const location = join(extensionsDir, relativeLocation);
+    cpSync(folder, location, { recursive: true });
+    list.push({
+      identifier: { id: `${manifest.publisher}.${manifest.name}`.toLowerCase() },
+      version: manifest.version,
+      location: { $mid: 1, path: location, scheme: 'file' },
+      relativeLocation,
+      metadata: { installedTimestamp: Date.now(), source: 'vsix' },
+    });
+  }
+  writeFileSync(listFile, JSON.stringify(list));
 }
 
 /** Extension log channels (createOutputChannel(name, { log: true })) are files named "<name>.log" under the logs folder. */

@@ -37,10 +37,12 @@ export interface Workbench {
   readonly resultsDir: string;
   /** Runs a command from F1 by its full title ("VAE: Show Log"); fails naming the command if the palette lacks it. */
   runCommand(title: string): Promise<void>;
-  /** Picks the entry labelled exactly `label` in the open quick pick / quick input. */
+  /** Picks the entry labelled exactly `label` in the open quick pick (typing it as the filter when the input is empty). */
   pickQuickItem(label: string, what?: string): Promise<void>;
   /** Types into the open quick input (an input box) and presses Enter. */
   submitQuickInput(text: string): Promise<void>;
+  /** Opens a workspace file (path relative to the workspace folder) in an editor via Go to File. */
+  openFile(relativePath: string): Promise<void>;
   /** Shows the activity-bar view container with this title ("VAE"), without toggling it closed. */
   openView(containerTitle: string): Promise<void>;
   /** The sidebar pane (section) of a view by its name ("VAE Runs"); fails naming it when absent. */
@@ -55,6 +57,8 @@ export interface Workbench {
   screenshot(name: string): Promise<string>;
   /** Shows an output channel in the Output panel and returns its rendered text (visible lines only; see server.readLogChannel for all of it). */
   readOutputChannel(name: string): Promise<string>;
+  /** Waits until an extension log channel's file (server.readLogChannel) matches; returns the whole log. Fails naming the channel and pattern. */
+  expectLog(channel: string, pattern: RegExp, timeoutMs?: number): Promise<string>;
   /** A notification toast containing `text`, once it is visible. */
   waitForNotification(text: string | RegExp, timeoutMs?: number): Promise<Locator>;
   /** Clicks the button `action` on the notification containing `text`. */
@@ -156,6 +160,9 @@ function makeWorkbench(test: NamedTest, page: Page, server: CodeServer, context:
 
   const pickQuickItem = async (label: string, what = `the entry "${label}"`) => {
     await expectVisible(quickInput, 'the quick input (command palette)');
+    // Long lists are virtualized: an entry scrolled out of view has no row until the list is filtered.
+    const input = quickInput.locator('input');
+    if ((await input.inputValue()) === '') await input.fill(label);
     const rows = quickInput.locator('.monaco-list-row');
     const row = rows.filter({ has: page.locator('.label-name', { hasText: exactly(label) }) }).first();
     try {
@@ -199,6 +206,20 @@ function makeWorkbench(test: NamedTest, page: Page, server: CodeServer, context:
     await expectVisible(input, 'the quick input box');
     await input.fill(text);
     await input.press('Enter');
+  };
+
+  const openFile = async (relativePath: string) => {
+    const name = relativePath.split('/').pop() ?? relativePath;
+    await runCommand('Go to File...');
+    const input = quickInput.locator('input');
+    await input.fill(relativePath);
+    await pickQuickItem(name, `file "${relativePath}" in Go to File (is it in the workspace?)`);
+    await expectVisible(
+      page.locator('#workbench\\.parts\\.editor .tabs-container .tab', { hasText: name }),
+      `an editor tab for ${relativePath}`,
+    );
+    // Commands that depend on the active editor (its language, e.g. Markdown: Open Preview) need its focus.
+    await expectVisible(page.locator('#workbench\\.parts\\.editor .monaco-editor.focused'), `the focused editor of ${relativePath}`);
   };
 
   const openView = async (containerTitle: string) => {
@@ -251,8 +272,21 @@ function makeWorkbench(test: NamedTest, page: Page, server: CodeServer, context:
     );
   };
 
+  const expectLog = async (channel: string, pattern: RegExp, timeoutMs = DEFAULT_TIMEOUT_MS) => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const log = server.readLogChannel(channel);
+      if (pattern.test(log)) return log;
+      if (Date.now() > deadline) {
+        throw new Error(`Expected the "${channel}" log to match ${pattern} within ${timeoutMs} ms; it holds:\n${log.slice(-2000) || '(nothing)'}`);
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  };
+
+  // "fade-in-done": the toast has finished sliding in, so clicks and screenshots hit it where it rests.
   const notification = (text: string | RegExp) =>
-    page.locator('.notifications-toasts .notification-toast').filter({ hasText: text });
+    page.locator('.notifications-toasts .notification-toast.notification-fade-in-done').filter({ hasText: text });
 
   const waitForNotification = async (text: string | RegExp, timeoutMs = DEFAULT_TIMEOUT_MS) => {
     const toast = notification(text).first();
@@ -275,7 +309,7 @@ function makeWorkbench(test: NamedTest, page: Page, server: CodeServer, context:
   };
 
   return {
-    page, server, context, resultsDir, runCommand, pickQuickItem, submitQuickInput, openView, viewPane, expectVisible,
-    expectHidden, webviewFrame, screenshot, readOutputChannel, waitForNotification, clickNotificationAction, close,
+    page, server, context, resultsDir, runCommand, pickQuickItem, submitQuickInput, openFile, openView, viewPane, expectVisible,
+    expectHidden, webviewFrame, screenshot, readOutputChannel, expectLog, waitForNotification, clickNotificationAction, close,
   };
 }
