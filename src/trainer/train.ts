@@ -45,8 +45,14 @@ export class DivergenceError extends Error {
 /** Set by IPC 'stop' or a signal; the loop checks it between batches. */
 export class StopRequest {
   private reason: string | null = null;
+  private readonly controller = new AbortController();
   request(reason: string): void {
     this.reason ??= reason;
+    this.controller.abort(new Error(`Stopped (${reason}).`));
+  }
+  /** Aborts what can be aborted before training starts (a data set download). */
+  get signal(): AbortSignal {
+    return this.controller.signal;
   }
   get requested(): boolean {
     return this.reason !== null;
@@ -217,6 +223,7 @@ async function execute(recorder: RunRecorder, config: TrainConfig, checkpoint: C
   const runId = recorder.info.id;
   let model: VaeModel | undefined;
   let step: TrainStep | undefined;
+  let training = false;
   const phase = (name: string) =>
     output.send({ type: 'progress', runId, epoch: recorder.info.epochsCompleted, epochs: config.epochs, batch: 0, batches: 0, loss: NaN, samplesPerSecond: 0, phase: name });
   try {
@@ -228,6 +235,7 @@ async function execute(recorder: RunRecorder, config: TrainConfig, checkpoint: C
     phase(`loading ${config.dataset}`);
     const data = await loadDataset(config, {
       ...options.data,
+      signal: stop.signal,
       onProgress: (p, fraction) => phase(fraction === undefined ? p : `${p} (${Math.round(fraction * 100)}%)`),
     });
     output.log(`VAE Lens: ${data.name}, ${data.trainCount} training and ${data.testCount} test images of ${data.width}×${data.height}`);
@@ -246,9 +254,17 @@ async function execute(recorder: RunRecorder, config: TrainConfig, checkpoint: C
       trainSeconds = checkpoint.progress.trainSeconds;
     }
     const session: Session = { recorder, config, data, model, step, options, noise: priorNoise(config.seed, config.dimz) };
+    training = true;
     await recorder.status('running', { epoch: position.epoch });
     return await trainEpochs(session, position, train, trainSeconds, stop);
   } catch (e) {
+    if (stop.requested && !training) {
+      // Stopped before training began (e.g. during a download): nothing to checkpoint, nothing failed.
+      const message = `Stopped (${stop.why}) before training began.`;
+      await recorder.status('stopped', { message });
+      output.log(`VAE Lens: ${message}`);
+      return { runId, runDir: recorder.dir, status: 'stopped', epochsCompleted: recorder.info.epochsCompleted, message };
+    }
     const error = e as Error;
     const diverged = e instanceof DivergenceError ? e : undefined;
     await recorder.event({ type: 'error', v: EVENTS_SCHEMA_VERSION, time: now(), message: error.message, epoch: diverged?.epoch, batch: diverged?.batch });

@@ -129,3 +129,16 @@ test('SIGTERM and the IPC stop message both finish the batch, checkpoint, and ex
   assert.match(run.info.message ?? '', /stop requested/);
   assert.ok(received.some((m) => m.type === 'event' && m.event.type === 'checkpoint'));
 });
+
+test('a stop before training begins (e.g. during a download) ends the run as stopped, and resume starts it from the beginning', async () => {
+  const runsDir = tempRunsDir();
+  const stop = new StopRequest();
+  stop.request('test stop');
+  const outcome = await startRun({ config: { ...small('chainer-mlp'), epochs: 1, trainLimit: 200, testLimit: 100 }, runsDir }, { output: collectingOutput(), stop });
+  assert.equal(outcome.status, 'stopped', outcome.message);
+  assert.match(outcome.message ?? '', /before training began/);
+  assert.equal(await readCheckpoint(outcome.runDir), null);
+  const resumed = await resumeRun(outcome.runDir, { output: collectingOutput() });
+  assert.equal(resumed.status, 'completed', resumed.message);
+  assert.deepEqual(epochsOf((await readRun(outcome.runDir)).events).map((e) => e.epoch), [1]);
+});
