@@ -7,6 +7,43 @@
  */
 import { plotly, PLOT_CONFIG, type PlotData, type PlotElement, type PlotLayout } from './plotly';
 
+/**
+ * Extending a figure redraws it (Plotly re-renders every trace of a figure on extendTraces): with
+ * 1,000 epochs that is a few milliseconds to tens of milliseconds per figure. Updates from one
+ * message are therefore spread over animation frames, one figure per frame, so no frame is blocked
+ * by all figures at once and the panel stays responsive while a long run trains.
+ */
+const frameQueue: Array<() => void> = [];
+let frameScheduled = false;
+
+function runNextInFrame(): void {
+  frameScheduled = false;
+  const job = frameQueue.shift();
+  job?.();
+  if (frameQueue.length) scheduleFrame();
+}
+
+function scheduleFrame(): void {
+  if (frameScheduled) return;
+  frameScheduled = true;
+  // requestAnimationFrame does not fire while the page is not rendered; the timeout keeps updates flowing then.
+  let done = false;
+  const once = () => {
+    if (done) return;
+    done = true;
+    runNextInFrame();
+  };
+  requestAnimationFrame(once);
+  setTimeout(once, 100);
+}
+
+export function inOwnFrame<T>(work: () => Promise<T>): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    frameQueue.push(() => void work().then(resolve, reject));
+    scheduleFrame();
+  });
+}
+
 export abstract class PlotView {
   protected drawn = false;
   protected stale = true;
@@ -58,10 +95,16 @@ export abstract class PlotView {
 
   /** New data: extended in place when the figure is up to date, else drawn in full when it can be seen. */
   update(): Promise<void> {
-    return this.enqueue(async () => {
-      if (this.drawn && !this.stale && this.canDraw()) await this.extend();
-      else await this.draw();
-    });
+    if (!this.canDraw()) {
+      this.stale = true;
+      return Promise.resolve();
+    }
+    return this.enqueue(() =>
+      inOwnFrame(async () => {
+        if (this.drawn && !this.stale && this.canDraw()) await this.extend();
+        else await this.draw();
+      }),
+    );
   }
 
   show(): Promise<void> {

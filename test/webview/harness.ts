@@ -109,7 +109,7 @@ export async function openPanel(
   server: PanelServer,
   panel: PanelKind,
   dirs: string[],
-  options: { colorScheme?: 'light' | 'dark'; state?: unknown; viewport?: { width: number; height: number } } = {},
+  options: { colorScheme?: 'light' | 'dark'; state?: unknown; viewport?: { width: number; height: number }; /** Leave sending the snapshot to the caller (benchmarks time it). */ deferSnapshot?: boolean } = {},
 ): Promise<OpenedPanel> {
   const nonce = 'testnonce' + Math.random().toString(36).slice(2);
   const html = renderPanelHtml({
@@ -141,7 +141,7 @@ export async function openPanel(
     return result;
   };
   const snapshot = await snapshotFor(server, panel, dirs);
-  await send(snapshot);
+  if (!options.deferSnapshot) await send(snapshot);
   return {
     page,
     snapshot,
