@@ -16,9 +16,9 @@ import { EVENTS_SCHEMA_VERSION, type EpochEvent, type RunEvent, type SplitMetric
 import { appendEvent, isProcessAlive, readRun, writeRunInfo } from '../shared/node/runFolder';
 import { RECON_DIR, RUN_SCHEMA_VERSION, SAMPLES_DIR, epochImageName, isLiveStatus, makeRunId, type RunInfo, type RunStatus } from '../shared/run';
 import { MeanAccumulator } from '../shared/stats';
-import { selectBackend } from './backend';
-import { readCheckpoint, writeCheckpoint, type CheckpointContent, type TrainPosition } from './checkpoint';
-import { binarizeDynamic, loadDataset, type Dataset, type LoadDatasetOptions } from './data';
+import { BackendError, selectBackend } from './backend';
+import { CheckpointError, readCheckpoint, writeCheckpoint, type CheckpointContent, type TrainPosition } from './checkpoint';
+import { DataError, binarizeDynamic, loadDataset, type Dataset, type LoadDatasetOptions } from './data';
 import { evaluateTestSet } from './evaluate';
 import { writePriorSamples, writeReconstructions } from './images';
 import { createModel, type VaeModel } from './model';
@@ -270,7 +270,9 @@ async function execute(recorder: RunRecorder, config: TrainConfig, checkpoint: C
     await recorder.event({ type: 'error', v: EVENTS_SCHEMA_VERSION, time: now(), message: error.message, epoch: diverged?.epoch, batch: diverged?.batch });
     await recorder.status('failed', { message: error.message, epoch: diverged?.epoch });
     output.log(`VAE Lens: run ${runId} failed: ${error.message}`);
-    if (!diverged && !(e instanceof ConfigError)) output.log(error.stack ?? '');
+    // Errors VAE Lens raises explain themselves; anything else gets its stack, for a bug report.
+    const explained = [DivergenceError, ConfigError, BackendError, DataError, CheckpointError].some((c) => e instanceof c);
+    if (!explained) output.log(error.stack ?? '');
     return { runId, runDir: recorder.dir, status: 'failed', epochsCompleted: recorder.info.epochsCompleted, message: error.message };
   } finally {
     step?.dispose();
@@ -290,7 +292,7 @@ async function trainEpochs(s: Session, start: TrainPosition, train: MeanAccumula
 
   const stopped = async (): Promise<RunOutcome> => {
     await saveCheckpoint(s, position, recorder.info.epochsCompleted, train, trainSeconds);
-    const message = `Stopped (${stop.why}) at epoch ${position.epoch}, batch ${position.batch} of ${batches}; resume continues from there.`;
+    const message = `Stopped (${stop.why}) in epoch ${position.epoch} after batch ${position.batch} of ${batches}; resume continues from there.`;
     await recorder.event({ type: 'checkpoint', v: EVENTS_SCHEMA_VERSION, time: now(), epoch: recorder.info.epochsCompleted });
     await recorder.status('stopped', { message, epoch: position.epoch });
     options.output.log(`VAE Lens: ${message}`);

@@ -38,7 +38,7 @@ for (const model of ['chainer-mlp', 'deep-bn'] as const) {
     const stoppedRun = await readRun(first.runDir);
     assert.equal(stoppedRun.info.status, 'stopped');
     assert.equal(stoppedRun.info.pid, undefined);
-    assert.match(stoppedRun.info.message ?? '', new RegExp(`epoch 2, batch 2 of ${batches}`));
+    assert.match(stoppedRun.info.message ?? '', new RegExp(`in epoch 2 after batch 2 of ${batches}`));
     assert.deepEqual(epochsOf(stoppedRun.events).map((e) => e.epoch), [1]);
     const checkpoint = await readCheckpoint(first.runDir);
     assert.deepEqual(checkpoint?.position, { epoch: 2, batch: 2 });
