@@ -8,6 +8,7 @@ import './gradients';
 // Importing a binding (not a bare import) keeps the module, whose loading registers the backend.
 import { version_cpu } from '@tensorflow/tfjs-backend-cpu';
 import { getThreadsCount, setThreadsCount, setWasmPaths, version_wasm } from '@tensorflow/tfjs-backend-wasm';
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { cpus, hostname } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -84,6 +85,18 @@ export function findWasmDir(): string {
   return found;
 }
 
+/** The GPU's name from nvidia-smi, where it is installed (TensorFlow.js does not report the device). */
+function gpuName(): string {
+  try {
+    const names = execFileSync('nvidia-smi', ['--query-gpu=name', '--format=csv,noheader'], { timeout: 3000, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+      .split('\n').map((l) => l.trim()).filter(Boolean);
+    if (names.length) return `${names[0]}${names.length > 1 ? ` (+${names.length - 1} more)` : ''} (CUDA)`;
+  } catch {
+    // No nvidia-smi: the name is unknown, the backend still works.
+  }
+  return 'GPU (CUDA)';
+}
+
 async function activate(choice: Concrete, options: BackendOptions): Promise<RunEnvironment> {
   const base = { tfjsVersion: tf.version_core, node: process.version, platform: `${process.platform}-${process.arch}`, hostname: hostname() };
   const cpuModel = cpus()[0]?.model?.trim() ?? 'CPU';
@@ -95,7 +108,7 @@ async function activate(choice: Concrete, options: BackendOptions): Promise<RunE
       ...base,
       backend: 'tensorflow',
       backendVersion: version,
-      device: choice === 'tensorflow-gpu' ? 'GPU (TensorFlow, CUDA)' : `${cpuModel} (TensorFlow native)`,
+      device: choice === 'tensorflow-gpu' ? gpuName() : `${cpuModel} (TensorFlow native)`,
     };
   }
   if (choice === 'wasm') {
