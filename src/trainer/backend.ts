@@ -148,7 +148,8 @@ export async function selectBackend(choice: BackendChoice, options: BackendOptio
   for (const candidate of AUTO_ORDER) {
     try {
       const env = await activate(candidate, options);
-      for (const r of reasons) options.log?.(`backend: skipped ${r}`);
+      // One short line per skipped backend: the full advice only matters when a backend is forced.
+      for (const r of reasons) options.log?.(`backend: skipped ${r.split('. ')[0]}`);
       options.log?.(`backend: ${env.backend} on ${env.device}`);
       return env;
     } catch (e) {
