@@ -21,7 +21,7 @@ import { loadMnistTrain } from './lib/mnist';
 import { matmulFlopsPerSample } from './lib/flops';
 import { median, fmt } from './lib/stats';
 import { runDiagnosticsBench } from './lib/diagnostics';
-import { parallelAvailable } from './lib/parallel';
+import { benchWorkerScript } from './lib/parallel';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => args.includes(`--${name}`);
@@ -72,7 +72,7 @@ function checkAgainstStock(name: ModelName, dimz: number, data: Float32Array, pi
   const a = createModel(name, pixels, dimz, 11);
   const b = createModel(name, pixels, dimz, 11);
   const stock = new TapeTrainStep(a, config);
-  const fast = createFastStep(b, config, 'wasm', { threads });
+  const fast = createFastStep(b, config, 'wasm', { threads, workerScript: benchWorkerScript() ?? undefined });
   if (fast === null) throw new Error(`no fast step for ${name}`);
   let maxAbs = 0;
   let maxRel = 0;
@@ -127,7 +127,8 @@ async function benchModel(name: ModelName, data: Float32Array, pixels: number, p
   const dimz = name === 'deep-bn' ? 100 : 20;
   const config = { ...defaultConfig(name), dimz };
   console.log(`\n== ${name} (dimz ${dimz}, batch ${BATCH}, wasm) ==`);
-  const parallelOk = name === 'chainer-mlp' && !flag('no-parallel') && parallelAvailable();
+  const workerScript = benchWorkerScript() ?? undefined;
+  const parallelOk = name === 'chainer-mlp' && !flag('no-parallel') && workerScript !== undefined;
   for (const threads of parallelOk ? [1, 2] : [1]) {
     const check = checkAgainstStock(name, dimz, data, pixels, 5, threads);
     console.log(`fast (${threads} thread${threads > 1 ? 's' : ''}) vs stock from the same weights, batches and noise (5 steps): max |Δloss| ${check.maxAbs.toExponential(2)} nats (relative ${check.maxRel.toExponential(2)})`);
@@ -142,7 +143,7 @@ async function benchModel(name: ModelName, data: Float32Array, pixels: number, p
   const stock = new TapeTrainStep(make(), config);
   const fast = createFastStep(make(), config, 'wasm', { threads: 1 });
   if (fast === null) throw new Error(`no fast step for ${name}`);
-  const parallel = parallelOk ? createFastStep(make(), config, 'wasm', { threads: 2 }) : null;
+  const parallel = parallelOk ? createFastStep(make(), config, 'wasm', { threads: 2, workerScript }) : null;
   const flops = matmulFlopsPerSample(name, pixels, dimz);
   const r: ModelResult = { stock: [], fast: [], ratios: [], parallel: [], parallelRatios: [] };
   // Warm-up epoch for each (XNNPACK operator creation, JIT), then interleaved measured epochs.

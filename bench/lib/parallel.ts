@@ -1,5 +1,6 @@
 import { findWorkerScript } from '../../src/trainer/fast';
 
-export function parallelAvailable(): boolean {
-  return findWorkerScript() !== null;
+/** The benchmark's own bundle of the worker (dist/bench-fast-worker.js), or null. */
+export function benchWorkerScript(): string | null {
+  return findWorkerScript(['fast-worker.js', 'bench-fast-worker.js']);
 }

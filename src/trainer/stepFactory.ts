@@ -6,8 +6,14 @@ import type { TrainConfig } from '../shared/config';
 import type { VaeModel } from './model';
 import type { TrainStep } from './step';
 import { TapeTrainStep } from './tapeStep';
+import { createFastStep } from './fast';
 
+/**
+ * On wasm, the study's two models get the fast step (src/trainer/fast: same numbers as the tape
+ * step, several times faster; chainer-mlp on both cores when `threads` allows). It returns null
+ * elsewhere, for k > 1 on deep-bn, when tfjs is not the pinned version, or with
+ * VAE_LENS_STOCK_STEP=1 (the escape hatch), and then the tape step runs.
+ */
 export function createTrainStep(model: VaeModel, config: TrainConfig, backend: string): TrainStep {
-  void backend;
-  return new TapeTrainStep(model, config);
+  return createFastStep(model, config, backend, { threads: config.threads }) ?? new TapeTrainStep(model, config);
 }

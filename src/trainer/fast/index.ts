@@ -19,7 +19,7 @@ import type { Timer } from './timer';
 export interface FastStepOptions {
   /** Threads for the data-parallel step (chainer-mlp): 1 = this thread only; 0/absent = automatic (2 when there are 2 cores). */
   threads?: number;
-  /** The worker bundle; default: fast-worker.js (or bench-fast-worker.js) beside this bundle. */
+  /** The worker bundle; default: fast-worker.js beside this bundle (one thread when it is absent). */
   workerScript?: string;
   /** Called with the reason when the fast step does not apply. */
   log?: (line: string) => void;
@@ -52,8 +52,9 @@ export function createFastStep(model: FastModel, config: AdamConfig, backend: st
   return new FastMlpStep(model, hyper);
 }
 
-export function findWorkerScript(): string | null {
-  for (const name of ['fast-worker.js', 'bench-fast-worker.js']) {
+/** The worker bundle beside the running bundle: dist/fast-worker.js (the trainer), dist/bench-fast-worker.js (the benchmark). */
+export function findWorkerScript(names = ['fast-worker.js']): string | null {
+  for (const name of names) {
     const p = join(__dirname, name);
     if (existsSync(p)) return p;
   }
