@@ -3,7 +3,7 @@
  * Never `playwright install`: it downloads browsers, and this machine has no internet.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
@@ -70,11 +70,19 @@ export function aptGetInstall(packages: string[]): void {
 export async function launchChromium(
   options: { userDataDir?: string; viewport?: { width: number; height: number } } = {},
 ): Promise<BrowserContext> {
+  const ownDir = options.userDataDir === undefined;
   const userDataDir = options.userDataDir ?? mkdtempSync(join(tmpdir(), 'vae-lens-chromium-'));
-  return chromium.launchPersistentContext(userDataDir, {
-    executablePath: findChromium(),
-    headless: true,
-    args: [...CHROMIUM_ARGS],
-    viewport: options.viewport ?? { width: 1400, height: 900 },
-  });
+  try {
+    const context = await chromium.launchPersistentContext(userDataDir, {
+      executablePath: findChromium(),
+      headless: true,
+      args: [...CHROMIUM_ARGS],
+      viewport: options.viewport ?? { width: 1400, height: 900 },
+    });
+    if (ownDir) context.once('close', () => rmSync(userDataDir, { recursive: true, force: true, maxRetries: 3 }));
+    return context;
+  } catch (err) {
+    if (ownDir) rmSync(userDataDir, { recursive: true, force: true });
+    throw err;
+  }
 }

@@ -13,7 +13,7 @@ import {
 } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { aptGetInstall, canUseAptGet } from './chromium';
 
 export const CODE_SERVER_VERSION = '4.100.3';
@@ -247,6 +247,18 @@ export function packageExtension(): string {
   return vsix;
 }
 
+/**
+ * The .vsix the E2E tests install: $VAE_LENS_VSIX when set (e.g. the release artifact from
+ * `npm run package`), else a package of the current dist/.
+ */
+export function extensionPackage(): string {
+  const given = process.env.VAE_LENS_VSIX;
+  if (!given) return packageExtension();
+  const path = resolve(repoRoot(), given);
+  if (!existsSync(path)) throw new Error(`VAE_LENS_VSIX is set to ${given}, but ${path} does not exist (run npm run package?).`);
+  return path;
+}
+
 /** Kept equal to the flags in package.json's "package" script. */
 export const VSCE_PACKAGE_ARGS = ['package', '--no-dependencies', '--allow-missing-repository', '--no-rewrite-relative-links'];
 
@@ -329,9 +341,20 @@ function installExitHook(): void {
   }
 }
 
-/** Creates a temporary workspace folder holding the given files (relative path → content). */
+const workspaces = new Set<string>();
+
+/**
+ * Creates a temporary workspace folder holding the given files (relative path → content).
+ * It is removed when the test process exits.
+ */
 export function makeWorkspace(files: Record<string, string> = {}): string {
   const dir = mkdtempSync(join(tmpdir(), 'vae-lens-workspace-'));
+  if (workspaces.size === 0) {
+    process.on('exit', () => {
+      for (const w of workspaces) rmSync(w, { recursive: true, force: true });
+    });
+  }
+  workspaces.add(dir);
   for (const [rel, content] of Object.entries(files)) {
     mkdirSync(dirname(join(dir, rel)), { recursive: true });
     writeFileSync(join(dir, rel), content);
@@ -370,7 +393,7 @@ export async function startCodeServer(options: CodeServerOptions): Promise<CodeS
   const dirs = ['--user-data-dir', userDataDir, '--extensions-dir', extensionsDir];
 
   if (options.installExtension !== false) {
-    const vsix = packageExtension();
+    const vsix = extensionPackage();
     try {
       execFileSync(process.execPath, [entry, ...dirs, '--install-extension', vsix], { env, stdio: 'pipe' });
     } catch (err) {
