@@ -67,6 +67,13 @@ async function contextMenu(wb: Workbench, row: Locator, item: string): Promise<v
   const entry = wb.page.locator('.context-view .monaco-menu .action-item').filter({ hasText: new RegExp(`^\\s*${item}\\s*$`) });
   await wb.expectVisible(entry, `"${item}" in the run's context menu`);
   await entry.first().click();
+  // A click that lands while the menu is still opening only highlights the entry: Enter runs it.
+  const menu = wb.page.locator('.context-view .monaco-menu');
+  await wb.page.waitForTimeout(300);
+  if (await menu.isVisible()) {
+    await entry.first().hover();
+    await wb.page.keyboard.press('Enter');
+  }
 }
 
 async function statusBarTexts(page: Page, samples: number, intervalMs: number): Promise<string[]> {
@@ -79,7 +86,7 @@ async function statusBarTexts(page: Page, samples: number, intervalMs: number): 
   return seen;
 }
 
-test('VAE: Train from F1 (Quick check and an experiment file), live tree and status bar, Stop/Resume from the tree, completion, Delete asks first', { timeout: E2E_TIMEOUT_MS * 2 }, async (t) => {
+test('VAE: Train from F1 (Quick check and an experiment file), live tree and status bar, the queue, Stop/Resume from the tree, completion, Export Metrics, Delete asks first', { timeout: E2E_TIMEOUT_MS * 2 }, async (t) => {
   const workspace = makeWorkspace({ 'experiments/tiny.vae.json': JSON.stringify(tiny, null, 2) + '\n' });
   t.after(() => killTrainers(workspace));
   await withWorkbench(t, { workspace }, async (wb) => {
@@ -98,14 +105,28 @@ test('VAE: Train from F1 (Quick check and an experiment file), live tree and sta
     assert.ok(moving.length >= 2, `the status bar should move while training; it showed ${JSON.stringify(moving)}`);
     await wb.screenshot('quick-check-running');
 
-    // Stop from the tree (inline), then Resume from the tree (inline): it continues the same run folder.
+    // A second run waits in the queue (vaeLens.maxConcurrentRuns is 1) and shows as queued.
+    await wb.runCommand('VAE: Train');
+    await wb.pickQuickItem('experiments/tiny.vae.json');
+    await waitForRow(wb, pane, 'tiny', /^queued · #1 · chainer-mlp, dimz 20, 2 epochs$/, 'the tiny run shown as queued', 15_000);
+    await wb.screenshot('tiny-queued');
+
+    // Stop from the tree (inline): the Quick check stops with a checkpoint, and the queued run starts.
     await clickInline(wb, quick, 'Stop');
     await waitForRow(wb, pane, 'Quick check', /^stopped/, 'the Quick check run shown as stopped', 60_000);
     const [stopped] = runFolders(workspace).filter((r) => r.info.name === 'Quick check');
     assert.equal(stopped.info.status, 'stopped');
     assert.ok(existsSync(join(stopped.dir, 'checkpoint')), 'a stopped run has a checkpoint to resume from');
+    await waitForRow(wb, pane, 'tiny', /^(starting|running)/, 'the queued tiny run starting once the slot is free', 60_000);
+    await wb.expectVisible(statusBarItem(page).filter({ hasText: /epoch [12]\/2/ }), 'the status bar following the tiny run', 90_000);
+    const done = await waitForRow(wb, pane, 'tiny', /^completed · epoch 2\/2 · test loss \d+\.\d$/, 'the tiny run completed with its test loss', 180_000);
     await wb.expectHidden(statusBarItem(page), 'the status-bar item once nothing trains', 15_000);
-    await wb.screenshot('quick-check-stopped');
+    await wb.screenshot('tiny-completed');
+    const tinyRun = runFolders(workspace).find((r) => r.info.name === 'tiny')!;
+    assert.equal(tinyRun.info.status, 'completed');
+    assert.equal(tinyRun.info.epochsCompleted, 2);
+
+    // Resume from the tree (inline) continues the same run folder; stop it again to keep the test short.
     await clickInline(wb, await waitForRow(wb, pane, 'Quick check', /^stopped/, 'the stopped run'), 'Resume');
     await waitForRow(wb, pane, 'Quick check', /^running/, 'the resumed Quick check run shown as running', 90_000);
     await wb.expectVisible(statusBarItem(page).filter({ hasText: /epoch \d\/5/ }), 'the status bar following the resumed run', 90_000);
@@ -114,16 +135,15 @@ test('VAE: Train from F1 (Quick check and an experiment file), live tree and sta
     await clickInline(wb, await waitForRow(wb, pane, 'Quick check', /^running/, 'the resumed run'), 'Stop');
     await waitForRow(wb, pane, 'Quick check', /^stopped/, 'the resumed run stopped again', 60_000);
 
-    // An experiment file from the same quick pick runs to completion.
-    await wb.runCommand('VAE: Train');
-    await wb.pickQuickItem('experiments/tiny.vae.json');
-    await waitForRow(wb, pane, 'tiny', /^(starting|running)/, 'the tiny run in the VAE Runs view', 60_000);
-    await wb.expectVisible(statusBarItem(page).filter({ hasText: /epoch [12]\/2/ }), 'the status bar following the tiny run', 90_000);
-    const done = await waitForRow(wb, pane, 'tiny', /^completed · epoch 2\/2 · test loss \d+\.\d$/, 'the tiny run completed with its test loss', 180_000);
-    await wb.screenshot('tiny-completed');
-    const tinyRun = runFolders(workspace).find((r) => r.info.name === 'tiny')!;
-    assert.equal(tinyRun.info.status, 'completed');
-    assert.equal(tinyRun.info.epochsCompleted, 2);
+    // Export Metrics writes one CSV row per epoch (the save dialog is VS Code's own path input here).
+    await contextMenu(wb, done, 'Export Metrics');
+    await wb.expectVisible(page.locator('.quick-input-widget input'), 'the save dialog for the metrics CSV');
+    await page.locator('.quick-input-widget input').press('Enter');
+    const csvFile = join(workspace, RUNS, `${tinyRun.info.id}-metrics.csv`);
+    await wb.waitForNotification(/metrics of "tiny" written to/, 15_000);
+    const csv = readFileSync(csvFile, 'utf8').trim().split('\n');
+    assert.equal(csv.length, 3, `header + 2 epochs in ${csvFile}`);
+    assert.match(csv[0], /^epoch,train_loss,/);
 
     // Delete asks first (modal); Cancel keeps the folder.
     await contextMenu(wb, done, 'Delete Run');
@@ -161,8 +181,15 @@ test('a real run with σ far from 1 raises the σ warning (notification with act
     await wb.screenshot('sigma-warning');
 
     const [run] = runFolders(workspace);
-    const warningsOnDisk = () => readFileSync(join(run.dir, 'events.jsonl'), 'utf8').split('\n').filter((l) => l.includes('"type":"warning"') && l.includes('sigma-far-from-one'));
+    const eventLines = () => readFileSync(join(run.dir, 'events.jsonl'), 'utf8').split('\n');
+    const warningsOnDisk = () => eventLines().filter((l) => l.includes('"type":"warning"') && l.includes('sigma-far-from-one') && !l.includes('"dismissed":true'));
     assert.equal(warningsOnDisk().length, 1, 'the σ warning is written once to events.jsonl');
+    // "Don't Warn for This Run" is remembered in the run folder (another window or a reload sees it).
+    await wb.clickNotificationAction(/Test mean σ has been outside/, "Don't Warn for This Run");
+    await wb.expectHidden(wb.page.locator('.notifications-toasts .notification-toast').filter({ hasText: /Test mean σ has been outside/ }), 'the σ notification after "Don\'t Warn for This Run"');
+    const deadline = Date.now() + 10_000;
+    while (!eventLines().some((l) => l.includes('"dismissed":true')) && Date.now() < deadline) await page.waitForTimeout(200);
+    assert.ok(eventLines().some((l) => l.includes('"dismissed":true')), 'a dismissed warning event in events.jsonl');
     const beforeReload = JSON.parse(readFileSync(join(run.dir, 'run.json'), 'utf8')) as RunJson;
     assert.equal(beforeReload.status, 'running', 'the run should still be training when the window reloads (make it longer if this fails)');
 
