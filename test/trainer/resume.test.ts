@@ -25,8 +25,20 @@ const small = (model: ModelName) => ({
   model, dimz: model === 'deep-bn' ? 8 : 20, epochs: 2, trainLimit: model === 'deep-bn' ? 400 : 600, testLimit: 200, backend: 'wasm' as const, seed: 3,
 });
 
-for (const model of ['chainer-mlp', 'deep-bn'] as const) {
-  test(`${model}: stop mid-epoch, then resume, gives the numbers of an uninterrupted run`, async () => {
+// On wasm the study's models get the fast step; the stock tape step (the one every other backend
+// uses) is checked too, by switching the fast one off.
+const variants = [
+  { model: 'chainer-mlp', stock: false },
+  { model: 'deep-bn', stock: false },
+  { model: 'chainer-mlp', stock: true },
+] as const;
+
+for (const { model, stock } of variants) {
+  test(`${model}${stock ? ' (stock tape step)' : ''}: stop mid-epoch, then resume, gives the numbers of an uninterrupted run`, async (t) => {
+    if (stock) {
+      process.env.VAE_LENS_STOCK_STEP = '1';
+      t.after(() => delete process.env.VAE_LENS_STOCK_STEP);
+    }
     const runsDir = tempRunsDir();
     const straight = await startRun({ config: small(model), runsDir }, { output: collectingOutput() });
     assert.equal(straight.status, 'completed', straight.message);

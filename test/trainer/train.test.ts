@@ -95,7 +95,7 @@ test('a 2-epoch chainer-mlp run on 2,000 MNIST digits writes a complete run fold
   assert.deepEqual(checkpoint?.position, { epoch: 3, batch: 0 });
   assert.equal(checkpoint?.optimizer.step, 40);
   assert.deepEqual(readdirSync(outcome.runDir).sort(), ['checkpoint', 'events.jsonl', 'recon', 'run.json', 'samples']);
-  console.log(`2 epochs × 2,000 digits (+500 test, k = 10): ${seconds.toFixed(1)} s, ${Math.round(epochs[1].samplesPerSecond)} samples/s (stock step, wasm)`);
+  console.log(`2 epochs × 2,000 digits (+500 test, k = 10): ${seconds.toFixed(1)} s, ${Math.round(epochs[1].samplesPerSecond)} samples/s (wasm, the step createTrainStep chose)`);
 });
 
 test('deep-bn trains with batch statistics and evaluates with its moving statistics', async () => {
