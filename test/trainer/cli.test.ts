@@ -60,7 +60,7 @@ test('vae-lens train (config file + flags, --json), list, resume by run id, repo
   const noOut = await runCli(['report', run.info.id, '--runs-dir', runsDir]);
   assert.equal(noOut.code, 2);
   assert.match(noOut.stderr, /--out/);
-  // The report is written by the webview layer; until it exists the command says so and fails.
-  if (report.code === 0) assert.ok(readdirSync(runsDir).includes('r.html'));
-  else assert.match(report.stderr, /report/i);
+  assert.equal(report.code, 0, report.stderr);
+  assert.equal(report.stdout.trim(), join(runsDir, 'r.html'));
+  assert.ok(readdirSync(runsDir).includes('r.html'));
 });
