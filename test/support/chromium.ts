@@ -4,6 +4,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
@@ -79,10 +80,12 @@ export async function launchChromium(
       args: [...CHROMIUM_ARGS],
       viewport: options.viewport ?? { width: 1400, height: 900 },
     });
-    if (ownDir) context.once('close', () => rmSync(userDataDir, { recursive: true, force: true, maxRetries: 3 }));
+    // Chromium may still be writing to its profile as the context closes: remove it in the
+    // background, retrying, and never fail a test over a leftover temp folder.
+    if (ownDir) context.once('close', () => void rm(userDataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 }).catch(() => undefined));
     return context;
   } catch (err) {
-    if (ownDir) rmSync(userDataDir, { recursive: true, force: true });
+    if (ownDir) rmSync(userDataDir, { recursive: true, force: true, maxRetries: 5 });
     throw err;
   }
 }
