@@ -51,6 +51,12 @@ export class EpochImages {
     for (const slot of slots) {
       const img = h('img', { class: 'epoch-image', alt: '', 'data-testid': 'epoch-image' });
       const note = h('div', { class: 'image-note' });
+      // A run folder may have lost an image (deleted, or a crash before it was written): say so instead of a broken icon.
+      img.addEventListener('error', () => {
+        if (!img.getAttribute('src')) return;
+        img.hidden = true;
+        note.textContent = `The image ${img.getAttribute('src')?.split('/').slice(-2).join('/')} could not be loaded.`;
+      });
       const caption = h('figcaption', {}, slot.swatch ? swatch(slot.swatch) : null, slot.caption);
       grid.append(h('figure', { class: 'image-figure' }, caption, img, note));
       this.figures.push({ img, note, slot });

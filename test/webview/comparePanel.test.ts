@@ -1,21 +1,22 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { BrowserContext } from 'playwright-core';
-import { launchChromium } from '../support/chromium';
-import { chartTraces, openPanel, PanelServer } from './harness';
+import { chartTraces, launchPanelBrowser, openPanel, PanelServer } from './harness';
 import { tempRunsDir, writeFixtureRun } from './fixtures';
 
 let context: BrowserContext;
+let browser: Awaited<ReturnType<typeof launchPanelBrowser>>;
 let server: PanelServer;
 const runsDir = tempRunsDir();
 
 before(async () => {
   server = await new PanelServer().start();
-  context = await launchChromium({ viewport: { width: 1300, height: 1000 } });
+  browser = await launchPanelBrowser({ width: 1300, height: 1000 });
+  context = browser.context;
 });
 
 after(async () => {
-  await context?.close();
+  await browser?.close();
   await server?.close();
 });
 
@@ -74,7 +75,7 @@ test('every curve is overlaid, one colour per run in every chart, the legend and
 test('prior samples of every run side by side at the same epoch, moved by one slider', async () => {
   const panel = await openPanel(context, server, 'compare', threeRuns());
   const images = panel.page.getByTestId('epoch-image');
-  await panel.page.waitForFunction(() => [...document.querySelectorAll('img.epoch-image')].every((e) => (e as HTMLImageElement).naturalWidth > 0));
+  await panel.page.waitForFunction(() => Array.from(document.querySelectorAll('img.epoch-image')).every((e) => (e as HTMLImageElement).naturalWidth > 0));
   const srcs = () => images.evaluateAll((els) => els.map((e) => (e as HTMLImageElement).src.replace(/^.*\/runs\/\d+\//, '')));
   assert.deepEqual(await srcs(), ['samples/epoch-0008.png', 'samples/epoch-0008.png', 'samples/epoch-0008.png']);
   const runsOf = await images.evaluateAll((els) => new Set(els.map((e) => (e as HTMLImageElement).src.replace(/samples.*$/, ''))).size);

@@ -6,10 +6,12 @@
  * by the same toRunView the extension uses.
  */
 import { createServer, type Server } from 'node:http';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { BrowserContext, Page } from 'playwright-core';
+import { launchChromium } from '../support/chromium';
 import { readRun } from '../../src/shared/node/runFolder';
 import { PANEL_ASSETS, renderPanelHtml, webviewCsp } from '../../src/shared/panelHtml';
 import { toRunView, type PanelKind, type SnapshotMessage, type ToWebviewMessage } from '../../src/shared/protocol';
@@ -73,6 +75,26 @@ export class PanelServer {
   close(): Promise<void> {
     return new Promise((ok) => this.server.close(() => ok()));
   }
+}
+
+/**
+ * Chromium for one test file, with a profile folder this harness owns: it is removed after the
+ * browser has exited (removing it from the context's close event races Chromium's last writes).
+ */
+export async function launchPanelBrowser(viewport = { width: 1300, height: 1000 }): Promise<{ context: BrowserContext; close(): Promise<void> }> {
+  const userDataDir = mkdtempSync(join(tmpdir(), 'vae-lens-panels-chromium-'));
+  const context = await launchChromium({ userDataDir, viewport });
+  return {
+    context,
+    close: async () => {
+      await context.close();
+      try {
+        rmSync(userDataDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
+      } catch {
+        // A profile folder left in the temp directory is harmless.
+      }
+    },
+  };
 }
 
 /** Records posted messages and state; stands in for VS Code's acquireVsCodeApi. */

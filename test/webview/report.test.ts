@@ -4,19 +4,21 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
-import { launchChromium } from '../support/chromium';
 import { tempRunsDir, writeFixtureRun } from './fixtures';
+import { launchPanelBrowser } from './harness';
 import { epochsToEmbed, writeReport } from '../../src/trainer/report';
 
 let context: BrowserContext;
+let browser: Awaited<ReturnType<typeof launchPanelBrowser>>;
 const runsDir = tempRunsDir();
 
 before(async () => {
-  context = await launchChromium({ viewport: { width: 1300, height: 1000 } });
+  browser = await launchPanelBrowser({ width: 1300, height: 1000 });
+  context = browser.context;
 });
 
 after(async () => {
-  await context?.close();
+  await browser?.close();
 });
 
 async function openReport(file: string): Promise<{ page: Page; csp: string[]; errors: string[] }> {
@@ -46,7 +48,7 @@ test('a one-run report is the run panel, self-contained: data and images inline,
   assert.match((await page.getByTestId('gauge-test-mean-sigma-value').textContent()) ?? '', /^0\.\d{3}$/);
   assert.equal((await page.evaluate(() => (document.querySelector('[data-chart="loss"]') as unknown as { data: Array<{ x: unknown[] }> }).data[0].x.length)), 7);
   await page.locator('vscode-tab-header', { hasText: 'Images' }).click();
-  await page.waitForFunction(() => [...document.querySelectorAll('img.epoch-image')].every((e) => (e as HTMLImageElement).naturalWidth > 0));
+  await page.waitForFunction(() => Array.from(document.querySelectorAll('img.epoch-image')).every((e) => (e as HTMLImageElement).naturalWidth > 0));
   const srcs = await page.getByTestId('epoch-image').evaluateAll((els) => els.map((e) => (e as HTMLImageElement).src.slice(0, 22)));
   assert.deepEqual(srcs, ['data:image/png;base64,', 'data:image/png;base64,']);
   // Nothing is fetched: every resource the page used is inline.

@@ -1,22 +1,23 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { BrowserContext, Page } from 'playwright-core';
-import { launchChromium } from '../support/chromium';
-import { chartTraces, openPanel, PanelServer } from './harness';
+import { chartTraces, launchPanelBrowser, openPanel, PanelServer } from './harness';
 import { fixtureEpoch, tempRunsDir, writeEpochImages, writeFixtureRun } from './fixtures';
 import type { AppendMessage } from '../../src/shared/protocol';
 
 let context: BrowserContext;
+let browser: Awaited<ReturnType<typeof launchPanelBrowser>>;
 let server: PanelServer;
 const runsDir = tempRunsDir();
 
 before(async () => {
   server = await new PanelServer().start();
-  context = await launchChromium({ viewport: { width: 1300, height: 1000 } });
+  browser = await launchPanelBrowser({ width: 1300, height: 1000 });
+  context = browser.context;
 });
 
 after(async () => {
-  await context?.close();
+  await browser?.close();
   await server?.close();
 });
 
@@ -127,7 +128,7 @@ test('one epoch slider moves both image grids; follow-latest is dropped when the
   assert.equal(before.length, 2);
   assert.match(before[0], /samples\/epoch-0006\.png$/);
   assert.match(before[1], /recon\/epoch-0006\.png$/);
-  await panel.page.waitForFunction(() => [...document.querySelectorAll('img.epoch-image')].every((e) => (e as HTMLImageElement).naturalWidth > 0));
+  await panel.page.waitForFunction(() => Array.from(document.querySelectorAll('img.epoch-image')).every((e) => (e as HTMLImageElement).naturalWidth > 0));
   assert.ok(await loaded(), 'the images load from the run folder under the CSP');
   await panel.page.getByTestId('epoch-slider').focus();
   await panel.page.keyboard.press('ArrowLeft');
