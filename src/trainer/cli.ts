@@ -13,6 +13,7 @@ import { DEFAULT_RUNS_DIR } from '../shared/run';
 import { cliOutput } from './progress';
 import { writeReport } from './report';
 import { listenForStop } from './signals';
+import type { LoadDatasetOptions } from './data';
 import { ConfigError, StopRequest, resolveRunDir, resumeRun, startRun, type RunOutcome } from './train';
 
 /** Exit codes: 0 done (completed or stopped), 1 the run failed, 2 bad usage or invalid config. */
@@ -25,6 +26,9 @@ const CONFIG_FLAGS: Record<string, keyof TrainConfig> = {
   dataset: 'dataset', 'train-limit': 'trainLimit', 'test-limit': 'testLimit', binarize: 'binarize', seed: 'seed',
   backend: 'backend', threads: 'threads',
 };
+
+const DATA_HELP = `  --data-base-url <url>  where fashion-mnist is downloaded from (default: the Fashion-MNIST mirror; also VAE_LENS_FASHION_MNIST_URL)
+  --data-cache-dir <dir> where downloaded data sets are cached (default ${'~'}/.cache/vae-lens; also VAE_LENS_DATA_CACHE)`;
 
 const COMMON_HELP = `  --runs-dir <dir>     where runs are kept (default ${DEFAULT_RUNS_DIR} in the current folder)
   --json               machine output: one JSON message per line on stdout
@@ -62,6 +66,7 @@ Starts a run. Options override the config file; everything else takes the defaul
   --seed <n>           seed for weights, batch order, noise (default 0)
   --backend <b>        auto | tensorflow-gpu | tensorflow | wasm | cpu (default auto)
   --threads <n>        wasm threads (default 0: automatic)
+${DATA_HELP}
 ${COMMON_HELP}
 
 Ctrl+C stops after the current batch and saves a checkpoint; vae-lens resume continues.`,
@@ -69,6 +74,7 @@ Ctrl+C stops after the current batch and saves a checkpoint; vae-lens resume con
 
 Continues a stopped, interrupted or failed run from its checkpoint. With the same seed and backend
 it computes the same numbers as a run that was never interrupted.
+${DATA_HELP}
 ${COMMON_HELP}`,
   list: `vae-lens list
 
@@ -88,11 +94,13 @@ ${COMMON_HELP}`,
 
 const COMMON_OPTIONS = {
   'runs-dir': { type: 'string' },
+  'data-base-url': { type: 'string' },
+  'data-cache-dir': { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } satisfies ParseArgsConfig['options'];
 
-type Flags = { 'runs-dir'?: string; json?: boolean; help?: boolean } & Record<string, string | boolean | undefined>;
+type Flags = { 'runs-dir'?: string; 'data-base-url'?: string; 'data-cache-dir'?: string; json?: boolean; help?: boolean } & Record<string, string | boolean | undefined>;
 
 function parse(args: string[], extra: ParseArgsConfig['options'] = {}): { values: Flags; positionals: string[] } {
   try {
@@ -132,6 +140,14 @@ function runsDirOf(values: { 'runs-dir'?: string }): string {
   return resolve(values['runs-dir'] ?? DEFAULT_RUNS_DIR);
 }
 
+/** Where downloaded data sets come from and are cached; unset flags fall back to the environment variables, then the defaults. */
+function dataOptionsOf(values: Flags): LoadDatasetOptions {
+  const data: LoadDatasetOptions = {};
+  if (values['data-base-url']) data.baseUrl = values['data-base-url'];
+  if (values['data-cache-dir']) data.cacheDir = resolve(values['data-cache-dir']);
+  return data;
+}
+
 async function runTraining(json: boolean, go: (options: Parameters<typeof startRun>[1]) => Promise<RunOutcome>): Promise<{ code: number; outcome?: RunOutcome }> {
   const output = cliOutput(json);
   const stop = new StopRequest();
@@ -162,7 +178,7 @@ async function train(args: string[]): Promise<number> {
     if (typeof v === 'string') config[field] = flagValue(field, v);
   }
   const json = !!values.json;
-  return (await runTraining(json, (o) => startRun({ config, runsDir: runsDirOf(values) }, o))).code;
+  return (await runTraining(json, (o) => startRun({ config, runsDir: runsDirOf(values) }, { ...o, data: dataOptionsOf(values) }))).code;
 }
 
 async function resume(args: string[]): Promise<number> {
@@ -170,7 +186,7 @@ async function resume(args: string[]): Promise<number> {
   if (values.help) return help('resume');
   if (positionals.length !== 1) throw new UsageError('vae-lens resume needs exactly one run (a folder or a run id).');
   const dir = resolveRunDir(positionals[0], runsDirOf(values));
-  return (await runTraining(!!values.json, (o) => resumeRun(dir, o))).code;
+  return (await runTraining(!!values.json, (o) => resumeRun(dir, { ...o, data: dataOptionsOf(values) }))).code;
 }
 
 async function list(args: string[]): Promise<number> {
