@@ -33,7 +33,8 @@ const quick = flag('quick');
 const EPOCHS = option('epochs', quick ? 2 : 5);
 const BATCHES = option('batches', quick ? 8 : 20);
 const BATCH = 100;
-const modelsArg = args.indexOf('--models') >= 0 ? args[args.indexOf('--models') + 1].split(',') : ['chainer-mlp', 'deep-bn'];
+const modelsArg = args.indexOf('--models') >= 0 ? args[args.indexOf('--models') + 1].split(',').filter((m) => m !== 'none') : ['chainer-mlp', 'deep-bn'];
+for (const m of modelsArg) if (m !== 'chainer-mlp' && m !== 'deep-bn') throw new Error(`--models: unknown model ${m} (chainer-mlp, deep-bn, none)`);
 
 function eps(seed: number, step: number, n: number): Float32Array {
   return Rng.fromKey(seed, 3, 0, step).fillNormal(new Float32Array(n));
