@@ -150,7 +150,15 @@ export class RunManager implements vscode.Disposable {
         this.children.delete(child);
         if (child.runDir) this.store.schedule(child.runDir);
         else this.store.schedule();
-        if (code !== 0 && code !== null && !child.runDir) {
+        if (code === 1 && child.runDir) {
+          const runDir = child.runDir;
+          void this.store.refreshDirs([runDir]).then(async () => {
+            const info = this.store.get(runDir)?.info;
+            const a = await vscode.window.showErrorMessage(`VAE Lens: run "${label}" failed${info?.message ? `: ${info.message}` : ''}.`, 'Open Run', 'Show Log');
+            if (a === 'Show Log') this.log.show(true);
+            else if (a === 'Open Run') void vscode.commands.executeCommand('vaeLens.openRun', runDir);
+          });
+        } else if (code !== 0 && code !== null && !child.runDir) {
           void vscode.window.showErrorMessage(`VAE Lens: the trainer for "${label}" could not start (exit code ${code}). See the log for details.`, 'Show Log').then((a) => {
             if (a) this.log.show(true);
           });

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Locator, Page } from 'playwright-core';
 import { makeWorkspace } from '../support/codeServer';
+import { writeFixtureRun } from '../unit/fixtures/runFixture';
 import { E2E_TIMEOUT_MS, withWorkbench, type Workbench } from '../support/workbench';
 
 const RUNS = '.vae-runs';
@@ -15,7 +16,7 @@ const RUNS = '.vae-runs';
 /** Small, real runs: 1,000 training and 500 test MNIST images per epoch. */
 const tiny = { name: 'tiny', model: 'chainer-mlp', dimz: 20, epochs: 2, trainLimit: 1000, testLimit: 500 };
 /** No KL pressure: posteriors shrink far below the prior while the aggregate variance is still off (≈ 0.4–0.6 in epochs 1–2). */
-const narrow = { name: 'narrow', model: 'chainer-mlp', dimz: 20, epochs: 6, trainLimit: 1000, testLimit: 500, klWeight: 0, learningRate: 0.003 };
+const narrow = { name: 'narrow', model: 'chainer-mlp', dimz: 20, epochs: 12, trainLimit: 1000, testLimit: 500, klWeight: 0, learningRate: 0.003 };
 
 interface RunJson { id: string; name: string; status: string; pid?: number; epochsCompleted: number }
 
@@ -158,7 +159,7 @@ test('VAE: Train from F1 (Quick check and an experiment file), live tree and sta
   });
 });
 
-test('a real run with σ far from 1 raises the σ warning (notification with actions, tree and view badges); after a window reload the run stays live and the warning is not raised twice', { timeout: E2E_TIMEOUT_MS * 2 }, async (t) => {
+test('a real run with σ far from 1 raises the σ warning (notification with actions, tree and view badges); after a window reload the run stays live, Stop reaches it, and the warning is not raised twice', { timeout: E2E_TIMEOUT_MS * 2 }, async (t) => {
   const workspace = makeWorkspace({ 'narrow.vae.json': JSON.stringify(narrow, null, 2) + '\n' });
   t.after(() => killTrainers(workspace));
   const settings = { 'vaeLens.warnings.warmupEpochs': 0, 'vaeLens.warnings.patience': 2 };
@@ -166,8 +167,15 @@ test('a real run with σ far from 1 raises the σ warning (notification with act
     const { page } = wb;
     await wb.openView('VAE');
     const pane = await wb.viewPane('VAE Runs');
-    await wb.runCommand('VAE: Train');
-    await wb.pickQuickItem('narrow.vae.json');
+    // The Train button in the editor title of an open *.vae.json file.
+    await page.keyboard.press('Control+P');
+    await page.locator('.quick-input-widget input').fill('narrow.vae.json');
+    await wb.pickQuickItem('narrow.vae.json', 'the file narrow.vae.json in Quick Open');
+    await wb.expectVisible(page.locator('.tabs-container .tab', { hasText: 'narrow.vae.json' }), 'narrow.vae.json open in an editor');
+    const trainButton = page.locator('.editor-actions a.action-label[aria-label*="Train"]');
+    await wb.expectVisible(trainButton, 'the Train button in the editor title of a *.vae.json file');
+    await wb.screenshot('editor-title-train');
+    await trainButton.first().click();
     await waitForRow(wb, pane, 'narrow', /^running/, 'the narrow run shown as running', 90_000);
 
     const toast = await wb.waitForNotification(/Test mean σ has been outside/, 120_000);
@@ -198,15 +206,43 @@ test('a real run with σ far from 1 raises the σ warning (notification with act
     await wb.expectVisible(page.locator('.monaco-workbench'), 'the workbench after the reload', 60_000);
     await wb.openView('VAE');
     const paneAfter = await wb.viewPane('VAE Runs');
-    const liveRow = await waitForRow(wb, paneAfter, 'narrow', /^running · epoch \d\/6/, 'the narrow run still running after the reload', 60_000);
-    const epochAfterReload = Number(/epoch (\d)\/6/.exec((await liveRow.locator('.label-description').textContent()) ?? '')?.[1]);
-    await waitForRow(wb, paneAfter, 'narrow', new RegExp(`epoch [${epochAfterReload + 1}-6]/6`), 'a later epoch arriving after the reload', 120_000);
+    const liveRow = await waitForRow(wb, paneAfter, 'narrow', /^running · epoch \d+\/12/, 'the narrow run still running after the reload', 60_000);
+    const epochShown = async () => Number(/epoch (\d+)\/12/.exec((await liveRow.locator('.label-description').textContent()) ?? '')?.[1]);
+    const epochAfterReload = await epochShown();
+    const until = Date.now() + 120_000;
+    while ((await epochShown()) <= epochAfterReload && Date.now() < until) await page.waitForTimeout(500);
+    assert.ok((await epochShown()) > epochAfterReload, `a later epoch than ${epochAfterReload} should arrive after the reload`);
     await wb.expectVisible(statusBarItem(page), 'the status bar following the run after the reload', 30_000);
     await wb.expectVisible(treeRow(paneAfter, 'narrow').locator('[class*="monaco-decoration"]'), 'the warning decoration on the run after the reload', 15_000);
     await wb.screenshot('after-reload-live');
     assert.notEqual(readFileSync(join(run.dir, 'run.json'), 'utf8').includes('"interrupted"'), true, 'a live run is not marked interrupted by the new window');
-    await waitForRow(wb, paneAfter, 'narrow', /^completed · epoch 6\/6/, 'the narrow run completed', 180_000);
+    // The trainer now belongs to no window: Stop from the tree signals its pid, and it stops cleanly.
+    await clickInline(wb, liveRow, 'Stop');
+    await waitForRow(wb, paneAfter, 'narrow', /^stopped · epoch \d+\/12/, 'the narrow run stopped (by signal, after the reload)', 60_000);
     assert.equal(warningsOnDisk().length, 1, 'the reloaded window does not raise the σ warning again');
-    await wb.screenshot('narrow-completed');
+    await wb.screenshot('narrow-stopped-after-reload');
+  });
+});
+
+test('in an untrusted workspace runs are shown but Train and Resume are not offered', { timeout: E2E_TIMEOUT_MS }, async (t) => {
+  const workspace = makeWorkspace({ 'a.vae.json': JSON.stringify(tiny) });
+  writeFixtureRun(join(workspace, RUNS), { id: '20261128-090000-earlier', name: 'earlier run', status: 'stopped', epochs: 10, completed: 4 });
+  await withWorkbench(t, { workspace, workspaceTrust: true }, async (wb) => {
+    const { page } = wb;
+    await wb.openView('VAE');
+    const pane = await wb.viewPane('VAE Runs');
+    const row = await waitForRow(wb, pane, 'earlier run', /^stopped · epoch 4\/10 · test loss \d+\.\d$/, 'the existing run listed in restricted mode');
+    await row.hover();
+    assert.equal(await row.locator('.actions a.action-label[aria-label^="Resume"]').count(), 0, 'no Resume action in an untrusted workspace');
+    assert.equal(await pane.locator('.pane-header a.action-label[aria-label*="Train"]').count(), 0, 'no Train button in the view title in an untrusted workspace');
+    await page.keyboard.press('F1');
+    const input = page.locator('.quick-input-widget input');
+    await input.fill('>VAE: ');
+    await wb.expectVisible(page.locator('.quick-input-widget .monaco-list-row', { hasText: 'VAE: Open Run' }), 'VAE: Open Run offered (viewing works)');
+    const offered = (await page.locator('.quick-input-widget .monaco-list-row .label-name').allTextContents()).map((x) => x.trim());
+    await wb.screenshot('untrusted-palette');
+    await page.keyboard.press('Escape');
+    assert.ok(!offered.includes('VAE: Train'), `VAE: Train must not be offered in an untrusted workspace; the palette offered ${JSON.stringify(offered)}`);
+    assert.ok(!offered.includes('VAE: Resume'), 'VAE: Resume must not be offered in an untrusted workspace');
   });
 });
