@@ -1,0 +1,131 @@
+// The run and compare panels in the real VS Code (code-server + Chromium): open a finished real run
+// from the VAE Runs view and see its gauges, charts and images; a running run's panel follows the
+// epochs appended to its events.jsonl; two runs compared from the view's multi-selection. Screenshots
+// in a dark and a light theme are saved under test-results/<test>/.
+import assert from 'node:assert/strict';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import type { FrameLocator, Locator } from 'playwright-core';
+import { makeWorkspace, repoRoot } from '../support/codeServer';
+import { E2E_TIMEOUT_MS, withWorkbench, type Workbench } from '../support/workbench';
+import { appendEvents, fixtureEpoch, writeEpochImages, writeFixtureRun } from '../webview/fixtures';
+
+const RUNS = '.vae-runs';
+const EXP1 = 'exp1-chainer-mlp';
+const EXP2 = 'exp2-deep-bn';
+
+/** A workspace with the two recorded real runs in its runs folder. */
+function workspaceWithRecordedRuns(): { workspace: string; runsDir: string } {
+  const workspace = makeWorkspace({});
+  const runsDir = join(workspace, RUNS);
+  mkdirSync(runsDir, { recursive: true });
+  cpSync(join(repoRoot(), 'test/fixtures/runs'), runsDir, { recursive: true });
+  return { workspace, runsDir };
+}
+
+function treeRow(pane: Locator, label: string): Locator {
+  return pane.locator('.monaco-list-row').filter({ has: pane.page().locator('.label-name', { hasText: new RegExp(`^\\s*${label}\\s*$`) }) }).first();
+}
+
+async function openFromTree(wb: Workbench, label: string): Promise<FrameLocator> {
+  const pane = await wb.viewPane('VAE Runs');
+  const row = treeRow(pane, label);
+  await wb.expectVisible(row, `the run "${label}" in the VAE Runs view`, 30_000);
+  const before = await wb.page.locator('iframe.webview.ready').count();
+  await row.click();
+  await wb.page.waitForFunction((n) => document.querySelectorAll('iframe.webview.ready').length > n, before, { timeout: 30_000 }).catch(() => {
+    throw new Error(`Clicking "${label}" in the VAE Runs view opened no webview panel.`);
+  });
+  return wb.webviewFrame();
+}
+
+async function expectText(wb: Workbench, locator: Locator, text: string | RegExp, what: string, timeoutMs = 20_000): Promise<void> {
+  await wb.expectVisible(locator.filter({ hasText: text }), what, timeoutMs);
+}
+
+test('a finished run opened from the VAE Runs view shows its gauges, charts and images (dark theme)', { timeout: E2E_TIMEOUT_MS }, async (t) => {
+  const { workspace, runsDir } = workspaceWithRecordedRuns();
+  const events = readFileSync(join(runsDir, `20261128-090659-${EXP1}`, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const last = events.filter((e) => e.type === 'epoch').at(-1);
+  await withWorkbench(t, { workspace, viewport: { width: 1500, height: 1000 } }, async (wb) => {
+    await wb.openView('VAE');
+    const frame = await openFromTree(wb, EXP1);
+    await expectText(wb, frame.getByTestId('run-name'), EXP1, 'the run name in the panel header');
+    await expectText(wb, frame.getByTestId('gauge-test-mean-sigma-value'), last.test.meanSigma.toFixed(3), 'the test mean σ gauge with the last epoch\'s value');
+    await expectText(wb, frame.getByTestId('gauge-active-units-value'), `${last.activeUnits} of 20`, 'the active-units gauge');
+    await expectText(wb, frame.getByTestId('run-epoch'), 'epoch 6 / 6', 'the epoch in the header');
+    await wb.expectVisible(frame.locator('[data-chart="mean-sigma"] .main-svg'), 'the mean σ chart drawn by Plotly');
+    const points = await frame.locator('[data-chart="loss"]').evaluate((el) => (el as unknown as { data: Array<{ x: unknown[] }> }).data.map((d) => d.x.length));
+    assert.deepEqual(points, [6, 6, 6, 6], 'loss: test and train, raw and smoothed, 6 epochs each');
+    assert.equal(await frame.locator('.warning[data-kind="sigma-far-from-one"]').count(), 1, 'the σ finding in the banner');
+    await wb.screenshot('run-panel-dark');
+    await frame.locator('vscode-tab-header', { hasText: 'Images' }).click();
+    await frame.locator('img.epoch-image').first().waitFor({ state: 'visible' });
+    await wb.page.waitForTimeout(300);
+    const sizes = await frame.locator('img.epoch-image').evaluateAll((els) => els.map((e) => (e as HTMLImageElement).naturalWidth));
+    assert.deepEqual(sizes, [242, 242], 'prior samples and reconstructions load through webview URIs under the CSP');
+    await wb.screenshot('run-panel-images-dark');
+    // Opening the same run again reveals its panel instead of opening a second one.
+    const panels = await wb.page.locator('iframe.webview').count();
+    await wb.runCommand('VAE: Open Run');
+    await wb.pickQuickItem(EXP1);
+    await wb.page.waitForTimeout(1000);
+    assert.equal(await wb.page.locator('iframe.webview').count(), panels, 'one panel per run');
+    assert.doesNotMatch(wb.server.readLogChannel('VAE Lens'), /VAE Lens panel/, 'no panel errors or rejected messages in the log');
+  });
+});
+
+test('a running run\'s panel follows the epochs appended to events.jsonl (light theme)', { timeout: E2E_TIMEOUT_MS }, async (t) => {
+  const { workspace, runsDir } = workspaceWithRecordedRuns();
+  const dir = writeFixtureRun(runsDir, { name: 'live', epochs: 10, written: 3, status: 'running', dimz: 20, active: 12 });
+  await withWorkbench(t, { workspace, theme: 'Default Light Modern', viewport: { width: 1500, height: 1000 } }, async (wb) => {
+    await wb.openView('VAE');
+    const frame = await openFromTree(wb, 'live');
+    await expectText(wb, frame.getByTestId('run-epoch'), 'epoch 3 / 10', 'the live run at epoch 3');
+    await wb.expectVisible(frame.locator('[data-chart="loss"] .main-svg'), 'the loss chart');
+    for (const epoch of [4, 5]) {
+      writeEpochImages(dir, epoch);
+      const event = fixtureEpoch(epoch, { epochs: 10, dimz: 20, active: 12 });
+      appendEvents(dir, [event]);
+      const info = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8'));
+      writeFileSync(join(dir, 'run.json'), JSON.stringify({ ...info, epochsCompleted: epoch }, null, 2));
+      await expectText(wb, frame.getByTestId('run-epoch'), `epoch ${epoch} / 10`, `the panel at epoch ${epoch} after it was appended`);
+      await expectText(wb, frame.getByTestId('gauge-test-mean-sigma-value'), event.test.meanSigma.toFixed(3), `the mean σ gauge at epoch ${epoch}`);
+    }
+    const points = await frame.locator('[data-chart="mean-sigma"]').evaluate((el) => (el as unknown as { data: Array<{ x: unknown[] }> }).data.map((d) => d.x.length));
+    assert.deepEqual(points, [5, 5, 5, 5], 'the curves were extended to 5 epochs');
+    await wb.screenshot('live-run-panel-light');
+  });
+});
+
+test('two runs compared from the VAE Runs view: config differences, overlaid curves, samples side by side (light theme)', { timeout: E2E_TIMEOUT_MS }, async (t) => {
+  const { workspace } = workspaceWithRecordedRuns();
+  await withWorkbench(t, { workspace, theme: 'Default Light Modern', viewport: { width: 1500, height: 1000 } }, async (wb) => {
+    await wb.openView('VAE');
+    const pane = await wb.viewPane('VAE Runs');
+    const first = treeRow(pane, EXP1);
+    const second = treeRow(pane, EXP2);
+    await wb.expectVisible(second, 'the deep-bn run in the view', 30_000);
+    await first.click();
+    await second.click({ modifiers: ['Control'] });
+    await second.click({ button: 'right' });
+    const entry = wb.page.locator('.context-view .monaco-menu .action-item').filter({ hasText: /^\s*Compare Runs\s*$/ });
+    await wb.expectVisible(entry, '"Compare Runs" in the context menu of two selected runs');
+    // The workbench's menus act on mouse-up over the focused item; keyboard choice is the reliable path.
+    await entry.first().hover();
+    await wb.page.keyboard.press('Enter');
+    await wb.expectHidden(entry, 'the context menu after choosing Compare Runs');
+    const frame = wb.webviewFrame();
+    await expectText(wb, frame.locator('h1'), 'Comparing 2 runs', 'the compare panel');
+    const keys = await frame.locator('[data-testid="config-diff"] tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-key')));
+    assert.deepEqual(keys, ['model', 'dimz']);
+    await wb.expectVisible(frame.locator('[data-chart="mean-sigma"] .main-svg'), 'the overlaid mean σ chart');
+    const traces = await frame.locator('[data-chart="mean-sigma"]').evaluate((el) => (el as unknown as { data: unknown[] }).data.length);
+    assert.equal(traces, 8, '2 runs × test/train × raw/smoothed');
+    await wb.page.waitForTimeout(500);
+    const sizes = await frame.locator('img.epoch-image').evaluateAll((els) => els.map((e) => (e as HTMLImageElement).naturalWidth));
+    assert.deepEqual(sizes, [242, 242], 'both runs\' prior samples at the same epoch');
+    await wb.screenshot('compare-panel-light');
+  });
+});
