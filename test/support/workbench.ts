@@ -12,7 +12,7 @@
  * Every wait that can fail names what it waited for, and withWorkbench saves a "failure"
  * screenshot before it stops the browser and server, whatever happened.
  */
-import { mkdirSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BrowserContext, FrameLocator, Locator, Page } from 'playwright-core';
 import { launchChromium } from './chromium';
@@ -76,7 +76,8 @@ const DEFAULT_TIMEOUT_MS = 15_000;
 
 /**
  * Starts code-server with VAE Lens, opens the workbench in Chromium, runs `body`, and always
- * cleans up. On failure it first saves test-results/<test>/failure.png.
+ * cleans up. On failure it first saves test-results/<test>/failure.png, code-server.log and the
+ * extension hosts' logs (logs/).
  */
 export async function withWorkbench<T>(
   test: NamedTest,
@@ -88,9 +89,22 @@ export async function withWorkbench<T>(
     return await body(wb);
   } catch (err) {
     await wb.screenshot('failure').catch(() => undefined);
+    saveServerLogs(wb);
     throw err;
   } finally {
     await wb.close();
+  }
+}
+
+/** Keeps what the server and its extension hosts logged (test-results/<test>/logs) for a failed test. */
+function saveServerLogs(wb: Workbench): void {
+  try {
+    mkdirSync(wb.resultsDir, { recursive: true });
+    writeFileSync(join(wb.resultsDir, 'code-server.log'), wb.server.output());
+    const logs = join(wb.server.userDataDir, 'logs');
+    if (existsSync(logs)) cpSync(logs, join(wb.resultsDir, 'logs'), { recursive: true });
+  } catch {
+    // Diagnostics only: the test's own error is what matters.
   }
 }
 
