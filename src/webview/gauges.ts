@@ -31,27 +31,26 @@ function reading(value: number | null, level: HealthLevel, digits = 3): GaugeRea
   return { value, text: formatNumber(value, digits), level };
 }
 
+/** The study's two gauges for one split: mean μ (target 0) and mean σ (target 1). */
+function studyGauges(split: 'test' | 'train'): GaugeSpec[] {
+  const images = split === 'test' ? 'test images' : 'training images';
+  return [
+    {
+      id: `${split}-mean-mu`, label: `mean μ (${split})`, target: 'target 0', targetValue: 0,
+      explanation: `μ averaged over ${images} and latent dimensions; the prior N(0, I) has mean 0.`,
+      read: (e) => reading(e[split].meanMu, classifyMeanMu(e[split].meanMu)),
+    },
+    {
+      id: `${split}-mean-sigma`, label: `mean σ (${split})`, target: 'target 1', targetValue: 1,
+      explanation: `σ averaged over ${images} and dimensions; the prior has σ = 1. Far from 1 is a warning only when the aggregate variance of the active dimensions is off too.`,
+      read: (e) => reading(e[split].meanSigma, classifyMeanSigma(e[split].meanSigma, activeAggregateVariance(e))),
+    },
+  ];
+}
+
 export const GAUGES: GaugeSpec[] = [
-  {
-    id: 'test-mean-mu', label: 'mean μ (test)', target: 'target 0', targetValue: 0,
-    explanation: 'μ averaged over test images and latent dimensions; the prior N(0, I) has mean 0.',
-    read: (e) => reading(e.test.meanMu, classifyMeanMu(e.test.meanMu)),
-  },
-  {
-    id: 'test-mean-sigma', label: 'mean σ (test)', target: 'target 1', targetValue: 1,
-    explanation: 'σ averaged over test images and dimensions; the prior has σ = 1. Far from 1 is a warning only when the aggregate variance of the active dimensions is off too.',
-    read: (e) => reading(e.test.meanSigma, classifyMeanSigma(e.test.meanSigma, activeAggregateVariance(e))),
-  },
-  {
-    id: 'train-mean-mu', label: 'mean μ (train)', target: 'target 0', targetValue: 0,
-    explanation: 'μ averaged over training images and latent dimensions.',
-    read: (e) => reading(e.train.meanMu, classifyMeanMu(e.train.meanMu)),
-  },
-  {
-    id: 'train-mean-sigma', label: 'mean σ (train)', target: 'target 1', targetValue: 1,
-    explanation: 'σ averaged over training images and dimensions.',
-    read: (e) => reading(e.train.meanSigma, classifyMeanSigma(e.train.meanSigma, activeAggregateVariance(e))),
-  },
+  ...studyGauges('test'),
+  ...studyGauges('train'),
   {
     id: 'aggregate-variance', label: 'aggregate variance (active dims)', target: 'target 1', targetValue: 1,
     explanation: 'Var(μ_d) + E[σ_d²] averaged over the active dimensions: ≈ 1 when the encoder\'s posteriors, taken over the whole test set, match N(0, I), which is what makes decoded prior samples look like data.',

@@ -1,24 +1,10 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { BrowserContext } from 'playwright-core';
-import { chartTraces, launchPanelBrowser, openPanel, PanelServer } from './harness';
+import { chartTraces, openPanel, panelTestEnvironment } from './harness';
 import { tempRunsDir, writeFixtureRun } from './fixtures';
 
-let context: BrowserContext;
-let browser: Awaited<ReturnType<typeof launchPanelBrowser>>;
-let server: PanelServer;
+const env = panelTestEnvironment();
 const runsDir = tempRunsDir();
-
-before(async () => {
-  server = await new PanelServer().start();
-  browser = await launchPanelBrowser({ width: 1300, height: 1000 });
-  context = browser.context;
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
 
 function threeRuns(): string[] {
   return [
@@ -29,7 +15,7 @@ function threeRuns(): string[] {
 }
 
 test('the config table lists only the settings that differ between the runs', async () => {
-  const panel = await openPanel(context, server, 'compare', threeRuns());
+  const panel = await openPanel(env.context, env.server, 'compare', threeRuns());
   const keys = await panel.page.locator('[data-testid="config-diff"] tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-key')));
   assert.deepEqual(keys, ['model', 'dimz', 'learningRate']);
   const dimzRow = await panel.page.locator('[data-testid="config-diff"] tr[data-key="dimz"] td').allTextContents();
@@ -41,7 +27,7 @@ test('the config table lists only the settings that differ between the runs', as
 
 test('every curve is overlaid, one colour per run in every chart, the legend and the tables', async () => {
   const dirs = threeRuns();
-  const panel = await openPanel(context, server, 'compare', dirs);
+  const panel = await openPanel(env.context, env.server, 'compare', dirs);
   for (const id of ['loss', 'reconstruction', 'kl', 'mean-mu', 'mean-sigma']) {
     const traces = await chartTraces(panel.page, id);
     assert.equal(traces.length, 3 * 2 * 2, `${id}: 3 runs × test/train × raw/smoothed`);
@@ -73,7 +59,7 @@ test('every curve is overlaid, one colour per run in every chart, the legend and
 });
 
 test('prior samples of every run side by side at the same epoch, moved by one slider', async () => {
-  const panel = await openPanel(context, server, 'compare', threeRuns());
+  const panel = await openPanel(env.context, env.server, 'compare', threeRuns());
   const images = panel.page.getByTestId('epoch-image');
   await panel.page.waitForFunction(() => Array.from(document.querySelectorAll('img.epoch-image')).every((e) => (e as HTMLImageElement).naturalWidth > 0));
   const srcs = () => images.evaluateAll((els) => els.map((e) => (e as HTMLImageElement).src.replace(/^.*\/runs\/\d+\//, '')));

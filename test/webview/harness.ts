@@ -10,6 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { after, before } from 'node:test';
 import type { BrowserContext, Page } from 'playwright-core';
 import { launchChromium } from '../support/chromium';
 import { readRun } from '../../src/shared/node/runFolder';
@@ -95,6 +96,25 @@ export async function launchPanelBrowser(viewport = { width: 1300, height: 1000 
       }
     },
   };
+}
+
+/**
+ * One server and one browser for a test file: registers the before/after hooks and returns the
+ * objects they fill in (read them inside tests).
+ */
+export function panelTestEnvironment(viewport = { width: 1300, height: 1000 }): { server: PanelServer; context: BrowserContext } {
+  const env = {} as { server: PanelServer; context: BrowserContext };
+  let browser: Awaited<ReturnType<typeof launchPanelBrowser>> | undefined;
+  before(async () => {
+    env.server = await new PanelServer().start();
+    browser = await launchPanelBrowser(viewport);
+    env.context = browser.context;
+  });
+  after(async () => {
+    await browser?.close();
+    await env.server?.close();
+  });
+  return env;
 }
 
 /** Records posted messages and state; stands in for VS Code's acquireVsCodeApi. */

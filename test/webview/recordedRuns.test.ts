@@ -1,34 +1,20 @@
 // The panels on real runs: two run folders recorded with the CLI (test/fixtures/runs: chainer-mlp
 // dimz 20 and deep-bn dimz 100, 6 epochs on 3,000 MNIST images; checkpoints left out).
 // With VAE_LENS_DOCS=1 this test also writes the README's screenshots (docs/*.png).
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import type { BrowserContext } from 'playwright-core';
-import { chartTraces, launchPanelBrowser, openPanel, PanelServer, ROOT } from './harness';
+import { chartTraces, openPanel, panelTestEnvironment, ROOT } from './harness';
 import { tempRunsDir } from './fixtures';
 import { readRun } from '../../src/shared/node/runFolder';
 
-let context: BrowserContext;
-let browser: Awaited<ReturnType<typeof launchPanelBrowser>>;
-let server: PanelServer;
+const env = panelTestEnvironment({ width: 1100, height: 900 });
 const runsDir = tempRunsDir();
 cpSync(join(ROOT, 'test/fixtures/runs'), runsDir, { recursive: true });
 const [exp1, exp2] = readdirSync(runsDir).sort().map((d) => join(runsDir, d));
 const docs = process.env.VAE_LENS_DOCS === '1';
-
-before(async () => {
-  server = await new PanelServer().start();
-  browser = await launchPanelBrowser({ width: 1100, height: 900 });
-  context = browser.context;
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
 
 /** Fewer colours, same look: keeps the committed screenshots small. */
 function saveDocsScreenshot(from: string, name: string): void {
@@ -39,7 +25,7 @@ test('a recorded chainer-mlp run: the gauges show its last epoch, six points per
   const run = await readRun(exp1);
   const last = run.events.filter((e) => e.type === 'epoch').at(-1);
   assert.ok(last && last.type === 'epoch');
-  const panel = await openPanel(context, server, 'run', [exp1]);
+  const panel = await openPanel(env.context, env.server, 'run', [exp1]);
   assert.equal(await panel.page.getByTestId('gauge-test-mean-sigma-value').textContent(), last.test.meanSigma.toFixed(3));
   assert.equal(await panel.page.getByTestId('gauge-active-units-value').textContent(), `${last.activeUnits} of 20`);
   assert.equal(await panel.page.getByTestId('run-device').textContent(), `${run.info.environment!.backend} · ${run.info.environment!.device}`);
@@ -56,7 +42,7 @@ test('a recorded chainer-mlp run: the gauges show its last epoch, six points per
 });
 
 test('the two recorded runs compared: model and dimz differ, deep-bn keeps mean σ nearer 1', async () => {
-  const panel = await openPanel(context, server, 'compare', [exp1, exp2]);
+  const panel = await openPanel(env.context, env.server, 'compare', [exp1, exp2]);
   const keys = await panel.page.locator('[data-testid="config-diff"] tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-key')));
   assert.deepEqual(keys, ['model', 'dimz']);
   const sigma = await panel.page.locator('[data-testid="final-metrics"] tbody tr', { hasText: 'mean σ (test)' }).locator('td').allTextContents();

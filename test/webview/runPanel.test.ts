@@ -1,25 +1,12 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { BrowserContext, Page } from 'playwright-core';
-import { chartTraces, launchPanelBrowser, openPanel, PanelServer } from './harness';
+import type { Page } from 'playwright-core';
+import { chartTraces, openPanel, panelTestEnvironment } from './harness';
 import { fixtureEpoch, tempRunsDir, writeEpochImages, writeFixtureRun } from './fixtures';
 import type { AppendMessage } from '../../src/shared/protocol';
 
-let context: BrowserContext;
-let browser: Awaited<ReturnType<typeof launchPanelBrowser>>;
-let server: PanelServer;
+const env = panelTestEnvironment();
 const runsDir = tempRunsDir();
-
-before(async () => {
-  server = await new PanelServer().start();
-  browser = await launchPanelBrowser({ width: 1300, height: 1000 });
-  context = browser.context;
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
 
 /** Counts Plotly's full draws and in-place extensions from now on. */
 async function countPlotlyCalls(page: Page): Promise<() => Promise<Record<string, number>>> {
@@ -44,7 +31,7 @@ async function selectTab(page: Page, name: string): Promise<void> {
 
 test('the gauges show the last epoch\'s numbers, coloured by the shared health rules', async () => {
   const dir = writeFixtureRun(runsDir, { name: 'gauges', epochs: 12, dimz: 20, active: 12 });
-  const panel = await openPanel(context, server, 'run', [dir]);
+  const panel = await openPanel(env.context, env.server, 'run', [dir]);
   const last = panel.snapshot.runs[0].epochs.at(-1)!;
   const text = async (id: string) => (await panel.page.getByTestId(`gauge-${id}-value`).textContent())?.trim();
   assert.equal(await text('test-mean-mu'), last.test.meanMu.toFixed(3));
@@ -69,7 +56,7 @@ test('the gauges show the last epoch\'s numbers, coloured by the shared health r
 
 test('loss, reconstruction, KL, mean μ and mean σ: train and test, raw and smoothed, one point per epoch', async () => {
   const dir = writeFixtureRun(runsDir, { name: 'curves', epochs: 9 });
-  const panel = await openPanel(context, server, 'run', [dir]);
+  const panel = await openPanel(env.context, env.server, 'run', [dir]);
   for (const id of ['loss', 'reconstruction', 'kl', 'mean-mu', 'mean-sigma']) {
     const traces = await chartTraces(panel.page, id);
     assert.equal(traces.length, 4, `${id}: test and train, each raw and smoothed`);
@@ -93,7 +80,7 @@ test('loss, reconstruction, KL, mean μ and mean σ: train and test, raw and smo
 
 test('a running run\'s new epochs extend the charts in place, without a full redraw', async () => {
   const dir = writeFixtureRun(runsDir, { name: 'live', epochs: 20, written: 10, status: 'running' });
-  const panel = await openPanel(context, server, 'run', [dir]);
+  const panel = await openPanel(env.context, env.server, 'run', [dir]);
   assert.equal(await panel.page.getByTestId('stop').evaluate((b) => b.hasAttribute('disabled')), false);
   const calls = await countPlotlyCalls(panel.page);
   const run = panel.snapshot.runs[0];
@@ -117,7 +104,7 @@ test('a running run\'s new epochs extend the charts in place, without a full red
 
 test('one epoch slider moves both image grids; follow-latest is dropped when the user picks an epoch', async () => {
   const dir = writeFixtureRun(runsDir, { name: 'images', epochs: 6 });
-  const panel = await openPanel(context, server, 'run', [dir]);
+  const panel = await openPanel(env.context, env.server, 'run', [dir]);
   await selectTab(panel.page, 'Images');
   const images = panel.page.getByTestId('epoch-image');
   await images.first().waitFor({ state: 'visible' });
@@ -153,7 +140,7 @@ test('one epoch slider moves both image grids; follow-latest is dropped when the
 
 test('the heat map shows dimensions × epochs, most informative dimension first', async () => {
   const dir = writeFixtureRun(runsDir, { name: 'heat', epochs: 8, dimz: 16, active: 6 });
-  const panel = await openPanel(context, server, 'run', [dir]);
+  const panel = await openPanel(env.context, env.server, 'run', [dir]);
   await selectTab(panel.page, 'Latent dimensions');
   await panel.page.waitForFunction(() => (document.querySelector('[data-chart="heatmap"]') as unknown as { data?: unknown[] }).data?.length === 1);
   const figure = await panel.page.evaluate(() => {
@@ -171,7 +158,7 @@ test('the heat map shows dimensions × epochs, most informative dimension first'
 
 test('UI state saved with setState comes back: tab and chosen epoch', async () => {
   const dir = writeFixtureRun(runsDir, { name: 'restore', epochs: 5 });
-  const panel = await openPanel(context, server, 'run', [dir], { state: { panel: 'run', dirs: [dir], ui: { tab: 'images', imageEpoch: 3, smoothing: 0, logY: true, heatmapMetric: 'sigma' } } });
+  const panel = await openPanel(env.context, env.server, 'run', [dir], { state: { panel: 'run', dirs: [dir], ui: { tab: 'images', imageEpoch: 3, smoothing: 0, logY: true, heatmapMetric: 'sigma' } } });
   assert.equal(await panel.page.getByTestId('epoch-output').textContent(), 'epoch 3 of 5');
   assert.equal(await panel.page.getByTestId('tabs').getAttribute('selected-index'), '2');
   await panel.page.close();
