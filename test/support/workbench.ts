@@ -51,7 +51,7 @@ export interface Workbench {
   expectVisible(locator: Locator, what: string, timeoutMs?: number): Promise<void>;
   /** Waits until the locator is hidden or gone; fails naming what stayed visible. */
   expectHidden(locator: Locator, what: string, timeoutMs?: number): Promise<void>;
-  /** The content frame of a webview panel (two iframes deep); by default the most recently created. */
+  /** The content frame of a visible webview (two iframes deep): the last visible one, or the index-th visible one (e.g. two panels side by side). */
   webviewFrame(options?: { index?: number }): FrameLocator;
   /** Saves test-results/<test>/<name>.png and returns its path. */
   screenshot(name: string): Promise<string>;
@@ -256,7 +256,8 @@ function makeWorkbench(test: NamedTest, page: Page, server: CodeServer, context:
   };
 
   const webviewFrame = (options: { index?: number } = {}) => {
-    const outer = page.locator('iframe.webview.ready');
+    // Hidden webviews keep their iframes (inside a container styled visibility: hidden).
+    const outer = page.locator('iframe.webview.ready').filter({ visible: true });
     const frame = options.index === undefined ? outer.last() : outer.nth(options.index);
     return frame.contentFrame().locator('iframe#active-frame').contentFrame();
   };
