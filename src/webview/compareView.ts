@@ -65,7 +65,7 @@ export class ComparePanelView {
     private theme: ChartTheme,
   ) {
     const sources = runs.map((r, i) => ({ label: r.info.name, colour: (t: ChartTheme) => t.runs[i % t.runs.length] }));
-    this.curves = new CurveSet(sources, () => this.runs.map((r) => r.epochs), { theme, smoothing: ui.smoothing, logY: ui.logY }, (change) => this.saveUi(change), false);
+    this.curves = new CurveSet(sources, () => this.runs.map((r) => r.epochs), { theme, smoothing: ui.smoothing, logY: ui.logY }, (change) => this.saveUi(change));
     this.images = new EpochImages(
       runs.map((r, i) => ({
         caption: `${r.info.name}: prior samples`,
@@ -77,7 +77,7 @@ export class ComparePanelView {
       (epoch) => this.saveUi({ imageEpoch: epoch }),
     );
     this.root.replaceChildren(
-      h('header', { class: 'compare-header' }, h('h1', {}, `Comparing ${runs.length} runs`), this.legend, h('span', { class: 'meta' }, 'test solid, train dotted')),
+      h('header', { class: 'compare-header' }, h('h1', {}, `Comparing ${runs.length} runs`), this.legend),
       this.findings,
       h('section', { 'aria-labelledby': 'final-heading' }, h('h2', { id: 'final-heading' }, 'Final metrics'), this.finalTable),
       h('section', { 'aria-labelledby': 'diff-heading' }, h('h2', { id: 'diff-heading' }, 'Configuration differences'), this.diffTable),

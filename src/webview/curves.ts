@@ -41,14 +41,28 @@ interface Toggle extends HTMLElement {
 export class CurveSet {
   readonly el: HTMLElement;
   readonly charts: LineChart[] = [];
+  private readonly legend: HTMLElement;
+  private readonly sources: CurveSource[];
+
+  /** Line samples for every series: colour per run (or per split for one run), solid test, dotted train. */
+  private drawLegend(sources: CurveSource[], theme: ChartTheme): void {
+    const entries: HTMLElement[] = [];
+    for (const src of sources) {
+      for (const split of ['test', 'train'] as const) {
+        const sample = h('span', { class: 'legend-line', 'aria-hidden': 'true' });
+        sample.style.borderTopColor = src.colour ? src.colour(theme) : split === 'test' ? theme.test : theme.train;
+        sample.style.borderTopStyle = split === 'test' ? 'solid' : 'dotted';
+        entries.push(h('span', { class: 'legend-entry' }, sample, `${src.label ? src.label + ' ' : ''}${split}`));
+      }
+    }
+    this.legend.replaceChildren(...entries);
+  }
 
   constructor(
     sources: CurveSource[],
     epochs: () => readonly EpochEvent[][],
     view: { theme: ChartTheme; smoothing: number; logY: boolean },
     onToggle: (change: { smoothing?: number; logY?: boolean }) => void,
-    /** Plotly legends; the compare panel names its runs once, in its own colour legend. */
-    legend = true,
   ) {
     const logY = h('vscode-checkbox', { label: 'Log scale for losses', checked: view.logY, 'data-testid': 'log-y' }) as Toggle;
     const smoothingId = `smoothing-${Math.random().toString(36).slice(2)}`;
@@ -82,10 +96,13 @@ export class CurveSet {
       });
       const el = h('div', { class: 'chart', 'data-chart': curve.id, role: 'img', 'aria-label': `${curve.title}, train and test against epoch` });
       grid.append(el);
-      this.charts.push(new LineChart(el, { title: curve.title, yTitle: curve.yTitle, target: curve.target, logCapable: curve.logCapable, series, legend }, epochs, view));
+      this.charts.push(new LineChart(el, { title: curve.title, yTitle: curve.yTitle, target: curve.target, logCapable: curve.logCapable, series }, epochs, view));
     }
+    this.legend = h('div', { class: 'curve-legend', 'data-testid': 'curve-legend', 'aria-label': 'Legend' });
+    this.drawLegend(sources, view.theme);
+    this.sources = sources;
     this.el = h('div', { class: 'curves' },
-      h('div', { class: 'toolbar' }, logY, h('label', { for: smoothingId, class: 'toolbar-label' }, 'Smoothing'), smoothing),
+      h('div', { class: 'toolbar' }, logY, h('label', { for: smoothingId, class: 'toolbar-label' }, 'Smoothing'), smoothing, this.legend),
       grid,
     );
   }
@@ -100,6 +117,7 @@ export class CurveSet {
   }
 
   async setView(view: Partial<{ theme: ChartTheme; smoothing: number; logY: boolean }>): Promise<void> {
+    if (view.theme) this.drawLegend(this.sources, view.theme);
     await Promise.all(this.charts.map((c) => c.setView(view)));
   }
 

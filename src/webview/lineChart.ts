@@ -27,7 +27,6 @@ export interface LineChartOptions {
   /** Whether the log-y toggle applies. */
   logCapable: boolean;
   series: LineSeries[];
-  legend: boolean;
 }
 
 export class LineChart extends PlotView {
@@ -61,7 +60,8 @@ export class LineChart extends PlotView {
       title: { text: this.options.title, font: { size: theme.fontSize, color: theme.foreground }, x: 0.02, xanchor: 'left' },
       yaxis: { ...(base.yaxis as object), title: { text: this.options.yTitle }, type: this.options.logCapable && this.view.logY ? 'log' : 'linear' },
       shapes,
-      showlegend: this.options.legend,
+      // One HTML legend serves every chart (CurveSet): a Plotly legend per chart costs a third of each redraw.
+      showlegend: false,
       uirevision: 'keep',
     };
     return { data: this.traces(), layout };
@@ -83,7 +83,7 @@ export class LineChart extends PlotView {
         // A single point is drawn as a marker (a line needs two), then as a line.
         type: 'scatter', mode: epochs.length === 1 ? 'markers' : 'lines', name: s.name, x, y, legendgroup: s.name,
         line: { color: colour, dash: s.dash, width: smoothing > 0 ? 1 : 1.6 }, marker: { color: colour, size: 6 },
-        opacity: smoothing > 0 ? 0.35 : 1, showlegend: smoothing === 0, hovertemplate: '%{y:.4g}',
+        opacity: smoothing > 0 ? 0.35 : 1, hovertemplate: '%{y:.4g}',
       });
       const ema = new Ema(smoothing);
       this.emas.push(ema);
