@@ -169,13 +169,23 @@ test('VAE: Train from F1 (Quick check and an experiment file), live tree and sta
 });
 
 test('a real run with σ far from 1 raises the σ warning (notification with actions, tree and view badges); after a window reload the run stays live, Stop reaches it, and the warning is not raised twice', { timeout: E2E_TIMEOUT_MS * 2 }, async (t) => {
-  const workspace = makeWorkspace({ 'narrow.vae.json': JSON.stringify(narrow, null, 2) + '\n' });
+  const workspace = makeWorkspace({ 'narrow.vae.json': JSON.stringify(narrow, null, 2) + '\n', 'typo.vae.json': '{\n  "name": "typo",\n  "epoch": 3\n}\n' });
   t.after(() => killTrainers(workspace));
   const settings = { 'vaeLens.warnings.warmupEpochs': 0, 'vaeLens.warnings.patience': 2 };
   await withWorkbench(t, { workspace, settings }, async (wb) => {
     const { page } = wb;
     await wb.openView('VAE');
     const pane = await wb.viewPane('VAE Runs');
+    // A typo in an experiment file is underlined by the JSON schema, and Train refuses it with the reason.
+    await page.keyboard.press('Control+P');
+    await page.locator('.quick-input-widget input').fill('typo.vae.json');
+    await wb.pickQuickItem('typo.vae.json', 'the file typo.vae.json in Quick Open');
+    await wb.expectVisible(page.locator('.monaco-editor .squiggly-warning, .monaco-editor .squiggly-error'), 'the schema underlining the unknown key "epoch"', 30_000);
+    await wb.screenshot('schema-underlines-typo');
+    await page.locator('.editor-actions a.action-label[aria-label*="Train"]').first().click();
+    await wb.waitForNotification(/typo\.vae\.json has 1 invalid field\(s\): "epoch": unknown field/);
+    assert.equal(runFolders(workspace).length, 0, 'an invalid experiment file starts nothing');
+
     // The Train button in the editor title of an open *.vae.json file.
     await page.keyboard.press('Control+P');
     await page.locator('.quick-input-widget input').fill('narrow.vae.json');
@@ -213,7 +223,8 @@ test('a real run with σ far from 1 raises the σ warning (notification with act
     // Reload the window mid-run: the trainer survives (detached), the new window finds it by its pid and follows it.
     await page.reload();
     await wb.expectVisible(page.locator('.monaco-workbench'), 'the workbench after the reload', 60_000);
-    await wb.openView('VAE');
+    // The restored layout may have the sidebar closed with VAE still its active container: focus the view by command.
+    await wb.runCommand('VAE: Focus on VAE Runs View');
     const paneAfter = await wb.viewPane('VAE Runs');
     const liveRow = await waitForRow(wb, paneAfter, 'narrow', /^running · epoch \d+\/12/, 'the narrow run still running after the reload', 60_000);
     const epochShown = async () => Number(/epoch (\d+)\/12/.exec((await liveRow.locator('.label-description').textContent()) ?? '')?.[1]);
