@@ -153,7 +153,10 @@ export class RunManager implements vscode.Disposable {
         if (code === 1 && child.runDir) {
           const runDir = child.runDir;
           void this.store.refreshDirs([runDir]).then(async () => {
-            const info = this.store.get(runDir)?.info;
+            const run = this.store.get(runDir);
+            // A divergence has its own notification, with remedies (warnings.ts).
+            if (run?.findings.some((f) => f.kind === 'diverged')) return;
+            const info = run?.info;
             const a = await vscode.window.showErrorMessage(`VAE Lens: run "${label}" failed${info?.message ? `: ${info.message}` : ''}.`, 'Open Run', 'Show Log');
             if (a === 'Show Log') this.log.show(true);
             else if (a === 'Open Run') void vscode.commands.executeCommand('vaeLens.openRun', runDir);

@@ -31,7 +31,8 @@ export class WarningNotifier implements vscode.Disposable {
   }
 
   private onChange(change: StoreChange): void {
-    for (const dir of change.newEpochs.keys()) {
+    // New epochs, and other new events (a divergence arrives as an error event and a failed status).
+    for (const dir of change.appended) {
       const run = this.store.get(dir);
       // Epochs that arrive while we watch, or a run found training: opening a folder of old runs
       // must not pop anything up.

@@ -93,10 +93,17 @@ describe('run store', () => {
     await store.refreshDirs([b]);
     assert.equal(changes.length, 2);
     assert.deepEqual(changes[1].newEpochs.get(b)?.map((e) => e.epoch), [2]);
+    assert.deepEqual([...changes[1].appended], [b]);
+    // A non-epoch event (the trainer's error before a failed status) is reported as appended too.
+    appendFixtureEvent(b, { type: 'error', v: 1, time: 't', message: 'Loss is NaN at batch 3', epoch: 3 });
+    await store.refreshDirs([b]);
+    assert.deepEqual([...changes[2].appended], [b]);
+    assert.equal(changes[2].newEpochs.size, 0);
+    assert.equal(store.get(b)!.findings[0].kind, 'diverged');
     assert.equal(store.get(b)!.latest?.epoch, 2);
     rmSync(b, { recursive: true });
     await store.refreshAll();
-    assert.deepEqual(changes[2].removed, [b]);
+    assert.deepEqual(changes[3].removed, [b]);
   });
 
   test('a run marked running whose pid is gone becomes interrupted, on disk and as a status event', async () => {

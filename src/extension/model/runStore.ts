@@ -56,6 +56,8 @@ export interface StoreChange {
   added: string[];
   /** New epoch events per run dir, in order (warnings are evaluated on each). */
   newEpochs: Map<string, EpochEvent[]>;
+  /** Run dirs whose events.jsonl grew in this refresh (any kind of event). */
+  appended: Set<string>;
 }
 
 export interface RunStoreOptions {
@@ -114,7 +116,7 @@ export class RunStore {
   setHealthSettings(s: HealthSettings): void {
     this.health = s;
     for (const e of this.entries.values()) this.recomputeFindings(e.state);
-    this.emit({ changed: [...this.entries.values()].map((e) => e.state), removed: [], added: [], newEpochs: new Map() });
+    this.emit({ changed: [...this.entries.values()].map((e) => e.state), removed: [], added: [], newEpochs: new Map(), appended: new Set() });
   }
 
   get healthSettings(): HealthSettings {
@@ -181,7 +183,7 @@ export class RunStore {
     }
     const removed = [...this.entries.keys()].filter((d) => !found.has(d));
     for (const d of removed) this.entries.delete(d);
-    const change: StoreChange = { changed: [], removed, added: [], newEpochs: new Map() };
+    const change: StoreChange = { changed: [], removed, added: [], newEpochs: new Map(), appended: new Set() };
     await Promise.all([...found].map(([dir, root]) => this.refreshOne(dir, root, change)));
     this.loaded = true;
     this.emit(change);
@@ -189,7 +191,7 @@ export class RunStore {
   }
 
   private async doRefreshDirs(dirs: string[]): Promise<StoreChange> {
-    const change: StoreChange = { changed: [], removed: [], added: [], newEpochs: new Map() };
+    const change: StoreChange = { changed: [], removed: [], added: [], newEpochs: new Map(), appended: new Set() };
     await Promise.all(dirs.map(async (dir) => {
       const root = this.entries.get(dir)?.state.root ?? this.rootOf(dir);
       if (!root) return;
@@ -282,6 +284,7 @@ export class RunStore {
       if (read.events.length) {
         const epochs = this.apply(state, read.events);
         if (epochs.length) change.newEpochs.set(dir, epochs);
+        change.appended.add(dir);
         changed = true;
       }
     } catch (e) {
