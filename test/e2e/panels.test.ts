@@ -73,6 +73,17 @@ test('a finished run opened from the VAE Runs view shows its gauges, charts and 
     await wb.page.waitForTimeout(1000);
     assert.equal(await wb.page.locator('iframe.webview').count(), panels, 'one panel per run');
     assert.doesNotMatch(wb.server.readLogChannel('VAE Lens'), /VAE Lens panel/, 'no panel errors or rejected messages in the log');
+
+    // After a window reload the panel comes back (WebviewPanelSerializer), on the tab it was left on.
+    // The workbench writes webview state to its storage on its own schedule; give it a moment.
+    await wb.page.waitForTimeout(3000);
+    await wb.page.reload();
+    await wb.expectVisible(wb.page.locator('.monaco-workbench'), 'the workbench after the reload', 60_000);
+    const restored = wb.webviewFrame();
+    await expectText(wb, restored.getByTestId('run-name'), EXP1, 'the run panel restored after the reload', 60_000);
+    await wb.expectVisible(restored.locator('vscode-tabs[selected-index="2"]'), 'the Images tab still selected after the reload');
+    await wb.expectVisible(restored.locator('img.epoch-image'), 'the images after the reload');
+    await wb.screenshot('run-panel-restored-dark');
   });
 });
 
