@@ -89,6 +89,7 @@ test('a finished run opened from the VAE Runs view shows its gauges, charts and 
 
 test('a running run\'s panel follows the epochs appended to events.jsonl (light theme)', { timeout: E2E_TIMEOUT_MS }, async (t) => {
   const { workspace, runsDir } = workspaceWithRecordedRuns();
+  writeFileSync(join(workspace, 'notes.md'), '# Notes\n');
   const dir = writeFixtureRun(runsDir, { name: 'live', epochs: 10, written: 3, status: 'running', dimz: 20, active: 12 });
   await withWorkbench(t, { workspace, theme: 'Default Light Modern', viewport: { width: 1500, height: 1000 } }, async (wb) => {
     await wb.openView('VAE');
@@ -107,6 +108,18 @@ test('a running run\'s panel follows the epochs appended to events.jsonl (light 
     const points = await frame.locator('[data-chart="mean-sigma"]').evaluate((el) => (el as unknown as { data: Array<{ x: unknown[] }> }).data.map((d) => d.x.length));
     assert.deepEqual(points, [5, 5, 5, 5], 'the curves were extended to 5 epochs');
     await wb.screenshot('live-run-panel-light');
+
+    // Hidden behind another editor, the panel misses what is appended; shown again, it gets a full snapshot.
+    await wb.openFile('notes.md');
+    await wb.expectHidden(wb.page.locator('iframe.webview.ready'), 'the run panel hidden behind notes.md');
+    writeEpochImages(dir, 6);
+    const sixth = fixtureEpoch(6, { epochs: 10, dimz: 20, active: 12 });
+    appendEvents(dir, [sixth]);
+    await wb.page.waitForTimeout(2500);
+    await wb.page.locator('.tabs-container .tab').filter({ hasText: 'VAE: live' }).click();
+    const shown = wb.webviewFrame();
+    await expectText(wb, shown.getByTestId('run-epoch'), 'epoch 6 / 10', 'epoch 6, appended while the panel was hidden, once it is shown again', 30_000);
+    await expectText(wb, shown.getByTestId('gauge-test-mean-sigma-value'), sixth.test.meanSigma.toFixed(3), 'the mean σ gauge at epoch 6');
   });
 });
 
