@@ -307,7 +307,8 @@ export function diverged(events: RunEvent[]): HealthFinding | null {
         kind: 'diverged',
         severity: 'error',
         epoch: e.epoch ?? 0,
-        message: `Training diverged${where}: ${e.message}. Lower the learning rate (learningRate) or the KL weight and start again.`,
+        // The trainer's own message already names the batch and the remedies.
+        message: `Training diverged${where}: ${e.message.replace(/^Training diverged[:;.]?\s*/i, '')}`,
       };
     }
   }

@@ -17,6 +17,8 @@ const RUNS = '.vae-runs';
 /** Small, real runs: 1,000 training and 500 test MNIST images per epoch. */
 const tiny = { name: 'tiny', model: 'chainer-mlp', dimz: 20, epochs: 2, trainLimit: 1000, testLimit: 500 };
 /** No KL pressure: posteriors shrink far below the prior while the aggregate variance is still off (≈ 0.4–0.6 in epochs 1–2). */
+/** A learning rate of 10 makes the loss NaN within a few batches. */
+const boom = { name: 'boom', epochs: 2, trainLimit: 1000, testLimit: 500, learningRate: 10 };
 const narrow = { name: 'narrow', model: 'chainer-mlp', dimz: 20, epochs: 12, trainLimit: 1000, testLimit: 500, klWeight: 0, learningRate: 0.003 };
 
 interface RunJson { id: string; name: string; status: string; pid?: number; epochsCompleted: number }
@@ -89,7 +91,7 @@ async function statusBarTexts(page: Page, samples: number, intervalMs: number): 
 }
 
 test('VAE: Train from F1 (Quick check and an experiment file), live tree and status bar, the queue, Stop/Resume from the tree, completion, Export Metrics, Delete asks first', { timeout: E2E_TIMEOUT_MS * 2 }, async (t) => {
-  const workspace = makeWorkspace({ 'experiments/tiny.vae.json': JSON.stringify(tiny, null, 2) + '\n' });
+  const workspace = makeWorkspace({ 'experiments/tiny.vae.json': JSON.stringify(tiny, null, 2) + '\n', 'experiments/boom.vae.json': JSON.stringify(boom) });
   // A run left marked running by a trainer that died (no process has this pid) before its first checkpoint.
   const crashed = writeFixtureRun(join(workspace, RUNS), { id: '20261127-080000-crashed', name: 'crashed run', status: 'running', epochs: 10, completed: 0, pid: 4_000_000, hostname: hostname() });
   t.after(() => killTrainers(workspace));
@@ -165,6 +167,15 @@ test('VAE: Train from F1 (Quick check and an experiment file), live tree and sta
     await wb.expectHidden(dialog, 'the confirmation dialog');
     assert.ok(existsSync(tinyRun.dir), 'Cancel keeps the run folder');
     await wb.expectVisible(treeRow(pane, 'tiny'), 'the tiny run still listed after Cancel');
+
+    // A run that diverges: failed in the tree with an error badge, and an error notification that says why.
+    await wb.runCommand('VAE: Train');
+    await wb.pickQuickItem('experiments/boom.vae.json');
+    const toast = await wb.waitForNotification(/boom, epoch 1: Training diverged at epoch 1: The training loss became NaN/, 90_000);
+    await wb.expectVisible(toast.locator('.monaco-button', { hasText: 'Open Run' }), 'the "Open Run" action on the divergence error');
+    const failed = await waitForRow(wb, pane, 'boom', /^failed/, 'the diverged run shown as failed');
+    await wb.expectVisible(failed.locator('[class*="monaco-decoration"]'), 'the error badge on the diverged run');
+    await wb.screenshot('diverged');
   });
 });
 
