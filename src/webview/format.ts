@@ -4,7 +4,8 @@ export function formatNumber(x: number | null | undefined, digits = 3): string {
   if (x === null || x === undefined) return '–';
   if (!Number.isFinite(x)) return String(x);
   const a = Math.abs(x);
-  if (a !== 0 && (a >= 1e5 || a < 1e-3)) return x.toExponential(2);
+  // Near-zero values read as 0.000 (a gauge heading for 0 is there); only huge ones need exponents.
+  if (a >= 1e5) return x.toExponential(2);
   if (a >= 100) return x.toFixed(1);
   return x.toFixed(digits);
 }

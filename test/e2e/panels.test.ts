@@ -153,3 +153,23 @@ test('two runs compared from the VAE Runs view: config differences, overlaid cur
     await wb.screenshot('compare-panel-light');
   });
 });
+
+test('the run panel in a high-contrast theme: theme colours, gauges and charts drawn', { timeout: E2E_TIMEOUT_MS }, async (t) => {
+  const { workspace } = workspaceWithRecordedRuns();
+  await withWorkbench(t, { workspace, theme: 'Default High Contrast', viewport: { width: 1500, height: 1000 } }, async (wb) => {
+    await wb.openView('VAE');
+    const frame = await openFromTree(wb, EXP2);
+    await expectText(wb, frame.getByTestId('gauge-active-units-value'), '100 of 100', 'the active-units gauge of the deep-bn run');
+    await wb.expectVisible(frame.locator('[data-chart="loss"] .main-svg'), 'the loss chart');
+    // Plotly takes its colours from the theme's variables: in high contrast the axis text is the theme's (white) foreground.
+    const colours = await frame.locator('body').evaluate(() => {
+      const css = getComputedStyle(document.documentElement);
+      const tick = document.querySelector('[data-chart="loss"] .xtick text') as SVGTextElement | null;
+      return { foreground: css.getPropertyValue('--vscode-editor-foreground').trim(), background: getComputedStyle(document.body).backgroundColor, tick: tick ? getComputedStyle(tick).fill : '' };
+    });
+    assert.equal(colours.background, 'rgb(0, 0, 0)', 'the page uses the high-contrast editor background');
+    assert.ok(colours.foreground.length > 0, 'VS Code supplies the theme variables');
+    assert.notEqual(colours.tick, 'rgb(68, 68, 68)', 'axis labels do not keep Plotly\'s default dark grey');
+    await wb.screenshot('run-panel-high-contrast');
+  });
+});
