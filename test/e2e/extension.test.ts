@@ -90,7 +90,7 @@ async function statusBarTexts(page: Page, samples: number, intervalMs: number): 
   return seen;
 }
 
-test('VAE: Train from F1 (Quick check and an experiment file), live tree and status bar, the queue, Stop/Resume from the tree, completion, Export Metrics, Delete asks first', { timeout: E2E_TIMEOUT_MS * 2 }, async (t) => {
+test('VAE: Train from F1 (Quick check and an experiment file), live tree and status bar, the queue, Stop/Resume from the tree, completion, Export Metrics, Delete asks first, Rename, divergence, interrupted runs', { timeout: E2E_TIMEOUT_MS * 2 }, async (t) => {
   const workspace = makeWorkspace({ 'experiments/tiny.vae.json': JSON.stringify(tiny, null, 2) + '\n', 'experiments/boom.vae.json': JSON.stringify(boom) });
   // A run left marked running by a trainer that died (no process has this pid) before its first checkpoint.
   const crashed = writeFixtureRun(join(workspace, RUNS), { id: '20261127-080000-crashed', name: 'crashed run', status: 'running', epochs: 10, completed: 0, pid: 4_000_000, hostname: hostname() });
@@ -167,6 +167,12 @@ test('VAE: Train from F1 (Quick check and an experiment file), live tree and sta
     await wb.expectHidden(dialog, 'the confirmation dialog');
     assert.ok(existsSync(tinyRun.dir), 'Cancel keeps the run folder');
     await wb.expectVisible(treeRow(pane, 'tiny'), 'the tiny run still listed after Cancel');
+
+    // Rename changes the name shown (and in run.json); the folder keeps its id.
+    await contextMenu(wb, treeRow(pane, 'tiny').first(), 'Rename Run');
+    await wb.submitQuickInput('tiny, renamed');
+    await waitForRow(wb, pane, 'tiny, renamed', /^completed · epoch 2\/2/, 'the renamed run');
+    assert.equal((JSON.parse(readFileSync(join(tinyRun.dir, 'run.json'), 'utf8')) as RunJson).name, 'tiny, renamed');
 
     // A run that diverges: failed in the tree with an error badge, and an error notification that says why.
     await wb.runCommand('VAE: Train');
