@@ -5,11 +5,11 @@
  * appends only while it is visible, since a hidden webview drops messages).
  */
 import { randomBytes } from 'node:crypto';
-import { dirname } from 'node:path';
 import * as vscode from 'vscode';
 import type { EpochEvent, WarningEvent } from '../../shared/events';
 import { makeNonce, renderLinkedPanelHtml, webviewCsp } from '../../shared/panelHtml';
 import { parseFromWebviewMessage, toRunView, type FromWebviewMessage, type PanelKind, type ToWebviewMessage } from '../../shared/protocol';
+import { runsDirectories } from './resourceRoots';
 import { effectiveInfo, RunWatcher, type RunUpdate } from './runWatcher';
 
 export interface PanelContext {
@@ -21,8 +21,7 @@ export interface PanelContext {
 
 /** Only what the page loads: the bundles, the CSS, and the folders that hold the shown runs. */
 export function localResourceRoots(extensionUri: vscode.Uri, dirs: readonly string[]): vscode.Uri[] {
-  const runsDirs = [...new Set(dirs.map((d) => dirname(d)))];
-  return [vscode.Uri.joinPath(extensionUri, 'dist'), vscode.Uri.joinPath(extensionUri, 'media'), ...runsDirs.map((d) => vscode.Uri.file(d))];
+  return [vscode.Uri.joinPath(extensionUri, 'dist'), vscode.Uri.joinPath(extensionUri, 'media'), ...runsDirectories(dirs).map((d) => vscode.Uri.file(d))];
 }
 
 export function webviewOptions(extensionUri: vscode.Uri, dirs: readonly string[]): vscode.WebviewOptions {
