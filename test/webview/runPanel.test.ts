@@ -163,3 +163,20 @@ test('UI state saved with setState comes back: tab and chosen epoch', async () =
   assert.equal(await panel.page.getByTestId('tabs').getAttribute('selected-index'), '2');
   await panel.page.close();
 });
+
+test('chart colours come from the theme\'s CSS variables and follow a theme change', async () => {
+  const dir = writeFixtureRun(runsDir, { name: 'theme', epochs: 4 });
+  const panel = await openPanel(env.context, env.server, 'run', [dir]);
+  const testColour = () => panel.page.evaluate(() => (document.querySelector('[data-chart="loss"]') as unknown as { data: Array<{ name: string; line: { color: string } }> }).data.find((t) => t.name === 'test')!.line.color);
+  const themeOrange = await panel.page.evaluate(() => getComputedStyle(document.documentElement).getPropertyValue('--vscode-charts-orange').trim());
+  assert.equal(await testColour(), themeOrange);
+  // VS Code switches themes by rewriting the variables on <html> and the class on <body>.
+  await panel.page.evaluate(() => {
+    document.documentElement.style.setProperty('--vscode-charts-orange', 'rgb(1, 2, 3)');
+    document.body.className = 'vscode-high-contrast';
+  });
+  await panel.page.waitForFunction(() => (document.querySelector('[data-chart="loss"]') as unknown as { data: Array<{ name: string; line: { color: string } }> }).data.find((t) => t.name === 'test')!.line.color === 'rgb(1, 2, 3)');
+  const legend = await panel.page.locator('.legend-line').first().evaluate((e) => getComputedStyle(e).borderTopColor);
+  assert.equal(legend, 'rgb(1, 2, 3)', 'the shared legend follows too');
+  await panel.page.close();
+});
