@@ -185,3 +185,12 @@ export function resultFromSums(s: BatchSums, batch: number, klWeight: number): S
   const kl = s.klSum / batch;
   return { loss: reconstruction + klWeight * kl, reconstruction, kl, sumMu: s.sumMu, sumSigma: s.sumSigma };
 }
+
+/** a[r, c] += bias[r] on a feature-major [rows, cols] array. */
+export function addRowBias(a: Float32Array, bias: Float32Array, rows: number, cols: number): void {
+  for (let r = 0; r < rows; r++) {
+    const br = bias[r];
+    const base = r * cols;
+    for (let c = 0; c < cols; c++) a[base + c] += br;
+  }
+}

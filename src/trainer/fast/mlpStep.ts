@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { StepResult, TrainStep } from '../step';
 import { AdamState, DEFAULT_ADAM, type AdamHyper } from './adam';
 import {
-  bernoulliLossAndGrad, headGradAndKl, readVariable, reparameterize, resultFromSums, writeVariable,
+  addRowBias, bernoulliLossAndGrad, headGradAndKl, readVariable, reparameterize, resultFromSums, writeVariable,
   type BatchSums, type FastModel, type OptimizerStateLike,
 } from './common';
 import { DenseT, transposeInto, transposedTensor, type LayerGradients } from './dense';
@@ -61,14 +61,6 @@ function biasTanh(a: tf.Tensor, bias: Float32Array, rows: number, cols: number):
 function tanhBackward(dy: Float32Array, t: Float32Array): void {
   const n = dy.length;
   for (let i = 0; i < n; i++) dy[i] *= 1 - t[i] * t[i];
-}
-
-function addRowBias(a: Float32Array, bias: Float32Array, rows: number, cols: number): void {
-  for (let r = 0; r < rows; r++) {
-    const br = bias[r];
-    const base = r * cols;
-    for (let c = 0; c < cols; c++) a[base + c] += br;
-  }
 }
 
 export class FastMlpStep implements TrainStep {
