@@ -180,3 +180,23 @@ test('chart colours come from the theme\'s CSS variables and follow a theme chan
   assert.equal(legend, 'rgb(1, 2, 3)', 'the shared legend follows too');
   await panel.page.close();
 });
+
+test('a 1,000-epoch run with dimz 100 renders and still extends in place', async () => {
+  const dir = writeFixtureRun(runsDir, { name: 'long', epochs: 1001, written: 1000, dimz: 100, active: 30, status: 'running', imagesEvery: 100 });
+  const started = Date.now();
+  const panel = await openPanel(env.context, env.server, 'run', [dir]);
+  await panel.page.waitForFunction(() => Array.from(document.querySelectorAll('[data-chart]')).filter((c) => (c as unknown as { data?: Array<{ x: unknown[] }> }).data?.[0]?.x.length === 1000).length === 5, null, { timeout: 30_000 });
+  const openMs = Date.now() - started;
+  assert.ok(openMs < 20_000, `opening took ${openMs} ms`);
+  assert.equal(await panel.page.getByTestId('gauge-active-units-value').textContent(), '30 of 100');
+  const calls = await countPlotlyCalls(panel.page);
+  await panel.send({ type: 'append', dir, info: panel.snapshot.runs[0].info, epochs: [fixtureEpoch(1001, { epochs: 1001, dimz: 100, active: 30 })], warnings: [] });
+  for (const t of await chartTraces(panel.page, 'loss')) assert.equal(t.points, 1001);
+  const counted = await calls();
+  assert.equal(counted.newPlot + counted.react, 0, 'no full redraw at epoch 1,001');
+  await selectTab(panel.page, 'Latent dimensions');
+  await panel.page.waitForFunction(() => (document.querySelector('[data-chart="heatmap"]') as unknown as { data?: Array<{ z: number[][] }> }).data?.[0]?.z.length === 1001, null, { timeout: 30_000 });
+  const dims = await panel.page.evaluate(() => (document.querySelector('[data-chart="heatmap"]') as unknown as { data: Array<{ z: number[][] }> }).data[0].z[0].length);
+  assert.equal(dims, 100);
+  await panel.page.close();
+});
