@@ -17,7 +17,12 @@ import { checkWasmInternals } from './wasmHeap';
 import type { Timer } from './timer';
 
 export interface FastStepOptions {
-  /** Threads for the data-parallel step (chainer-mlp): 1 = this thread only; 0/absent = automatic (2 when there are 2 cores). */
+  /**
+   * Threads for the data-parallel step (chainer-mlp): 1 = this thread only, ≥ 2 = two replicas;
+   * 0/absent = automatic: two when the machine has at least 4 cores. With only 2 cores, the second
+   * replica competes with everything else on the machine (the editor, the extension host), and on
+   * this project's shared 2-core machines it was slower than one thread (see bench:train).
+   */
   threads?: number;
   /** The worker bundle; default: fast-worker.js beside this bundle (one thread when it is absent). */
   workerScript?: string;
@@ -43,7 +48,7 @@ export function createFastStep(model: FastModel, config: AdamConfig, backend: st
   }
   const hyper = { learningRate: config.learningRate, beta1: config.beta1, beta2: config.beta2, epsilon: config.epsilon };
   if (model.name === 'deep-bn') return new FastDeepBnStep(model, hyper);
-  const threads = options.threads && options.threads > 0 ? options.threads : Math.min(2, availableParallelism());
+  const threads = options.threads && options.threads > 0 ? options.threads : availableParallelism() >= 4 ? 2 : 1;
   if (threads >= 2) {
     const script = options.workerScript ?? findWorkerScript();
     if (script === null) options.log?.('fast step: one thread (the worker bundle fast-worker.js is not beside the trainer)');
