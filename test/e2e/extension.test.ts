@@ -174,6 +174,14 @@ test('VAE: Train from F1 (Quick check and an experiment file), live tree and sta
     await waitForRow(wb, pane, 'tiny, renamed', /^completed · epoch 2\/2/, 'the renamed run');
     assert.equal((JSON.parse(readFileSync(join(tinyRun.dir, 'run.json'), 'utf8')) as RunJson).name, 'tiny, renamed');
 
+    // Compare Runs on a multi-selection in the tree opens the compare panel with both.
+    const renamed = treeRow(pane, 'tiny, renamed').first();
+    await renamed.click();
+    await treeRow(pane, 'Quick check').first().click({ modifiers: ['Control'] });
+    await contextMenu(wb, renamed, 'Compare Runs');
+    await wb.expectVisible(page.locator('.tabs-container .tab', { hasText: /VAE: (tiny, renamed vs Quick check|Quick check vs tiny, renamed|compare 2 runs)/ }), 'the compare panel of the two selected runs', 30_000);
+    await wb.screenshot('compare-two-runs');
+
     // A run that diverges: failed in the tree with an error badge, and an error notification that says why.
     await wb.runCommand('VAE: Train');
     await wb.pickQuickItem('experiments/boom.vae.json');
