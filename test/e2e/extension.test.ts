@@ -182,6 +182,18 @@ test('VAE: Train from F1 (Quick check and an experiment file), live tree and sta
     await wb.expectVisible(page.locator('.tabs-container .tab', { hasText: /VAE: (tiny, renamed vs Quick check|Quick check vs tiny, renamed|compare 2 runs)/ }), 'the compare panel of the two selected runs', 30_000);
     await wb.screenshot('compare-two-runs');
 
+    // Confirming moves the folder to the trash (or, where there is no trash, asks again before deleting for good).
+    await contextMenu(wb, treeRow(pane, 'crashed run').first(), 'Delete Run');
+    await dialog.filter({ hasText: 'Delete "crashed run"?' }).locator('.monaco-button', { hasText: 'Move to Trash' }).first().click();
+    const permanently = dialog.locator('.monaco-button', { hasText: 'Delete Permanently' });
+    await page.waitForTimeout(1000);
+    if (await permanently.isVisible()) {
+      await wb.screenshot('no-trash-asks-again');
+      await permanently.first().click();
+    }
+    await wb.expectHidden(treeRow(pane, 'crashed run'), 'the deleted run in the tree', 15_000);
+    assert.ok(!existsSync(crashed), 'the deleted run folder is gone from the runs directory');
+
     // A run that diverges: failed in the tree with an error badge, and an error notification that says why.
     await wb.runCommand('VAE: Train');
     await wb.pickQuickItem('experiments/boom.vae.json');
