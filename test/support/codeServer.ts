@@ -11,7 +11,6 @@ import {
   closeSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, renameSync, rmSync,
   statSync, writeFileSync,
 } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { aptGetInstall, canUseAptGet } from './chromium';
@@ -368,17 +367,6 @@ export function makeWorkspace(files: Record<string, string> = {}): string {
   return dir;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      srv.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
 /** Installs (if needed) and starts code-server with VAE Lens; always call stop() (withWorkbench does). */
 export async function startCodeServer(options: CodeServerOptions): Promise<CodeServer> {
   if (!existsSync(options.workspace)) throw new Error(`Workspace folder ${options.workspace} does not exist.`);
@@ -411,9 +399,9 @@ export async function startCodeServer(options: CodeServerOptions): Promise<CodeS
 
   addUnpackedExtensions(extensionsDir, options.extraExtensions ?? []);
 
-  const port = await freePort();
+  // Port 0: the server takes a free port itself and logs it (no race with other tests' servers).
   const args = [
-    entry, '--bind-addr', `127.0.0.1:${port}`, '--auth', 'none', ...dirs,
+    entry, '--bind-addr', '127.0.0.1:0', '--auth', 'none', ...dirs,
     '--disable-telemetry', '--disable-update-check', '--disable-getting-started-override',
     ...(options.workspaceTrust ? [] : ['--disable-workspace-trust']),
     options.workspace,
@@ -445,27 +433,31 @@ export async function startCodeServer(options: CodeServerOptions): Promise<CodeS
     }
   };
 
-  const base = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
+  let port = 0;
   for (;;) {
     if (exited) {
       const out = output();
       await stop();
       throw new Error(`code-server exited before it was ready:\n${out.slice(-3000)}`);
     }
-    try {
-      const res = await fetch(`${base}/healthz`);
-      if (res.status === 200) break;
-    } catch {
-      // Not listening yet.
+    port ||= Number(/HTTP server listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(output())?.[1] ?? 0);
+    if (port) {
+      try {
+        const res = await fetch(`http://127.0.0.1:${port}/healthz`);
+        if (res.status === 200) break;
+      } catch {
+        // Not answering yet.
+      }
     }
     if (Date.now() > deadline) {
       const out = output();
       await stop();
-      throw new Error(`code-server did not answer ${base}/healthz with 200 within 30 s:\n${out.slice(-3000)}`);
+      throw new Error(`code-server did not answer /healthz with 200 within 30 s (port ${port || 'not logged yet'}):\n${out.slice(-3000)}`);
     }
     await sleep(200);
   }
+  const base = `http://127.0.0.1:${port}`;
 
   return {
     url: `${base}/?folder=${encodeURIComponent(options.workspace)}`,

@@ -1,6 +1,8 @@
 /**
  * Drives the real VS Code workbench (code-server in headless Chromium) for the E2E tests.
  *
+ *   import { E2E_TIMEOUT_MS, makeWorkspace, withWorkbench } from '../support/workbench';
+ *
  *   test('…', { timeout: E2E_TIMEOUT_MS }, (t) =>
  *     withWorkbench(t, { workspace: makeWorkspace({ 'a.vae.json': '{}' }) }, async (wb) => {
  *       await wb.openView('VAE');
@@ -17,6 +19,8 @@ import { join } from 'node:path';
 import type { BrowserContext, FrameLocator, Locator, Page } from 'playwright-core';
 import { launchChromium } from './chromium';
 import { repoRoot, startCodeServer, type CodeServer, type CodeServerOptions } from './codeServer';
+
+export { makeWorkspace } from './codeServer';
 
 /** A generous per-test limit: the first run installs code-server (about a minute). */
 export const E2E_TIMEOUT_MS = 5 * 60_000;
