@@ -332,10 +332,10 @@ function installExitHook(): void {
   process.on('exit', () => {
     for (const child of running) killGroup(child, 'SIGKILL');
   });
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
     process.once(signal, () => {
       for (const child of running) killGroup(child, 'SIGKILL');
-      process.exit(130);
+      process.exit(code);
     });
   }
 }
