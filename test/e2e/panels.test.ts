@@ -3,7 +3,7 @@
 // epochs appended to its events.jsonl; two runs compared from the view's multi-selection. Screenshots
 // in a dark and a light theme are saved under test-results/<test>/.
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { FrameLocator, Locator } from 'playwright-core';
@@ -171,5 +171,42 @@ test('the run panel in a high-contrast theme: theme colours, gauges and charts d
     assert.ok(colours.foreground.length > 0, 'VS Code supplies the theme variables');
     assert.notEqual(colours.tick, 'rgb(68, 68, 68)', 'axis labels do not keep Plotly\'s default dark grey');
     await wb.screenshot('run-panel-high-contrast');
+  });
+});
+
+/** Trainers are detached (they outlive a window): end the ones a test started. */
+function killTrainers(runsDir: string): void {
+  for (const d of readdirSync(runsDir)) {
+    try {
+      const info = JSON.parse(readFileSync(join(runsDir, d, 'run.json'), 'utf8')) as { pid?: number };
+      if (info.pid && info.pid !== process.pid) process.kill(info.pid, 'SIGKILL');
+    } catch {
+      // no run.json, or the trainer is gone
+    }
+  }
+}
+
+test('a real training run\'s panel: epochs arrive live, and the panel\'s Stop button stops the trainer', { timeout: E2E_TIMEOUT_MS }, async (t) => {
+  const experiment = { name: 'live-real', model: 'chainer-mlp', dimz: 20, epochs: 40, trainLimit: 1000, testLimit: 300 };
+  const workspace = makeWorkspace({ 'experiments/live-real.vae.json': JSON.stringify(experiment, null, 2) + '\n' });
+  t.after(() => killTrainers(join(workspace, RUNS)));
+  await withWorkbench(t, { workspace, viewport: { width: 1500, height: 1000 } }, async (wb) => {
+    await wb.openView('VAE');
+    await wb.runCommand('VAE: Train');
+    await wb.pickQuickItem('experiments/live-real.vae.json');
+    const frame = await openFromTree(wb, 'live-real');
+    await expectText(wb, frame.getByTestId('run-status'), 'running', 'the panel of the training run', 90_000);
+    await expectText(wb, frame.getByTestId('run-epoch'), /^epoch [2-9] \/ 40$/, 'the panel following the trainer to epoch 2 or later', 120_000);
+    const before = await frame.locator('[data-chart="loss"]').evaluate((el) => (el as unknown as { data: Array<{ x: unknown[] }> }).data[0].x.length);
+    assert.ok(before >= 2, `the loss chart has ${before} epochs`);
+    await wb.screenshot('real-run-live-dark');
+    await frame.getByTestId('stop').click();
+    await expectText(wb, frame.getByTestId('run-status'), 'stopped', 'the run stopped from the panel\'s Stop button', 90_000);
+    await wb.expectVisible(frame.locator('[data-testid="resume"]:not([disabled])'), 'Resume enabled for the stopped run');
+    const [runDir] = readdirSync(join(workspace, RUNS));
+    const info = JSON.parse(readFileSync(join(workspace, RUNS, runDir, 'run.json'), 'utf8')) as { status: string; epochsCompleted: number };
+    assert.equal(info.status, 'stopped');
+    assert.ok(info.epochsCompleted < 40);
+    await wb.screenshot('real-run-stopped-dark');
   });
 });
