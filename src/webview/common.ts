@@ -29,12 +29,13 @@ export function activeFindings(epochs: readonly EpochEvent[], warnings: readonly
 
 const SEVERITY_ICON: Record<string, string> = { error: 'codicon-error', warning: 'codicon-warning', info: 'codicon-info' };
 
-export function renderWarnings(container: HTMLElement, findings: HealthFinding[], prefix = ''): void {
+/** The warnings banner; a finding's `run` (compare panel) names the run it is about. */
+export function renderWarnings(container: HTMLElement, findings: Array<HealthFinding & { run?: string }>): void {
   container.replaceChildren(
     ...findings.map((f) =>
       h('div', { class: 'warning', 'data-severity': f.severity, 'data-kind': f.kind, role: f.severity === 'info' ? 'status' : 'alert' },
         h('span', { class: `codicon ${SEVERITY_ICON[f.severity] ?? 'codicon-info'}`, 'aria-hidden': 'true' }),
-        h('span', { class: 'warning-text' }, prefix, h('strong', {}, `${f.kind.replace(/-/g, ' ')} (epoch ${f.epoch}): `), f.message),
+        h('span', { class: 'warning-text' }, f.run ? `${f.run}: ` : '', h('strong', {}, `${f.kind.replace(/-/g, ' ')} (epoch ${f.epoch}): `), f.message),
       ),
     ),
   );

@@ -113,13 +113,7 @@ export class ComparePanelView {
       }),
     );
     const findings = this.runs.flatMap((r) => activeFindings(r.epochs, r.warnings).map((f) => ({ ...f, run: r.info.name })));
-    renderWarnings(this.warnings, []);
-    for (const f of findings) {
-      const box = h('div');
-      renderWarnings(box, [f], `${f.run}: `);
-      this.warnings.append(...box.childNodes);
-    }
-    this.warnings.hidden = findings.length === 0;
+    renderWarnings(this.warnings, findings);
     const worst = findings.some((f) => f.severity === 'error') ? 'error' : findings.some((f) => f.severity === 'warning') ? 'warning' : 'info';
     this.findings.replaceChildren(h('summary', { 'data-severity': worst }, `${findings.length} health finding${findings.length === 1 ? '' : 's'} across ${this.runs.length} runs`), this.warnings);
     this.findings.hidden = findings.length === 0;

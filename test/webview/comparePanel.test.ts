@@ -51,6 +51,11 @@ test('every curve is overlaid, one colour per run in every chart, the legend and
   assert.deepEqual(finals, ['metric (last epoch)', 'exp1', 'exp2', 'exp3']);
   const active = await panel.page.locator('[data-testid="final-metrics"] tbody tr', { hasText: 'active units' }).locator('td').allTextContents();
   assert.deepEqual(active, [`${panel.snapshot.runs[0].epochs.at(-1)!.activeUnits} of 20`, `${panel.snapshot.runs[1].epochs.at(-1)!.activeUnits} of 100`, `${panel.snapshot.runs[2].epochs.at(-1)!.activeUnits} of 20`]);
+  // Health findings of every run, each naming its run, folded under one summary.
+  const findings = await panel.page.locator('details.findings .warning-text').allTextContents();
+  assert.ok(findings.length >= 3, `findings: ${findings.length}`);
+  assert.ok(findings.every((f) => /^exp[123]: /.test(f)), findings.join(' | '));
+  assert.match((await panel.page.locator('details.findings > summary').textContent()) ?? '', new RegExp(`^${findings.length} health findings across 3 runs$`));
   assert.deepEqual(await panel.cspViolations(), []);
   // Open one run on its own.
   await panel.page.getByTestId('open-run').nth(1).click();
