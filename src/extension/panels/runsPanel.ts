@@ -84,7 +84,10 @@ export abstract class RunsPanel implements vscode.Disposable {
 
   private showProblem(e: Error): void {
     this.ctx.log.error(`VAE Lens panel: ${e.message}`);
-    void vscode.window.showErrorMessage(`VAE Lens cannot show this run: ${e.message}`);
+    if (this.disposed) return;
+    // The page would otherwise stay at "Loading…": say what is wrong where the user looks.
+    const text = `VAE Lens cannot show this run: ${e.message}`.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+    this.panel.webview.html = `<!DOCTYPE html><html lang="en"><head><meta charset="UTF-8"><meta http-equiv="Content-Security-Policy" content="default-src 'none'"></head><body><p role="alert">${text}</p></body></html>`;
   }
 
   private post(message: ToWebviewMessage): void {
