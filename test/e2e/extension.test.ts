@@ -19,7 +19,7 @@ const tiny = { name: 'tiny', model: 'chainer-mlp', dimz: 20, epochs: 2, trainLim
 /** No KL pressure: posteriors shrink far below the prior while the aggregate variance is still off (≈ 0.4–0.6 in epochs 1–2). */
 /** A learning rate of 10 makes the loss NaN within a few batches. */
 const boom = { name: 'boom', epochs: 2, trainLimit: 1000, testLimit: 500, learningRate: 10 };
-const narrow = { name: 'narrow', model: 'chainer-mlp', dimz: 20, epochs: 12, trainLimit: 1000, testLimit: 500, klWeight: 0, learningRate: 0.003 };
+const narrow = { name: 'narrow', model: 'chainer-mlp', dimz: 20, epochs: 50, trainLimit: 1000, testLimit: 500, klWeight: 0, learningRate: 0.003 };
 
 interface RunJson { id: string; name: string; status: string; pid?: number; epochsCompleted: number }
 
@@ -260,11 +260,21 @@ test('a real run with σ far from 1 raises the σ warning (notification with act
     // Reload the window mid-run: the trainer survives (detached), the new window finds it by its pid and follows it.
     await page.reload();
     await wb.expectVisible(page.locator('.monaco-workbench'), 'the workbench after the reload', 60_000);
-    // The restored layout may have the sidebar closed with VAE still its active container: focus the view by command.
-    await wb.runCommand('VAE: Focus on VAE Runs View');
+    // The restored layout may have the sidebar closed with VAE still its active container: focus the view by
+    // command, once the extension's contributions are back (typing earlier finds no such command).
+    await wb.expectVisible(page.locator('#workbench\\.parts\\.activitybar a.action-label[aria-label^="VAE"]'), 'the VAE activity-bar item after the reload', 60_000);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await wb.runCommand('VAE: Focus on VAE Runs View');
+        break;
+      } catch (err) {
+        if (attempt === 3) throw err;
+        await page.waitForTimeout(2000);
+      }
+    }
     const paneAfter = await wb.viewPane('VAE Runs');
-    const liveRow = await waitForRow(wb, paneAfter, 'narrow', /^running · epoch \d+\/12/, 'the narrow run still running after the reload', 60_000);
-    const epochShown = async () => Number(/epoch (\d+)\/12/.exec((await liveRow.locator('.label-description').textContent()) ?? '')?.[1]);
+    const liveRow = await waitForRow(wb, paneAfter, 'narrow', /^running · epoch \d+\/50/, 'the narrow run still running after the reload', 60_000);
+    const epochShown = async () => Number(/epoch (\d+)\/50/.exec((await liveRow.locator('.label-description').textContent()) ?? '')?.[1]);
     const epochAfterReload = await epochShown();
     const until = Date.now() + 120_000;
     while ((await epochShown()) <= epochAfterReload && Date.now() < until) await page.waitForTimeout(500);
@@ -275,7 +285,7 @@ test('a real run with σ far from 1 raises the σ warning (notification with act
     assert.notEqual(readFileSync(join(run.dir, 'run.json'), 'utf8').includes('"interrupted"'), true, 'a live run is not marked interrupted by the new window');
     // The trainer now belongs to no window: Stop from the tree signals its pid, and it stops cleanly.
     await clickInline(wb, liveRow, 'Stop');
-    await waitForRow(wb, paneAfter, 'narrow', /^stopped · epoch \d+\/12/, 'the narrow run stopped (by signal, after the reload)', 60_000);
+    await waitForRow(wb, paneAfter, 'narrow', /^stopped · epoch \d+\/50/, 'the narrow run stopped (by signal, after the reload)', 60_000);
     assert.equal(warningsOnDisk().length, 1, 'the reloaded window does not raise the σ warning again');
     await wb.screenshot('narrow-stopped-after-reload');
   });
