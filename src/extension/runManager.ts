@@ -9,6 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TrainConfig } from '../shared/config';
 import { isLiveStatus } from '../shared/run';
+import { isProcessAlive } from '../shared/node/runFolder';
 import type { ProgressMessage } from '../shared/events';
 import type { RunStore } from './model/runStore';
 import type { QueuedRun } from './model/treeModel';
@@ -67,14 +68,7 @@ export class RunManager implements vscode.Disposable {
   }
 
   private isLocalLive(dir: string): boolean {
-    const info = this.store.get(dir)?.info;
-    if (!info?.pid) return false;
-    try {
-      process.kill(info.pid, 0);
-      return true;
-    } catch (e) {
-      return (e as NodeJS.ErrnoException).code === 'EPERM';
-    }
+    return isProcessAlive(this.store.get(dir)?.info?.pid);
   }
 
   /** Starts a run now or queues it; returns the queue position (0: started). */
