@@ -38,10 +38,12 @@ export class RunStatusBar implements vscode.Disposable {
   }
 
   update(): void {
+    // Progress can arrive before the run folder is scanned: keep it for our own trainers that still run.
+    const ours = new Set(this.manager.active().map((c) => c.runDir));
+    for (const dir of this.progress.keys()) if (!ours.has(dir)) this.progress.delete(dir);
     const run = this.current();
     if (!run) {
       this.item.hide();
-      this.progress.clear();
       return;
     }
     const more = this.store.runs().filter((r) => r.info && isLiveStatus(r.info.status)).length - 1;

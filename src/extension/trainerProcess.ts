@@ -104,11 +104,18 @@ export class TrainerProcess {
     else signalGroup(this.child.pid, 'SIGTERM');
   }
 
-  /** Ends the trainer and anything it started (cancel during start). */
-  kill(): void {
+  /**
+   * Ends the trainer and anything it started (cancel during start): SIGTERM lets it abort a download
+   * and record the stop; one that has not ended after `graceMs` is killed.
+   */
+  kill(graceMs = 10_000): void {
     if (this.state === 'exited') return;
     this.state = 'stopping';
     signalGroup(this.child.pid, 'SIGTERM');
+    const timer = setTimeout(() => {
+      if (this.state !== 'exited') signalGroup(this.child.pid, 'SIGKILL');
+    }, graceMs);
+    void this.exited.then(() => clearTimeout(timer));
   }
 
   /** Lets the trainer outlive this window: no more IPC or log from it. */

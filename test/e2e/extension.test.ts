@@ -3,9 +3,10 @@
 // Delete asking first, a σ warning raised by a real run (notification + badges), and a window
 // reload in the middle of a run.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { hostname } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
+import { createServer } from 'node:http';
 import { test } from 'node:test';
 import type { Locator, Page } from 'playwright-core';
 import { makeWorkspace } from '../support/codeServer';
@@ -41,6 +42,19 @@ function killTrainers(workspace: string): void {
       } catch {
         // gone
       }
+    }
+  }
+}
+
+/** Runs a command from F1, retrying while the workbench is still registering the extension's commands. */
+async function runCommandSoon(wb: Workbench, title: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await wb.runCommand(title);
+      return;
+    } catch (err) {
+      if (attempt === 3) throw err;
+      await wb.page.waitForTimeout(2000);
     }
   }
 }
@@ -107,7 +121,7 @@ test('VAE: Train from F1 (Quick check and an experiment file), live tree and sta
     await wb.waitForNotification(/"crashed run" has no checkpoint yet/);
 
     // F1 → VAE: Train → the Quick check preset.
-    await wb.runCommand('VAE: Train');
+    await runCommandSoon(wb, 'VAE: Train');
     await wb.screenshot('train-quick-pick');
     await wb.pickQuickItem('Quick check — chainer-mlp, dimz 20, 5 epochs on 10,000 MNIST images');
     const quick = await waitForRow(wb, pane, 'Quick check', /^(starting|running)/, 'the Quick check run in the VAE Runs view', 60_000);
@@ -118,7 +132,7 @@ test('VAE: Train from F1 (Quick check and an experiment file), live tree and sta
     await wb.screenshot('quick-check-running');
 
     // A second run waits in the queue (vaeLens.maxConcurrentRuns is 1) and shows as queued.
-    await wb.runCommand('VAE: Train');
+    await runCommandSoon(wb, 'VAE: Train');
     await wb.pickQuickItem('experiments/tiny.vae.json');
     await waitForRow(wb, pane, 'tiny', /^queued · #1 · chainer-mlp, dimz 20, 2 epochs$/, 'the tiny run shown as queued', 15_000);
     await wb.screenshot('tiny-queued');
@@ -195,7 +209,7 @@ test('VAE: Train from F1 (Quick check and an experiment file), live tree and sta
     assert.ok(!existsSync(crashed), 'the deleted run folder is gone from the runs directory');
 
     // A run that diverges: failed in the tree with an error badge, and an error notification that says why.
-    await wb.runCommand('VAE: Train');
+    await runCommandSoon(wb, 'VAE: Train');
     await wb.pickQuickItem('experiments/boom.vae.json');
     const toast = await wb.waitForNotification(/boom, epoch 1: Training diverged at epoch 1: The training loss became NaN/, 90_000);
     await wb.expectVisible(toast.locator('.monaco-button', { hasText: 'Open Run' }), 'the "Open Run" action on the divergence error');
@@ -263,15 +277,7 @@ test('a real run with σ far from 1 raises the σ warning (notification with act
     // The restored layout may have the sidebar closed with VAE still its active container: focus the view by
     // command, once the extension's contributions are back (typing earlier finds no such command).
     await wb.expectVisible(page.locator('#workbench\\.parts\\.activitybar a.action-label[aria-label^="VAE"]'), 'the VAE activity-bar item after the reload', 60_000);
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await wb.runCommand('VAE: Focus on VAE Runs View');
-        break;
-      } catch (err) {
-        if (attempt === 3) throw err;
-        await page.waitForTimeout(2000);
-      }
-    }
+    await runCommandSoon(wb, 'VAE: Focus on VAE Runs View');
     const paneAfter = await wb.viewPane('VAE Runs');
     const liveRow = await waitForRow(wb, paneAfter, 'narrow', /^running · epoch \d+\/50/, 'the narrow run still running after the reload', 60_000);
     const epochShown = async () => Number(/epoch (\d+)\/50/.exec((await liveRow.locator('.label-description').textContent()) ?? '')?.[1]);
@@ -311,5 +317,45 @@ test('in an untrusted workspace runs are shown but Train and Resume are not offe
     await page.keyboard.press('Escape');
     assert.ok(!offered.includes('VAE: Train'), `VAE: Train must not be offered in an untrusted workspace; the palette offered ${JSON.stringify(offered)}`);
     assert.ok(!offered.includes('VAE: Resume'), 'VAE: Resume must not be offered in an untrusted workspace');
+  });
+});
+
+test('cancelling the start notification during a data download ends the trainer', { timeout: E2E_TIMEOUT_MS }, async (t) => {
+  // A mirror that accepts connections and never answers: the start stays in its download phase.
+  const sockets = new Set<import('node:net').Socket>();
+  const silent = createServer(() => undefined);
+  silent.on('connection', (s) => sockets.add(s));
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  const port = (silent.address() as import('node:net').AddressInfo).port;
+  const cache = mkdtempSync(join(tmpdir(), 'vae-lens-e2e-cache-'));
+  const workspace = makeWorkspace({ 'fashion.vae.json': JSON.stringify({ name: 'fashion', dataset: 'fashion-mnist', epochs: 1, trainLimit: 1000, testLimit: 500 }) });
+  t.after(() => {
+    killTrainers(workspace);
+    for (const s of sockets) s.destroy();
+    silent.close();
+    rmSync(cache, { recursive: true, force: true });
+  });
+  const settings = { 'vaeLens.mnistBaseUrl': `http://127.0.0.1:${port}/`, 'vaeLens.dataCacheDirectory': cache };
+  await withWorkbench(t, { workspace, settings }, async (wb) => {
+    await wb.openView('VAE');
+    const pane = await wb.viewPane('VAE Runs');
+    await runCommandSoon(wb, 'VAE: Train');
+    await wb.pickQuickItem('fashion.vae.json');
+    await wb.waitForNotification(/starting "fashion": downloading fashion-mnist/, 60_000);
+    await waitForRow(wb, pane, 'fashion', /^starting/, 'the fashion run shown as starting', 30_000);
+    assert.ok(sockets.size > 0, 'the trainer connected to the configured vaeLens.mnistBaseUrl');
+    await wb.screenshot('start-downloading');
+    const [run] = runFolders(workspace);
+    await wb.clickNotificationAction(/starting "fashion"/, 'Cancel');
+    await waitForRow(wb, pane, 'fashion', /^(stopped|interrupted)/, 'the cancelled run shown as stopped', 30_000);
+    const pid = run.info.pid!;
+    let alive = true;
+    try {
+      process.kill(pid, 0);
+    } catch {
+      alive = false;
+    }
+    assert.equal(alive, false, `the trainer (pid ${pid}) has ended`);
+    await wb.screenshot('start-cancelled');
   });
 });
