@@ -44,9 +44,10 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
 
   /** The run folders a command acts on: the tree selection (multi-select), the argument, or a pick. */
   async function targets(arg: RunArg, selected: RunsNode[] | undefined, placeHolder: string, filter: (r: RunState) => boolean, many = false): Promise<string[]> {
-    const fromSelection = (selected ?? []).map(argDir).filter((x): x is string => !!x);
-    if (fromSelection.length > 1) return fromSelection;
     const one = argDir(arg);
+    // The multi-selection counts only when the clicked run is part of it (a right-click elsewhere means that run).
+    const fromSelection = (selected ?? []).map(argDir).filter((x): x is string => !!x);
+    if (fromSelection.length > 1 && (!one || fromSelection.includes(one))) return fromSelection;
     if (one) return [one];
     await store.flush();
     const candidates = sortRuns(store.runs().filter(filter));
@@ -203,6 +204,8 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
 
   async function compare(arg?: RunArg, selected?: RunsNode[]): Promise<void> {
     let dirs = (selected ?? []).map(argDir).filter((x): x is string => !!x);
+    const clicked = argDir(arg);
+    if (clicked && !dirs.includes(clicked)) dirs = [clicked];
     if (dirs.length < 2) dirs = await targets(undefined, undefined, 'Runs to compare (2 to 6)', (r) => !!r.info, true);
     if (dirs.length === 0) return;
     if (dirs.length < 2 || dirs.length > 6) {

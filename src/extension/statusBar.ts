@@ -10,14 +10,21 @@ import { statusBarText } from './model/statusText';
 import type { RunState, RunStore } from './model/runStore';
 import type { RunManager } from './runManager';
 
+const STATUS_BAR_COMMAND = 'vaeLens.openStatusBarRun';
+
 export class RunStatusBar implements vscode.Disposable {
   private readonly item: vscode.StatusBarItem;
   private readonly subscriptions: { dispose(): void }[] = [];
   private readonly progress = new Map<string, ProgressMessage>();
+  /** The run the item shows (what a click opens). */
+  private shown: string | undefined;
 
   constructor(private readonly store: RunStore, private readonly manager: RunManager) {
     this.item = vscode.window.createStatusBarItem('vaeLens.run', vscode.StatusBarAlignment.Left, 50);
     this.item.name = 'VAE Lens run';
+    this.subscriptions.push(vscode.commands.registerCommand(STATUS_BAR_COMMAND, () => {
+      if (this.shown) void vscode.commands.executeCommand('vaeLens.openRun', this.shown);
+    }));
     this.subscriptions.push(
       store.onDidChange(() => this.update()),
       manager.onDidChange(() => this.update()),
@@ -43,6 +50,7 @@ export class RunStatusBar implements vscode.Disposable {
     for (const dir of this.progress.keys()) if (!ours.has(dir)) this.progress.delete(dir);
     const run = this.current();
     if (!run) {
+      this.shown = undefined;
       this.item.hide();
       return;
     }
@@ -51,7 +59,10 @@ export class RunStatusBar implements vscode.Disposable {
     const progress = this.progress.get(run.dir);
     this.item.text = `$(sync~spin) VAE ${statusBarText(run, progress)}${more > 0 ? ` (+${more})` : ''}${queued ? ` · ${queued} queued` : ''}`;
     this.item.tooltip = `${run.info?.name ?? run.id}: ${run.info?.status}. Click to open the run.`;
-    this.item.command = { command: 'vaeLens.openRun', title: 'Open Run', arguments: [run.dir] };
+    this.shown = run.dir;
+    // A plain command id: a command object with arguments is re-registered on every update, and a
+    // click on an item rendered a moment earlier would find its command gone.
+    this.item.command = STATUS_BAR_COMMAND;
     this.item.show();
   }
 

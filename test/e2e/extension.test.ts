@@ -16,7 +16,7 @@ import { E2E_TIMEOUT_MS, withWorkbench, type Workbench } from '../support/workbe
 const RUNS = '.vae-runs';
 
 /** Small, real runs: 1,000 training and 500 test MNIST images per epoch. */
-const tiny = { name: 'tiny', model: 'chainer-mlp', dimz: 20, epochs: 2, trainLimit: 1000, testLimit: 500 };
+const tiny = { name: 'tiny', model: 'chainer-mlp', dimz: 20, epochs: 2, trainLimit: 1000, testLimit: 500, backend: 'wasm' };
 /** No KL pressure: posteriors shrink far below the prior while the aggregate variance is still off (≈ 0.4–0.6 in epochs 1–2). */
 /** A learning rate of 10 makes the loss NaN within a few batches. */
 const boom = { name: 'boom', epochs: 2, trainLimit: 1000, testLimit: 500, learningRate: 10 };
@@ -109,7 +109,10 @@ test('VAE: Train from F1 (Quick check and an experiment file), live tree and sta
   // A run left marked running by a trainer that died (no process has this pid) before its first checkpoint.
   const crashed = writeFixtureRun(join(workspace, RUNS), { id: '20261127-080000-crashed', name: 'crashed run', status: 'running', epochs: 10, completed: 0, pid: 4_000_000, hostname: hostname() });
   t.after(() => killTrainers(workspace));
-  await withWorkbench(t, { workspace }, async (wb) => {
+  // The plain JavaScript backend (setting vaeLens.backend) keeps the Quick check in its first epoch for
+  // a minute or more, so it is still running when the test stops it.
+  // No hovers: a run's tooltip appearing under the pointer closes an open context menu.
+  await withWorkbench(t, { workspace, settings: { 'vaeLens.backend': 'cpu', 'workbench.hover.delay': 60_000 } }, async (wb) => {
     const { page } = wb;
     await wb.openView('VAE');
     const pane = await wb.viewPane('VAE Runs');
@@ -131,8 +134,13 @@ test('VAE: Train from F1 (Quick check and an experiment file), live tree and sta
     assert.ok(moving.length >= 2, `the status bar should move while training; it showed ${JSON.stringify(moving)}`);
     await wb.screenshot('quick-check-running');
 
-    // A second run waits in the queue (vaeLens.maxConcurrentRuns is 1) and shows as queued.
+    // The status-bar item opens the run's panel.
+    await statusBarItem(page).first().click();
+    await wb.expectVisible(page.locator('.tabs-container .tab', { hasText: 'VAE: ' }), 'the run panel opened from the status bar', 30_000);
+
+    // A second run waits in the queue (vaeLens.maxConcurrentRuns is 1) and shows as queued. The pick offers the last choice first.
     await runCommandSoon(wb, 'VAE: Train');
+    await wb.expectVisible(page.locator('.quick-input-widget .monaco-list-row').first().filter({ hasText: 'Last used: Quick check — chainer-mlp, dimz 20, 5 epochs on 10,000 MNIST images' }), 'the "Last used" entry first in the Train quick pick');
     await wb.pickQuickItem('experiments/tiny.vae.json');
     await waitForRow(wb, pane, 'tiny', /^queued · #1 · chainer-mlp, dimz 20, 2 epochs$/, 'the tiny run shown as queued', 15_000);
     await wb.screenshot('tiny-queued');
@@ -142,6 +150,7 @@ test('VAE: Train from F1 (Quick check and an experiment file), live tree and sta
     await waitForRow(wb, pane, 'Quick check', /^stopped/, 'the Quick check run shown as stopped', 60_000);
     const [stopped] = runFolders(workspace).filter((r) => r.info.name === 'Quick check');
     assert.equal(stopped.info.status, 'stopped');
+    assert.equal((stopped.info as unknown as { config: { backend: string } }).config.backend, 'cpu', 'the vaeLens.backend setting reaches the run config');
     assert.ok(existsSync(join(stopped.dir, 'checkpoint')), 'a stopped run has a checkpoint to resume from');
     // The tiny run is short: by now it may be running or already done.
     await waitForRow(wb, pane, 'tiny', /^(starting|running|completed)/, 'the queued tiny run starting once the slot is free', 60_000);
@@ -151,6 +160,7 @@ test('VAE: Train from F1 (Quick check and an experiment file), live tree and sta
     const tinyRun = runFolders(workspace).find((r) => r.info.name === 'tiny')!;
     assert.equal(tinyRun.info.status, 'completed');
     assert.equal(tinyRun.info.epochsCompleted, 2);
+    assert.equal((tinyRun.info as unknown as { config: { backend: string } }).config.backend, 'wasm', 'an experiment file\'s own backend wins over vaeLens.backend');
 
     // Resume from the tree (inline) continues the same run folder; stop it again to keep the test short.
     await clickInline(wb, await waitForRow(wb, pane, 'Quick check', /^stopped/, 'the stopped run'), 'Resume');
@@ -196,8 +206,9 @@ test('VAE: Train from F1 (Quick check and an experiment file), live tree and sta
     await wb.expectVisible(page.locator('.tabs-container .tab', { hasText: /VAE: (tiny, renamed vs Quick check|Quick check vs tiny, renamed|compare 2 runs)/ }), 'the compare panel of the two selected runs', 30_000);
     await wb.screenshot('compare-two-runs');
 
-    // Confirming moves the folder to the trash (or, where there is no trash, asks again before deleting for good).
-    await contextMenu(wb, treeRow(pane, 'crashed run').first(), 'Delete Run');
+    // From the palette a run is picked; confirming moves the folder to the trash (or, where there is no trash, asks again before deleting for good).
+    await runCommandSoon(wb, 'VAE: Delete Run');
+    await wb.pickQuickItem('crashed run');
     await dialog.filter({ hasText: 'Delete "crashed run"?' }).locator('.monaco-button', { hasText: 'Move to Trash' }).first().click();
     const permanently = dialog.locator('.monaco-button', { hasText: 'Delete Permanently' });
     await page.waitForTimeout(1000);
