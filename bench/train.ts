@@ -15,8 +15,9 @@ import { TapeTrainStep } from '../src/trainer/tapeStep';
 import { defaultConfig, type ModelName } from '../src/shared/config';
 import { Rng } from '../src/trainer/rng';
 import type { TrainStep } from '../src/trainer/step';
-import { createFastStep, fastStepTimer } from '../src/trainer/fast';
+import { createFastStep, fastStepReady, fastStepTimer } from '../src/trainer/fast';
 import { PHASES } from '../src/trainer/fast/timer';
+import { loadavg } from 'node:os';
 import { loadMnistTrain } from './lib/mnist';
 import { matmulFlopsPerSample } from './lib/flops';
 import { median, fmt } from './lib/stats';
@@ -68,13 +69,14 @@ function matmulPeak(): number {
 }
 
 /** Same weights, same batches and noise: the fast step's losses against the stock step's. */
-function checkAgainstStock(name: ModelName, dimz: number, data: Float32Array, pixels: number, steps: number, threads: number): { maxAbs: number; maxRel: number } {
+async function checkAgainstStock(name: ModelName, dimz: number, data: Float32Array, pixels: number, steps: number, threads: number): Promise<{ maxAbs: number; maxRel: number }> {
   const config = { ...defaultConfig(name), dimz };
   const a = createModel(name, pixels, dimz, 11);
   const b = createModel(name, pixels, dimz, 11);
   const stock = new TapeTrainStep(a, config);
   const fast = createFastStep(b, config, 'wasm', { threads, workerScript: benchWorkerScript() ?? undefined });
   if (fast === null) throw new Error(`no fast step for ${name}`);
+  if ((await fastStepReady(fast)) !== threads) throw new Error(`the fast step did not start ${threads} threads`);
   let maxAbs = 0;
   let maxRel = 0;
   for (let s = 0; s < steps; s++) {
@@ -131,7 +133,7 @@ async function benchModel(name: ModelName, data: Float32Array, pixels: number, p
   const workerScript = benchWorkerScript() ?? undefined;
   const parallelOk = name === 'chainer-mlp' && !flag('no-parallel') && workerScript !== undefined;
   for (const threads of parallelOk ? [1, 2] : [1]) {
-    const check = checkAgainstStock(name, dimz, data, pixels, 5, threads);
+    const check = await checkAgainstStock(name, dimz, data, pixels, 5, threads);
     console.log(`fast (${threads} thread${threads > 1 ? 's' : ''}) vs stock from the same weights, batches and noise (5 steps): max |Δloss| ${check.maxAbs.toExponential(2)} nats (relative ${check.maxRel.toExponential(2)})`);
   }
 
@@ -145,6 +147,7 @@ async function benchModel(name: ModelName, data: Float32Array, pixels: number, p
   const fast = createFastStep(make(), config, 'wasm', { threads: 1 });
   if (fast === null) throw new Error(`no fast step for ${name}`);
   const parallel = parallelOk ? createFastStep(make(), config, 'wasm', { threads: 2, workerScript }) : null;
+  if (parallel && (await fastStepReady(parallel)) !== 2) throw new Error('the two-thread step did not start its worker');
   const flops = matmulFlopsPerSample(name, pixels, dimz);
   const r: ModelResult = { stock: [], fast: [], ratios: [], parallel: [], parallelRatios: [] };
   // Warm-up epoch for each (XNNPACK operator creation, JIT), then interleaved measured epochs.
@@ -152,22 +155,34 @@ async function benchModel(name: ModelName, data: Float32Array, pixels: number, p
   epoch(fast, data, pixels, dimz, BATCHES, 0);
   if (parallel) epoch(parallel, data, pixels, dimz, BATCHES, 0);
   fastStepTimer(fast)?.reset();
+  fastStepTimer(parallel ?? fast)?.reset();
+  // Each measured epoch gives every step the same BATCHES batches, interleaved in blocks of
+  // BLOCK batches (stock, fast, fast×2, stock, …), so that load from the machine's other users
+  // falls on all of them alike; samples/s per epoch = images / time spent in that step.
+  const BLOCK = 2;
   for (let e = 0; e < EPOCHS; e++) {
-    const s = epoch(stock, data, pixels, dimz, BATCHES, e * BATCHES);
-    const f = epoch(fast, data, pixels, dimz, BATCHES, e * BATCHES);
-    r.stock.push(s);
-    r.fast.push(f);
-    r.ratios.push(f / s);
-    if (parallel) {
-      const p = epoch(parallel, data, pixels, dimz, BATCHES, e * BATCHES);
-      r.parallel.push(p);
-      r.parallelRatios.push(p / s);
+    const ms = { stock: 0, fast: 0, parallel: 0 };
+    for (let b0 = 0; b0 < BATCHES; b0 += BLOCK) {
+      const n = Math.min(BLOCK, BATCHES - b0);
+      const off = e * BATCHES + b0;
+      ms.stock += (n * BATCH * 1000) / epoch(stock, data, pixels, dimz, n, off);
+      ms.fast += (n * BATCH * 1000) / epoch(fast, data, pixels, dimz, n, off);
+      if (parallel) ms.parallel += (n * BATCH * 1000) / epoch(parallel, data, pixels, dimz, n, off);
     }
-    console.log(`  epoch ${e + 1}: stock ${fmt(s, 0)}  fast ${fmt(f, 0)}${parallel ? `  fast×2 ${fmt(r.parallel[e], 0)}` : ''} samples/s`);
+    const sps = (t: number) => (BATCHES * BATCH * 1000) / t;
+    r.stock.push(sps(ms.stock));
+    r.fast.push(sps(ms.fast));
+    r.ratios.push(ms.stock / ms.fast);
+    if (parallel) {
+      r.parallel.push(sps(ms.parallel));
+      r.parallelRatios.push(ms.stock / ms.parallel);
+    }
+    console.log(`  epoch ${e + 1}: stock ${fmt(sps(ms.stock), 0)}  fast ${fmt(sps(ms.fast), 0)}${parallel ? `  fast×2 ${fmt(sps(ms.parallel), 0)}` : ''} samples/s`);
   }
   const peak = Math.max(peakBefore, matmulPeak());
   console.log(`matmul peak (best of before and after this model): ${fmt(peak, 1)} GFLOP/s`);
   const gf = (sps: number) => (sps * flops) / 1e9;
+  console.log(`load average now ${loadavg().map((l) => l.toFixed(1)).join(' ')} (2 cores; others' work shows up as noise)`);
   const line = (label: string, sps: number[], ratios: number[] | null) =>
     `${label.padEnd(22)} ${fmt(median(sps), 0).padStart(6)} samples/s  ${fmt(gf(median(sps)), 1).padStart(5)} GFLOP/s  ${fmt((100 * gf(median(sps))) / peak, 0).padStart(3)}% of peak` +
     (ratios ? `  ×${fmt(median(ratios), 2)} stock (median of per-epoch ratios)` : '');
@@ -198,7 +213,7 @@ async function benchModel(name: ModelName, data: Float32Array, pixels: number, p
 async function main(): Promise<void> {
   const started = performance.now();
   const { images, pixels } = loadMnistTrain(BATCHES * BATCH * 2);
-  console.log(`VAE Lens bench:train — ${new Date().toISOString()}, node ${process.version}, ${EPOCHS} measured epochs × ${BATCHES} batches of ${BATCH}, MNIST`);
+  console.log(`VAE Lens bench:train — ${new Date().toISOString()}, node ${process.version}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}; ${EPOCHS} measured epochs × ${BATCHES} batches of ${BATCH} (MNIST), after one warm-up epoch`);
   await selectBackend('wasm', { threads: 1 });
   const peak = matmulPeak();
   console.log(`wasm (tfjs ${tf.version_core}): matmul peak 1024×1024×1024, one thread: ${fmt(peak, 1)} GFLOP/s`);

@@ -14,7 +14,7 @@ import { createModel, type VaeModel } from '../../src/trainer/model';
 import { Rng } from '../../src/trainer/rng';
 import type { OptimizerState, TrainStep } from '../../src/trainer/step';
 import { TapeTrainStep } from '../../src/trainer/tapeStep';
-import { createFastStep } from '../../src/trainer/fast';
+import { createFastStep, fastStepReady } from '../../src/trainer/fast';
 import { FastMlpStep } from '../../src/trainer/fast/mlpStep';
 import { FastDeepBnStep } from '../../src/trainer/fast/bnStep';
 import { ParallelMlpStep } from '../../src/trainer/fast/parallel';
@@ -82,13 +82,14 @@ function weightDiffs(a: VaeModel, b: VaeModel): Record<string, WeightDiff> {
  * before batch normalization, which the normalization cancels exactly (and the moving means,
  * which average those biases in).
  */
-function compare(name: ModelName, dimz: number, makeFast: (m: VaeModel) => TrainStep, opts: { steps: number; batchSize: number; k: number; noiseDriven?: RegExp }): void {
+async function compare(name: ModelName, dimz: number, makeFast: (m: VaeModel) => TrainStep, opts: { steps: number; batchSize: number; k: number; noiseDriven?: RegExp; threads?: number }): Promise<void> {
   const config = { ...defaultConfig(name), dimz, trainSamples: opts.k };
   const a = createModel(name, pixels, dimz, 3);
   const b = createModel(name, pixels, dimz, 3);
   const stock = new TapeTrainStep(a, config);
   const fast = makeFast(b);
   try {
+    assert.equal(await fastStepReady(fast), opts.threads ?? 1, 'threads in use');
     for (let s = 0; s < opts.steps; s++) {
       const x = batch(s, opts.batchSize);
       const eps = noise(s, opts.k * opts.batchSize * dimz);
@@ -127,20 +128,20 @@ function compare(name: ModelName, dimz: number, makeFast: (m: VaeModel) => Train
 const hyper = { learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
 const BN_NOISE = /^(enc1|enc2|dec1|dec2)\/(b|mean)$/;
 
-test('chainer-mlp: the fast step matches the tape step (losses and weights, 4 steps)', () => {
-  compare('chainer-mlp', 20, (m) => new FastMlpStep(m, hyper), { steps: 4, batchSize: 100, k: 1 });
+test('chainer-mlp: the fast step matches the tape step (losses and weights, 4 steps)', async () => {
+  await compare('chainer-mlp', 20, (m) => new FastMlpStep(m, hyper), { steps: 4, batchSize: 100, k: 1 });
 });
 
-test('chainer-mlp: the fast step matches the tape step with k = 3 samples of z', () => {
-  compare('chainer-mlp', 20, (m) => new FastMlpStep(m, hyper), { steps: 3, batchSize: 40, k: 3 });
+test('chainer-mlp: the fast step matches the tape step with k = 3 samples of z', async () => {
+  await compare('chainer-mlp', 20, (m) => new FastMlpStep(m, hyper), { steps: 3, batchSize: 40, k: 3 });
 });
 
-test('chainer-mlp: the two-thread step matches the tape step (odd batch split 19/18)', () => {
-  compare('chainer-mlp', 20, (m) => new ParallelMlpStep(m, hyper, WORKER, 37, 1), { steps: 4, batchSize: 37, k: 1 });
+test('chainer-mlp: the two-thread step matches the tape step (odd batch split 19/18)', async () => {
+  await compare('chainer-mlp', 20, (m) => new ParallelMlpStep(m, hyper, WORKER, 37, 1), { steps: 4, batchSize: 37, k: 1, threads: 2 });
 });
 
-test('deep-bn: the fast step matches the tape step (losses, weights, batch-norm moving statistics)', () => {
-  compare('deep-bn', 100, (m) => new FastDeepBnStep(m, hyper), { steps: 4, batchSize: 100, k: 1, noiseDriven: BN_NOISE });
+test('deep-bn: the fast step matches the tape step (losses, weights, batch-norm moving statistics)', async () => {
+  await compare('deep-bn', 100, (m) => new FastDeepBnStep(m, hyper), { steps: 4, batchSize: 100, k: 1, noiseDriven: BN_NOISE });
 });
 
 /** Trains `steps` steps with `first`, moves weights and optimizer state to `second`, trains on. */
@@ -179,6 +180,35 @@ for (const [name, dimz] of [['chainer-mlp', 20], ['deep-bn', 100]] as const) {
     }
   });
 }
+
+test('a two-thread step runs on one thread until its worker is up, then hands its state over', async () => {
+  // The worker loads in the background; steps before it is ready run whole on this thread, and the
+  // first step after sends it the weights and Adam state so far. The numbers stay the tape step's.
+  const config = defaultConfig('chainer-mlp');
+  const a = createModel('chainer-mlp', pixels, 20, 4);
+  const b = createModel('chainer-mlp', pixels, 20, 4);
+  const stock = new TapeTrainStep(a, config);
+  const par = new ParallelMlpStep(b, hyper, WORKER, 50, 1);
+  try {
+    const threads: number[] = [];
+    for (let s = 0; s < 5; s++) {
+      if (s === 2) assert.ok(await par.whenReady(), 'worker ready');
+      const eps = noise(s, 50 * 20);
+      const r1 = stock.step(batch(s, 50), 50, eps, 1);
+      const r2 = par.step(batch(s, 50), 50, eps, 1);
+      threads.push(par.threadsInUse);
+      assert.ok(Math.abs(r1.loss - r2.loss) <= 2e-6 * r1.loss, `step ${s}: stock ${r1.loss}, fast ${r2.loss}`);
+    }
+    assert.deepEqual([threads[0], threads[2], threads[4]], [1, 2, 2], `threads per step: ${threads}`);
+    par.sync();
+    for (const [v, d] of Object.entries(weightDiffs(a, b))) assert.ok(d.rel <= 5e-4, `${v} differs by ${d.rel} (relative L2)`);
+  } finally {
+    stock.dispose();
+    par.dispose();
+    a.dispose();
+    b.dispose();
+  }
+});
 
 test('the fast steps leave tf.memory().numTensors flat across steps', () => {
   for (const name of ['chainer-mlp', 'deep-bn'] as const) {

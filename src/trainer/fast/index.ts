@@ -52,7 +52,7 @@ export function createFastStep(model: FastModel, config: AdamConfig, backend: st
   if (threads >= 2) {
     const script = options.workerScript ?? findWorkerScript();
     if (script === null) options.log?.('fast step: one thread (the worker bundle fast-worker.js is not beside the trainer)');
-    else return new ParallelMlpStep(model, hyper, script, config.batchSize ?? 100, config.trainSamples ?? 1);
+    else return new ParallelMlpStep(model, hyper, script, config.batchSize ?? 100, config.trainSamples ?? 1, options.log);
   }
   return new FastMlpStep(model, hyper);
 }
@@ -70,4 +70,14 @@ export function findWorkerScript(names = ['fast-worker.js']): string | null {
 export function fastStepTimer(step: TrainStep): Timer | null {
   const t = (step as { timer?: Timer }).timer;
   return t ?? null;
+}
+
+/**
+ * Waits (event loop running) until a two-thread step's worker is up; returns the threads the step
+ * uses then (1 for any other step, or if the worker failed).
+ */
+export async function fastStepReady(step: TrainStep): Promise<number> {
+  if (!(step instanceof ParallelMlpStep)) return 1;
+  await step.whenReady();
+  return step.threadsInUse === 2 || (await step.whenReady()) ? 2 : 1;
 }

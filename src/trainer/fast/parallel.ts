@@ -21,6 +21,7 @@ import { addSums, resultFromSums, type BatchSums, type FastModel, type Optimizer
 import type { LayerGradients } from './dense';
 import { FastMlpStep } from './mlpStep';
 import { heapView } from './wasmHeap';
+import { performance } from 'node:perf_hooks';
 import { Timer } from './timer';
 
 /** Control words (Int32) of the shared buffer. */
@@ -38,6 +39,8 @@ export const Ctl = {
   samples: 7,
   /** Non-zero when the worker failed; its message then comes over the port. */
   failed: 8,
+  /** Set to 1 by the worker once its backend and replica are up. */
+  ready: 9,
   size: 16,
 } as const;
 
@@ -139,6 +142,23 @@ export type BatchSumsSlot = BatchSums;
 
 export const WORKER_READY_TIMEOUT_MS = 60_000;
 
+/** How long a replica spins before sleeping at a barrier (the partner is usually within this). */
+const SPIN_MS = Number(process.env.VAE_LENS_FAST_SPIN_MS ?? 0.3);
+
+/**
+ * Waits until control word `index` equals `value`: spins briefly first, because a thread woken
+ * from Atomics.wait on a busy machine may wait a whole scheduler slice to run again, then sleeps
+ * in slices of `sliceMs`, calling `check` between them (it throws to abort).
+ */
+export function waitFor(c: Int32Array, index: number, value: number, sliceMs: number, check: () => void = () => {}): void {
+  const spinUntil = performance.now() + SPIN_MS;
+  while (Atomics.load(c, index) !== value) {
+    if (performance.now() < spinUntil) continue;
+    check();
+    Atomics.wait(c, index, Atomics.load(c, index), sliceMs);
+  }
+}
+
 export interface WorkerInit {
   vaeLensFastWorker: true;
   sab: SharedArrayBuffer[];
@@ -150,7 +170,17 @@ export interface WorkerInit {
   optimizer: OptimizerStateLike | null;
 }
 
-/** The data-parallel step, as seen from the main thread. */
+/**
+ * The data-parallel step, as seen from the main thread.
+ *
+ * The worker starts in the background: the constructor does not wait for it, because a worker's
+ * start (and a previous worker's teardown) can need this thread's event loop, which a synchronous
+ * wait would block forever. Until the worker reports ready, steps run on this thread alone (the
+ * whole batch on the local replica); the first step after that sends the worker the current
+ * weights and optimizer state, and from then on every step is split. A worker that fails leaves
+ * the run on one thread, with a log line. `whenReady()` lets a caller (the benchmark, tests) wait
+ * for the worker with the event loop running.
+ */
 export class ParallelMlpStep implements TrainStep {
   private readonly replica: FastMlpStep;
   private readonly worker: Worker;
@@ -159,10 +189,19 @@ export class ParallelMlpStep implements TrainStep {
   private readonly peer: PeerGradients;
   private stepNo = 0;
   private seq = 0;
+  private active = false;
+  private failedReported = false;
   private readonly workerErrors: string[] = [];
   readonly timer: Timer;
 
-  constructor(private readonly model: FastModel, hyper: AdamHyper, workerScript: string, maxBatch: number, maxSamples: number) {
+  constructor(
+    private readonly model: FastModel,
+    hyper: AdamHyper,
+    workerScript: string,
+    maxBatch: number,
+    maxSamples: number,
+    private readonly log: (line: string) => void = () => {},
+  ) {
     this.replica = new FastMlpStep(model, hyper);
     this.timer = this.replica.timer;
     this.layout = makeLayout(this.replica.layers, maxBatch, maxSamples);
@@ -173,20 +212,39 @@ export class ParallelMlpStep implements TrainStep {
     for (const [name, v] of Object.entries(model.variables)) weights[name] = { data: v.dataSync() as Float32Array, shape: v.shape };
     const init: WorkerInit = { vaeLensFastWorker: true, sab, layout: this.layout, pixels: model.pixels, dimz: model.dimz, hyper, weights, optimizer: null };
     this.worker = new Worker(workerScript, { workerData: init });
-    this.worker.on('error', (e) => this.workerErrors.push(String(e?.stack ?? e)));
+    this.worker.on('error', (e) => {
+      this.workerErrors.push(String(e?.stack ?? e));
+      Atomics.store(this.shared.control, Ctl.failed, 1);
+    });
     this.worker.unref();
-    this.waitAck(0, 'start');
+  }
+
+  /** Threads the steps use now: 2 once the worker runs, else 1. */
+  get threadsInUse(): number {
+    return this.active ? 2 : 1;
+  }
+
+  private get workerFailed(): boolean {
+    return Atomics.load(this.shared.control, Ctl.failed) !== 0;
+  }
+
+  /** Resolves true once the worker is ready (false if it failed or `timeoutMs` passed), letting the event loop run. */
+  async whenReady(timeoutMs = WORKER_READY_TIMEOUT_MS): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (Atomics.load(this.shared.control, Ctl.ready) !== 1) {
+      if (this.workerFailed || Date.now() > deadline) return false;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    return true;
   }
 
   private waitAck(seq: number, what: string): void {
     const c = this.shared.control;
     const deadline = Date.now() + WORKER_READY_TIMEOUT_MS;
-    while (Atomics.load(c, Ctl.ack) !== seq) {
-      if (Atomics.load(c, Ctl.failed) !== 0) throw new Error(`VAE Lens fast step worker failed during ${what}`);
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`VAE Lens fast step worker did not answer (${what}) within ${WORKER_READY_TIMEOUT_MS / 1000} s`);
-      Atomics.wait(c, Ctl.ack, Atomics.load(c, Ctl.ack), Math.min(left, 100));
-    }
+    waitFor(c, Ctl.ack, seq, 100, () => {
+      if (this.workerFailed) throw new Error(`VAE Lens fast step worker failed during ${what}: ${this.workerErrors.join('; ') || 'see stderr'}`);
+      if (Date.now() > deadline) throw new Error(`VAE Lens fast step worker did not answer (${what}) within ${WORKER_READY_TIMEOUT_MS / 1000} s`);
+    });
   }
 
   private issue(command: number): number {
@@ -198,7 +256,21 @@ export class ParallelMlpStep implements TrainStep {
     return this.seq;
   }
 
+  /** Brings a ready worker in: it gets this replica's current weights and optimizer state. */
+  private tryActivate(): boolean {
+    if (this.workerFailed) {
+      if (!this.failedReported) this.log(`fast step: the second thread failed, continuing on one: ${this.workerErrors.join('; ')}`);
+      this.failedReported = true;
+      return false;
+    }
+    if (Atomics.load(this.shared.control, Ctl.ready) !== 1) return false;
+    this.pushState(this.replica.getOptimizerState());
+    this.active = true;
+    return true;
+  }
+
   step(x: Float32Array, batchSize: number, eps: Float32Array, klWeight: number): StepResult {
+    if (!this.active && !this.tryActivate()) return this.replica.step(x, batchSize, eps, klWeight);
     const { pixels: P, dimz: Z } = this.model;
     const B = batchSize;
     const K = eps.length / (B * Z);
@@ -225,10 +297,9 @@ export class ParallelMlpStep implements TrainStep {
     Atomics.store(c, Ctl.arriveMain, stepNo);
     Atomics.notify(c, Ctl.arriveMain);
     t.lap('other');
-    while (Atomics.load(c, Ctl.arriveWorker) !== stepNo) {
-      if (Atomics.load(c, Ctl.failed) !== 0) throw new Error(`VAE Lens fast step worker failed: ${this.workerErrors.join('; ') || 'see stderr'}`);
-      Atomics.wait(c, Ctl.arriveWorker, Atomics.load(c, Ctl.arriveWorker), 1000);
-    }
+    waitFor(c, Ctl.arriveWorker, stepNo, 1000, () => {
+      if (this.workerFailed) throw new Error(`VAE Lens fast step worker failed: ${this.workerErrors.join('; ') || 'see stderr'}`);
+    });
     t.lap('sync');
     const s = this.shared.scalars;
     const theirs: BatchSums = { recSum: s[1], klSum: s[2], sumMu: s[3], sumSigma: s[4] };
@@ -249,11 +320,11 @@ export class ParallelMlpStep implements TrainStep {
 
   setOptimizerState(state: OptimizerStateLike): void {
     this.replica.setOptimizerState(state);
-    this.pushState(state);
+    if (this.active) this.pushState(state);
   }
 
   /** Sends this replica's weights (and an optimizer state) to the worker and waits for it. */
-  private pushState(optimizer: OptimizerStateLike | null): void {
+  private pushState(optimizer: OptimizerStateLike): void {
     this.replica.sync();
     const weights: WorkerInit['weights'] = {};
     for (const [name, v] of Object.entries(this.model.variables)) weights[name] = { data: v.dataSync() as Float32Array, shape: v.shape };

@@ -12,7 +12,7 @@ import { selectBackend } from '../backend';
 import type { FastModel, OptimizerStateLike } from './common';
 import { FastMlpStep } from './mlpStep';
 import {
-  Command, Ctl, PeerGradients, gradSlot, publishGradients, sharedViews, type BatchSumsSlot, type WorkerInit,
+  Command, Ctl, PeerGradients, gradSlot, publishGradients, sharedViews, waitFor, type BatchSumsSlot, type WorkerInit,
 } from './parallel';
 
 function makeModel(init: WorkerInit): FastModel {
@@ -35,8 +35,8 @@ async function serve(init: WorkerInit): Promise<void> {
     const peer = new PeerGradients(replica);
     let seen = 0;
     let stepNo = 0;
-    Atomics.store(c, Ctl.ack, 0);
-    Atomics.notify(c, Ctl.ack);
+    Atomics.store(c, Ctl.ready, 1);
+    Atomics.notify(c, Ctl.ready);
     for (;;) {
       while (Atomics.load(c, Ctl.seq) === seen) Atomics.wait(c, Ctl.seq, seen);
       seen = Atomics.load(c, Ctl.seq);
@@ -73,14 +73,13 @@ async function serve(init: WorkerInit): Promise<void> {
       shared.scalars[4] = sums.sumSigma;
       Atomics.store(c, Ctl.arriveWorker, stepNo);
       Atomics.notify(c, Ctl.arriveWorker);
-      while (Atomics.load(c, Ctl.arriveMain) !== stepNo) Atomics.wait(c, Ctl.arriveMain, Atomics.load(c, Ctl.arriveMain));
+      waitFor(c, Ctl.arriveMain, stepNo, 1000);
       replica.applyUpdate(peer.load(init.layout, gradSlot(shared, init.layout, 0, stepNo)));
     }
   } catch (e) {
     process.stderr.write(`VAE Lens fast step worker: ${(e as Error).stack ?? e}\n`);
     Atomics.store(c, Ctl.failed, 1);
-    Atomics.notify(c, Ctl.ack);
-    Atomics.notify(c, Ctl.arriveWorker);
+    for (const word of [Ctl.ack, Ctl.arriveWorker, Ctl.ready]) Atomics.notify(c, word);
   }
 }
 
