@@ -3,8 +3,8 @@
 // Delete asking first, a σ warning raised by a real run (notification + badges), and a window
 // reload in the middle of a run.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { hostname, tmpdir } from 'node:os';
 import { createServer } from 'node:http';
 import { test } from 'node:test';
@@ -368,5 +368,31 @@ test('cancelling the start notification during a data download ends the trainer'
     }
     assert.equal(alive, false, `the trainer (pid ${pid}) has ended`);
     await wb.screenshot('start-cancelled');
+  });
+});
+
+test('in a multi-root workspace runs are grouped by workspace folder', { timeout: E2E_TIMEOUT_MS }, async (t) => {
+  const alpha = makeWorkspace({});
+  const beta = makeWorkspace({});
+  writeFixtureRun(join(alpha, RUNS), { id: '20261128-090000-a1', name: 'alpha one', status: 'completed', epochs: 3, completed: 3 });
+  writeFixtureRun(join(alpha, RUNS), { id: '20261128-091000-a2', name: 'alpha two', status: 'completed', epochs: 3, completed: 3 });
+  writeFixtureRun(join(beta, RUNS), { id: '20261128-092000-b1', name: 'beta one', status: 'stopped', epochs: 3, completed: 1 });
+  const file = join(mkdtempSync(join(tmpdir(), 'vae-lens-multi-')), 'two.code-workspace');
+  writeFileSync(file, JSON.stringify({ folders: [{ name: 'alpha', path: alpha }, { name: 'beta', path: beta }] }));
+  t.after(() => {
+    for (const d of [dirname(file), alpha, beta]) rmSync(d, { recursive: true, force: true });
+  });
+  await withWorkbench(t, { workspace: alpha }, async (wb) => {
+    // The harness opens a folder; the workbench opens a .code-workspace file from its URL.
+    await wb.page.goto(`${new URL(wb.server.url).origin}/?workspace=${encodeURIComponent(file)}`);
+    await wb.expectVisible(wb.page.locator('#workbench\\.parts\\.activitybar a.action-label[aria-label^="VAE"]'), 'the VAE activity-bar item in the multi-root window', 60_000);
+    await wb.openView('VAE');
+    const pane = await wb.viewPane('VAE Runs');
+    await wb.expectVisible(treeRow(pane, 'alpha'), 'the "alpha" folder group');
+    await wb.expectVisible(treeRow(pane, 'beta'), 'the "beta" folder group');
+    await waitForRow(wb, pane, 'beta one', /^stopped · epoch 1\/3/, 'the run of beta');
+    const labels = (await pane.locator('.monaco-list-row .label-name').allTextContents()).map((x) => x.trim());
+    assert.deepEqual(labels, ['alpha', 'alpha two', 'alpha one', 'beta', 'beta one'], 'groups in folder order, newest run first in each');
+    await wb.screenshot('multi-root');
   });
 });
