@@ -1,13 +1,14 @@
 // Checks the E2E harness itself on what the other E2E tests rely on: user settings (a light
 // theme), workspace trust left on (restricted mode), the two-iframe path into a webview (the
-// built-in Markdown preview), and notification toasts with actions (a test-only extension).
+// built-in Markdown preview), notification toasts with actions (a test-only extension), and
+// commands run right after a window reload.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { makeWorkspace, repoRoot } from '../support/codeServer';
 import { E2E_TIMEOUT_MS, withWorkbench } from '../support/workbench';
 
-test('harness: light theme, restricted mode, webview content and notification actions', { timeout: E2E_TIMEOUT_MS }, (t) =>
+test('harness: light theme, restricted mode, webview content, notification actions, reload', { timeout: E2E_TIMEOUT_MS }, (t) =>
   withWorkbench(
     t,
     {
@@ -33,6 +34,11 @@ test('harness: light theme, restricted mode, webview content and notification ac
       await wb.clickNotificationAction('Harness probe: a notification with an action', 'Acknowledge');
       await wb.expectHidden(toast, 'the probe notification after its action was clicked');
       await wb.expectLog('Harness Probe', /probe choice: Acknowledge/);
+
+      // Right after a window reload the palette is tried before the extension's commands are back.
+      await wb.reload();
+      await wb.runCommand('VAE: Show Log');
+      assert.match(await wb.readOutputChannel('VAE Lens'), /VAE Lens \d+\.\d+\.\d+ activated/);
     },
   ),
 );

@@ -41,7 +41,7 @@ export interface Workbench {
   readonly resultsDir: string;
   /** Runs a command from F1 by its full title ("VAE: Show Log"); fails naming the command if the palette lacks it. */
   runCommand(title: string): Promise<void>;
-  /** Picks the entry labelled exactly `label` in the open quick pick (typing it as the filter when the input is empty). */
+  /** Picks the entry labelled exactly `label` in the open quick pick (typing it as the filter if it does not show up unfiltered). */
   pickQuickItem(label: string, what?: string): Promise<void>;
   /** Types into the open quick input (an input box) and presses Enter. */
   submitQuickInput(text: string): Promise<void>;
@@ -67,6 +67,8 @@ export interface Workbench {
   waitForNotification(text: string | RegExp, timeoutMs?: number): Promise<Locator>;
   /** Clicks the button `action` on the notification containing `text`. */
   clickNotificationAction(text: string | RegExp, action: string): Promise<void>;
+  /** Reloads the window (as "Developer: Reload Window" would) and waits until the workbench is ready again. */
+  reload(): Promise<void>;
   /** Closes the browser and stops the server (withWorkbench does this for you). */
   close(): Promise<void>;
 }
@@ -121,18 +123,21 @@ export async function openWorkbench(test: NamedTest, options: WorkbenchOptions):
     context = await launchChromium({ viewport: options.viewport });
     const page = context.pages()[0] ?? (await context.newPage());
     page.setDefaultTimeout(DEFAULT_TIMEOUT_MS);
-    const wb = makeWorkbench(test, page, server, context);
+    const wb = makeWorkbench(test, page, server, context, options.readyContainer ?? 'VAE');
     await page.goto(server.url);
-    await wb.expectVisible(page.locator('.monaco-workbench'), 'the VS Code workbench', 60_000);
-    // Typing into the palette before the extension's contributions have loaded finds nothing.
-    const ready = options.readyContainer ?? 'VAE';
-    await wb.expectVisible(activityBarItem(page, ready), `the "${ready}" activity-bar item`, 60_000);
+    await waitForWorkbench(wb, options.readyContainer ?? 'VAE');
     return wb;
   } catch (err) {
     await context?.close().catch(() => undefined);
     await server.stop();
     throw err;
   }
+}
+
+async function waitForWorkbench(wb: Workbench, readyContainer: string): Promise<void> {
+  await wb.expectVisible(wb.page.locator('.monaco-workbench'), 'the VS Code workbench', 60_000);
+  // Typing into the palette before the extension's contributions have loaded finds nothing.
+  await wb.expectVisible(activityBarItem(wb.page, readyContainer), `the "${readyContainer}" activity-bar item`, 60_000);
 }
 
 function slug(s: string): string {
@@ -150,7 +155,7 @@ function exactly(text: string): RegExp {
   return new RegExp(`^\\s*${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`);
 }
 
-function makeWorkbench(test: NamedTest, page: Page, server: CodeServer, context: BrowserContext): Workbench {
+function makeWorkbench(test: NamedTest, page: Page, server: CodeServer, context: BrowserContext, readyContainer: string): Workbench {
   const resultsDir = join(repoRoot(), 'test-results', slug(test.name));
   // Screenshots of an earlier run of this test would pass for this run's.
   rmSync(resultsDir, { recursive: true, force: true });
@@ -176,33 +181,72 @@ function makeWorkbench(test: NamedTest, page: Page, server: CodeServer, context:
 
   const quickInput = page.locator('.quick-input-widget');
 
-  const pickQuickItem = async (label: string, what = `the entry "${label}"`) => {
+  /** The row labelled exactly `label` once visible, or the labels the quick pick offered instead. */
+  const findQuickItem = async (label: string, timeoutMs: number): Promise<{ row?: Locator; offered: string[]; filter?: string }> => {
     await expectVisible(quickInput, 'the quick input (command palette)');
-    // Long lists are virtualized: an entry scrolled out of view has no row until the list is filtered.
     const input = quickInput.locator('input');
-    if ((await input.inputValue()) === '') await input.fill(label);
     const rows = quickInput.locator('.monaco-list-row');
     const row = rows.filter({ has: page.locator('.label-name', { hasText: exactly(label) }) }).first();
-    try {
-      await row.waitFor({ state: 'visible', timeout: 5000 });
-    } catch {
-      const offered = (await rows.locator('.label-name').allTextContents().catch(() => [])).map((s) => s.trim());
-      await page.keyboard.press('Escape');
-      throw new Error(
-        `The quick pick has no ${what}. It offered: ${offered.length ? offered.map((s) => `"${s}"`).join(', ') : 'nothing'}.`,
-      );
+    const deadline = Date.now() + timeoutMs;
+    // Wait for the entry first without typing: right after a command is picked from the palette,
+    // the palette may still be on screen while the command's own quick pick is on its way, and
+    // text typed then would go to the palette.
+    let filtered = false;
+    for (;;) {
+      try {
+        await row.waitFor({ state: 'visible', timeout: Math.min(1500, Math.max(1, deadline - Date.now())) });
+        return { row, offered: [] };
+      } catch {
+        // Not there (yet).
+      }
+      if (Date.now() >= deadline) break;
+      // Long lists are virtualized: an entry scrolled out of view has no row until the list is
+      // filtered. Filter only a pick that is not the palette itself (quick access) and is empty.
+      const placeholder = (await input.getAttribute('placeholder').catch(() => null)) ?? '';
+      const quickAccess = /Type the name of a command|Search files by name/.test(placeholder);
+      if (!filtered && !quickAccess && (await input.inputValue().catch(() => 'x')) === '') {
+        await input.fill(label);
+        filtered = true;
+      }
     }
-    await row.click();
+    const offered = (await rows.locator('.label-name').allTextContents().catch(() => [])).map((t) => t.trim());
+    const filter = await input.inputValue().catch(() => undefined);
+    await page.keyboard.press('Escape');
+    return { offered, filter };
+  };
+
+  const describeOffered = ({ offered, filter }: { offered: string[]; filter?: string }) =>
+    (offered.length ? offered.map((t) => `"${t}"`).join(', ') : 'nothing') + (filter === undefined ? '' : ` for the input ${JSON.stringify(filter)}`);
+
+  const pickQuickItem = async (label: string, what = `the entry "${label}"`) => {
+    const found = await findQuickItem(label, 5000);
+    if (!found.row) throw new Error(`The quick pick has no ${what}. It offered: ${describeOffered(found)}.`);
+    await found.row.click();
   };
 
   const runCommand = async (title: string) => {
-    // Close whatever quick input is open, focus the workbench, then open the palette afresh.
-    if (await quickInput.isVisible()) await page.keyboard.press('Escape');
-    await page.keyboard.press('F1');
-    const input = quickInput.locator('input');
-    await expectVisible(input, 'the command palette input');
-    await input.fill(`>${title}`);
-    await pickQuickItem(title, `command "${title}" (is it contributed in package.json and is the extension installed?)`);
+    // The palette lists the commands known when it opens; just after a (re)load the extension's
+    // may not be there yet, so a miss is retried with a freshly opened palette for a while.
+    const deadline = Date.now() + 12_000;
+    for (;;) {
+      if (await quickInput.isVisible()) await page.keyboard.press('Escape');
+      await page.keyboard.press('F1');
+      const input = quickInput.locator('input');
+      await expectVisible(input, 'the command palette input');
+      await input.fill(`>${title}`);
+      const found = await findQuickItem(title, 3000);
+      if (found.row) {
+        await found.row.click();
+        break;
+      }
+      if (Date.now() > deadline) {
+        throw new Error(
+          `The command palette has no command "${title}" (is it contributed in package.json and is the extension installed?). ` +
+            `It offered: ${describeOffered(found)}.`,
+        );
+      }
+      await page.waitForTimeout(1000);
+    }
     // The command has run once the palette has closed or been replaced by the command's own quick input.
     try {
       await page.waitForFunction(
@@ -274,8 +318,21 @@ function makeWorkbench(test: NamedTest, page: Page, server: CodeServer, context:
   };
 
   const readOutputChannel = async (name: string) => {
-    await runCommand('Output: Show Output Channels...');
-    await pickQuickItem(name, `output channel "${name}" (has the extension created it?)`);
+    // The channel list is a snapshot taken when the pick opens, and just after a (re)load the
+    // extension host's channels may not be in it yet: reopen it until the channel is listed.
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      await runCommand('Output: Show Output Channels...');
+      const found = await findQuickItem(name, 3000);
+      if (found.row) {
+        await found.row.click();
+        break;
+      }
+      if (Date.now() > deadline) {
+        throw new Error(`The Output view has no channel "${name}" (has the extension created it?). It offered: ${describeOffered(found)}.`);
+      }
+      await page.waitForTimeout(1000);
+    }
     const panel = page.locator('#workbench\\.parts\\.panel');
     await expectVisible(panel.locator('select.monaco-select-box').filter({ has: page.locator(`option[value="${name}"]`) }), `the Output panel`);
     // The output text is the Monaco editor in the Output view that is not its filter box.
@@ -320,6 +377,11 @@ function makeWorkbench(test: NamedTest, page: Page, server: CodeServer, context:
     await button.first().click();
   };
 
+  const reload = async () => {
+    await page.reload();
+    await waitForWorkbench(workbench, readyContainer);
+  };
+
   const close = async () => {
     if (closed) return;
     closed = true;
@@ -327,8 +389,9 @@ function makeWorkbench(test: NamedTest, page: Page, server: CodeServer, context:
     await server.stop();
   };
 
-  return {
+  const workbench: Workbench = {
     page, server, context, resultsDir, runCommand, pickQuickItem, submitQuickInput, openFile, openView, viewPane, expectVisible,
-    expectHidden, webviewFrame, screenshot, readOutputChannel, expectLog, waitForNotification, clickNotificationAction, close,
+    expectHidden, webviewFrame, screenshot, readOutputChannel, expectLog, waitForNotification, clickNotificationAction, reload, close,
   };
+  return workbench;
 }
