@@ -142,20 +142,27 @@ export type BatchSumsSlot = BatchSums;
 
 export const WORKER_READY_TIMEOUT_MS = 60_000;
 
-/** How long a replica spins before sleeping at a barrier (the partner is usually within this). */
-const SPIN_MS = Number(process.env.VAE_LENS_FAST_SPIN_MS ?? 0.3);
+/**
+ * How long a replica spins before sleeping at a barrier. Off by default: on this project's busy
+ * 2-core machines, spinning 0.3 ms took the CPU from the partner and doubled the step time
+ * (22–25 → 48–55 ms); VAE_LENS_FAST_SPIN_MS sets it for experiments on quiet machines.
+ */
+const SPIN_MS = Number(process.env.VAE_LENS_FAST_SPIN_MS ?? 0);
 
 /**
- * Waits until control word `index` equals `value`: spins briefly first, because a thread woken
- * from Atomics.wait on a busy machine may wait a whole scheduler slice to run again, then sleeps
- * in slices of `sliceMs`, calling `check` between them (it throws to abort).
+ * Waits until control word `index` (a counter that only grows) reaches `value`. Reaches, not
+ * equals: the other side may already be one step further when this side looks (the main thread
+ * starts step n+1 while the worker still finishes step n's update). Optionally spins first (SPIN_MS),
+ * then sleeps in slices of `sliceMs`, calling `check` between them (it throws to abort).
  */
 export function waitFor(c: Int32Array, index: number, value: number, sliceMs: number, check: () => void = () => {}): void {
   const spinUntil = performance.now() + SPIN_MS;
-  while (Atomics.load(c, index) !== value) {
+  for (;;) {
+    const now = Atomics.load(c, index);
+    if (now >= value) return;
     if (performance.now() < spinUntil) continue;
     check();
-    Atomics.wait(c, index, Atomics.load(c, index), sliceMs);
+    Atomics.wait(c, index, now, sliceMs);
   }
 }
 
