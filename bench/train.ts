@@ -17,6 +17,7 @@ import { Rng } from '../src/trainer/rng';
 import type { TrainStep } from '../src/trainer/step';
 import { createFastStep, fastStepReady, fastStepTimer } from '../src/trainer/fast';
 import { PHASES } from '../src/trainer/fast/timer';
+import { spawn } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { loadMnistTrain } from './lib/mnist';
 import { matmulFlopsPerSample } from './lib/flops';
@@ -197,6 +198,7 @@ async function benchModel(name: ModelName, data: Float32Array, pixels: number, p
     console.log(`fast 1-thread breakdown per step: ${PHASES.map((p) => `${p} ${fmt(ps[p], 2)} ms (${fmt((100 * ps[p]) / total, 0)}%)`).join(', ')}; total ${fmt(total, 2)} ms`);
   }
   if (parallel) {
+    console.log(await coresProbe());
     const pt = fastStepTimer(parallel);
     if (pt) {
       const ps = pt.perStep();
@@ -210,7 +212,43 @@ async function benchModel(name: ModelName, data: Float32Array, pixels: number, p
   for (const m of models) m.dispose();
 }
 
+/** `--probe`: median ms of a one-thread chainer-mlp fast step, printed as JSON (for coresProbe). */
+async function probe(): Promise<void> {
+  await selectBackend('wasm', { threads: 1 });
+  const { images, pixels } = loadMnistTrain(2000);
+  const m = createModel('chainer-mlp', pixels, 20, 5);
+  const step = createFastStep(m, defaultConfig('chainer-mlp'), 'wasm', { threads: 1 }) as TrainStep;
+  const ms: number[] = [];
+  for (let i = 0; i < 45; i++) {
+    const t0 = performance.now();
+    epoch(step, images, pixels, 20, 1, i);
+    if (i >= 5) ms.push(performance.now() - t0);
+  }
+  console.log(JSON.stringify({ ms: median(ms) }));
+}
+
+/**
+ * How many cores this run really gets: the one-thread step alone, then two copies at once in
+ * separate processes. On a free 2-core machine both copies keep their speed (≈ 2 cores); when
+ * the machine's other users hold a core, each copy slows down to about half (≈ 1 core), and no
+ * two-thread scheme can gain.
+ */
+async function coresProbe(): Promise<string> {
+  const run = () =>
+    new Promise<number>((resolve, reject) => {
+      const child = spawn(process.execPath, [__filename, '--probe'], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.on('exit', (code) => (code === 0 ? resolve((JSON.parse(out.trim().split('\n').pop() ?? '{}') as { ms: number }).ms) : reject(new Error(`probe exited ${code}`))));
+    });
+  const alone = await run();
+  const [a, b] = await Promise.all([run(), run()]);
+  const cores = (2 * alone) / ((a + b) / 2);
+  return `cores available to this run (one-thread fast step, separate processes): alone ${fmt(alone, 1)} ms/step; two at once ${fmt(a, 1)} and ${fmt(b, 1)} ms/step → ≈ ${fmt(cores, 2)} cores`;
+}
+
 async function main(): Promise<void> {
+  if (flag('probe')) return probe();
   const started = performance.now();
   const { images, pixels } = loadMnistTrain(BATCHES * BATCH * 2);
   console.log(`VAE Lens bench:train — ${new Date().toISOString()}, node ${process.version}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}; ${EPOCHS} measured epochs × ${BATCHES} batches of ${BATCH} (MNIST), after one warm-up epoch`);
