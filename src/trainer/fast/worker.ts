@@ -61,7 +61,11 @@ async function serve(init: WorkerInit): Promise<void> {
       let sums: BatchSumsSlot = { recSum: 0, klSum: 0, sumMu: 0, sumSigma: 0 };
       const slot = gradSlot(shared, init.layout, 1, stepNo);
       if (bw > 0) {
-        sums = replica.computeGradients(shared.x, bw, shared.eps.subarray(0, K * bw * init.dimz), klWeight, B);
+        // Local copies: typed arrays over a SharedArrayBuffer are slower to read in the loops and
+        // take tfjs's generic path when a tensor is made from them.
+        const x = shared.x.slice(0, bw * init.pixels);
+        const eps = shared.eps.slice(0, K * bw * init.dimz);
+        sums = replica.computeGradients(x, bw, eps, klWeight, B);
         publishGradients(replica, init.layout, slot);
       } else {
         slot.fill(0);
