@@ -3,6 +3,7 @@
  * installed, else WebAssembly, else plain JavaScript. A forced backend that cannot load is an error
  * that says why, never a silent fallback.
  */
+import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs-core';
 import './gradients';
 // Importing a binding (not a bare import) keeps the module, whose loading registers the backend.
@@ -51,24 +52,32 @@ async function capturingWarnings<T>(fn: () => Promise<T>): Promise<{ result: T; 
   }
 }
 
+/**
+ * Requires a native backend package: first as the trainer's own dependency (a source checkout),
+ * then from the folder the trainer runs in (the workspace), so that an installed extension, which
+ * ships no node_modules, uses a native TensorFlow that the user installed in the project.
+ * tfjs-core keeps its engine and kernel registry in a global, so a backend registered by the
+ * package's own copy of tfjs-core is visible to the trainer's.
+ */
 function loadNative(choice: 'tensorflow-gpu' | 'tensorflow'): string {
   const pkg = NATIVE_PACKAGE[choice];
-  try {
-    // A plain require: the native packages are optional and stay outside the bundle.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    require(pkg);
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return (require(`${pkg}/package.json`) as { version: string }).version;
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    if (err.code === 'MODULE_NOT_FOUND' && String(err.message).includes(pkg)) {
-      throw new BackendError(
-        `${pkg} is not installed. It is an optional dependency whose install downloads the TensorFlow library; ` +
-          `install it where the internet is reachable (npm install ${pkg}@${tf.version_core}), or choose backend "wasm".`,
-      );
+  const requirers: NodeJS.Require[] = [require, createRequire(join(process.cwd(), 'package.json'))];
+  for (const req of requirers) {
+    try {
+      req(pkg);
+      return (req(`${pkg}/package.json`) as { version: string }).version;
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      if (err.code === 'MODULE_NOT_FOUND' && String(err.message).includes(pkg)) {
+        continue;
+      }
+      throw new BackendError(`${pkg} could not be loaded: ${err.message}`);
     }
-    throw new BackendError(`${pkg} could not be loaded: ${err.message}`);
   }
+  throw new BackendError(
+    `${pkg} is not installed. It is an optional dependency whose install downloads the TensorFlow library; ` +
+      `install it where the internet is reachable (npm install ${pkg}@${tf.version_core}, in VAE Lens's folder or in your project), or choose backend "wasm".`,
+  );
 }
 
 /** Where the wasm binaries are: dist/wasm beside the bundle (an installed extension), else the package. */
@@ -102,7 +111,11 @@ async function activate(choice: Concrete, options: BackendOptions): Promise<RunE
   const cpuModel = cpus()[0]?.model?.trim() ?? 'CPU';
   if (choice === 'tensorflow-gpu' || choice === 'tensorflow') {
     const version = loadNative(choice);
-    const { result: ok, warnings } = await capturingWarnings(() => tf.setBackend('tensorflow'));
+    const { result: ok, warnings } = await capturingWarnings(() =>
+      tf.setBackend('tensorflow').catch((e: Error) => {
+        throw new BackendError(`${NATIVE_PACKAGE[choice]} loaded but registered no TensorFlow backend (${e.message}); is it version ${tf.version_core}?`);
+      }),
+    );
     if (!ok) throw new BackendError(`${NATIVE_PACKAGE[choice]} loaded but its backend did not start: ${warnings.join(' ') || 'no reason given'}`);
     return {
       ...base,
