@@ -29,12 +29,13 @@ const common = {
 /** @type {import('esbuild').BuildOptions[]} */
 const bundles = [
   { ...common, entryPoints: { extension: 'src/extension/extension.ts' }, platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'], outdir: dist },
-  { ...common, entryPoints: { trainer: 'src/trainer/main.ts', cli: 'src/trainer/cli.ts' }, platform: 'node', format: 'cjs', target: 'node20', external: nativeTf, outdir: dist },
+  { ...common, entryPoints: { trainer: 'src/trainer/main.ts', cli: 'src/trainer/cli.ts', 'fast-worker': 'src/trainer/fast/worker.ts' }, platform: 'node', format: 'cjs', target: 'node20', external: nativeTf, outdir: dist },
   { ...common, entryPoints: { webview: 'src/webview/main.ts' }, platform: 'browser', format: 'iife', target: 'es2022', outdir: dist },
 ];
 
 // Benchmarks are bundled like the trainer (they use its code), but never shipped.
-for (const f of listFiles(join(root, 'bench'), (p) => p.endsWith('.ts'))) {
+// Only bench/*.ts are entry points; bench/lib/ holds what they share.
+for (const f of listFiles(join(root, 'bench'), (p) => p.endsWith('.ts') && dirname(p) === join(root, 'bench'))) {
   const name = 'bench-' + relative(join(root, 'bench'), f).replace(/\.ts$/, '').replace(/[\\/]/g, '-');
   bundles.push({ ...common, entryPoints: { [name]: f }, platform: 'node', format: 'cjs', target: 'node20', external: nativeTf, outdir: dist });
 }
