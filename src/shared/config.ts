@@ -75,7 +75,7 @@ export const CONFIG_FIELDS: Record<keyof TrainConfig, FieldSpec> = {
   binarize: { kind: 'enum', values: BINARIZE, description: 'none: pixels/255 as in the example; static: threshold at 0.5 once; dynamic: resample Bernoulli pixels every epoch.' },
   seed: { kind: 'integer', min: 0, max: 2 ** 31 - 1, description: 'Seed for weights, batch order, z samples and the fixed prior noise.' },
   backend: { kind: 'enum', values: BACKENDS, description: 'TensorFlow.js backend: auto tries tensorflow-gpu, tensorflow, wasm, cpu in that order.' },
-  threads: { kind: 'integer', min: 0, max: 256, description: 'Threads for the wasm backend (0: automatic).' },
+  threads: { kind: 'integer', min: 0, max: 256, description: 'CPU threads for training on the wasm backend: the study models\' fast step runs data-parallel on 2 threads when this is 2 or more (0: automatic, 2 threads on machines with at least 4 cores).' },
 };
 
 export function defaultConfig(model: ModelName = 'chainer-mlp'): TrainConfig {
