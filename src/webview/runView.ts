@@ -20,6 +20,26 @@ interface SelectLike extends HTMLElement {
   value: string;
 }
 
+/** The parts of @vscode-elements' vscode-button used here (its properties reflect to attributes). */
+interface ButtonLike extends HTMLElement {
+  disabled: boolean;
+  secondary: boolean;
+}
+
+/**
+ * Enables or disables a header action. The `disabled` property is set (not only the attribute), and
+ * a disabled action is drawn secondary: vscode-button dims a disabled button to 40% opacity only,
+ * and a primary (blue) button at 40% still reads as the panel's live action, which is how a
+ * completed run came to show an apparently enabled Stop. Only an action that applies is primary.
+ */
+function setAction(button: ButtonLike, enabled: boolean, primary: boolean): void {
+  button.disabled = !enabled;
+  button.toggleAttribute('disabled', !enabled);
+  button.secondary = !(enabled && primary);
+  button.toggleAttribute('secondary', !(enabled && primary));
+  button.setAttribute('aria-disabled', String(!enabled));
+}
+
 export class RunPanelView {
   private run: RunView;
   private readonly gauges = GAUGES.map((g) => new Gauge(g));
@@ -34,8 +54,8 @@ export class RunPanelView {
     rate: h('span', { 'data-testid': 'run-rate' }),
     left: h('span', { 'data-testid': 'run-left' }),
   };
-  private readonly stopButton = h('vscode-button', { 'data-testid': 'stop', 'aria-label': 'Stop training' }, 'Stop');
-  private readonly resumeButton = h('vscode-button', { secondary: true, 'data-testid': 'resume', 'aria-label': 'Resume training' }, 'Resume');
+  private readonly stopButton = h('vscode-button', { 'data-testid': 'stop', 'aria-label': 'Stop training' }, 'Stop') as ButtonLike;
+  private readonly resumeButton = h('vscode-button', { secondary: true, 'data-testid': 'resume', 'aria-label': 'Resume training' }, 'Resume') as ButtonLike;
   private readonly warnings = h('div', { class: 'warnings', 'data-testid': 'warnings' });
   private readonly configEl = h('div', { class: 'config' });
   private readonly tabPanels = new Map<string, HTMLElement>();
@@ -81,8 +101,13 @@ export class RunPanelView {
   }
 
   private build(): void {
-    this.stopButton.addEventListener('click', () => this.host.post({ type: 'stop', dir: this.run.dir }));
-    this.resumeButton.addEventListener('click', () => this.host.post({ type: 'resume', dir: this.run.dir }));
+    // The guard matters for clicks that bypass pointer-events (keyboard shortcuts, scripts): a disabled action posts nothing.
+    this.stopButton.addEventListener('click', () => {
+      if (canStop(this.run.info)) this.host.post({ type: 'stop', dir: this.run.dir });
+    });
+    this.resumeButton.addEventListener('click', () => {
+      if (canResume(this.run.info)) this.host.post({ type: 'resume', dir: this.run.dir });
+    });
     const actions = this.interactive ? h('div', { class: 'actions' }, this.stopButton, this.resumeButton) : null;
     const header = h('header', { class: 'run-header' },
       h('div', { class: 'title-row' }, this.header.name, this.header.status),
@@ -150,8 +175,8 @@ export class RunPanelView {
     this.header.epoch.textContent = progress.epoch;
     this.header.rate.textContent = progress.rate;
     this.header.left.textContent = progress.left;
-    this.stopButton.toggleAttribute('disabled', !canStop(info));
-    this.resumeButton.toggleAttribute('disabled', !canResume(info));
+    setAction(this.stopButton, canStop(info), true);
+    setAction(this.resumeButton, canResume(info), !canStop(info));
     for (const g of this.gauges) {
       if (full) g.setEpochs(this.run.epochs);
       else g.push(newEpochs);

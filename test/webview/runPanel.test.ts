@@ -102,6 +102,56 @@ test('a running run\'s new epochs extend the charts in place, without a full red
   await panel.page.close();
 });
 
+/** What a user meets on a header action: the element's own state, whether a click there lands, and how it looks. */
+async function actionState(page: Page, id: 'stop' | 'resume') {
+  const button = page.getByTestId(id);
+  const box = (await button.boundingBox())!;
+  const state = await button.evaluate((b, at) => {
+    const el = b as HTMLElement & { disabled: boolean; secondary: boolean };
+    const hit = document.elementFromPoint(at.x, at.y);
+    const base = el.shadowRoot?.querySelector('.base');
+    return {
+      disabled: el.disabled,
+      attribute: el.hasAttribute('disabled'),
+      secondary: el.secondary,
+      clickable: hit === el || el.contains(hit),
+      background: base ? getComputedStyle(base).backgroundColor : '',
+    };
+  }, { x: box.x + box.width / 2, y: box.y + box.height / 2 });
+  return state;
+}
+
+test('Stop and Resume are enabled only when they apply; a disabled one cannot be clicked and is not drawn as the primary action', async () => {
+  const cases: Array<{ status: 'completed' | 'running' | 'stopped'; written: number; stop: boolean; resume: boolean }> = [
+    { status: 'completed', written: 6, stop: false, resume: false },
+    { status: 'running', written: 3, stop: true, resume: false },
+    { status: 'stopped', written: 3, stop: false, resume: true },
+  ];
+  for (const c of cases) {
+    const dir = writeFixtureRun(runsDir, { name: `actions-${c.status}`, epochs: 6, written: c.written, status: c.status });
+    const panel = await openPanel(env.context, env.server, 'run', [dir]);
+    const stop = await actionState(panel.page, 'stop');
+    const resume = await actionState(panel.page, 'resume');
+    assert.equal(stop.disabled, !c.stop, `${c.status}: Stop's disabled property`);
+    assert.equal(stop.attribute, !c.stop, `${c.status}: Stop's disabled attribute`);
+    assert.equal(stop.clickable, c.stop, `${c.status}: a click on Stop reaches it`);
+    assert.equal(resume.disabled, !c.resume, `${c.status}: Resume's disabled property`);
+    assert.equal(resume.clickable, c.resume, `${c.status}: a click on Resume reaches it`);
+    // The one action that applies is primary; a disabled one is drawn like the other secondary button.
+    assert.equal(stop.secondary, !c.stop, `${c.status}: Stop primary only when it applies`);
+    assert.equal(resume.secondary, !(c.resume && !c.stop), `${c.status}: Resume primary only when it applies`);
+    if (!c.stop && !c.resume) assert.equal(stop.background, resume.background, 'two disabled actions look alike');
+    await panel.page.getByTestId('stop').click({ force: true });
+    await panel.page.getByTestId('resume').click({ force: true });
+    // A scripted click (no pointer involved) must not act either.
+    await panel.page.getByTestId('stop').evaluate((b) => (b as HTMLElement).click());
+    await panel.page.getByTestId('resume').evaluate((b) => (b as HTMLElement).click());
+    const posted = (await panel.posted()).filter((m) => m.type === 'stop' || m.type === 'resume').map((m) => m.type);
+    assert.deepEqual([...new Set(posted)], [...(c.stop ? ['stop'] : []), ...(c.resume ? ['resume'] : [])], `${c.status}: only an enabled action posts`);
+    await panel.page.close();
+  }
+});
+
 test('one epoch slider moves both image grids; follow-latest is dropped when the user picks an epoch', async () => {
   const dir = writeFixtureRun(runsDir, { name: 'images', epochs: 6 });
   const panel = await openPanel(env.context, env.server, 'run', [dir]);
