@@ -11,6 +11,7 @@
  * panel becomes visible (never a delta that could land on a stale page).
  */
 import type { EpochEvent, RunEvent, WarningEvent } from './events';
+import { DEFAULT_HEALTH_SETTINGS, resolveHealthSettings, type HealthSettings } from './health';
 import type { RunInfo } from './run';
 
 export const PROTOCOL_VERSION = 1;
@@ -42,6 +43,12 @@ export interface SnapshotMessage {
   /** False in the static report: no Stop/Resume, nothing to talk to. */
   interactive: boolean;
   runs: RunView[];
+  /**
+   * The thresholds the gauges and the warnings banner are judged by: the user's `vaeLens.warnings.*`
+   * settings as the VAE Runs view uses them, so a panel never disagrees with the tree. The host
+   * sends a fresh snapshot when they change. Read with parseHealthSettings.
+   */
+  health: HealthSettings;
 }
 
 export interface AppendMessage {
@@ -133,6 +140,16 @@ export function parseFromWebviewMessage(value: unknown): ParseResult<FromWebview
     default:
       return { ok: false, error: `unknown message type ${JSON.stringify(typeof type === 'string' ? type.slice(0, 40) : type)}` };
   }
+}
+
+/**
+ * The health thresholds of a snapshot: every field that is a finite non-negative number is taken,
+ * anything else (a missing field from an older report, a wrong type) falls back to the default, so
+ * a bad value can neither break a panel nor silently judge by a threshold nobody set.
+ */
+export function parseHealthSettings(value: unknown): HealthSettings {
+  if (!isPlainObject(value)) return { ...DEFAULT_HEALTH_SETTINGS };
+  return resolveHealthSettings(value as Partial<Record<keyof HealthSettings, unknown>>);
 }
 
 // ---- UI state the webview persists with setState (and the serializer reads back) ----

@@ -1,6 +1,6 @@
 /** Pieces both views use: image URLs, warnings from the shared health rules, status text. */
 import type { EpochEvent, WarningEvent } from '../shared/events';
-import { evaluateHealth, type HealthFinding } from '../shared/health';
+import { evaluateHealth, type HealthFinding, type HealthSettings } from '../shared/health';
 import type { RunView } from '../shared/protocol';
 import { isLiveStatus, type RunInfo } from '../shared/run';
 import { h } from './dom';
@@ -22,9 +22,9 @@ export function imageEpochs(run: RunView, kind: 'samples' | 'recon'): number[] {
  * The conditions that hold now, by the same rules as the VAE Runs view's warnings, minus those
  * a user dismissed for this run ("Don't Warn for This Run" writes a dismissed warning event).
  */
-export function activeFindings(epochs: readonly EpochEvent[], warnings: readonly WarningEvent[]): HealthFinding[] {
+export function activeFindings(epochs: readonly EpochEvent[], warnings: readonly WarningEvent[], health: HealthSettings): HealthFinding[] {
   const dismissed = new Set(warnings.filter((w) => w.dismissed).map((w) => w.kind));
-  return evaluateHealth(epochs as EpochEvent[]).filter((f) => !dismissed.has(f.kind));
+  return evaluateHealth(epochs as EpochEvent[], health).filter((f) => !dismissed.has(f.kind));
 }
 
 const SEVERITY_ICON: Record<string, string> = { error: 'codicon-error', warning: 'codicon-warning', info: 'codicon-info' };

@@ -6,7 +6,7 @@
  */
 import { CONFIG_FIELDS, type TrainConfig } from '../shared/config';
 import type { EpochEvent } from '../shared/events';
-import { activeAggregateVariance, classifyActiveUnits, classifyAggregateVariance, classifyMeanMu, classifyMeanSigma, type HealthLevel } from '../shared/health';
+import { activeAggregateVariance, classifyActiveUnits, classifyAggregateVariance, classifyMeanMu, classifyMeanSigma, type HealthLevel, type HealthSettings } from '../shared/health';
 import type { AppendMessage, RunView, UiState } from '../shared/protocol';
 import { activeFindings, imageEpochs, imageUrl, progressText, renderWarnings } from './common';
 import { CurveSet } from './curves';
@@ -24,7 +24,7 @@ export function configDifferences(configs: TrainConfig[]): (keyof TrainConfig)[]
 
 interface FinalMetric {
   label: string;
-  read: (e: EpochEvent) => { text: string; level?: HealthLevel };
+  read: (e: EpochEvent, s: HealthSettings) => { text: string; level?: HealthLevel };
 }
 
 const FINAL_METRICS: FinalMetric[] = [
@@ -32,18 +32,18 @@ const FINAL_METRICS: FinalMetric[] = [
   { label: 'test reconstruction', read: (e) => ({ text: formatNumber(e.test.reconstruction, 2) }) },
   { label: 'test KL', read: (e) => ({ text: formatNumber(e.test.kl, 2) }) },
   { label: 'train loss', read: (e) => ({ text: formatNumber(e.train.loss, 2) }) },
-  { label: 'mean μ (test)', read: (e) => ({ text: formatNumber(e.test.meanMu), level: classifyMeanMu(e.test.meanMu) }) },
-  { label: 'mean σ (test)', read: (e) => ({ text: formatNumber(e.test.meanSigma), level: classifyMeanSigma(e.test.meanSigma, activeAggregateVariance(e)) }) },
-  { label: 'mean μ (train)', read: (e) => ({ text: formatNumber(e.train.meanMu), level: classifyMeanMu(e.train.meanMu) }) },
-  { label: 'mean σ (train)', read: (e) => ({ text: formatNumber(e.train.meanSigma), level: classifyMeanSigma(e.train.meanSigma, activeAggregateVariance(e)) }) },
+  { label: 'mean μ (test)', read: (e, s) => ({ text: formatNumber(e.test.meanMu), level: classifyMeanMu(e.test.meanMu, s) }) },
+  { label: 'mean σ (test)', read: (e, s) => ({ text: formatNumber(e.test.meanSigma), level: classifyMeanSigma(e.test.meanSigma, activeAggregateVariance(e, s), s) }) },
+  { label: 'mean μ (train)', read: (e, s) => ({ text: formatNumber(e.train.meanMu), level: classifyMeanMu(e.train.meanMu, s) }) },
+  { label: 'mean σ (train)', read: (e, s) => ({ text: formatNumber(e.train.meanSigma), level: classifyMeanSigma(e.train.meanSigma, activeAggregateVariance(e, s), s) }) },
   {
     label: 'aggregate variance (active dims)',
-    read: (e) => {
-      const v = activeAggregateVariance(e);
-      return { text: formatNumber(v), level: classifyAggregateVariance(v) };
+    read: (e, s) => {
+      const v = activeAggregateVariance(e, s);
+      return { text: formatNumber(v), level: classifyAggregateVariance(v, s) };
     },
   },
-  { label: 'active units', read: (e) => ({ text: `${e.activeUnits} of ${e.dims.varMu.length}`, level: classifyActiveUnits(e.activeUnits, e.dims.varMu.length) }) },
+  { label: 'active units', read: (e, s) => ({ text: `${e.activeUnits} of ${e.dims.varMu.length}`, level: classifyActiveUnits(e.activeUnits, e.dims.varMu.length, s) }) },
   { label: 'samples/s', read: (e) => ({ text: formatRate(e.samplesPerSecond) }) },
 ];
 
@@ -60,6 +60,7 @@ export class ComparePanelView {
     private readonly root: HTMLElement,
     private readonly host: PanelHost,
     private runs: RunView[],
+    private health: HealthSettings,
     private readonly interactive: boolean,
     private ui: UiState,
     private theme: ChartTheme,
@@ -112,7 +113,7 @@ export class ComparePanelView {
           h('span', { class: 'status-badge', 'data-status': r.info.status }, r.info.status), h('span', { class: 'meta' }, progress.epoch), open);
       }),
     );
-    const findings = this.runs.flatMap((r) => activeFindings(r.epochs, r.warnings).map((f) => ({ ...f, run: r.info.name })));
+    const findings = this.runs.flatMap((r) => activeFindings(r.epochs, r.warnings, this.health).map((f) => ({ ...f, run: r.info.name })));
     renderWarnings(this.warnings, findings);
     const worst = findings.some((f) => f.severity === 'error') ? 'error' : findings.some((f) => f.severity === 'warning') ? 'warning' : 'info';
     this.findings.replaceChildren(h('summary', { 'data-severity': worst }, `${findings.length} health finding${findings.length === 1 ? '' : 's'} across ${this.runs.length} runs`), this.warnings);
@@ -124,7 +125,7 @@ export class ComparePanelView {
     const rows = FINAL_METRICS.map((m) =>
       h('tr', {}, h('th', { scope: 'row' }, m.label), ...last.map((e) => {
         if (!e) return h('td', {}, '–');
-        const { text, level } = m.read(e);
+        const { text, level } = m.read(e, this.health);
         return h('td', { 'data-level': level }, text);
       })),
     );
@@ -142,8 +143,9 @@ export class ComparePanelView {
     this.images.setEpochs(epochs);
   }
 
-  async setSnapshot(runs: RunView[]): Promise<void> {
+  async setSnapshot(runs: RunView[], health: HealthSettings): Promise<void> {
     this.runs = runs;
+    this.health = health;
     this.update();
     await this.curves.render();
   }

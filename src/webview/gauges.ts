@@ -4,7 +4,7 @@
  */
 import type { EpochEvent } from '../shared/events';
 import {
-  activeAggregateVariance, classifyActiveUnits, classifyAggregateVariance, classifyMeanMu, classifyMeanSigma, type HealthLevel,
+  activeAggregateVariance, classifyActiveUnits, classifyAggregateVariance, classifyMeanMu, classifyMeanSigma, type HealthLevel, type HealthSettings,
 } from '../shared/health';
 import { h, svg } from './dom';
 import { formatNumber } from './format';
@@ -22,7 +22,8 @@ export interface GaugeSpec {
   target: string;
   targetValue?: number;
   explanation: string;
-  read: (e: EpochEvent) => GaugeReading;
+  /** Reads an epoch, judged by the thresholds the host sent (the user's settings). */
+  read: (e: EpochEvent, s: HealthSettings) => GaugeReading;
 }
 
 const LEVEL_WORDS: Record<HealthLevel, string> = { good: 'on target', info: 'note', warning: 'warning', error: 'problem' };
@@ -38,12 +39,12 @@ function studyGauges(split: 'test' | 'train'): GaugeSpec[] {
     {
       id: `${split}-mean-mu`, label: `mean μ (${split})`, target: 'target 0', targetValue: 0,
       explanation: `μ averaged over ${images} and latent dimensions; the prior N(0, I) has mean 0.`,
-      read: (e) => reading(e[split].meanMu, classifyMeanMu(e[split].meanMu)),
+      read: (e, s) => reading(e[split].meanMu, classifyMeanMu(e[split].meanMu, s)),
     },
     {
       id: `${split}-mean-sigma`, label: `mean σ (${split})`, target: 'target 1', targetValue: 1,
       explanation: `σ averaged over ${images} and dimensions; the prior has σ = 1. Far from 1 is a warning only when the aggregate variance of the active dimensions is off too.`,
-      read: (e) => reading(e[split].meanSigma, classifyMeanSigma(e[split].meanSigma, activeAggregateVariance(e))),
+      read: (e, s) => reading(e[split].meanSigma, classifyMeanSigma(e[split].meanSigma, activeAggregateVariance(e, s), s)),
     },
   ];
 }
@@ -54,17 +55,17 @@ export const GAUGES: GaugeSpec[] = [
   {
     id: 'aggregate-variance', label: 'aggregate variance (active dims)', target: 'target 1', targetValue: 1,
     explanation: 'Var(μ_d) + E[σ_d²] averaged over the active dimensions: ≈ 1 when the encoder\'s posteriors, taken over the whole test set, match N(0, I), which is what makes decoded prior samples look like data.',
-    read: (e) => {
-      const v = activeAggregateVariance(e);
-      return reading(v, classifyAggregateVariance(v));
+    read: (e, s) => {
+      const v = activeAggregateVariance(e, s);
+      return reading(v, classifyAggregateVariance(v, s));
     },
   },
   {
     id: 'active-units', label: 'active units', target: 'Var(μ_d) > 0.01',
     explanation: 'Latent dimensions the encoder uses (Burda et al. 2015). Unused dimensions sit on the prior (σ_d ≈ 1, KL_d ≈ 0) and pull mean σ towards 1 without helping the samples.',
-    read: (e) => {
+    read: (e, s) => {
       const d = e.dims.varMu.length;
-      return { value: e.activeUnits, text: `${e.activeUnits} of ${d}`, level: classifyActiveUnits(e.activeUnits, d) };
+      return { value: e.activeUnits, text: `${e.activeUnits} of ${d}`, level: classifyActiveUnits(e.activeUnits, d, s) };
     },
   },
 ];
@@ -93,16 +94,16 @@ export class Gauge {
   }
 
   /** Replaces the history (snapshot). */
-  setEpochs(epochs: readonly EpochEvent[]): void {
+  setEpochs(epochs: readonly EpochEvent[], health: HealthSettings): void {
     this.history = [];
-    this.push(epochs);
+    this.push(epochs, health);
   }
 
   /** Adds epochs and shows the latest. */
-  push(epochs: readonly EpochEvent[]): void {
+  push(epochs: readonly EpochEvent[], health: HealthSettings): void {
     let last: GaugeReading | undefined;
     for (const e of epochs) {
-      last = this.spec.read(e);
+      last = this.spec.read(e, health);
       this.history.push(last.value ?? NaN);
     }
     if (last) {

@@ -3,7 +3,7 @@
  * or in the static HTML report (a shim with the embedded snapshot). It says `ready`, draws the
  * snapshot it gets back, and extends the charts with each `append`.
  */
-import { parseUiState, type SnapshotMessage, type ToWebviewMessage } from '../shared/protocol';
+import { parseHealthSettings, parseUiState, type SnapshotMessage, type ToWebviewMessage } from '../shared/protocol';
 import { ComparePanelView } from './compareView';
 import { h } from './dom';
 import { detectHost, type PanelHost } from './host';
@@ -43,9 +43,10 @@ class App {
 
   private async snapshot(message: SnapshotMessage): Promise<void> {
     const key = `${message.panel}:${message.runs.map((r) => r.dir).join('|')}`;
+    const health = parseHealthSettings(message.health);
     if (this.view && key === this.viewKey) {
-      if (this.view instanceof RunPanelView) await this.view.setSnapshot(message.runs[0]);
-      else await this.view.setSnapshot(message.runs);
+      if (this.view instanceof RunPanelView) await this.view.setSnapshot(message.runs[0], health);
+      else await this.view.setSnapshot(message.runs, health);
       return;
     }
     // The views are built from @vscode-elements controls, loaded as a module after this script.
@@ -57,9 +58,9 @@ class App {
     this.root.dataset.panel = message.panel;
     if (message.runs.length === 0) throw new Error('The host sent no run to show.');
     if (message.panel === 'run') {
-      this.view = new RunPanelView(this.root, this.host, message.runs[0], message.interactive, ui, theme);
+      this.view = new RunPanelView(this.root, this.host, message.runs[0], health, message.interactive, ui, theme);
     } else {
-      this.view = new ComparePanelView(this.root, this.host, message.runs, message.interactive, ui, theme);
+      this.view = new ComparePanelView(this.root, this.host, message.runs, health, message.interactive, ui, theme);
     }
   }
 

@@ -3,6 +3,7 @@
  * curves, the per-dimension heat map, the image grids and the configuration.
  */
 import type { EpochEvent } from '../shared/events';
+import type { HealthSettings } from '../shared/health';
 import { HEATMAP_METRICS, RUN_TABS, type AppendMessage, type HeatmapMetric, type RunView, type UiState } from '../shared/protocol';
 import { activeFindings, canResume, canStop, imageEpochs, imageUrl, progressText, renderWarnings } from './common';
 import { CurveSet } from './curves';
@@ -64,6 +65,7 @@ export class RunPanelView {
     private readonly root: HTMLElement,
     private readonly host: PanelHost,
     run: RunView,
+    private health: HealthSettings,
     private readonly interactive: boolean,
     private ui: UiState,
     private theme: ChartTheme,
@@ -178,10 +180,10 @@ export class RunPanelView {
     setAction(this.stopButton, canStop(info), true);
     setAction(this.resumeButton, canResume(info), !canStop(info));
     for (const g of this.gauges) {
-      if (full) g.setEpochs(this.run.epochs);
-      else g.push(newEpochs);
+      if (full) g.setEpochs(this.run.epochs, this.health);
+      else g.push(newEpochs, this.health);
     }
-    renderWarnings(this.warnings, activeFindings(this.run.epochs, this.run.warnings));
+    renderWarnings(this.warnings, activeFindings(this.run.epochs, this.run.warnings, this.health));
     this.images.setEpochs(imageEpochs(this.run, 'samples'));
     if (full) this.renderConfig();
     if (info.message) this.warnings.prepend(h('div', { class: 'warning', 'data-severity': info.status === 'failed' ? 'error' : 'info' }, info.message));
@@ -201,8 +203,9 @@ export class RunPanelView {
   }
 
   /** A complete snapshot: everything is redrawn from it. */
-  async setSnapshot(run: RunView): Promise<void> {
+  async setSnapshot(run: RunView, health: HealthSettings): Promise<void> {
     this.run = run;
+    this.health = health;
     this.update(run.epochs, true);
     await Promise.all([this.curves.render(), this.heatmap.render()]);
   }
@@ -219,7 +222,7 @@ export class RunPanelView {
     if (rewritten || fresh.some((e) => e.epoch <= last)) {
       // A resumed run rewrote an epoch: merge in order and redraw once.
       for (const e of message.epochs) known.set(e.epoch, e);
-      await this.setSnapshot({ ...this.run, epochs: [...known.values()].sort((a, b) => a.epoch - b.epoch) });
+      await this.setSnapshot({ ...this.run, epochs: [...known.values()].sort((a, b) => a.epoch - b.epoch) }, this.health);
       return;
     }
     this.run.epochs.push(...fresh);

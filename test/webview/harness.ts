@@ -16,6 +16,7 @@ import { launchChromium } from '../support/chromium';
 import { readRun } from '../../src/shared/node/runFolder';
 import { PANEL_ASSETS, renderPanelHtml, webviewCsp } from '../../src/shared/panelHtml';
 import { toRunView, type PanelKind, type SnapshotMessage, type ToWebviewMessage } from '../../src/shared/protocol';
+import { DEFAULT_HEALTH_SETTINGS } from '../../src/shared/health';
 
 export const ROOT = process.env.VAE_LENS_ROOT ?? resolve(__dirname, '../../..');
 
@@ -143,7 +144,7 @@ export interface OpenedPanel {
 
 export async function snapshotFor(server: PanelServer, panel: PanelKind, dirs: string[]): Promise<SnapshotMessage> {
   const runs = await Promise.all(dirs.map(async (d) => toRunView(await readRun(d), server.runBase(d))));
-  return { type: 'snapshot', v: 1, panel, interactive: true, runs };
+  return { type: 'snapshot', v: 1, panel, interactive: true, runs, health: { ...DEFAULT_HEALTH_SETTINGS } };
 }
 
 export async function openPanel(

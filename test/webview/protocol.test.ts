@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_UI_STATE, parseFromWebviewMessage, parsePanelState, parseUiState, splitRunEvents } from '../../src/shared/protocol';
+import { DEFAULT_UI_STATE, parseFromWebviewMessage, parseHealthSettings, parsePanelState, parseUiState, splitRunEvents } from '../../src/shared/protocol';
+import { DEFAULT_HEALTH_SETTINGS } from '../../src/shared/health';
 import { escapeInlineText, makeNonce, renderPanelHtml, webviewCsp } from '../../src/shared/panelHtml';
 import { fixtureEpoch } from './fixtures';
 
@@ -38,6 +39,20 @@ test('persisted UI state falls back to defaults field by field', () => {
   assert.deepEqual(parseUiState(undefined), DEFAULT_UI_STATE);
   assert.deepEqual(parseUiState({ tab: 'images', imageEpoch: 0, smoothing: 2, logY: 'yes', heatmapMetric: 'sigma' }), { ...DEFAULT_UI_STATE, tab: 'images', heatmapMetric: 'sigma' });
   assert.equal(parseUiState({ imageEpoch: 7 }).imageEpoch, 7);
+});
+
+test('a snapshot\'s health thresholds are taken field by field; a missing or bad field falls back to the default', () => {
+  const custom = { ...DEFAULT_HEALTH_SETTINGS, sigmaTolerance: 0.5, warmupEpochs: 10, patience: 4 };
+  assert.deepEqual(parseHealthSettings(custom), custom);
+  assert.deepEqual(parseHealthSettings(undefined), DEFAULT_HEALTH_SETTINGS, 'a report written before thresholds were sent');
+  assert.deepEqual(parseHealthSettings([0.5]), DEFAULT_HEALTH_SETTINGS);
+  const bad = parseHealthSettings({ sigmaTolerance: 'wide', meanMuTolerance: -1, aggregateVarianceTolerance: Number.NaN, patience: 0, overfittingEpochs: 2.6, activeVarianceThreshold: 0.05 });
+  assert.equal(bad.sigmaTolerance, DEFAULT_HEALTH_SETTINGS.sigmaTolerance);
+  assert.equal(bad.meanMuTolerance, DEFAULT_HEALTH_SETTINGS.meanMuTolerance);
+  assert.equal(bad.aggregateVarianceTolerance, DEFAULT_HEALTH_SETTINGS.aggregateVarianceTolerance);
+  assert.equal(bad.patience, 1, 'at least one epoch');
+  assert.equal(bad.overfittingEpochs, 3, 'whole epochs');
+  assert.equal(bad.activeVarianceThreshold, 0.05);
 });
 
 test('a restored panel needs a valid list of run folders: one for a run panel, 2–6 for compare', () => {

@@ -54,6 +54,24 @@ test('the gauges show the last epoch\'s numbers, coloured by the shared health r
   await panel.page.close();
 });
 
+test('the gauges and the banner judge by the thresholds the host sends (the user\'s settings), and follow a new snapshot', async () => {
+  const dir = writeFixtureRun(runsDir, { name: 'thresholds', epochs: 12, dimz: 20, active: 12 });
+  const panel = await openPanel(env.context, env.server, 'run', [dir]);
+  const level = (id: string) => panel.page.locator(`[data-gauge="${id}"]`).getAttribute('data-level');
+  // With the defaults: mean σ ≈ 0.58 is outside 1 ± 0.3 (a note), and the unused dimensions are in the banner.
+  assert.equal(await level('test-mean-sigma'), 'info');
+  assert.equal(await level('active-units'), 'info');
+  assert.equal(await panel.page.locator('.warning[data-kind="unused-dimensions"]').count(), 1);
+  // A user who allows σ within 1 ± 0.5, calls 30% unused a warning, and judges nothing before epoch 20.
+  const health = { ...panel.snapshot.health, sigmaTolerance: 0.5, unusedWarningFraction: 0.3, warmupEpochs: 20 };
+  await panel.send({ ...panel.snapshot, health });
+  assert.equal(await level('test-mean-sigma'), 'good');
+  assert.equal(await level('active-units'), 'warning', '8 of 20 unused is 40%, above the user\'s 30%');
+  assert.equal(await panel.page.locator('.warning[data-kind]').count(), 0, 'every epoch is inside the user\'s warm-up');
+  assert.equal(await panel.page.getByTestId('warnings').isHidden(), true);
+  await panel.page.close();
+});
+
 test('loss, reconstruction, KL, mean μ and mean σ: train and test, raw and smoothed, one point per epoch', async () => {
   const dir = writeFixtureRun(runsDir, { name: 'curves', epochs: 9 });
   const panel = await openPanel(env.context, env.server, 'run', [dir]);

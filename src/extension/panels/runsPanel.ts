@@ -9,6 +9,7 @@ import * as vscode from 'vscode';
 import type { EpochEvent, WarningEvent } from '../../shared/events';
 import { makeNonce, renderLinkedPanelHtml, webviewCsp } from '../../shared/panelHtml';
 import { parseFromWebviewMessage, toRunView, type FromWebviewMessage, type PanelKind, type ToWebviewMessage } from '../../shared/protocol';
+import { healthSettings, SECTION } from '../settings';
 import { runsDirectories } from './resourceRoots';
 import { effectiveInfo, RunWatcher, type RunUpdate } from './runWatcher';
 
@@ -65,6 +66,10 @@ export abstract class RunsPanel implements vscode.Disposable {
         else if (becameVisible && this.webviewReady) void this.sendSnapshot();
       }),
       panel.onDidDispose(() => this.dispose()),
+      // The gauges and the banner judge by the user's thresholds: a change redraws them from a fresh snapshot.
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration(`${SECTION}.warnings`) && this.webviewReady && panel.visible) void this.sendSnapshot();
+      }),
     );
     void Promise.all(this.watchers.map((w) => w.ready)).then(
       () => this.updateTitle(),
@@ -108,7 +113,7 @@ export abstract class RunsPanel implements vscode.Disposable {
       toRunView({ dir: w.dir, info: effectiveInfo(w.info!), events: w.events }, webview.asWebviewUri(vscode.Uri.file(w.dir)).toString() + '/'),
     );
     this.updateTitle();
-    this.post({ type: 'snapshot', v: 1, panel: this.kind, interactive: true, runs });
+    this.post({ type: 'snapshot', v: 1, panel: this.kind, interactive: true, runs, health: healthSettings() });
   }
 
   private onRunUpdate(dir: string, update: RunUpdate): void {

@@ -11,6 +11,7 @@ import type { RunEvent } from '../../shared/events';
 import { readRun } from '../../shared/node/runFolder';
 import { makeNonce, PANEL_ASSETS, renderPanelHtml, REPORT_DATA_ID, reportCsp } from '../../shared/panelHtml';
 import { MAX_COMPARE_RUNS, toRunView, type SnapshotMessage } from '../../shared/protocol';
+import { DEFAULT_HEALTH_SETTINGS } from '../../shared/health';
 
 /** At most this many epochs' images per run are embedded (evenly spaced, first and last kept), so a long run's report stays small. */
 export const MAX_EMBEDDED_IMAGE_EPOCHS = 50;
@@ -72,7 +73,8 @@ export async function buildReportHtml(runDirs: string[]): Promise<string> {
     }),
   );
   const panel = runs.length === 1 ? 'run' : 'compare';
-  const snapshot: SnapshotMessage = { type: 'snapshot', v: 1, panel, interactive: false, runs };
+  // Outside VS Code there are no user settings: the report judges by the default thresholds.
+  const snapshot: SnapshotMessage = { type: 'snapshot', v: 1, panel, interactive: false, runs, health: { ...DEFAULT_HEALTH_SETTINGS } };
   const read = (path: string) => fs.readFile(join(root, path), 'utf8');
   const codiconFont = (await fs.readFile(join(root, 'dist', 'media', 'codicon.ttf'))).toString('base64');
   const codiconCss = (await read('dist/media/codicon.css')).replace(/url\(["']?\.\/codicon\.ttf[^)"']*["']?\)/g, `url("data:font/ttf;base64,${codiconFont}")`);
