@@ -28,6 +28,17 @@ export function isLiveStatus(status: RunStatus): boolean {
   return status === 'starting' || status === 'running';
 }
 
+/**
+ * The x of "epoch x/N" wherever a run is shown (tree, status bar, panels), so they never disagree.
+ * While a run trains, x is the epoch in progress, as a training log says "Epoch 3/5" while the
+ * third epoch runs (and as the trainer's batch progress counts); otherwise, with nothing in
+ * progress, x is the number of epochs completed ("stopped · epoch 2/5": two done). A running run
+ * that has finished its last epoch (writing its report) shows N/N.
+ */
+export function displayedEpoch(status: RunStatus, epochsCompleted: number, epochs: number): number {
+  return status === 'running' && epochsCompleted < epochs ? epochsCompleted + 1 : epochsCompleted;
+}
+
 export interface RunEnvironment {
   /** TensorFlow.js backend actually used: 'tensorflow' (native, GPU or CPU), 'wasm' or 'cpu'. */
   backend: string;

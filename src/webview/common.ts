@@ -2,7 +2,7 @@
 import type { EpochEvent, WarningEvent } from '../shared/events';
 import { evaluateHealth, type HealthFinding, type HealthSettings } from '../shared/health';
 import type { RunView } from '../shared/protocol';
-import { isLiveStatus, type RunInfo } from '../shared/run';
+import { displayedEpoch, isLiveStatus, type RunInfo } from '../shared/run';
 import { h } from './dom';
 import { formatDuration, formatRate } from './format';
 
@@ -42,7 +42,7 @@ export function renderWarnings(container: HTMLElement, findings: Array<HealthFin
   container.hidden = findings.length === 0;
 }
 
-/** "Epoch 12 / 100 · 2.1k samples/s · 3 min left" from the latest epoch. */
+/** "Epoch 12 / 100 · 2.1k samples/s · 3 min left" from the latest epoch; the epoch by the tree's rule (displayedEpoch). */
 export function progressText(info: RunInfo, epochs: readonly EpochEvent[]): { epoch: string; rate: string; left: string } {
   const last = epochs[epochs.length - 1];
   const total = info.config.epochs;
@@ -50,7 +50,7 @@ export function progressText(info: RunInfo, epochs: readonly EpochEvent[]): { ep
   const recent = epochs.slice(-3);
   const secondsPerEpoch = recent.length ? recent.reduce((s, e) => s + e.secondsPerEpoch, 0) / recent.length : NaN;
   const left = isLiveStatus(info.status) && done < total ? `${formatDuration((total - done) * secondsPerEpoch)} left` : '';
-  return { epoch: `epoch ${done} / ${total}`, rate: last ? formatRate(last.samplesPerSecond) : '', left };
+  return { epoch: `epoch ${displayedEpoch(info.status, done, total)} / ${total}`, rate: last ? formatRate(last.samplesPerSecond) : '', left };
 }
 
 export function canStop(info: RunInfo): boolean {

@@ -128,7 +128,7 @@ test('VAE: Train from F1 (Quick check and an experiment file), live tree and sta
     await wb.screenshot('train-quick-pick');
     await wb.pickQuickItem('Quick check — chainer-mlp, dimz 20, 5 epochs on 10,000 MNIST images');
     const quick = await waitForRow(wb, pane, 'Quick check', /^(starting|running)/, 'the Quick check run in the VAE Runs view', 60_000);
-    await waitForRow(wb, pane, 'Quick check', /^running · epoch 0\/5/, 'the Quick check run shown as running', 90_000);
+    await waitForRow(wb, pane, 'Quick check', /^running · epoch 1\/5/, 'the Quick check run shown as running its first epoch', 90_000);
     await wb.expectVisible(statusBarItem(page).filter({ hasText: /epoch 1\/5 \(\d+%\)/ }), 'the status bar showing batch progress of epoch 1/5', 60_000);
     const moving = await statusBarTexts(page, 8, 700);
     assert.ok(moving.length >= 2, `the status bar should move while training; it showed ${JSON.stringify(moving)}`);

@@ -94,7 +94,7 @@ test('a running run\'s panel follows the epochs appended to events.jsonl (light 
   await withWorkbench(t, { workspace, theme: 'Default Light Modern', viewport: { width: 1500, height: 1000 } }, async (wb) => {
     await wb.openView('VAE');
     const frame = await openFromTree(wb, 'live');
-    await expectText(wb, frame.getByTestId('run-epoch'), 'epoch 3 / 10', 'the live run at epoch 3');
+    await expectText(wb, frame.getByTestId('run-epoch'), 'epoch 4 / 10', 'the live run training epoch 4 (3 completed)');
     await wb.expectVisible(frame.locator('[data-chart="loss"] .main-svg'), 'the loss chart');
     for (const epoch of [4, 5]) {
       writeEpochImages(dir, epoch);
@@ -102,7 +102,7 @@ test('a running run\'s panel follows the epochs appended to events.jsonl (light 
       appendEvents(dir, [event]);
       const info = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8'));
       writeFileSync(join(dir, 'run.json'), JSON.stringify({ ...info, epochsCompleted: epoch }, null, 2));
-      await expectText(wb, frame.getByTestId('run-epoch'), `epoch ${epoch} / 10`, `the panel at epoch ${epoch} after it was appended`);
+      await expectText(wb, frame.getByTestId('run-epoch'), `epoch ${epoch + 1} / 10`, `the panel training epoch ${epoch + 1} after epoch ${epoch} was appended`);
       await expectText(wb, frame.getByTestId('gauge-test-mean-sigma-value'), event.test.meanSigma.toFixed(3), `the mean σ gauge at epoch ${epoch}`);
     }
     const points = await frame.locator('[data-chart="mean-sigma"]').evaluate((el) => (el as unknown as { data: Array<{ x: unknown[] }> }).data.map((d) => d.x.length));
@@ -118,7 +118,7 @@ test('a running run\'s panel follows the epochs appended to events.jsonl (light 
     await wb.page.waitForTimeout(2500);
     await wb.page.locator('.tabs-container .tab').filter({ hasText: 'VAE: live' }).click();
     const shown = wb.webviewFrame();
-    await expectText(wb, shown.getByTestId('run-epoch'), 'epoch 6 / 10', 'epoch 6, appended while the panel was hidden, once it is shown again', 30_000);
+    await expectText(wb, shown.getByTestId('run-epoch'), 'epoch 7 / 10', 'epoch 6, appended while the panel was hidden, once it is shown again (epoch 7 in progress)', 30_000);
     await expectText(wb, shown.getByTestId('gauge-test-mean-sigma-value'), sixth.test.meanSigma.toFixed(3), 'the mean σ gauge at epoch 6');
   });
 });

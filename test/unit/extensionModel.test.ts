@@ -6,6 +6,8 @@ import { configJsonSchema } from '../../src/shared/config';
 import { TRAIN_PRESETS, resolveTrainConfig, parseExperimentFile, experimentNameFromFile } from '../../src/extension/model/presets';
 import { metricsCsv, METRICS_CSV_HEADER } from '../../src/extension/model/metricsCsv';
 import { statusBarText } from '../../src/extension/model/statusText';
+import { runDescription } from '../../src/extension/model/treeModel';
+import { displayedEpoch } from '../../src/shared/run';
 import { isMuted, newFindings } from '../../src/extension/model/warningState';
 import type { RunState } from '../../src/extension/model/runStore';
 import type { RunEvent, WarningEvent } from '../../src/shared/events';
@@ -73,13 +75,35 @@ describe('metrics CSV', () => {
 });
 
 describe('status bar and warning state', () => {
-  const run = (epochs: number[]): RunState => {
+  const run = (epochs: number[], status: 'running' | 'stopped' = 'running'): RunState => {
     const recent = epochs.map((e) => fixtureEpoch(e, 10, 4));
-    return { dir: '/r', id: 'r', root: { label: 'w', runsDir: '/' }, info: { schemaVersion: 1, id: 'r', name: 'r', config: { ...defaultConfig(), epochs: 10 }, created: '', updated: '', status: 'running', epochsCompleted: epochs.length }, recentEpochs: recent, latest: recent.at(-1), warnings: [], findings: [], partial: false, version: 1 };
+    return { dir: '/r', id: 'r', root: { label: 'w', runsDir: '/' }, info: { schemaVersion: 1, id: 'r', name: 'r', config: { ...defaultConfig(), epochs: 10 }, created: '', updated: '', status, epochsCompleted: epochs.length }, recentEpochs: recent, latest: recent.at(-1), warnings: [], findings: [], partial: false, version: 1 };
   };
+  const epochPart = (text: string) => /epoch \d+\/\d+/.exec(text)?.[0];
+
+  test('the epoch shown: the one in progress while running, the epochs completed otherwise', () => {
+    assert.equal(displayedEpoch('running', 0, 5), 1, 'the first epoch is training');
+    assert.equal(displayedEpoch('running', 2, 5), 3);
+    assert.equal(displayedEpoch('running', 5, 5), 5, 'all done, writing the report: never 6/5');
+    assert.equal(displayedEpoch('starting', 2, 5), 2, 'a resumed run that has not started training yet');
+    for (const status of ['completed', 'stopped', 'failed', 'interrupted', 'queued'] as const) assert.equal(displayedEpoch(status, 2, 5), 2, status);
+  });
+
+  test('the status bar and the tree show the same epoch for the same run', () => {
+    for (const r of [run([]), run([1, 2]), run([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]), run([1, 2], 'stopped')]) {
+      assert.equal(epochPart(statusBarText(r)), epochPart(runDescription(r)), runDescription(r));
+    }
+    assert.equal(runDescription(run([])), 'running · epoch 1/10');
+    assert.equal(runDescription(run([1, 2], 'stopped')), 'stopped · epoch 2/10 · test loss 160.2');
+    // With batch progress of the epoch in progress, the status bar adds its share; the number is the tree's.
+    const progress = { type: 'progress' as const, runId: 'r', epoch: 3, epochs: 10, batch: 300, batches: 600, loss: 150, samplesPerSecond: 2000, phase: 'training' };
+    assert.equal(epochPart(statusBarText(run([1, 2]), progress)), epochPart(runDescription(run([1, 2]))));
+    // Progress of epoch 2 arriving after epoch 2's event was read is stale: no "epoch 2/10 (100%)".
+    assert.equal(statusBarText(run([1, 2]), { ...progress, epoch: 2, batch: 600 }), 'epoch 3/10 · loss 160.2 · 3 min 48 s left');
+  });
 
   test('"epoch x/N · loss · time left", refined by batch progress', () => {
-    assert.equal(statusBarText(run([1, 2])), 'epoch 2/10 · loss 160.2 · 3 min 48 s left');
+    assert.equal(statusBarText(run([1, 2])), 'epoch 3/10 · loss 160.2 · 3 min 48 s left');
     const progress = { type: 'progress' as const, runId: 'r', epoch: 3, epochs: 10, batch: 300, batches: 600, loss: 150, samplesPerSecond: 2000, phase: 'training' };
     assert.equal(statusBarText(run([1, 2]), progress), 'epoch 3/10 (50%) · loss 160.2 · 3 min 34 s left');
     assert.equal(statusBarText(run([]), { ...progress, phase: 'downloading fashion-mnist (42%)' }), 'downloading fashion-mnist (42%) · loss 150.0');

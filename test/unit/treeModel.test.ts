@@ -163,7 +163,8 @@ describe('tree model', () => {
   test('a running run: label, "status · epoch x/N · test loss", spinning icon, Stop in its context value', async () => {
     const m = runItemModel(await load({ id: 'r1', name: 'Study, experiment 1', status: 'running', epochs: 100, completed: 7 }));
     assert.equal(m.label, 'Study, experiment 1');
-    assert.match(m.description, /^running · epoch 7\/100 · test loss \d+\.\d$/);
+    // Seven epochs completed, the eighth training: the tree names the epoch in progress, as the status bar does.
+    assert.match(m.description, /^running · epoch 8\/100 · test loss \d+\.\d$/);
     assert.equal(m.icon.id, 'sync~spin');
     assert.equal(m.contextValue, 'vaeRun-running');
     assert.equal(m.health, 'info');
@@ -195,7 +196,8 @@ describe('tree model', () => {
     assert.match(m.tooltip, /\| mean σ \| 0\.050 \| 0\.050 \|/);
     assert.match(m.tooltip, /never trained/);
     assert.match(m.tooltip, /model `chainer-mlp` · dimz `20` · epochs `20`/);
-    assert.match(m.tooltip, /Epoch 8\/20 · 28\.5 s\/epoch · 2100 samples\/s · 5 min 42 s left/);
+    assert.match(m.tooltip, /Epoch 9\/20 in progress, 8 completed · 28\.5 s\/epoch · 2100 samples\/s · 5 min 42 s left/);
+    assert.match(m.description, /^running · epoch 9\/20 · test loss /);
     assert.equal(secondsLeft(run), 12 * 28.5);
   });
 

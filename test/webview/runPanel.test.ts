@@ -112,7 +112,7 @@ test('a running run\'s new epochs extend the charts in place, without a full red
   assert.equal(counted.extendTraces, 5, 'each of the five visible charts was extended once');
   for (const t of await chartTraces(panel.page, 'loss')) assert.equal(t.points, 11);
   assert.equal(await panel.page.getByTestId('gauge-test-mean-sigma-value').textContent(), epoch.test.meanSigma.toFixed(3));
-  assert.equal(await panel.page.getByTestId('run-epoch').textContent(), 'epoch 11 / 20');
+  assert.equal(await panel.page.getByTestId('run-epoch').textContent(), 'epoch 12 / 20', 'epoch 11 completed, the 12th in progress (as in the tree and status bar)');
   assert.match((await panel.page.getByTestId('run-left').textContent()) ?? '', /min .* left/);
   // Stop asks the host; the host maps it to the vaeLens.stop command.
   await panel.page.getByTestId('stop').click();

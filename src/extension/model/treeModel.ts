@@ -2,7 +2,7 @@
  * What a run looks like in the "VAE Runs" view: label, description, icon, context value, badge and
  * tooltip, as plain data (the tree provider turns it into vscode.TreeItem). Pure, unit-tested.
  */
-import type { RunStatus } from '../../shared/run';
+import { displayedEpoch, type RunStatus } from '../../shared/run';
 import type { TrainConfig } from '../../shared/config';
 import type { SplitMetrics } from '../../shared/events';
 import { activeAggregateVariance, type HealthFinding, type HealthLevel, worstLevel } from '../../shared/health';
@@ -64,7 +64,7 @@ export function formatDuration(seconds: number): string {
   return `${Math.floor(s / 3600)} h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')} min`;
 }
 
-/** Epoch x of N: from the latest epoch event, else from run.json. */
+/** Epochs completed of N: from the latest epoch event, else from run.json. */
 export function epochProgress(run: RunState): { epoch: number; epochs: number } | undefined {
   if (run.latest) return { epoch: run.latest.epoch, epochs: run.info?.config.epochs ?? run.latest.epochs };
   if (run.info) return { epoch: run.info.epochsCompleted, epochs: run.info.config.epochs };
@@ -84,12 +84,21 @@ export function runStatus(run: RunState): RunStatus | 'invalid' {
   return run.info ? run.info.status : 'invalid';
 }
 
+/** The x/N shown by the shared rule (displayedEpoch): the epoch in progress while running, else epochs completed. */
+export function shownEpoch(run: RunState): { epoch: number; epochs: number } | undefined {
+  const p = epochProgress(run);
+  if (!p) return undefined;
+  const status = runStatus(run);
+  return { epoch: status === 'invalid' ? p.epoch : displayedEpoch(status, p.epoch, p.epochs), epochs: p.epochs };
+}
+
 export function runDescription(run: RunState): string {
   const status = runStatus(run);
   if (status === 'invalid') return 'unreadable run.json';
   const parts: string[] = [status];
   const p = epochProgress(run);
-  if (p && (p.epoch > 0 || status !== 'queued')) parts.push(`epoch ${p.epoch}/${p.epochs}`);
+  const shown = shownEpoch(run);
+  if (p && shown && (p.epoch > 0 || status !== 'queued')) parts.push(`epoch ${shown.epoch}/${shown.epochs}`);
   if (run.latest) parts.push(`test loss ${formatNumber(run.latest.test.loss, 1)}`);
   return parts.join(' · ');
 }
@@ -149,7 +158,9 @@ export function runTooltip(run: RunState): string {
   if (p) {
     const speed = latest ? ` · ${formatNumber(latest.secondsPerEpoch, 1)} s/epoch · ${Math.round(latest.samplesPerSecond)} samples/s` : '';
     const left = run.info?.status === 'running' ? secondsLeft(run) : undefined;
-    lines.push(`Epoch ${p.epoch}/${p.epochs}${speed}${left !== undefined ? ` · ${formatDuration(left)} left` : ''}`, '');
+    const shown = shownEpoch(run) ?? p;
+    const done = shown.epoch !== p.epoch ? ` in progress, ${p.epoch} completed` : '';
+    lines.push(`Epoch ${shown.epoch}/${shown.epochs}${done}${speed}${left !== undefined ? ` · ${formatDuration(left)} left` : ''}`, '');
   }
   if (latest) {
     lines.push(...metricsRows(latest.train, latest.test), '');
