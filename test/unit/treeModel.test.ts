@@ -1,9 +1,10 @@
 import { test, describe, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync, appendFileSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, appendFileSync, readFileSync, renameSync, statSync, utimesSync, type Stats } from 'node:fs';
 import { tmpdir, hostname } from 'node:os';
 import { join } from 'node:path';
 import { EventTail } from '../../src/extension/model/eventTail';
+import { FileStamp } from '../../src/extension/model/fileStamp';
 import { RunStore, type StoreChange } from '../../src/extension/model/runStore';
 import {
   runItemModel, runDescription, formatDuration, secondsLeft, groupRuns, queuedItemModel, escapeMarkdown, healthBadge, sortRuns,
@@ -122,6 +123,48 @@ describe('run store', () => {
     assert.equal(store.get(gone)!.info!.status, 'interrupted');
     assert.equal(store.get(alive)!.info!.status, 'running');
     assert.equal(store.get(remote)!.info!.status, 'running');
+  });
+
+  test('Stop\'s run.json, replaced by rename within the same mtime, is still seen: the tree leaves "running"', async () => {
+    const store = new RunStore();
+    store.setRoots([{ label: 'ws', runsDir: dir }]);
+    const r = writeFixtureRun(dir, { id: 'r', status: 'running', completed: 2, pid: process.pid, hostname: hostname() });
+    const file = join(r, 'run.json');
+    // File clocks are coarse: two writes within one tick share an mtime. Pin both writes to one.
+    const tick = new Date(Date.now() - 3_600_000);
+    utimesSync(file, tick, tick);
+    await store.refreshAll();
+    assert.equal(store.get(r)!.info!.status, 'running');
+    const info = JSON.parse(readFileSync(file, 'utf8'));
+    writeFileSync(`${file}.tmp`, JSON.stringify({ ...info, status: 'stopped', pid: undefined }, null, 2));
+    renameSync(`${file}.tmp`, file);
+    utimesSync(file, tick, tick);
+    const changes: StoreChange[] = [];
+    store.onDidChange((c) => changes.push(c));
+    await store.refreshDirs([r]);
+    assert.equal(store.get(r)!.info!.status, 'stopped');
+    assert.equal(runItemModel(store.get(r)!).description.split(' · ')[0], 'stopped');
+    assert.equal(changes.length, 1, 'listeners (the tree) were told');
+    // Read again with nothing new: no change is reported.
+    await store.refreshDirs([r]);
+    assert.equal(changes.length, 1);
+  });
+
+  test('run.json is read again when its stamp differs, or when it was written too close to the last read', () => {
+    const st = (o: Partial<Stats>) => ({ ino: 1, size: 100, mtimeMs: 1_000_000, ctimeMs: 1_000_000, ...o }) as Stats;
+    const stamp = new FileStamp();
+    assert.equal(stamp.needsRead(st({})), true, 'never read');
+    stamp.recordRead(st({}), 1_000_000 + 10_000);
+    assert.equal(stamp.needsRead(st({})), false, 'read well after its last write, unchanged');
+    assert.equal(stamp.needsRead(st({ ino: 2 })), true, 'replaced by rename');
+    assert.equal(stamp.needsRead(st({ size: 101 })), true);
+    assert.equal(stamp.needsRead(st({ ctimeMs: 1_000_001 })), true);
+    stamp.recordRead(st({}), 1_000_000 + 3);
+    assert.equal(stamp.needsRead(st({})), true, 'read within the mtime tick of a write: a later write may share its stamp');
+    stamp.invalidate();
+    stamp.recordRead(st({}), 1_000_000 + 10_000);
+    stamp.invalidate();
+    assert.equal(stamp.needsRead(st({})), true);
   });
 
   test('an unreadable run.json shows as a problem, not a crash', async () => {

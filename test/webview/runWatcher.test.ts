@@ -1,7 +1,7 @@
 // The panels' host side, without VS Code: how a panel follows a run folder while it is open.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync, readFileSync } from 'node:fs';
+import { writeFileSync, readFileSync, renameSync, utimesSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { effectiveInfo, RunWatcher, type RunUpdate } from '../../src/extension/panels/runWatcher';
@@ -59,6 +59,29 @@ test('a panel\'s watcher holds every event of the run and reports only what is a
     let reset = await next();
     while (!reset.reset) reset = await next();
     assert.equal(watcher.events.length, 1);
+    assert.deepEqual(errors, []);
+  } finally {
+    watcher.dispose();
+  }
+});
+
+test('a status written by rename within the same mtime tick still reaches the panel', async () => {
+  const dir = writeFixtureRun(tempRunsDir(), { name: 'stopped-fast', epochs: 10, written: 3, status: 'running' });
+  const file = join(dir, 'run.json');
+  // Coarse file clocks: pin both writes to one mtime, as two writes within one tick get.
+  const tick = new Date(Date.now() - 3_600_000);
+  utimesSync(file, tick, tick);
+  const { watcher, next, errors } = watch(dir);
+  try {
+    await watcher.ready;
+    assert.equal(watcher.info?.status, 'running');
+    const info = JSON.parse(readFileSync(file, 'utf8')) as RunInfo;
+    writeFileSync(`${file}.tmp`, JSON.stringify({ ...info, status: 'stopped', pid: undefined }));
+    renameSync(`${file}.tmp`, file);
+    utimesSync(file, tick, tick);
+    let changed = await next();
+    while (!changed.infoChanged) changed = await next();
+    assert.equal(watcher.info?.status, 'stopped');
     assert.deepEqual(errors, []);
   } finally {
     watcher.dispose();

@@ -15,6 +15,7 @@ import { EVENTS_SCHEMA_VERSION } from '../../shared/events';
 import { DEFAULT_HEALTH_SETTINGS, evaluateHealth, type HealthFinding, type HealthSettings } from '../../shared/health';
 import { appendEvent, isProcessAlive, listRunDirs, readRunInfo, writeRunInfo } from '../../shared/node/runFolder';
 import { EventTail } from './eventTail';
+import { FileStamp } from './fileStamp';
 
 /** A place runs are read from: a workspace folder's runs directory (or a shared absolute one). */
 export interface RunsRoot {
@@ -73,7 +74,9 @@ export interface RunStoreOptions {
 interface Entry {
   state: RunState;
   tail: EventTail;
-  runJsonMtime: number;
+  runJson: FileStamp;
+  /** run.json as last read (serialised), so a re-read that finds the same content changes nothing. */
+  runJsonText?: string;
 }
 
 export class RunStore {
@@ -247,28 +250,37 @@ export class RunStore {
       entry = {
         state: { dir, id: basename(dir), root, recentEpochs: [], warnings: [], findings: [], partial: false, version: 0 },
         tail: new EventTail(dir, this.initialWindowBytes),
-        runJsonMtime: -1,
+        runJson: new FileStamp(),
       };
       this.entries.set(dir, entry);
       change.added.push(dir);
     }
     const state = entry.state;
     let changed = isNew;
-    try {
-      const st = await fs.stat(join(dir, RUN_FILE));
-      if (st.mtimeMs !== entry.runJsonMtime) {
-        entry.runJsonMtime = st.mtimeMs;
-        state.info = await readRunInfo(dir);
-        state.problem = undefined;
-        changed = true;
+    const readInfo = async (): Promise<void> => {
+      try {
+        const st = await fs.stat(join(dir, RUN_FILE));
+        if (!entry.runJson.needsRead(st)) return;
+        const readAt = Date.now();
+        const info = await readRunInfo(dir);
+        entry.runJson.recordRead(st, readAt);
+        const text = JSON.stringify(info);
+        if (text !== entry.runJsonText || state.problem !== undefined) {
+          entry.runJsonText = text;
+          state.info = info;
+          state.problem = undefined;
+          changed = true;
+        }
+      } catch (e) {
+        entry.runJson.invalidate();
+        const message = (e as Error).message;
+        if (state.problem !== message) {
+          state.problem = message;
+          changed = true;
+        }
       }
-    } catch (e) {
-      const message = (e as Error).message;
-      if (state.problem !== message) {
-        state.problem = message;
-        changed = true;
-      }
-    }
+    };
+    await readInfo();
     try {
       const read = await entry.tail.read();
       if (read.reset) {
@@ -286,6 +298,13 @@ export class RunStore {
         if (epochs.length) change.newEpochs.set(dir, epochs);
         change.appended.add(dir);
         changed = true;
+        // The trainer rewrites run.json before it appends a status event: a status that run.json,
+        // as read, does not show yet (the final 'stopped') means run.json must be read again.
+        const last = [...read.events].reverse().find((e): e is StatusEvent => e.type === 'status');
+        if (last && last.status !== state.info?.status) {
+          entry.runJson.invalidate();
+          await readInfo();
+        }
       }
     } catch (e) {
       state.problem = `Cannot read events: ${(e as Error).message}`;

@@ -12,6 +12,7 @@ import type { RunEvent } from '../../shared/events';
 import { isProcessAlive, readRunInfo } from '../../shared/node/runFolder';
 import { isLiveStatus, RUN_FILE, type RunInfo } from '../../shared/run';
 import { EventTail } from '../model/eventTail';
+import { FileStamp } from '../model/fileStamp';
 
 export interface RunUpdate {
   /** Events appended since the last update (after a reset: everything). */
@@ -35,7 +36,9 @@ export class RunWatcher implements vscode.Disposable {
   readonly events: RunEvent[] = [];
   info: RunInfo | undefined;
   private readonly tail: EventTail;
-  private infoMtime = 0;
+  /** run.json is replaced by rename, possibly within one mtime tick of the last write (see FileStamp). */
+  private readonly infoStamp = new FileStamp();
+  private infoText: string | undefined;
   private status: string | undefined;
   private watcher: FSWatcher | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -75,10 +78,16 @@ export class RunWatcher implements vscode.Disposable {
     try {
       let infoChanged = false;
       const stat = await fs.stat(join(this.dir, RUN_FILE)).catch(() => undefined);
-      if (stat && stat.mtimeMs !== this.infoMtime) {
-        this.infoMtime = stat.mtimeMs;
-        this.info = await readRunInfo(this.dir);
-        infoChanged = true;
+      if (stat && this.infoStamp.needsRead(stat)) {
+        const readAt = Date.now();
+        const info = await readRunInfo(this.dir);
+        this.infoStamp.recordRead(stat, readAt);
+        const text = JSON.stringify(info);
+        if (text !== this.infoText) {
+          this.infoText = text;
+          this.info = info;
+          infoChanged = true;
+        }
       } else if (!stat && first) {
         this.info = await readRunInfo(this.dir);
       }
