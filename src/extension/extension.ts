@@ -85,6 +85,9 @@ export function activate(context: vscode.ExtensionContext): VaeLensApi {
   context.subscriptions.push(
     { dispose: () => watchers.forEach((w) => w.dispose()) },
     vscode.workspace.onDidChangeWorkspaceFolders(applyRoots),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => {
+      void store.markInterrupted({ persist: true }).catch((e) => output.error(`Marking interrupted runs: ${(e as Error).message}`));
+    }),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration(`${SECTION}.runsDirectory`)) applyRoots();
       if (e.affectsConfiguration(`${SECTION}.warnings`)) store.setHealthSettings(healthSettings());
@@ -102,7 +105,8 @@ export function activate(context: vscode.ExtensionContext): VaeLensApi {
 
   // After the first scan: runs whose trainer died while no window watched become 'interrupted'.
   void store.refreshAll().then(async () => {
-    const marked = await store.markInterrupted();
+    // Untrusted: shown as interrupted, written once the workspace is trusted (viewing modifies nothing).
+    const marked = await store.markInterrupted({ persist: vscode.workspace.isTrusted });
     for (const m of marked) output.info(`Run ${m.id} was marked running but its trainer is gone: now interrupted (VAE: Resume continues it).`);
     manager.pump();
   }).catch((e) => output.error(`Scanning runs: ${(e as Error).message}`));

@@ -143,7 +143,7 @@ export class RunManager implements vscode.Disposable {
         this.log.info(`Trainer ${child.pid ?? ''} for "${label}" exited (${signal ?? `code ${code}`})`);
         this.children.delete(child);
         // A trainer that was killed cannot write its own last status: its run becomes interrupted.
-        void this.store.refreshAll().then(() => this.store.markInterrupted()).catch((e) => this.log.error(`After the trainer exited: ${(e as Error).message}`));
+        void this.store.refreshAll().then(() => this.store.markInterrupted({ persist: vscode.workspace.isTrusted })).catch((e) => this.log.error(`After the trainer exited: ${(e as Error).message}`));
         if (code === 1 && child.runDir) {
           const runDir = child.runDir;
           void this.store.refreshDirs([runDir]).then(async () => {

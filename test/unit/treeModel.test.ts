@@ -5,7 +5,7 @@ import { tmpdir, hostname } from 'node:os';
 import { join } from 'node:path';
 import { EventTail } from '../../src/extension/model/eventTail';
 import { FileStamp } from '../../src/extension/model/fileStamp';
-import { RunStore, type StoreChange } from '../../src/extension/model/runStore';
+import { RunStore, trainerIsGone, type StoreChange } from '../../src/extension/model/runStore';
 import {
   runItemModel, runDescription, formatDuration, secondsLeft, groupRuns, queuedItemModel, escapeMarkdown, healthBadge, sortRuns,
 } from '../../src/extension/model/treeModel';
@@ -114,7 +114,7 @@ describe('run store', () => {
     const alive = writeFixtureRun(dir, { id: 'alive', status: 'running', completed: 3, pid: process.pid, hostname: hostname() });
     const remote = writeFixtureRun(dir, { id: 'remote', status: 'running', completed: 3, pid: 2 ** 22 + 12345, hostname: 'gpu-box' });
     await store.refreshAll();
-    const marked = await store.markInterrupted();
+    const marked = await store.markInterrupted({ persist: true });
     assert.deepEqual(marked.map((m) => m.id), ['gone']);
     const info = JSON.parse(readFileSync(join(gone, 'run.json'), 'utf8'));
     assert.equal(info.status, 'interrupted');
@@ -165,6 +165,59 @@ describe('run store', () => {
     stamp.recordRead(st({}), 1_000_000 + 10_000);
     stamp.invalidate();
     assert.equal(stamp.needsRead(st({})), true);
+  });
+
+  test('untrusted: a dead run is shown interrupted without writing a byte; trusted later, it is written', async () => {
+    const store = new RunStore();
+    store.setRoots([{ label: 'ws', runsDir: dir }]);
+    const gone = writeFixtureRun(dir, { id: 'gone', status: 'running', completed: 3, pid: 2 ** 22 + 12345, hostname: hostname() });
+    const files = () => [readFileSync(join(gone, 'run.json'), 'utf8'), readFileSync(join(gone, 'events.jsonl'), 'utf8')];
+    const before = files();
+    await store.refreshAll();
+    const changes: StoreChange[] = [];
+    store.onDidChange((c) => changes.push(c));
+    const marked = await store.markInterrupted({ persist: false });
+    assert.deepEqual(marked.map((m) => m.id), ['gone']);
+    assert.deepEqual(files(), before, 'run.json and events.jsonl untouched');
+    assert.equal(store.get(gone)!.info!.status, 'interrupted');
+    assert.match(runItemModel(store.get(gone)!).description, /^interrupted · epoch 3\//);
+    assert.deepEqual(changes.map((c) => c.changed.map((r) => r.id)), [['gone']], 'the tree is told');
+    // Refreshes and a second pass keep it interrupted, still without writing, and do not report it again.
+    await store.refreshAll();
+    await store.refreshDirs([gone]);
+    assert.deepEqual(await store.markInterrupted({ persist: false }), []);
+    assert.equal(store.get(gone)!.info!.status, 'interrupted');
+    assert.deepEqual(files(), before);
+    // The workspace is trusted: now it is written, as on a trusted start.
+    await store.markInterrupted({ persist: true });
+    assert.equal(JSON.parse(readFileSync(join(gone, 'run.json'), 'utf8')).status, 'interrupted');
+    assert.match(readFileSync(join(gone, 'events.jsonl'), 'utf8'), /"status":"interrupted"/);
+    assert.equal(store.get(gone)!.info!.status, 'interrupted');
+  });
+
+  test('a run that moves on after being shown interrupted in memory shows what run.json says', async () => {
+    const store = new RunStore();
+    store.setRoots([{ label: 'ws', runsDir: dir }]);
+    const r = writeFixtureRun(dir, { id: 'r', status: 'running', completed: 3, pid: 2 ** 22 + 12345, hostname: hostname() });
+    await store.refreshAll();
+    await store.markInterrupted({ persist: false });
+    assert.equal(store.get(r)!.info!.status, 'interrupted');
+    // Another (trusted) window resumed it: its trainer rewrote run.json.
+    const info = JSON.parse(readFileSync(join(r, 'run.json'), 'utf8'));
+    writeFileSync(join(r, 'run.json'), JSON.stringify({ ...info, pid: process.pid, updated: new Date().toISOString() }));
+    await store.refreshDirs([r]);
+    assert.equal(store.get(r)!.info!.status, 'running');
+  });
+
+  test('which live runs have lost their trainer', () => {
+    const info = { status: 'running', pid: 42, updated: '2026-01-01T00:00:00.000Z', environment: { hostname: 'here' } } as never;
+    const here = { hostname: 'here', now: new Date('2026-01-01T00:00:30.000Z'), graceMs: 60_000, isAlive: () => false };
+    assert.equal(trainerIsGone(info, here), true);
+    assert.equal(trainerIsGone(info, { ...here, isAlive: () => true }), false, 'its trainer is alive');
+    assert.equal(trainerIsGone({ ...(info as object), environment: { hostname: 'gpu-box' } } as never, here), false, 'another host: not judged');
+    assert.equal(trainerIsGone({ ...(info as object), pid: undefined } as never, here), false, 'no pid yet, within the grace period');
+    assert.equal(trainerIsGone({ ...(info as object), pid: undefined } as never, { ...here, now: new Date('2026-01-01T00:02:00.000Z') }), true);
+    assert.equal(trainerIsGone({ ...(info as object), status: 'stopped' } as never, here), false);
   });
 
   test('an unreadable run.json shows as a problem, not a crash', async () => {

@@ -71,8 +71,26 @@ export interface RunStoreOptions {
   debounceMs?: number;
 }
 
+/** What a dead trainer's run becomes: interrupted, resumable from its last checkpoint. */
+export function interruptedInfo(info: RunInfo, now: Date): RunInfo {
+  return { ...info, status: 'interrupted', pid: undefined, updated: now.toISOString(), message: 'The trainer process ended without finishing (a crash or a reboot). Resume continues from the last checkpoint.' };
+}
+
+/**
+ * Whether a run that run.json calls live has lost its trainer. Runs from another host (a shared
+ * folder) and runs created moments ago (pid not written yet) are not judged.
+ */
+export function trainerIsGone(info: RunInfo, here: { hostname: string; now: Date; graceMs: number; isAlive: (pid: number | undefined) => boolean }): boolean {
+  if (!isLiveStatus(info.status)) return false;
+  if (info.environment?.hostname && info.environment.hostname !== here.hostname) return false;
+  if (info.pid === undefined && here.now.getTime() - Date.parse(info.updated) < here.graceMs) return false;
+  return !here.isAlive(info.pid);
+}
+
 interface Entry {
   state: RunState;
+  /** run.json as on disk (state.info may be a view of it: interrupted in memory, see markInterrupted). */
+  diskInfo?: RunInfo;
   tail: EventTail;
   runJson: FileStamp;
   /** run.json as last read (serialised), so a re-read that finds the same content changes nothing. */
@@ -92,6 +110,8 @@ export class RunStore {
   /** Refreshes run one at a time: two at once would both see a new folder as new. */
   private queue: Promise<unknown> = Promise.resolve();
   private loaded = false;
+  /** Runs shown as interrupted without writing (untrusted workspace): dir → the run.json text that was judged. */
+  private readonly presumedInterrupted = new Map<string, { text: string; info: RunInfo }>();
 
   constructor(opts: RunStoreOptions = {}) {
     this.health = opts.health ?? { ...DEFAULT_HEALTH_SETTINGS };
@@ -222,25 +242,47 @@ export class RunStore {
 
   /**
    * Runs marked starting/running whose trainer is gone (a crash, a reboot, a killed window host)
-   * become 'interrupted' on disk, so they can be resumed. Runs from another host (a shared folder)
-   * and runs created moments ago (pid not written yet) are left alone.
+   * become 'interrupted', so they can be resumed (trainerIsGone says which). With `persist`, on
+   * disk (run.json and a status event). Without it (an untrusted workspace: viewing must not modify
+   * workspace files) only in memory, until run.json changes or a later call with `persist` writes
+   * it (the workspace became trusted). Returns the runs newly marked.
    */
-  async markInterrupted(now = new Date(), graceMs = 60_000): Promise<RunState[]> {
-    const marked: RunState[] = [];
-    const host = hostname();
+  async markInterrupted(opts: { persist: boolean; now?: Date; graceMs?: number }): Promise<RunState[]> {
+    const now = opts.now ?? new Date();
+    const here = { hostname: hostname(), now, graceMs: opts.graceMs ?? 60_000, isAlive: isProcessAlive };
+    const written: RunState[] = [];
+    const inMemory: RunState[] = [];
     for (const entry of this.entries.values()) {
-      const info = entry.state.info;
-      if (!info || !isLiveStatus(info.status)) continue;
-      if (info.environment?.hostname && info.environment.hostname !== host) continue;
-      if (info.pid === undefined && now.getTime() - Date.parse(info.updated) < graceMs) continue;
-      if (isProcessAlive(info.pid)) continue;
-      const updated: RunInfo = { ...info, status: 'interrupted', pid: undefined, updated: now.toISOString(), message: 'The trainer process ended without finishing (a crash or a reboot). Resume continues from the last checkpoint.' };
-      await writeRunInfo(entry.state.dir, updated);
-      await appendEvent(entry.state.dir, { type: 'status', v: EVENTS_SCHEMA_VERSION, time: updated.updated, status: 'interrupted', epoch: info.epochsCompleted, message: updated.message });
-      marked.push(entry.state);
+      const info = entry.diskInfo;
+      if (!info || !trainerIsGone(info, here)) continue;
+      const dir = entry.state.dir;
+      if (opts.persist) {
+        const updated = interruptedInfo(info, now);
+        await writeRunInfo(dir, updated);
+        await appendEvent(dir, { type: 'status', v: EVENTS_SCHEMA_VERSION, time: updated.updated, status: 'interrupted', epoch: info.epochsCompleted, message: updated.message });
+        this.presumedInterrupted.delete(dir);
+        written.push(entry.state);
+      } else if (this.presumedInterrupted.get(dir)?.text !== entry.runJsonText) {
+        const presumed = { text: entry.runJsonText ?? '', info: interruptedInfo(info, now) };
+        this.presumedInterrupted.set(dir, presumed);
+        entry.state.info = presumed.info;
+        entry.state.version++;
+        inMemory.push(entry.state);
+      }
     }
-    if (marked.length) await this.refreshDirs(marked.map((m) => m.dir));
-    return marked;
+    if (written.length) await this.refreshDirs(written.map((m) => m.dir));
+    if (inMemory.length) this.emit({ changed: inMemory, removed: [], added: [], newEpochs: new Map(), appended: new Set() });
+    return [...written, ...inMemory];
+  }
+
+  /** run.json as read, or the in-memory interrupted view of it while that text has not changed. */
+  private shownInfo(dir: string, info: RunInfo, text: string): RunInfo {
+    const presumed = this.presumedInterrupted.get(dir);
+    if (!presumed) return info;
+    if (presumed.text === text) return presumed.info;
+    // run.json moved on (resumed, or marked by a trusted window): it is the truth again.
+    this.presumedInterrupted.delete(dir);
+    return info;
   }
 
   private async refreshOne(dir: string, root: RunsRoot, change: StoreChange): Promise<void> {
@@ -267,7 +309,8 @@ export class RunStore {
         const text = JSON.stringify(info);
         if (text !== entry.runJsonText || state.problem !== undefined) {
           entry.runJsonText = text;
-          state.info = info;
+          entry.diskInfo = info;
+          state.info = this.shownInfo(dir, info, text);
           state.problem = undefined;
           changed = true;
         }
