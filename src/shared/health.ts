@@ -88,6 +88,16 @@ export function resolveHealthSettings(partial: Partial<Record<keyof HealthSettin
 
 const fmt = (x: number, digits = 2): string => (Number.isFinite(x) ? x.toFixed(digits) : String(x));
 
+/** "1 epoch", "3 epochs": messages read right for one as for many. */
+export function countOf(n: number, singular: string, plural = `${singular}s`): string {
+  return `${n} ${n === 1 ? singular : plural}`;
+}
+
+/** The verb form that agrees with a count: "1 has", "3 have". */
+function agree(n: number, singular: string, plural: string): string {
+  return n === 1 ? singular : plural;
+}
+
 function isFiniteNumber(x: unknown): x is number {
   return typeof x === 'number' && Number.isFinite(x);
 }
@@ -225,7 +235,7 @@ export function sigmaFarFromOne(epochs: EpochEvent[], s: HealthSettings = DEFAUL
   const what = sigma < 1
     ? 'the posteriors q(z|x) are much narrower than the prior N(0, I)'
     : 'the posteriors q(z|x) are much wider than the prior N(0, I)';
-  const aggregateText = aggregate === null ? 'no dimension is active' : `Var(μ_d) + E[σ_d²] over the ${activeDimensions(last, s).length} active dimensions is ${fmt(aggregate)}`;
+  const aggregateText = aggregate === null ? 'no dimension is active' : `Var(μ_d) + E[σ_d²] over the ${countOf(activeDimensions(last, s).length, 'active dimension')} is ${fmt(aggregate)}`;
   const consequence = severity === 'info'
     ? `Over the whole test set, though, ${aggregateText} ≈ 1: the aggregate posterior matches the prior, so images decoded from prior samples are not at risk from it.`
     : `The aggregate view is off too: ${aggregateText} (target 1), so images decoded from z ~ N(0, I) may land where the decoder was never trained.`;
@@ -233,7 +243,7 @@ export function sigmaFarFromOne(epochs: EpochEvent[], s: HealthSettings = DEFAUL
     kind: 'sigma-far-from-one',
     severity,
     epoch: last.epoch,
-    message: `Test mean σ has been outside ${range} for ${window.length} epochs (now ${fmt(sigma)}): ${what}. ${consequence}`,
+    message: `Test mean σ has been outside ${range} for ${countOf(window.length, 'epoch')} (now ${fmt(sigma)}): ${what}. ${consequence}`,
   };
 }
 
@@ -249,7 +259,7 @@ export function unusedLatentDimensions(epochs: EpochEvent[], s: HealthSettings =
       kind: 'posterior-collapse',
       severity: 'error',
       epoch: last.epoch,
-      message: `Posterior collapse: all ${dimz} latent dimensions are unused (KL_d < ${s.unusedKlThreshold} nats, σ_d ≈ 1), so the decoder ignores z and every prior sample decodes to the same average image. Remedies: a KL warm-up (klWarmupEpochs), a smaller KL weight C (klWeight), or a less powerful decoder.`,
+      message: `Posterior collapse: ${dimz === 1 ? 'the only latent dimension is' : `all ${dimz} latent dimensions are`} unused (KL_d < ${s.unusedKlThreshold} nats, σ_d ≈ 1), so the decoder ignores z and every prior sample decodes to the same average image. Remedies: a KL warm-up (klWarmupEpochs), a smaller KL weight C (klWeight), or a less powerful decoder.`,
     };
   }
   const severity: WarningSeverity = unused / dimz >= s.unusedWarningFraction ? 'warning' : 'info';
@@ -257,7 +267,7 @@ export function unusedLatentDimensions(epochs: EpochEvent[], s: HealthSettings =
     kind: 'unused-dimensions',
     severity,
     epoch: last.epoch,
-    message: `${unused} of ${dimz} latent dimensions are unused (KL_d < ${s.unusedKlThreshold} nats and σ_d ≈ 1: the decoder ignores them). They sit exactly on the prior, which pulls mean σ towards 1 without making prior samples better; a smaller dimz would do the same work.`,
+    message: `${unused} of ${countOf(dimz, 'latent dimension')} ${agree(unused, 'is', 'are')} unused (KL_d < ${s.unusedKlThreshold} nats and σ_d ≈ 1: the decoder ignores ${agree(unused, 'it', 'them')}). ${agree(unused, 'It sits', 'They sit')} exactly on the prior, which pulls mean σ towards 1 without making prior samples better; a smaller dimz would do the same work.`,
   };
 }
 
@@ -274,17 +284,17 @@ export function aggregateOffPrior(epochs: EpochEvent[], s: HealthSettings = DEFA
   const parts: string[] = [];
   if (mean.length) {
     const worst = mean.reduce((a, d) => (Math.abs(last.dims.meanMu[d]) > Math.abs(last.dims.meanMu[a]) ? d : a), mean[0]);
-    parts.push(`${mean.length} have |E[μ_d]| > ${fmt(s.meanMuTolerance)} (worst: dimension ${worst + 1}, ${fmt(last.dims.meanMu[worst])})`);
+    parts.push(`${mean.length} ${agree(mean.length, 'has', 'have')} |E[μ_d]| > ${fmt(s.meanMuTolerance)} (worst: dimension ${worst + 1}, ${fmt(last.dims.meanMu[worst])})`);
   }
   if (variance.length) {
     const worst = variance.reduce((a, d) => (Math.abs(aggregateOf(last, d) - 1) > Math.abs(aggregateOf(last, a) - 1) ? d : a), variance[0]);
-    parts.push(`${variance.length} have Var(μ_d) + E[σ_d²] outside [${fmt(1 - s.aggregateVarianceTolerance)}, ${fmt(1 + s.aggregateVarianceTolerance)}] (worst: dimension ${worst + 1}, ${fmt(aggregateOf(last, worst))})`);
+    parts.push(`${variance.length} ${agree(variance.length, 'has', 'have')} Var(μ_d) + E[σ_d²] outside [${fmt(1 - s.aggregateVarianceTolerance)}, ${fmt(1 + s.aggregateVarianceTolerance)}] (worst: dimension ${worst + 1}, ${fmt(aggregateOf(last, worst))})`);
   }
   return {
     kind: 'aggregate-off-prior',
     severity: 'warning',
     epoch: last.epoch,
-    message: `The aggregate posterior is off the prior N(0, I): of ${active} active dimensions, ${parts.join('; ')}. Images decoded from prior samples will not look like the data there.`,
+    message: `The aggregate posterior is off the prior N(0, I): of ${countOf(active, 'active dimension')}, ${parts.join('; ')}. Images decoded from prior samples will not look like the data there.`,
   };
 }
 
@@ -329,7 +339,7 @@ export function overfitting(epochs: EpochEvent[], s: HealthSettings = DEFAULT_HE
     kind: 'overfitting',
     severity: 'warning',
     epoch: last.epoch,
-    message: `Overfitting: the test loss rose for ${n} epochs in a row (${fmt(first.test.loss, 1)} → ${fmt(last.test.loss, 1)}) while the training loss fell (${fmt(first.train.loss, 1)} → ${fmt(last.train.loss, 1)}). Stop here, use more training images, or a smaller model.`,
+    message: `Overfitting: the test loss rose for ${countOf(n, 'epoch')} in a row (${fmt(first.test.loss, 1)} → ${fmt(last.test.loss, 1)}) while the training loss fell (${fmt(first.train.loss, 1)} → ${fmt(last.train.loss, 1)}). Stop here, use more training images, or a smaller model.`,
   };
 }
 

@@ -161,7 +161,7 @@ describe('aggregate posterior off the prior', () => {
     dims[2] = { varMu: 2.5, sigmaSq: 0.01, kl: 5 };
     const f = aggregateOffPrior([epoch(1, { dims })], s);
     assert.ok(f);
-    assert.match(f.message, /1 have Var\(μ_d\) \+ E\[σ_d²\] outside \[0\.75, 1\.25\] \(worst: dimension 3, 2\.51\)/);
+    assert.match(f.message, /1 has Var\(μ_d\) \+ E\[σ_d²\] outside \[0\.75, 1\.25\] \(worst: dimension 3, 2\.51\)/);
   });
 
   test('exactly at the thresholds is on the prior', () => {
@@ -172,6 +172,47 @@ describe('aggregate posterior off the prior', () => {
   test('unused dimensions are not judged (they sit on the prior by definition)', () => {
     const dims = [...healthyDims20().slice(0, 5), { mu: 0.8, varMu: 0.001, sigmaSq: 0.2, kl: 0.5 }];
     assert.equal(aggregateOffPrior([epoch(1, { dims })], s), null);
+  });
+});
+
+describe('messages agree in number, for one as for many', () => {
+  const s: HealthSettings = { ...DEFAULT_HEALTH_SETTINGS, patience: 1, warmupEpochs: 0 };
+
+  test('aggregate off the prior: "1 has", "2 have", "of 1 active dimension"', () => {
+    const one = healthyDims20();
+    one[2] = { varMu: 2.5, sigmaSq: 0.01, kl: 5, mu: 0.9 };
+    const m1 = aggregateOffPrior([epoch(1, { dims: one })], s)!.message;
+    assert.match(m1, /of 20 active dimensions, 1 has \|E\[μ_d\]\| > 0\.30 .*; 1 has Var\(μ_d\) \+ E\[σ_d²\] outside/);
+    const many = healthyDims20();
+    for (const d of [2, 5]) many[d] = { varMu: 2.5, sigmaSq: 0.01, kl: 5, mu: 0.9 };
+    const m2 = aggregateOffPrior([epoch(1, { dims: many })], s)!.message;
+    assert.match(m2, /2 have \|E\[μ_d\]\|.*; 2 have Var\(μ_d\)/);
+    const single = aggregateOffPrior([epoch(1, { dims: [{ varMu: 2.5, sigmaSq: 0.01, kl: 5 }] })], s)!.message;
+    assert.match(single, /of 1 active dimension, 1 has Var/);
+    for (const m of [m1, m2, single]) assert.doesNotMatch(m, /\b1 have\b|\b1 active dimensions\b/);
+  });
+
+  test('unused dimensions: "1 of 20 latent dimensions is unused … ignores it", "2 … are unused … ignore them"', () => {
+    const one = [...healthyDims20().slice(0, 19), unusedDim];
+    const m1 = unusedLatentDimensions([epoch(1, { dims: one })], s)!.message;
+    assert.match(m1, /^1 of 20 latent dimensions is unused \(.*the decoder ignores it\)\. It sits exactly on the prior/);
+    const two = [...healthyDims20().slice(0, 18), unusedDim, unusedDim];
+    const m2 = unusedLatentDimensions([epoch(1, { dims: two })], s)!.message;
+    assert.match(m2, /^2 of 20 latent dimensions are unused \(.*the decoder ignores them\)\. They sit exactly on the prior/);
+    assert.match(unusedLatentDimensions([epoch(1, { dims: [unusedDim] })], s)!.message, /^Posterior collapse: the only latent dimension is unused/);
+    assert.match(unusedLatentDimensions([epoch(1, { dims: [unusedDim, unusedDim] })], s)!.message, /^Posterior collapse: all 2 latent dimensions are unused/);
+  });
+
+  test('σ far from 1 and overfitting: "for 1 epoch", "over the 1 active dimension"', () => {
+    const narrowOne = [{ varMu: 0.2, sigmaSq: 0.003, kl: 4 }];
+    const m1 = sigmaFarFromOne([epoch(1, { meanSigma: 0.05, dims: narrowOne })], s)!.message;
+    assert.match(m1, /for 1 epoch \(now 0\.05\)/);
+    assert.match(m1, /over the 1 active dimension is/);
+    const m3 = sigmaFarFromOne(history(3, (i) => epoch(i, { meanSigma: 0.05 })), { ...s, patience: 3 })!.message;
+    assert.match(m3, /for 3 epochs \(now 0\.05\)/);
+    assert.match(m3, /over the 20 active dimensions is/);
+    const rising = [epoch(1, { testLoss: 100, trainLoss: 90 }), epoch(2, { testLoss: 101, trainLoss: 89 })];
+    assert.match(overfitting(rising, { ...s, overfittingEpochs: 1 })!.message, /rose for 1 epoch in a row/);
   });
 });
 
