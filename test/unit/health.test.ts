@@ -164,6 +164,27 @@ describe('aggregate posterior off the prior', () => {
     assert.match(f.message, /1 has Var\(μ_d\) \+ E\[σ_d²\] outside \[0\.75, 1\.25\] \(worst: dimension 3, 2\.51\)/);
   });
 
+  test('no warning during the warm-up, exactly like the σ rule; then after `patience` epochs off the prior', () => {
+    // Early training really is off the prior (E[μ_d] starts near ±1): the rule waits out the warm-up, then tells the truth.
+    const settings: HealthSettings = { ...DEFAULT_HEALTH_SETTINGS, warmupEpochs: 4, patience: 2 };
+    const offDims = () => healthyDims20().map((d, i) => ({ ...d, mu: i % 2 ? 1 : -1 }));
+    const run = history(8, (i) => epoch(i, { meanSigma: 0.05, dims: offDims() }));
+    for (let n = 1; n <= 5; n++) {
+      assert.equal(aggregateOffPrior(run.slice(0, n), settings), null, `epoch ${n}: warm-up (4) or not yet patience (2) epochs after it`);
+      assert.equal(sigmaFarFromOne(run.slice(0, n), settings), null, `σ rule, epoch ${n}`);
+    }
+    const f = aggregateOffPrior(run.slice(0, 6), settings);
+    assert.equal(f?.epoch, 6, 'epochs 5 and 6 are past the warm-up');
+    assert.equal(sigmaFarFromOne(run.slice(0, 6), settings)?.epoch, 6, 'the same epoch as the σ rule');
+    assert.match(f!.message, /20 have \|E\[μ_d\]\| > 0\.30/);
+    // Off the prior only during the warm-up, on it afterwards: nothing, ever.
+    const settled = [...run.slice(0, 4), ...history(4, (i) => epoch(i + 4))];
+    for (let n = 1; n <= settled.length; n++) assert.equal(aggregateOffPrior(settled.slice(0, n), settings), null, `settled run, epoch ${n}`);
+    // Through evaluateHealth (the tree and the panels) too.
+    assert.equal(evaluateHealth(run.slice(0, 5), settings).some((x) => x.kind === 'aggregate-off-prior'), false);
+    assert.equal(evaluateHealth(run.slice(0, 6), settings).some((x) => x.kind === 'aggregate-off-prior'), true);
+  });
+
   test('exactly at the thresholds is on the prior', () => {
     const dims: DimSpec[] = [{ mu: 0.25, varMu: 0.5, sigmaSq: 0.25, kl: 1 }, { mu: -0.25, varMu: 1, sigmaSq: 0.25, kl: 1 }];
     assert.equal(aggregateOffPrior([epoch(1, { dims })], s), null);
