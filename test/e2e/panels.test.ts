@@ -87,6 +87,21 @@ test('a finished run opened from the VAE Runs view shows its gauges, charts and 
   });
 });
 
+test('a change of vaeLens.warnings.* settings recolours an open panel\'s gauges and banner', { timeout: E2E_TIMEOUT_MS }, async (t) => {
+  const { workspace } = workspaceWithRecordedRuns();
+  await withWorkbench(t, { workspace, viewport: { width: 1500, height: 1000 } }, async (wb) => {
+    await wb.openView('VAE');
+    const frame = await openFromTree(wb, EXP1);
+    // Default tolerance 0.3: test mean σ 0.383 is far from 1 (a note, since the aggregate view is ≈ 1).
+    await wb.expectVisible(frame.locator('[data-gauge="test-mean-sigma"][data-level="info"]'), 'the mean σ gauge as a note with the default tolerance');
+    await wb.expectVisible(frame.locator('.warning[data-kind="sigma-far-from-one"]'), 'the σ finding in the banner');
+    mkdirSync(join(workspace, '.vscode'), { recursive: true });
+    writeFileSync(join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'vaeLens.warnings.sigmaTolerance': 0.7 }, null, 2));
+    await wb.expectVisible(frame.locator('[data-gauge="test-mean-sigma"][data-level="good"]'), 'the mean σ gauge on target with tolerance 0.7', 30_000);
+    await wb.expectHidden(frame.locator('.warning[data-kind="sigma-far-from-one"]'), 'no σ finding with tolerance 0.7', 30_000);
+  });
+});
+
 test('a running run\'s panel follows the epochs appended to events.jsonl (light theme)', { timeout: E2E_TIMEOUT_MS }, async (t) => {
   const { workspace, runsDir } = workspaceWithRecordedRuns();
   writeFileSync(join(workspace, 'notes.md'), '# Notes\n');
