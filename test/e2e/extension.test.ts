@@ -311,11 +311,17 @@ test('a real run with σ far from 1 raises the σ warning (notification with act
 test('in an untrusted workspace runs are shown but Train and Resume are not offered', { timeout: E2E_TIMEOUT_MS }, async (t) => {
   const workspace = makeWorkspace({ 'a.vae.json': JSON.stringify(tiny) });
   writeFixtureRun(join(workspace, RUNS), { id: '20261128-090000-earlier', name: 'earlier run', status: 'stopped', epochs: 10, completed: 4 });
+  // A run whose trainer died: shown as interrupted, but viewing an untrusted workspace writes nothing.
+  const crashed = writeFixtureRun(join(workspace, RUNS), { id: '20261128-080000-crashed', name: 'crashed run', status: 'running', epochs: 10, completed: 2, pid: 4_000_000, hostname: hostname() });
+  const crashedFiles = () => ['run.json', 'events.jsonl'].map((f) => readFileSync(join(crashed, f), 'utf8'));
+  const crashedBefore = crashedFiles();
   await withWorkbench(t, { workspace, workspaceTrust: true }, async (wb) => {
     const { page } = wb;
     await wb.openView('VAE');
     const pane = await wb.viewPane('VAE Runs');
     const row = await waitForRow(wb, pane, 'earlier run', /^stopped · epoch 4\/10 · test loss \d+\.\d$/, 'the existing run listed in restricted mode');
+    await waitForRow(wb, pane, 'crashed run', /^interrupted · epoch 2\/10/, 'the crashed run shown as interrupted in restricted mode');
+    assert.deepEqual(crashedFiles(), crashedBefore, 'run.json and events.jsonl of the crashed run are unchanged in an untrusted workspace');
     await row.hover();
     assert.equal(await row.locator('.actions a.action-label[aria-label^="Resume"]').count(), 0, 'no Resume action in an untrusted workspace');
     assert.equal(await pane.locator('.pane-header a.action-label[aria-label*="Train"]').count(), 0, 'no Train button in the view title in an untrusted workspace');
