@@ -1,6 +1,8 @@
-// `npm test`: builds VAE Lens and its tests, then runs every layer with Node's own test runner.
-// Layers run in order (unit, trainer, webview, e2e) in one runner invocation, so the output ends
-// with the runner's summary. `node scripts/test.mjs unit` runs one layer.
+// `npm test`: builds VAE Lens and its tests, then runs every layer (unit, trainer, webview, e2e)
+// with Node's own test runner in one invocation, one file at a time, so the output ends with the
+// runner's summary (the runner orders files by path). `node scripts/test.mjs unit` runs one layer.
+// A test without its own timeout gets 10 minutes, and the whole run 45, so a hung test fails
+// instead of blocking CI.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -35,9 +37,14 @@ if (files.length === 0) {
   console.error('No test files found under out/test.');
   process.exit(1);
 }
+const RUN_LIMIT_MS = 45 * 60 * 1000;
 const runner = spawnSync(
   process.execPath,
-  ['--enable-source-maps', '--test', '--test-concurrency=1', '--test-reporter=spec', ...files],
-  { stdio: 'inherit', cwd: root, env: { ...process.env, VAE_LENS_ROOT: root } },
+  ['--enable-source-maps', '--test', '--test-concurrency=1', '--test-timeout=600000', '--test-reporter=spec', ...files],
+  { stdio: 'inherit', cwd: root, env: { ...process.env, VAE_LENS_ROOT: root }, timeout: RUN_LIMIT_MS, killSignal: 'SIGKILL' },
 );
+if (runner.error && /ETIMEDOUT/.test(String(runner.error))) {
+  console.error(`The tests did not finish within ${RUN_LIMIT_MS / 60000} minutes and were stopped.`);
+  process.exit(1);
+}
 process.exit(runner.status ?? 1);
