@@ -107,6 +107,8 @@ describe('status bar and warning state', () => {
     const progress = { type: 'progress' as const, runId: 'r', epoch: 3, epochs: 10, batch: 300, batches: 600, loss: 150, samplesPerSecond: 2000, phase: 'training' };
     assert.equal(statusBarText(run([1, 2]), progress), 'epoch 3/10 (50%) · loss 160.2 · 3 min 34 s left');
     assert.equal(statusBarText(run([]), { ...progress, phase: 'downloading fashion-mnist (42%)' }), 'downloading fashion-mnist (42%) · loss 150.0');
+    // The test pass at the end of an epoch keeps the epoch in view.
+    assert.equal(statusBarText(run([1, 2]), { ...progress, phase: 'evaluating' }), 'epoch 3/10 evaluating · loss 160.2 · 3 min 48 s left');
   });
 
   test('each kind is raised once per run; a dismissed warning mutes the run', () => {

@@ -17,7 +17,9 @@ export function statusBarText(run: RunState, progress?: ProgressMessage): string
   const current = progress?.phase === 'training' && progress.epoch >= shown && (!p || progress.epoch > p.epoch);
   let text: string;
   if (progress && progress.phase !== 'training') {
-    text = progress.phase;
+    // Start-up and loading phases come before any epoch; the test pass belongs to the epoch it ends.
+    const evaluatingEpoch = progress.phase === 'evaluating' && progress.epoch > 0 && epochs > 0;
+    text = evaluatingEpoch ? `epoch ${Math.min(progress.epoch, epochs)}/${epochs} evaluating` : progress.phase;
   } else if (progress && current) {
     const pct = progress.batches > 0 ? Math.floor((100 * progress.batch) / progress.batches) : 0;
     text = `epoch ${progress.epoch}/${epochs} (${pct}%)`;
