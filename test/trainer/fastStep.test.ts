@@ -144,10 +144,14 @@ test('deep-bn: the fast step matches the tape step (losses, weights, batch-norm 
   await compare('deep-bn', 100, (m) => new FastDeepBnStep(m, hyper), { steps: 4, batchSize: 100, k: 1, noiseDriven: BN_NOISE });
 });
 
-/** Trains `steps` steps with `first`, moves weights and optimizer state to `second`, trains on. */
+/**
+ * Trains `steps` steps with `first`, moves weights and optimizer state to `second`, trains on.
+ * A two-thread step is given its worker first, so that the state crosses while both threads run.
+ */
 async function handOver(name: ModelName, dimz: number, first: (m: VaeModel) => TrainStep, second: (m: VaeModel) => TrainStep): Promise<{ losses: number[]; state: OptimizerState }> {
   const m = createModel(name, pixels, dimz, 9);
   const s1 = first(m);
+  await fastStepReady(s1);
   const losses: number[] = [];
   for (let s = 0; s < 2; s++) losses.push(s1.step(batch(s, 50), 50, noise(s, 50 * dimz), 1).loss);
   s1.sync();
@@ -157,6 +161,7 @@ async function handOver(name: ModelName, dimz: number, first: (m: VaeModel) => T
   const m2 = createModel(name, pixels, dimz, 123);
   for (const [k, v] of [...Object.entries(m.variables), ...Object.entries(m.state)]) (m2.variables[k] ?? m2.state[k]).assign(v);
   const s2 = second(m2);
+  await fastStepReady(s2);
   await s2.setOptimizerState(state);
   for (let s = 2; s < 4; s++) losses.push(s2.step(batch(s, 50), 50, noise(s, 50 * dimz), 1).loss);
   s2.dispose();
@@ -180,6 +185,32 @@ for (const [name, dimz] of [['chainer-mlp', 20], ['deep-bn', 100]] as const) {
     }
   });
 }
+
+test('chainer-mlp: the two-thread step checkpoints and resumes like the tape step (each thread holds half of Adam)', async () => {
+  // Each thread keeps Adam's moments of only its half of every weight current; a checkpoint must
+  // gather the worker's half, and a resume must give the worker the whole state.
+  const config = defaultConfig('chainer-mlp');
+  const tape = (m: VaeModel) => new TapeTrainStep(m, config);
+  const par = (m: VaeModel) => new ParallelMlpStep(m, hyper, WORKER, 50, 1);
+  const ref = await handOver('chainer-mlp', 20, tape, tape);
+  const parToTape = await handOver('chainer-mlp', 20, par, tape);
+  const tapeToPar = await handOver('chainer-mlp', 20, tape, par);
+  assert.equal(parToTape.state.step, ref.state.step);
+  assert.deepEqual(Object.keys(parToTape.state.slots).sort(), Object.keys(ref.state.slots).sort());
+  for (const [key, want] of Object.entries(ref.state.slots)) {
+    const got = parToTape.state.slots[key];
+    let d2 = 0;
+    let n2 = 0;
+    for (let i = 0; i < want.length; i++) {
+      d2 += (got[i] - want[i]) ** 2;
+      n2 += want[i] ** 2;
+    }
+    assert.ok(Math.sqrt(d2 / Math.max(n2, 1e-30)) <= 1e-3, `slot ${key} differs from the tape step's by ${Math.sqrt(d2 / Math.max(n2, 1e-30))} (relative L2)`);
+  }
+  for (const run of [parToTape, tapeToPar]) {
+    run.losses.forEach((l, i) => assert.ok(Math.abs(l - ref.losses[i]) <= 2e-6 * Math.abs(ref.losses[i]), `loss ${i}: ${l} vs ${ref.losses[i]}`));
+  }
+});
 
 test('a two-thread step runs on one thread until its worker is up, then hands its state over', async () => {
   // The worker loads in the background; steps before it is ready run whole on this thread, and the

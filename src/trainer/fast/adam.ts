@@ -90,6 +90,24 @@ export class AdamState {
     this.update(heapView(param), g, heapView(m), heapView(v));
   }
 
+  /**
+   * `updateTensors` on the elements [start, start + count) of flat tensors only (one replica's
+   * shard of a parameter in the two-thread step). The caller calls `advance()` once per step.
+   */
+  updateRange(param: tf.Tensor, grad: tf.Tensor, grad2: tf.Tensor, m: tf.Tensor, v: tf.Tensor, start: number, count: number): void {
+    if (count <= 0) return;
+    const { learningRate, beta1, beta2, epsilon } = this.hyper;
+    if (this.simd !== null && count % 4 === 0) {
+      const { c1, c2 } = this.coefficients();
+      const at = (t: tf.Tensor) => heapOffset(t) + 4 * start;
+      this.simd(at(param), at(grad), at(grad2), at(m), at(v), count, beta1, beta2, 1 - beta1, 1 - beta2, c1, c2, -learningRate, epsilon);
+      return;
+    }
+    const part = (t: tf.Tensor) => heapView(t).subarray(start, start + count);
+    const o = part(grad2);
+    this.update(part(param), part(grad).map((x, i) => x + o[i]), part(m), part(v));
+  }
+
   get usesSimd(): boolean {
     return this.simd !== null;
   }

@@ -18,17 +18,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import { AdamState } from './adam';
 import { heapView } from './wasmHeap';
 
-/** Another replica's gradients of one layer: dWᵀ already copied onto this heap, and db. */
-export interface LayerGradients {
-  gradWT: tf.Tensor;
-  gradB: Float32Array;
-}
-
 export class DenseT {
   /** Wᵀ, [out, in], master weights (A operand of the forward product). */
   readonly wT: tf.Tensor2D;
   /** W, [in, out], copy of the weights for the input gradient (A operand), or null. */
-  readonly w: tf.Tensor2D | null;
+  w: tf.Tensor2D | null;
   readonly b: Float32Array;
   /** Adam's moments of Wᵀ, on the wasm heap beside it (the SIMD update reads all four there). */
   readonly mW: tf.Tensor;
@@ -83,19 +77,28 @@ export class DenseT {
     return this.w !== null ? tf.matMul(this.w, dyT as tf.Tensor2D) : null;
   }
 
-  /** Adam on Wᵀ (in place on the heap) and b, then refreshes W. No tfjs calls in between. */
-  applyAdam(adam: AdamState, other: LayerGradients | null = null): void {
+  /** Adam on Wᵀ (in place on the heap) and b, then remakes W. */
+  applyAdam(adam: AdamState): void {
     if (this.gradWT === null) throw new Error('VAE Lens fast step: update before backward');
-    const gradWT = this.gradWT;
-    adam.updateTensors(this.wT, gradWT, other?.gradWT ?? null, this.mW, this.vW);
-    if (other !== null) {
-      const g = this.gradB;
-      const o = other.gradB;
-      for (let i = 0; i < g.length; i++) g[i] += o[i];
-    }
+    adam.updateTensors(this.wT, this.gradWT, null, this.mW, this.vW);
     adam.update(this.b, this.gradB, this.mB, this.vB);
-    if (this.w !== null) transposeInto(heapView(this.wT), this.nOut, this.nIn, heapView(this.w));
-    this.gradWT.dispose();
+    this.refreshW();
+    this.dropGradients();
+  }
+
+  /**
+   * Remakes W from Wᵀ after an update (layers with an input gradient), with the backend's
+   * Transpose kernel: ≈ 0.12 ms for chainer-mlp's 784 × 500 decoder weight against ≈ 0.6 ms for
+   * the JavaScript loop. A new tensor each step is fine for W, which is only ever an A operand.
+   */
+  refreshW(): void {
+    if (this.w === null) return;
+    this.w.dispose();
+    this.w = tf.transpose(this.wT);
+  }
+
+  dropGradients(): void {
+    this.gradWT?.dispose();
     this.gradWT = null;
   }
 

@@ -13,7 +13,7 @@ import {
   addRowBias, bernoulliLossAndGrad, headGradAndKl, readVariable, reparameterize, resultFromSums, writeVariable,
   type BatchSums, type FastModel, type OptimizerStateLike,
 } from './common';
-import { DenseT, transposeInto, transposedTensor, type LayerGradients } from './dense';
+import { DenseT } from './dense';
 import { heapView } from './wasmHeap';
 import { Timer } from './timer';
 
@@ -102,9 +102,14 @@ export class FastMlpStep implements TrainStep {
   step(x: Float32Array, batchSize: number, eps: Float32Array, klWeight: number): StepResult {
     this.timer.begin();
     const sums = this.computeGradients(x, batchSize, eps, klWeight, batchSize);
-    this.applyUpdate(null);
+    this.applyUpdate();
     this.timer.end();
     return resultFromSums(sums, batchSize, klWeight);
+  }
+
+  /** Adam's step count and β powers (the two-thread step updates shards of the layers with it). */
+  get adamState(): AdamState {
+    return this.adam;
   }
 
   /** The layers in a fixed order (the data-parallel step exchanges their gradients in it). */
@@ -129,12 +134,11 @@ export class FastMlpStep implements TrainStep {
     const t = this.timer;
 
 
-    // Inputs: both layouts, made from the typed array (never a slice of a data tensor).
-    const xBatch = x.subarray(0, B * P);
-    const xTArr = new Float32Array(P * B);
-    transposeInto(xBatch, B, P, xTArr);
-    const X = tf.tensor2d(xBatch, [B, P]);
-    const XT = tf.tensor2d(xTArr, [P, B]);
+    // Inputs: both layouts, made from the typed array (never a slice of a data tensor). The
+    // layout changes here and below go through the backend's Transpose kernel, several times
+    // faster than a JavaScript loop.
+    const X = tf.tensor2d(x.subarray(0, B * P), [B, P]);
+    const XT = tf.transpose(X);
     t.lap('other');
 
     // Encoder.
@@ -142,7 +146,7 @@ export class FastMlpStep implements TrainStep {
     t.lap('matmul');
     const H1T = biasTanh(A1T, this.le1.b, HIDDEN, B);
     t.lap('elementwise');
-    const H1 = transposedTensor(H1T, new Float32Array(B * HIDDEN));
+    const H1 = tf.transpose(H1T);
     t.lap('other');
     const headOut = this.head.forward(H1T);
     t.lap('matmul');
@@ -163,7 +167,7 @@ export class FastMlpStep implements TrainStep {
     t.lap('matmul');
     const D1T = biasTanh(AD1T, this.ld1.b, HIDDEN, N);
     t.lap('elementwise');
-    const D1 = transposedTensor(D1T, new Float32Array(N * HIDDEN));
+    const D1 = tf.transpose(D1T);
     t.lap('other');
     const LT = this.ld2.forward(D1T);
     t.lap('matmul');
@@ -171,7 +175,7 @@ export class FastMlpStep implements TrainStep {
     // Loss and its gradient w.r.t. the logits (in place: LT becomes dLoss/dlogits).
     addRowBias(heapView(LT), this.ld2.b, P, N);
     const ST = tf.sigmoid(LT);
-    const recSum = bernoulliLossAndGrad(heapView(LT), heapView(ST), xTArr, P, B, K, 1 / (K * scaleBatch));
+    const recSum = bernoulliLossAndGrad(heapView(LT), heapView(ST), heapView(XT), P, B, K, 1 / (K * scaleBatch));
     t.lap('elementwise');
 
     // Backward through the decoder.
@@ -208,9 +212,9 @@ export class FastMlpStep implements TrainStep {
     }
   }
 
-  /** Adam on every layer; `other` adds another replica's gradients (same layer order) first. */
-  applyUpdate(other: LayerGradients[] | null): void {
-    this.layers.forEach((layer, i) => layer.applyAdam(this.adam, other?.[i] ?? null));
+  /** Adam on every layer. */
+  applyUpdate(): void {
+    for (const layer of this.layers) layer.applyAdam(this.adam);
     this.adam.advance();
     this.timer.lap('optimizer');
   }

@@ -4,11 +4,17 @@
  * TensorFlow.js switches its threaded wasm build off under Node (ENVIRONMENT.md), so instead this
  * thread and one worker_thread each run their own single-threaded wasm backend with a replica of
  * the model. Each step, this thread takes the first half of the batch and the worker the second;
- * both compute gradients of the whole batch's mean loss for their half, exchange them through a
- * SharedArrayBuffer, and apply the same Adam update to the same sum (g_this + g_other: float
- * addition commutes, so both replicas stay bit-identical without sending weights). Two barriers
- * per step, on Atomics.wait/notify; gradient slots are double-buffered by step parity so a replica
- * running one step ahead never overwrites what the other is still reading.
+ * both compute gradients of the whole batch's mean loss for their half. The optimizer is sharded:
+ * each replica owns half of every weight matrix (rank 0 the first half of its flat elements, rank
+ * 1 the rest). A replica publishes only the half of its weight gradients that the other owns (and
+ * all of its small bias gradients), applies Adam to its own half with the summed gradient,
+ * publishes its updated half, and copies in the other's. So each thread runs half of Adam and
+ * moves half the weight gradients plus half the weights per step, instead of all the gradients
+ * both ways and the whole Adam on both. Biases are updated on both from the same sum (float
+ * addition commutes, so the replicas stay bit-identical). Two barriers per step (gradients, then
+ * weights), on Atomics.wait/notify; gradient slots are double-buffered by step parity. Adam's
+ * moments of a replica's shard are kept current only there; the main thread gathers the worker's
+ * half when asked for the optimizer state (a checkpoint).
  *
  * Batch normalization (deep-bn) would need the batch statistics of both halves, so only
  * chainer-mlp runs here.
@@ -18,7 +24,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { StepResult, TrainStep } from '../step';
 import type { AdamHyper } from './adam';
 import { addSums, resultFromSums, type BatchSums, type FastModel, type OptimizerStateLike } from './common';
-import type { LayerGradients } from './dense';
 import { FastMlpStep } from './mlpStep';
 import { heapView } from './wasmHeap';
 import { performance } from 'node:perf_hooks';
@@ -41,10 +46,13 @@ export const Ctl = {
   failed: 8,
   /** Set to 1 by the worker once its backend and replica are up. */
   ready: 9,
+  /** Step numbers each side has published its updated weight shard for. */
+  doneMain: 10,
+  doneWorker: 11,
   size: 16,
 } as const;
 
-export const Command = { step: 1, setState: 2, exit: 3 } as const;
+export const Command = { step: 1, setState: 2, exit: 3, gatherMoments: 4 } as const;
 
 export interface ParallelLayout {
   /** Float32 offsets of each layer's dWᵀ and db inside one gradient slot. */
@@ -62,6 +70,8 @@ export interface SharedBuffers {
   eps: Float32Array;
   /** [rank 0 parity 0, rank 0 parity 1, rank 1 parity 0, rank 1 parity 1] gradient slots. */
   grads: Float32Array;
+  /** Updated weights (Wᵀ, at the layout's offsets): each rank writes its own shard's elements. */
+  weights: Float32Array;
 }
 
 export function makeLayout(layers: { nIn: number; nOut: number }[], maxBatch: number, maxSamples: number): ParallelLayout {
@@ -82,6 +92,7 @@ export function allocateShared(layout: ParallelLayout, pixels: number, dimz: num
     new SharedArrayBuffer(layout.maxBatch * pixels * 4),
     new SharedArrayBuffer(layout.maxSamples * layout.maxBatch * dimz * 4),
     new SharedArrayBuffer(4 * layout.slotFloats * 4),
+    new SharedArrayBuffer(layout.slotFloats * 4),
   ];
   return { sab, views: sharedViews(sab) };
 }
@@ -93,6 +104,7 @@ export function sharedViews(sab: SharedArrayBuffer[]): SharedBuffers {
     x: new Float32Array(sab[2]),
     eps: new Float32Array(sab[3]),
     grads: new Float32Array(sab[4]),
+    weights: new Float32Array(sab[5]),
   };
 }
 
@@ -101,32 +113,103 @@ export function gradSlot(buffers: SharedBuffers, layout: ParallelLayout, rank: n
   return buffers.grads.subarray(index * layout.slotFloats, (index + 1) * layout.slotFloats);
 }
 
-/** Copies a replica's gradients into its shared slot. */
-export function publishGradients(replica: FastMlpStep, layout: ParallelLayout, slot: Float32Array): void {
-  replica.layers.forEach((layer, i) => {
-    const l = layout.layers[i];
-    if (layer.gradWT === null) throw new Error('publishGradients before backward');
-    slot.set(heapView(layer.gradWT), l.wOffset);
-    slot.set(layer.gradB, l.bOffset);
-  });
+/**
+ * The elements [start, end) of a layer's flat Wᵀ that `rank` owns: rank 0 the first half (rounded
+ * down to a multiple of 4 for the SIMD Adam), rank 1 the rest.
+ */
+export function shardOf(wSize: number, rank: number): { start: number; end: number } {
+  const split = 4 * Math.floor(wSize / 8);
+  return rank === 0 ? { start: 0, end: split } : { start: split, end: wSize };
 }
 
-/** Persistent heap tensors receiving the other replica's dWᵀ, and its db views. */
-export class PeerGradients {
-  readonly tensors: tf.Tensor[];
-  constructor(replica: FastMlpStep) {
-    this.tensors = replica.layers.map((l) => tf.zeros([l.nOut * l.nIn]));
+/**
+ * One replica's side of the sharded update, the same code on both threads. Every copy goes
+ * straight between the wasm heap and the shared buffers. The `peer` tensors receive the other
+ * replica's gradients of this replica's shard; they are only ever read by Adam, never a matMul
+ * operand.
+ */
+export class ShardedUpdate {
+  private readonly peer: tf.Tensor[];
+  private readonly other: number;
+
+  constructor(
+    private readonly replica: FastMlpStep,
+    private readonly layout: ParallelLayout,
+    private readonly shared: SharedBuffers,
+    readonly rank: number,
+  ) {
+    this.peer = replica.layers.map((l) => tf.zeros([l.nOut * l.nIn]));
+    this.other = 1 - rank;
   }
-  /** Loads the other replica's slot; the dWᵀ tensors are only read by Adam (never a matMul B). */
-  load(layout: ParallelLayout, slot: Float32Array): LayerGradients[] {
-    return this.tensors.map((t, i) => {
-      const l = layout.layers[i];
-      heapView(t).set(slot.subarray(l.wOffset, l.wOffset + l.wSize));
-      return { gradWT: t, gradB: slot.subarray(l.bOffset, l.bOffset + l.bSize) };
+
+  /** Copies the other replica's shard of this replica's weight gradients, and all bias gradients, into this rank's slot. */
+  publishGradients(stepNo: number): void {
+    const slot = gradSlot(this.shared, this.layout, this.rank, stepNo);
+    this.replica.layers.forEach((layer, i) => {
+      const l = this.layout.layers[i];
+      if (layer.gradWT === null) throw new Error('publishGradients before backward');
+      const { start, end } = shardOf(l.wSize, this.other);
+      slot.set(heapView(layer.gradWT).subarray(start, end), l.wOffset + start);
+      slot.set(layer.gradB, l.bOffset);
     });
   }
+
+  /**
+   * Once the other's gradients are in: Adam on this replica's shard (and on every bias) with the
+   * summed gradients, then publishes the updated shard.
+   */
+  updateOwnShard(stepNo: number): void {
+    const slot = gradSlot(this.shared, this.layout, this.other, stepNo);
+    const adam = this.replica.adamState;
+    this.replica.layers.forEach((layer, i) => {
+      const l = this.layout.layers[i];
+      if (layer.gradWT === null) throw new Error('update before backward');
+      const { start, end } = shardOf(l.wSize, this.rank);
+      heapView(this.peer[i]).set(slot.subarray(l.wOffset + start, l.wOffset + end), start);
+      adam.updateRange(layer.wT, layer.gradWT, this.peer[i], layer.mW, layer.vW, start, end - start);
+      const g = layer.gradB;
+      const o = slot.subarray(l.bOffset, l.bOffset + l.bSize);
+      for (let j = 0; j < g.length; j++) g[j] += o[j];
+      adam.update(layer.b, g, layer.mB, layer.vB);
+      this.shared.weights.set(heapView(layer.wT).subarray(start, end), l.wOffset + start);
+    });
+    adam.advance();
+  }
+
+  /** Once the other published its updated shard: copies it in, refreshes W, drops the gradients. */
+  loadOtherShard(): void {
+    this.replica.layers.forEach((layer, i) => {
+      const l = this.layout.layers[i];
+      const { start, end } = shardOf(l.wSize, this.other);
+      heapView(layer.wT).set(this.shared.weights.subarray(l.wOffset + start, l.wOffset + end), start);
+      layer.refreshW();
+      layer.dropGradients();
+    });
+  }
+
+  /** Copies Adam's moments of this replica's shard into rank 1's gradient slots (m: parity 0, v: parity 1), between steps. */
+  publishMoments(): void {
+    this.moments((heap, shared) => shared.set(heap), this.rank);
+  }
+
+  /** Copies the other replica's published moments into this replica's, which then hold the whole state. */
+  loadOtherMoments(): void {
+    this.moments((heap, shared) => heap.set(shared), this.other);
+  }
+
+  private moments(copy: (heap: Float32Array, shared: Float32Array) => void, rank: number): void {
+    const mSlot = gradSlot(this.shared, this.layout, 1, 0);
+    const vSlot = gradSlot(this.shared, this.layout, 1, 1);
+    this.replica.layers.forEach((layer, i) => {
+      const l = this.layout.layers[i];
+      const { start, end } = shardOf(l.wSize, rank);
+      copy(heapView(layer.mW).subarray(start, end), mSlot.subarray(l.wOffset + start, l.wOffset + end));
+      copy(heapView(layer.vW).subarray(start, end), vSlot.subarray(l.wOffset + start, l.wOffset + end));
+    });
+  }
+
   dispose(): void {
-    tf.dispose(this.tensors);
+    tf.dispose(this.peer);
   }
 }
 
@@ -193,7 +276,7 @@ export class ParallelMlpStep implements TrainStep {
   private readonly worker: Worker;
   private readonly shared: SharedBuffers;
   private readonly layout: ParallelLayout;
-  private readonly peer: PeerGradients;
+  private readonly sharded: ShardedUpdate;
   private stepNo = 0;
   private seq = 0;
   private active = false;
@@ -214,7 +297,7 @@ export class ParallelMlpStep implements TrainStep {
     this.layout = makeLayout(this.replica.layers, maxBatch, maxSamples);
     const { sab, views } = allocateShared(this.layout, model.pixels, model.dimz);
     this.shared = views;
-    this.peer = new PeerGradients(this.replica);
+    this.sharded = new ShardedUpdate(this.replica, this.layout, this.shared, 0);
     const weights: WorkerInit['weights'] = {};
     for (const [name, v] of Object.entries(model.variables)) weights[name] = { data: v.dataSync() as Float32Array, shape: v.shape };
     const init: WorkerInit = { vaeLensFastWorker: true, sab, layout: this.layout, pixels: model.pixels, dimz: model.dimz, hyper, weights, optimizer: null };
@@ -300,19 +383,25 @@ export class ParallelMlpStep implements TrainStep {
     t.lap('other');
 
     const mine = this.replica.computeGradients(x, bMain, epsPart(eps, B, Z, K, 0, bMain), klWeight, B);
-    publishGradients(this.replica, this.layout, gradSlot(this.shared, this.layout, 0, stepNo));
+    this.sharded.publishGradients(stepNo);
     Atomics.store(c, Ctl.arriveMain, stepNo);
     Atomics.notify(c, Ctl.arriveMain);
     t.lap('other');
-    waitFor(c, Ctl.arriveWorker, stepNo, 1000, () => {
+    const check = () => {
       if (this.workerFailed) throw new Error(`VAE Lens fast step worker failed: ${this.workerErrors.join('; ') || 'see stderr'}`);
-    });
+    };
+    waitFor(c, Ctl.arriveWorker, stepNo, 1000, check);
     t.lap('sync');
     const s = this.shared.scalars;
     const theirs: BatchSums = { recSum: s[1], klSum: s[2], sumMu: s[3], sumSigma: s[4] };
-    const other = this.peer.load(this.layout, gradSlot(this.shared, this.layout, 1, stepNo));
-    t.lap('other');
-    this.replica.applyUpdate(other);
+    this.sharded.updateOwnShard(stepNo);
+    Atomics.store(c, Ctl.doneMain, stepNo);
+    Atomics.notify(c, Ctl.doneMain);
+    t.lap('optimizer');
+    waitFor(c, Ctl.doneWorker, stepNo, 1000, check);
+    t.lap('sync');
+    this.sharded.loadOtherShard();
+    t.lap('optimizer');
     t.end();
     return resultFromSums(addSums(mine, theirs), B, klWeight);
   }
@@ -322,6 +411,12 @@ export class ParallelMlpStep implements TrainStep {
   }
 
   getOptimizerState(): OptimizerStateLike {
+    if (this.active) {
+      // The worker's half of Adam's moments is current only there.
+      const seq = this.issue(Command.gatherMoments);
+      this.waitAck(seq, 'gather optimizer state');
+      this.sharded.loadOtherMoments();
+    }
     return this.replica.getOptimizerState();
   }
 
@@ -343,7 +438,7 @@ export class ParallelMlpStep implements TrainStep {
   dispose(): void {
     this.issue(Command.exit);
     void this.worker.terminate();
-    this.peer.dispose();
+    this.sharded.dispose();
     this.replica.dispose();
   }
 }

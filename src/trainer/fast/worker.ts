@@ -12,7 +12,7 @@ import { selectBackend } from '../backend';
 import type { FastModel, OptimizerStateLike } from './common';
 import { FastMlpStep } from './mlpStep';
 import {
-  Command, Ctl, PeerGradients, gradSlot, publishGradients, sharedViews, waitFor, type BatchSumsSlot, type WorkerInit,
+  Command, Ctl, ShardedUpdate, sharedViews, waitFor, type BatchSumsSlot, type WorkerInit,
 } from './parallel';
 
 function makeModel(init: WorkerInit): FastModel {
@@ -32,7 +32,7 @@ async function serve(init: WorkerInit): Promise<void> {
     await selectBackend('wasm', { threads: 1 });
     const model = makeModel(init);
     const replica = new FastMlpStep(model, init.hyper);
-    const peer = new PeerGradients(replica);
+    const sharded = new ShardedUpdate(replica, init.layout, shared, 1);
     let seen = 0;
     let stepNo = 0;
     Atomics.store(c, Ctl.ready, 1);
@@ -52,25 +52,30 @@ async function serve(init: WorkerInit): Promise<void> {
         Atomics.notify(c, Ctl.ack);
         continue;
       }
-      // A step: this replica's part of the batch, then the gradient exchange, then the update.
+      if (command === Command.gatherMoments) {
+        sharded.publishMoments();
+        Atomics.store(c, Ctl.ack, seen);
+        Atomics.notify(c, Ctl.ack);
+        continue;
+      }
+      // A step: this replica's part of the batch, the gradient exchange, Adam on this replica's
+      // shard, the weight exchange.
       stepNo++;
       const B = c[Ctl.batchMain];
       const bw = c[Ctl.batchWorker];
       const K = c[Ctl.samples];
       const klWeight = shared.scalars[0];
       let sums: BatchSumsSlot = { recSum: 0, klSum: 0, sumMu: 0, sumSigma: 0 };
-      const slot = gradSlot(shared, init.layout, 1, stepNo);
       if (bw > 0) {
         // Local copies: typed arrays over a SharedArrayBuffer are slower to read in the loops and
         // take tfjs's generic path when a tensor is made from them.
         const x = shared.x.slice(0, bw * init.pixels);
         const eps = shared.eps.slice(0, K * bw * init.dimz);
         sums = replica.computeGradients(x, bw, eps, klWeight, B);
-        publishGradients(replica, init.layout, slot);
       } else {
-        slot.fill(0);
         replica.zeroGradients();
       }
+      sharded.publishGradients(stepNo);
       shared.scalars[1] = sums.recSum;
       shared.scalars[2] = sums.klSum;
       shared.scalars[3] = sums.sumMu;
@@ -78,12 +83,16 @@ async function serve(init: WorkerInit): Promise<void> {
       Atomics.store(c, Ctl.arriveWorker, stepNo);
       Atomics.notify(c, Ctl.arriveWorker);
       waitFor(c, Ctl.arriveMain, stepNo, 1000);
-      replica.applyUpdate(peer.load(init.layout, gradSlot(shared, init.layout, 0, stepNo)));
+      sharded.updateOwnShard(stepNo);
+      Atomics.store(c, Ctl.doneWorker, stepNo);
+      Atomics.notify(c, Ctl.doneWorker);
+      waitFor(c, Ctl.doneMain, stepNo, 1000);
+      sharded.loadOtherShard();
     }
   } catch (e) {
     process.stderr.write(`VAE Lens fast step worker: ${(e as Error).stack ?? e}\n`);
     Atomics.store(c, Ctl.failed, 1);
-    for (const word of [Ctl.ack, Ctl.arriveWorker, Ctl.ready]) Atomics.notify(c, word);
+    for (const word of [Ctl.ack, Ctl.arriveWorker, Ctl.doneWorker, Ctl.ready]) Atomics.notify(c, word);
   }
 }
 
