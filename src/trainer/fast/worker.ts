@@ -42,6 +42,8 @@ async function serve(init: WorkerInit): Promise<void> {
       seen = Atomics.load(c, Ctl.seq);
       const command = Atomics.load(c, Ctl.command);
       if (command === Command.exit) break;
+      // The main thread's updated shard of the last step (published before it issued anything new).
+      sharded.settle();
       if (command === Command.setState) {
         const msg = parentPort ? receiveMessageOnPort(parentPort) : undefined;
         if (!msg) throw new Error('state command without a message');
@@ -83,11 +85,7 @@ async function serve(init: WorkerInit): Promise<void> {
       Atomics.store(c, Ctl.arriveWorker, stepNo);
       Atomics.notify(c, Ctl.arriveWorker);
       waitFor(c, Ctl.arriveMain, stepNo, 1000);
-      sharded.updateOwnShard(stepNo);
-      Atomics.store(c, Ctl.doneWorker, stepNo);
-      Atomics.notify(c, Ctl.doneWorker);
-      waitFor(c, Ctl.doneMain, stepNo, 1000);
-      sharded.loadOtherShard();
+      sharded.finishStep(stepNo);
     }
   } catch (e) {
     process.stderr.write(`VAE Lens fast step worker: ${(e as Error).stack ?? e}\n`);
