@@ -104,9 +104,7 @@ export function activate(context: vscode.ExtensionContext): VaeLensApi {
   context.subscriptions.push({ dispose: () => { clearInterval(poll); clearInterval(rescan); } });
 
   // After the first scan: runs whose trainer died while no window watched become 'interrupted'.
-  // flush runs the scan applyRoots scheduled now (off the activation path, in a microtask) instead
-  // of a second full scan on top of it once the debounce ends.
-  void store.flush().then(async () => {
+  void store.refreshAll().then(async () => {
     // Untrusted: shown as interrupted, written once the workspace is trusted (viewing modifies nothing).
     const marked = await store.markInterrupted({ persist: vscode.workspace.isTrusted });
     for (const m of marked) output.info(`Run ${m.id} was marked running but its trainer is gone: now interrupted (VAE: Resume continues it).`);
