@@ -14,6 +14,8 @@ import type { EpochEvent, RunEvent, WarningEvent } from './events';
 import { DEFAULT_HEALTH_SETTINGS, resolveHealthSettings, type HealthSettings } from './health';
 import type { RunInfo } from './run';
 
+export const PROTOCOL_VERSION = 1;
+
 /** Which view a panel shows: one run, or 2–6 runs overlaid. */
 export type PanelKind = 'run' | 'compare';
 export const MAX_COMPARE_RUNS = 6;
@@ -215,20 +217,4 @@ export function splitRunEvents(events: readonly RunEvent[]): { epochs: EpochEven
 export function toRunView(run: { dir: string; info: RunInfo; events: readonly RunEvent[] }, imageBase: string, images?: Record<string, string>): RunView {
   const { epochs, warnings } = splitRunEvents(run.events);
   return { dir: run.dir, info: run.info, epochs, warnings, imageBase, ...(images ? { images } : {}) };
-}
-
-/**
- * Folds an append's epochs into a run's list, by the same rule as splitRunEvents (the later event
- * for an epoch wins). Epochs that only extend the list come back as `fresh`, to be appended to the
- * charts; when a resumed run rewrote or back-filled an epoch, `redraw` is the merged, sorted list
- * and the panel redraws from it once.
- */
-export function mergeAppendedEpochs(current: readonly EpochEvent[], incoming: readonly EpochEvent[]): { fresh: EpochEvent[] } | { redraw: EpochEvent[] } {
-  const known = new Map(current.map((e) => [e.epoch, e]));
-  const last = current[current.length - 1]?.epoch ?? 0;
-  const rewritten = incoming.some((e) => known.has(e.epoch) && known.get(e.epoch)?.time !== e.time);
-  const fresh = incoming.filter((e) => !known.has(e.epoch));
-  if (!rewritten && fresh.every((e, i) => e.epoch > (i ? fresh[i - 1].epoch : last))) return { fresh };
-  for (const e of incoming) known.set(e.epoch, e);
-  return { redraw: [...known.values()].sort((a, b) => a.epoch - b.epoch) };
 }

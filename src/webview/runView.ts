@@ -4,7 +4,7 @@
  */
 import type { EpochEvent } from '../shared/events';
 import type { HealthSettings } from '../shared/health';
-import { HEATMAP_METRICS, mergeAppendedEpochs, RUN_TABS, type AppendMessage, type HeatmapMetric, type RunView, type UiState } from '../shared/protocol';
+import { HEATMAP_METRICS, RUN_TABS, type AppendMessage, type HeatmapMetric, type RunView, type UiState } from '../shared/protocol';
 import { activeFindings, canResume, canStop, imageEpochs, imageUrl, progressText, renderWarnings } from './common';
 import { CurveSet } from './curves';
 import { append, h } from './dom';
@@ -68,7 +68,7 @@ export class RunPanelView {
     private health: HealthSettings,
     private readonly interactive: boolean,
     private ui: UiState,
-    theme: ChartTheme,
+    private theme: ChartTheme,
   ) {
     this.run = run;
     const epochs = () => [this.run.epochs];
@@ -186,10 +186,8 @@ export class RunPanelView {
     renderWarnings(this.warnings, activeFindings(this.run.epochs, this.run.warnings, this.health));
     this.images.setEpochs(imageEpochs(this.run, 'samples'));
     if (full) this.renderConfig();
-    if (info.message) {
-      this.warnings.prepend(h('div', { class: 'warning', 'data-severity': info.status === 'failed' ? 'error' : 'info' }, info.message));
-      this.warnings.hidden = false;
-    }
+    if (info.message) this.warnings.prepend(h('div', { class: 'warning', 'data-severity': info.status === 'failed' ? 'error' : 'info' }, info.message));
+    if (info.message) this.warnings.hidden = false;
   }
 
   private renderConfig(): void {
@@ -215,21 +213,25 @@ export class RunPanelView {
   /** New epochs of a live run: appended, never redrawn. */
   async append(message: AppendMessage): Promise<void> {
     if (message.dir !== this.run.dir) return;
-    const merged = mergeAppendedEpochs(this.run.epochs, message.epochs);
+    const known = new Map(this.run.epochs.map((e) => [e.epoch, e]));
+    const last = this.run.epochs[this.run.epochs.length - 1]?.epoch ?? 0;
     this.run.info = message.info;
     this.run.warnings.push(...message.warnings);
-    if ('redraw' in merged) {
-      await this.setSnapshot({ ...this.run, epochs: merged.redraw }, this.health);
+    const rewritten = message.epochs.some((e) => known.has(e.epoch) && known.get(e.epoch)?.time !== e.time);
+    const fresh = message.epochs.filter((e) => !known.has(e.epoch));
+    if (rewritten || fresh.some((e) => e.epoch <= last)) {
+      // A resumed run rewrote an epoch: merge in order and redraw once.
+      for (const e of message.epochs) known.set(e.epoch, e);
+      await this.setSnapshot({ ...this.run, epochs: [...known.values()].sort((a, b) => a.epoch - b.epoch) }, this.health);
       return;
     }
-    const { fresh } = merged;
     this.run.epochs.push(...fresh);
     this.update(fresh, false);
     await Promise.all([this.curves.update(), this.heatmap.update()]);
   }
 
-  /** The charts keep the theme they draw with; the rest of the panel follows VS Code's CSS variables. */
   async setTheme(theme: ChartTheme): Promise<void> {
+    this.theme = theme;
     await Promise.all([this.curves.setView({ theme }), this.heatmap.setView({ theme })]);
   }
 }

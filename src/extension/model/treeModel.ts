@@ -7,10 +7,6 @@ import type { TrainConfig } from '../../shared/config';
 import type { SplitMetrics } from '../../shared/events';
 import { activeAggregateVariance, type HealthFinding, type HealthLevel, worstLevel } from '../../shared/health';
 import type { RunState, RunsRoot } from './runStore';
-import { estimateSecondsLeft, formatDuration } from '../../shared/progress';
-
-/** Re-exported for the status bar; the panels use the same one. */
-export { formatDuration };
 
 /** A run that waits for a free slot (vaeLens.maxConcurrentRuns); it has no folder yet when new. */
 export interface QueuedRun {
@@ -59,6 +55,15 @@ export function formatNumber(x: number | null | undefined, digits = 2): string {
   return x.toFixed(digits);
 }
 
+/** "1 h 05 min", "4 min 10 s", "12 s". */
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return '–';
+  const s = Math.round(seconds);
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`;
+  return `${Math.floor(s / 3600)} h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')} min`;
+}
+
 /** Epochs completed of N: from the latest epoch event, else from run.json. */
 export function epochProgress(run: RunState): { epoch: number; epochs: number } | undefined {
   if (run.latest) return { epoch: run.latest.epoch, epochs: run.info?.config.epochs ?? run.latest.epochs };
@@ -66,10 +71,13 @@ export function epochProgress(run: RunState): { epoch: number; epochs: number } 
   return undefined;
 }
 
-/** Seconds left, by the shared estimate the panels use too. */
+/** Seconds left: mean seconds per epoch over the recent epochs × epochs remaining. */
 export function secondsLeft(run: RunState): number | undefined {
   const p = epochProgress(run);
-  return p ? estimateSecondsLeft(run.recentEpochs, p.epochs - p.epoch) : undefined;
+  const recent = run.recentEpochs.slice(-5).map((e) => e.secondsPerEpoch).filter((x) => Number.isFinite(x) && x > 0);
+  if (!p || recent.length === 0) return undefined;
+  const perEpoch = recent.reduce((a, b) => a + b, 0) / recent.length;
+  return Math.max(0, p.epochs - p.epoch) * perEpoch;
 }
 
 export function runStatus(run: RunState): RunStatus | 'invalid' {

@@ -242,6 +242,8 @@ export function epsPart(eps: Float32Array, batch: number, dimz: number, samples:
   return out;
 }
 
+export type BatchSumsSlot = BatchSums;
+
 export const WORKER_READY_TIMEOUT_MS = 60_000;
 
 /**
@@ -266,13 +268,6 @@ export function waitFor(c: Int32Array, index: number, value: number, sliceMs: nu
     check();
     Atomics.wait(c, index, now, sliceMs);
   }
-}
-
-/** The model's trainable weights as the worker takes them (its replica's parameters). */
-function weightsOf(model: FastModel): WorkerInit['weights'] {
-  const weights: WorkerInit['weights'] = {};
-  for (const [name, v] of Object.entries(model.variables)) weights[name] = { data: v.dataSync() as Float32Array, shape: v.shape };
-  return weights;
 }
 
 export interface WorkerInit {
@@ -324,9 +319,9 @@ export class ParallelMlpStep implements TrainStep {
     const { sab, views } = allocateShared(this.layout, model.pixels, model.dimz);
     this.shared = views;
     this.sharded = new ShardedUpdate(this.replica, this.layout, this.shared, 0);
-    const init: WorkerInit = {
-      vaeLensFastWorker: true, sab, layout: this.layout, pixels: model.pixels, dimz: model.dimz, hyper, weights: weightsOf(model), optimizer: null,
-    };
+    const weights: WorkerInit['weights'] = {};
+    for (const [name, v] of Object.entries(model.variables)) weights[name] = { data: v.dataSync() as Float32Array, shape: v.shape };
+    const init: WorkerInit = { vaeLensFastWorker: true, sab, layout: this.layout, pixels: model.pixels, dimz: model.dimz, hyper, weights, optimizer: null };
     this.worker = new Worker(workerScript, { workerData: init });
     this.worker.on('error', (e) => {
       this.workerErrors.push(String(e?.stack ?? e));
@@ -461,7 +456,9 @@ export class ParallelMlpStep implements TrainStep {
   /** Sends this replica's weights (and an optimizer state) to the worker and waits for it. */
   private pushState(optimizer: OptimizerStateLike): void {
     this.replica.sync();
-    this.worker.postMessage({ weights: weightsOf(this.model), optimizer });
+    const weights: WorkerInit['weights'] = {};
+    for (const [name, v] of Object.entries(this.model.variables)) weights[name] = { data: v.dataSync() as Float32Array, shape: v.shape };
+    this.worker.postMessage({ weights, optimizer });
     const seq = this.issue(Command.setState);
     this.waitAck(seq, 'set state');
   }
