@@ -6,7 +6,8 @@
  * medians of per-pair ratios, because the machine is shared and noisy.
  *
  * Options: --epochs N (measured epochs per model, default 5), --batches N (batches per epoch,
- * default 20), --models a,b, --no-cpu, --no-parallel, --quick (fewer of everything).
+ * default 20), --models a,b, --no-cpu, --no-parallel, --quick (fewer of everything), --block N (batches each step runs before
+ * the next takes over in the interleaved measurement, default 2).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../src/trainer/backend';
@@ -16,6 +17,7 @@ import { defaultConfig, type ModelName } from '../src/shared/config';
 import { Rng } from '../src/trainer/rng';
 import type { TrainStep } from '../src/trainer/step';
 import { createFastStep, fastStepReady, fastStepTimer } from '../src/trainer/fast';
+import { ParallelMlpStep } from '../src/trainer/fast/parallel';
 import { PHASES } from '../src/trainer/fast/timer';
 import { spawn } from 'node:child_process';
 import { loadavg } from 'node:os';
@@ -157,10 +159,11 @@ async function benchModel(name: ModelName, data: Float32Array, pixels: number, p
   if (parallel) epoch(parallel, data, pixels, dimz, BATCHES, 0);
   fastStepTimer(fast)?.reset();
   fastStepTimer(parallel ?? fast)?.reset();
+  if (parallel instanceof ParallelMlpStep) parallel.resetWorkerTimes();
   // Each measured epoch gives every step the same BATCHES batches, interleaved in blocks of
   // BLOCK batches (stock, fast, fast×2, stock, …), so that load from the machine's other users
   // falls on all of them alike; samples/s per epoch = images / time spent in that step.
-  const BLOCK = 2;
+  const BLOCK = option('block', 2);
   for (let e = 0; e < EPOCHS; e++) {
     const ms = { stock: 0, fast: 0, parallel: 0 };
     for (let b0 = 0; b0 < BATCHES; b0 += BLOCK) {
@@ -203,6 +206,13 @@ async function benchModel(name: ModelName, data: Float32Array, pixels: number, p
     if (pt) {
       const ps = pt.perStep();
       console.log(`fast 2-thread breakdown per step (main thread): ${PHASES.map((p) => `${p} ${fmt(ps[p], 2)} ms`).join(', ')}`);
+    }
+    if (parallel instanceof ParallelMlpStep) {
+      const w = parallel.workerTimes();
+      console.log(
+        `fast 2-thread breakdown per step (worker, ${w.steps} steps): ${PHASES.map((p) => `${p} ${fmt(w.perStep[p], 2)} ms`).join(', ')}; ` +
+          `woke ${fmt(w.wakeMs, 2)} ms after the step was issued`,
+      );
     }
   }
   console.log(await stockProfile(stock, data, pixels, dimz));

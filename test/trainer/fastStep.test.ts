@@ -17,7 +17,7 @@ import { TapeTrainStep } from '../../src/trainer/tapeStep';
 import { createFastStep, fastStepReady } from '../../src/trainer/fast';
 import { FastMlpStep } from '../../src/trainer/fast/mlpStep';
 import { FastDeepBnStep } from '../../src/trainer/fast/bnStep';
-import { ParallelMlpStep } from '../../src/trainer/fast/parallel';
+import { ParallelMlpStep, splitBatch } from '../../src/trainer/fast/parallel';
 import { loadMnistTrain } from '../../bench/lib/mnist';
 import { ROOT } from './support';
 
@@ -136,8 +136,26 @@ test('chainer-mlp: the fast step matches the tape step with k = 3 samples of z',
   await compare('chainer-mlp', 20, (m) => new FastMlpStep(m, hyper), { steps: 3, batchSize: 40, k: 3 });
 });
 
-test('chainer-mlp: the two-thread step matches the tape step (odd batch split 19/18)', async () => {
-  await compare('chainer-mlp', 20, (m) => new ParallelMlpStep(m, hyper, WORKER, 37, 1), { steps: 4, batchSize: 37, k: 1, threads: 2 });
+test('chainer-mlp: the two-thread step matches the tape step (odd batch, split 21/16), and reports the worker\'s own timings', async () => {
+  let step: ParallelMlpStep | null = null;
+  await compare('chainer-mlp', 20, (m) => (step = new ParallelMlpStep(m, hyper, WORKER, 37, 1)), { steps: 4, batchSize: 37, k: 1, threads: 2 });
+  // compare() disposed the step; what the worker published stays readable in the shared buffer.
+  const w = (step as ParallelMlpStep | null)?.workerTimes();
+  assert.ok(w !== undefined && w.steps >= 3 && w.steps <= 4, `worker steps counted: ${w?.steps}`);
+  assert.ok(w.perStep.matmul > 0 && w.wakeMs >= 0, `worker timings: ${JSON.stringify(w)}`);
+});
+
+test('a batch splits so the worker gets a multiple of 8 images (XNNPACK tiles), this thread the rest', () => {
+  assert.deepEqual(splitBatch(100), { bMain: 52, bWorker: 48 });
+  assert.deepEqual(splitBatch(37), { bMain: 21, bWorker: 16 });
+  assert.deepEqual(splitBatch(128), { bMain: 64, bWorker: 64 });
+  assert.deepEqual(splitBatch(15), { bMain: 8, bWorker: 7 });
+  assert.deepEqual(splitBatch(1), { bMain: 1, bWorker: 0 });
+  for (let B = 1; B <= 300; B++) {
+    const { bMain, bWorker } = splitBatch(B);
+    assert.equal(bMain + bWorker, B);
+    assert.ok(bWorker <= bMain && bMain - bWorker <= 15, `B ${B}: ${bMain}/${bWorker}`);
+  }
 });
 
 test('deep-bn: the fast step matches the tape step (losses, weights, batch-norm moving statistics)', async () => {

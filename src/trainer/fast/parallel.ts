@@ -3,8 +3,8 @@
  *
  * TensorFlow.js switches its threaded wasm build off under Node (ENVIRONMENT.md), so instead this
  * thread and one worker_thread each run their own single-threaded wasm backend with a replica of
- * the model. Each step, this thread takes the first half of the batch and the worker the second;
- * both compute gradients of the whole batch's mean loss for their half. The optimizer is sharded:
+ * the model. Each step, this thread takes the first part of the batch and the worker the rest
+ * (about half each, see splitBatch); both compute gradients of the whole batch's mean loss for their half. The optimizer is sharded:
  * each replica owns half of every weight matrix (rank 0 the first half of its flat elements, rank
  * 1 the rest). A replica publishes only the half of its weight gradients that the other owns (and
  * all of its small bias gradients), applies Adam to its own half with the summed gradient,
@@ -28,7 +28,7 @@ import { addSums, resultFromSums, type BatchSums, type FastModel, type Optimizer
 import { FastMlpStep } from './mlpStep';
 import { heapView } from './wasmHeap';
 import { performance } from 'node:perf_hooks';
-import { Timer } from './timer';
+import { PHASES, Timer, type Phase } from './timer';
 
 /** Control words (Int32) of the shared buffer. */
 export const Ctl = {
@@ -53,6 +53,21 @@ export const Ctl = {
   size: 16,
 } as const;
 
+/** Float64 slots of the shared scalars. */
+export const Scalar = {
+  klWeight: 0,
+  recSum: 1,
+  klSum: 2,
+  sumMu: 3,
+  sumSigma: 4,
+  issuedAt: 5,
+  /** The worker's steps counted, then its per-phase totals in PHASES order, then its total wake-up latency (ms). */
+  workerSteps: 6,
+  workerPhases: 7,
+  workerWake: 7 + PHASES.length,
+  size: 8 + PHASES.length,
+} as const;
+
 export const Command = { step: 1, setState: 2, exit: 3, gatherMoments: 4 } as const;
 
 export interface ParallelLayout {
@@ -65,7 +80,10 @@ export interface ParallelLayout {
 
 export interface SharedBuffers {
   control: Int32Array;
-  /** klWeight, and the worker's batch sums (rec, kl, μ, σ). */
+  /**
+   * klWeight, the worker's batch sums (rec, kl, μ, σ), the time the main thread issued the step
+   * (ms since the epoch, performance.timeOrigin + now), and the worker's timer (see WorkerTimes).
+   */
   scalars: Float64Array;
   x: Float32Array;
   eps: Float32Array;
@@ -89,7 +107,7 @@ export function makeLayout(layers: { nIn: number; nOut: number }[], maxBatch: nu
 export function allocateShared(layout: ParallelLayout, pixels: number, dimz: number): { sab: SharedArrayBuffer[]; views: SharedBuffers } {
   const sab = [
     new SharedArrayBuffer(Ctl.size * 4),
-    new SharedArrayBuffer(8 * 8),
+    new SharedArrayBuffer(Scalar.size * 8),
     new SharedArrayBuffer(layout.maxBatch * pixels * 4),
     new SharedArrayBuffer(layout.maxSamples * layout.maxBatch * dimz * 4),
     new SharedArrayBuffer(4 * layout.slotFloats * 4),
@@ -234,6 +252,21 @@ export class ShardedUpdate {
   }
 }
 
+/**
+ * How a batch of B images is split between this thread and the worker. XNNPACK's f32 GEMM on wasm
+ * SIMD computes the output columns (here the images) in tiles of 8, so a product over 49–56
+ * images costs the same as one over 56 (measured: 500×784 by 784×N, 0.81 ms at N = 48, 0.94 ms
+ * at 50, 52 and 56). An even split of 100 (50 + 50) pays for 14 tiles where one thread pays for
+ * 13; giving the worker a multiple of 8 (48) and this thread the rest (52) pays for 13. The worker
+ * gets the smaller part also because it starts each step a wake-up later. The split depends only
+ * on B, so a run is as reproducible as with one thread.
+ */
+export function splitBatch(B: number): { bMain: number; bWorker: number } {
+  const tiled = 8 * Math.floor(B / 16);
+  const bWorker = tiled > 0 ? tiled : Math.floor(B / 2);
+  return { bMain: B - bWorker, bWorker };
+}
+
 /** The part of eps (k × B × dz) for images [from, from + count). */
 export function epsPart(eps: Float32Array, batch: number, dimz: number, samples: number, from: number, count: number): Float32Array {
   if (samples === 1) return eps.subarray(from * dimz, (from + count) * dimz);
@@ -268,6 +301,21 @@ export function waitFor(c: Int32Array, index: number, value: number, sliceMs: nu
     check();
     Atomics.wait(c, index, now, sliceMs);
   }
+}
+
+export interface WorkerTimes {
+  steps: number;
+  /** Mean ms per step in each phase, on the worker. */
+  perStep: Record<Phase, number>;
+  /** Mean ms from the main thread issuing a step to the worker starting it. */
+  wakeMs: number;
+}
+
+/** Adds the worker's timer totals (and its wake-up latency) into the shared scalars, after each step. */
+export function publishWorkerTimes(scalars: Float64Array, timer: Timer, wakeMs: number): void {
+  scalars[Scalar.workerSteps] = timer.steps;
+  PHASES.forEach((p, i) => (scalars[Scalar.workerPhases + i] = timer.totals[p]));
+  scalars[Scalar.workerWake] += wakeMs;
 }
 
 export interface WorkerInit {
@@ -391,15 +439,15 @@ export class ParallelMlpStep implements TrainStep {
     const t = this.timer;
     t.begin();
     const c = this.shared.control;
-    const bMain = Math.ceil(B / 2);
-    const bWorker = B - bMain;
+    const { bMain, bWorker } = splitBatch(B);
     const stepNo = ++this.stepNo;
     this.shared.x.set(x.subarray(bMain * P, B * P));
     this.shared.eps.set(epsPart(eps, B, Z, K, bMain, bWorker));
-    this.shared.scalars[0] = klWeight;
+    this.shared.scalars[Scalar.klWeight] = klWeight;
     c[Ctl.batchMain] = B;
     c[Ctl.batchWorker] = bWorker;
     c[Ctl.samples] = K;
+    this.shared.scalars[Scalar.issuedAt] = performance.timeOrigin + performance.now();
     this.issue(Command.step);
     t.lap('other');
     const check = this.checkWorker;
@@ -414,12 +462,32 @@ export class ParallelMlpStep implements TrainStep {
     waitFor(c, Ctl.arriveWorker, stepNo, 1000, check);
     t.lap('sync');
     const s = this.shared.scalars;
-    const theirs: BatchSums = { recSum: s[1], klSum: s[2], sumMu: s[3], sumSigma: s[4] };
+    const theirs: BatchSums = { recSum: s[Scalar.recSum], klSum: s[Scalar.klSum], sumMu: s[Scalar.sumMu], sumSigma: s[Scalar.sumSigma] };
     this.sharded.finishStep(stepNo);
     t.lap('optimizer');
     t.end();
     return resultFromSums(addSums(mine, theirs), B, klWeight);
   }
+
+  /**
+   * The worker's own per-step breakdown since the last `resetWorkerTimes` (its `sync` is the wait
+   * for this thread's gradients), and how long it took to wake up after a step was issued.
+   */
+  workerTimes(): WorkerTimes {
+    const s = this.shared.scalars;
+    const steps = s[Scalar.workerSteps] - this.workerBase.steps;
+    const per = (v: number) => (steps > 0 ? v / steps : 0);
+    const phases = {} as Record<Phase, number>;
+    PHASES.forEach((p, i) => (phases[p] = per(s[Scalar.workerPhases + i] - this.workerBase.phases[i])));
+    return { steps, perStep: phases, wakeMs: per(s[Scalar.workerWake] - this.workerBase.wake) };
+  }
+
+  resetWorkerTimes(): void {
+    const s = this.shared.scalars;
+    this.workerBase = { steps: s[Scalar.workerSteps], phases: PHASES.map((_, i) => s[Scalar.workerPhases + i]), wake: s[Scalar.workerWake] };
+  }
+
+  private workerBase = { steps: 0, phases: PHASES.map(() => 0), wake: 0 };
 
   /** Throws when the worker failed (called while waiting for it). */
   private readonly checkWorker = (): void => {

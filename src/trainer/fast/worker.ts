@@ -12,8 +12,9 @@ import { selectBackend } from '../backend';
 import type { FastModel, OptimizerStateLike } from './common';
 import { FastMlpStep } from './mlpStep';
 import {
-  Command, Ctl, ShardedUpdate, sharedViews, waitFor, type BatchSumsSlot, type WorkerInit,
+  Command, Ctl, publishWorkerTimes, Scalar, ShardedUpdate, sharedViews, waitFor, type BatchSumsSlot, type WorkerInit,
 } from './parallel';
+import { performance } from 'node:perf_hooks';
 
 function makeModel(init: WorkerInit): FastModel {
   const variables: Record<string, tf.Variable> = {};
@@ -38,10 +39,13 @@ async function serve(init: WorkerInit): Promise<void> {
     Atomics.store(c, Ctl.ready, 1);
     Atomics.notify(c, Ctl.ready);
     for (;;) {
-      while (Atomics.load(c, Ctl.seq) === seen) Atomics.wait(c, Ctl.seq, seen);
+      waitFor(c, Ctl.seq, seen + 1, 1000);
+      const wakeMs = performance.timeOrigin + performance.now() - shared.scalars[Scalar.issuedAt];
       seen = Atomics.load(c, Ctl.seq);
       const command = Atomics.load(c, Ctl.command);
       if (command === Command.exit) break;
+      const t = replica.timer;
+      t.begin();
       // The main thread's updated shard of the last step (published before it issued anything new).
       sharded.settle();
       if (command === Command.setState) {
@@ -63,10 +67,11 @@ async function serve(init: WorkerInit): Promise<void> {
       // A step: this replica's part of the batch, the gradient exchange, Adam on this replica's
       // shard, the weight exchange.
       stepNo++;
+      t.lap('optimizer');
       const B = c[Ctl.batchMain];
       const bw = c[Ctl.batchWorker];
       const K = c[Ctl.samples];
-      const klWeight = shared.scalars[0];
+      const klWeight = shared.scalars[Scalar.klWeight];
       let sums: BatchSumsSlot = { recSum: 0, klSum: 0, sumMu: 0, sumSigma: 0 };
       if (bw > 0) {
         // Local copies: typed arrays over a SharedArrayBuffer are slower to read in the loops and
@@ -78,14 +83,19 @@ async function serve(init: WorkerInit): Promise<void> {
         replica.zeroGradients();
       }
       sharded.publishGradients(stepNo);
-      shared.scalars[1] = sums.recSum;
-      shared.scalars[2] = sums.klSum;
-      shared.scalars[3] = sums.sumMu;
-      shared.scalars[4] = sums.sumSigma;
+      shared.scalars[Scalar.recSum] = sums.recSum;
+      shared.scalars[Scalar.klSum] = sums.klSum;
+      shared.scalars[Scalar.sumMu] = sums.sumMu;
+      shared.scalars[Scalar.sumSigma] = sums.sumSigma;
       Atomics.store(c, Ctl.arriveWorker, stepNo);
       Atomics.notify(c, Ctl.arriveWorker);
+      t.lap('other');
       waitFor(c, Ctl.arriveMain, stepNo, 1000);
+      t.lap('sync');
       sharded.finishStep(stepNo);
+      t.lap('optimizer');
+      t.end();
+      publishWorkerTimes(shared.scalars, t, wakeMs);
     }
   } catch (e) {
     process.stderr.write(`VAE Lens fast step worker: ${(e as Error).stack ?? e}\n`);
