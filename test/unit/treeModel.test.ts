@@ -232,6 +232,34 @@ describe('run store', () => {
     assert.equal(runItemModel(state).icon.id, 'warning');
   });
 
+  test('a change of runs folders is emitted even when no run changed, and runs take their folder\'s new label', async () => {
+    const store = new RunStore({ debounceMs: 1 });
+    const a = join(dir, 'a');
+    const b = join(dir, 'b');
+    store.setRoots([{ label: 'first', runsDir: a }]);
+    const r = writeFixtureRun(a, { id: 'r', status: 'completed', completed: 3 });
+    await store.refreshAll();
+    const changes: StoreChange[] = [];
+    store.onDidChange((c) => changes.push(c));
+    // A second, empty workspace folder: no run changes, but the tree must now show two groups.
+    store.setRoots([{ label: 'first', runsDir: a }, { label: 'second', runsDir: b }]);
+    await store.flush();
+    assert.equal(changes.length, 1);
+    assert.equal(changes[0].rootsChanged, true);
+    assert.deepEqual(changes[0].changed, []);
+    assert.deepEqual(groupRuns(store.getRoots(), store.runs()).groups.map((g) => [g.root.label, g.runs.length]), [['first', 1], ['second', 0]]);
+    // The same folders again: nothing to say.
+    store.setRoots([{ label: 'first', runsDir: a }, { label: 'second', runsDir: b }]);
+    await store.flush();
+    assert.equal(changes.length, 1);
+    // The first folder renamed: its run is reported changed, under the new label.
+    store.setRoots([{ label: 'renamed', runsDir: a }, { label: 'second', runsDir: b }]);
+    await store.flush();
+    assert.equal(changes.length, 2);
+    assert.deepEqual(changes[1].changed.map((s) => s.dir), [r]);
+    assert.equal(store.get(r)?.root.label, 'renamed');
+  });
+
   test('scheduled refreshes are debounced into one', async () => {
     const store = new RunStore({ debounceMs: 20 });
     store.setRoots([{ label: 'ws', runsDir: dir }]);

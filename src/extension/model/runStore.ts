@@ -59,6 +59,11 @@ export interface StoreChange {
   newEpochs: Map<string, EpochEvent[]>;
   /** Run dirs whose events.jsonl grew in this refresh (any kind of event). */
   appended: Set<string>;
+  /**
+   * The runs folders (workspace folders, vaeLens.runsDirectory) changed since the last full scan:
+   * the tree regroups even when no run changed (an empty folder was added, a folder was renamed).
+   */
+  rootsChanged?: boolean;
 }
 
 export interface RunStoreOptions {
@@ -99,6 +104,8 @@ interface Entry {
 
 export class RunStore {
   private roots: RunsRoot[] = [];
+  /** setRoots changed the roots and no full scan has emitted since. */
+  private rootsDirty = false;
   private readonly entries = new Map<string, Entry>();
   private readonly listeners = new Set<(c: StoreChange) => void>();
   private health: HealthSettings;
@@ -128,7 +135,10 @@ export class RunStore {
   setRoots(roots: RunsRoot[]): void {
     // One absolute runs directory shared by several folders is listed once.
     const seen = new Set<string>();
-    this.roots = roots.filter((r) => !seen.has(r.runsDir) && seen.add(r.runsDir));
+    const next = roots.filter((r) => !seen.has(r.runsDir) && seen.add(r.runsDir));
+    const key = (rs: RunsRoot[]) => JSON.stringify(rs.map((r) => [r.label, r.runsDir]));
+    if (key(next) !== key(this.roots)) this.rootsDirty = true;
+    this.roots = next;
     this.schedule();
   }
 
@@ -206,7 +216,8 @@ export class RunStore {
     }
     const removed = [...this.entries.keys()].filter((d) => !found.has(d));
     for (const d of removed) this.entries.delete(d);
-    const change: StoreChange = { changed: [], removed, added: [], newEpochs: new Map(), appended: new Set() };
+    const change: StoreChange = { changed: [], removed, added: [], newEpochs: new Map(), appended: new Set(), rootsChanged: this.rootsDirty };
+    this.rootsDirty = false;
     await Promise.all([...found].map(([dir, root]) => this.refreshOne(dir, root, change)));
     this.loaded = true;
     this.emit(change);
@@ -298,7 +309,10 @@ export class RunStore {
       change.added.push(dir);
     }
     const state = entry.state;
-    let changed = isNew;
+    // The same folder under a root that changed its label (a renamed workspace folder).
+    const rootMoved = state.root !== root && (state.root.label !== root.label || state.root.runsDir !== root.runsDir);
+    state.root = root;
+    let changed = isNew || rootMoved;
     const readInfo = async (): Promise<void> => {
       try {
         const st = await fs.stat(join(dir, RUN_FILE));
@@ -399,7 +413,7 @@ export class RunStore {
   }
 
   private emit(change: StoreChange): void {
-    if (change.changed.length === 0 && change.removed.length === 0) return;
+    if (change.changed.length === 0 && change.removed.length === 0 && !change.rootsChanged) return;
     for (const l of this.listeners) {
       try {
         l(change);
