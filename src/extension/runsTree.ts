@@ -46,7 +46,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     if (!m) {
       const run = this.store.get(dir);
       if (!run) return undefined;
-      m = runItemModel(run);
+      m = runItemModel(run, this.store.healthSettings);
       if (this.manager.isQueued(dir)) m = { ...m, status: 'queued', description: `queued to resume · ${m.description}`, icon: { id: 'clock' }, contextValue: 'vaeRun-queued' };
       this.models.set(dir, m);
     }

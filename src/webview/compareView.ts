@@ -6,7 +6,7 @@
  */
 import { CONFIG_FIELDS, type TrainConfig } from '../shared/config';
 import type { EpochEvent } from '../shared/events';
-import { activeAggregateVariance, classifyActiveUnits, classifyAggregateVariance, classifyMeanMu, classifyMeanSigma, type HealthLevel, type HealthSettings } from '../shared/health';
+import { activeAggregateVariance, activeDimensions, classifyActiveUnits, classifyAggregateVariance, classifyMeanMu, classifyMeanSigma, type HealthLevel, type HealthSettings } from '../shared/health';
 import type { AppendMessage, RunView, UiState } from '../shared/protocol';
 import { activeFindings, imageEpochs, imageUrl, progressText, renderWarnings } from './common';
 import { CurveSet } from './curves';
@@ -43,7 +43,13 @@ const FINAL_METRICS: FinalMetric[] = [
       return { text: formatNumber(v), level: classifyAggregateVariance(v, s) };
     },
   },
-  { label: 'active units', read: (e, s) => ({ text: `${e.activeUnits} of ${e.dims.varMu.length}`, level: classifyActiveUnits(e.activeUnits, e.dims.varMu.length, s) }) },
+  {
+    label: 'active units',
+    read: (e, s) => {
+      const active = activeDimensions(e, s).length;
+      return { text: `${active} of ${e.dims.varMu.length}`, level: classifyActiveUnits(active, e.dims.varMu.length, s) };
+    },
+  },
   { label: 'samples/s', read: (e) => ({ text: formatRate(e.samplesPerSecond) }) },
 ];
 

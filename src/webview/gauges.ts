@@ -4,7 +4,7 @@
  */
 import type { EpochEvent } from '../shared/events';
 import {
-  activeAggregateVariance, classifyActiveUnits, classifyAggregateVariance, classifyMeanMu, classifyMeanSigma, type HealthLevel, type HealthSettings,
+  activeAggregateVariance, activeDimensions, classifyActiveUnits, DEFAULT_HEALTH_SETTINGS, classifyAggregateVariance, classifyMeanMu, classifyMeanSigma, type HealthLevel, type HealthSettings,
 } from '../shared/health';
 import { h, svg } from './dom';
 import { formatNumber } from './format';
@@ -19,11 +19,16 @@ export interface GaugeReading {
 export interface GaugeSpec {
   id: string;
   label: string;
-  target: string;
+  /** What the value aims at; a function when it names a threshold the user can set. */
+  target: string | ((s: HealthSettings) => string);
   targetValue?: number;
   explanation: string;
   /** Reads an epoch, judged by the thresholds the host sent (the user's settings). */
   read: (e: EpochEvent, s: HealthSettings) => GaugeReading;
+}
+
+function targetText(spec: GaugeSpec, s: HealthSettings): string {
+  return typeof spec.target === 'function' ? spec.target(s) : spec.target;
 }
 
 const LEVEL_WORDS: Record<HealthLevel, string> = { good: 'on target', info: 'note', warning: 'warning', error: 'problem' };
@@ -61,11 +66,13 @@ export const GAUGES: GaugeSpec[] = [
     },
   },
   {
-    id: 'active-units', label: 'active units', target: 'Var(μ_d) > 0.01',
+    id: 'active-units', label: 'active units', target: (s) => `Var(μ_d) > ${s.activeVarianceThreshold}`,
     explanation: 'Latent dimensions the encoder uses (Burda et al. 2015). Unused dimensions sit on the prior (σ_d ≈ 1, KL_d ≈ 0) and pull mean σ towards 1 without helping the samples.',
     read: (e, s) => {
+      // Counted here with the user's threshold (the trainer's activeUnits uses the default 0.01).
       const d = e.dims.varMu.length;
-      return { value: e.activeUnits, text: `${e.activeUnits} of ${d}`, level: classifyActiveUnits(e.activeUnits, d, s) };
+      const active = activeDimensions(e, s).length;
+      return { value: active, text: `${active} of ${d}`, level: classifyActiveUnits(active, d, s) };
     },
   },
 ];
@@ -78,6 +85,7 @@ export class Gauge {
   readonly el: HTMLElement;
   private readonly valueEl: HTMLElement;
   private readonly levelEl: HTMLElement;
+  private readonly targetEl: HTMLElement;
   private readonly spark: SVGElement;
   private history: number[] = [];
 
@@ -88,7 +96,7 @@ export class Gauge {
     this.el = h('section', { class: 'gauge', 'data-gauge': spec.id, 'data-level': 'none', title: spec.explanation, 'aria-label': spec.label },
       h('div', { class: 'gauge-label' }, spec.label),
       h('div', { class: 'gauge-main' }, this.valueEl, this.levelEl),
-      h('div', { class: 'gauge-target' }, spec.target),
+      (this.targetEl = h('div', { class: 'gauge-target' }, targetText(spec, DEFAULT_HEALTH_SETTINGS))),
       this.spark,
     );
   }
@@ -106,11 +114,13 @@ export class Gauge {
       last = this.spec.read(e, health);
       this.history.push(last.value ?? NaN);
     }
+    const target = targetText(this.spec, health);
+    this.targetEl.textContent = target;
     if (last) {
       this.valueEl.textContent = last.text;
       this.el.dataset.level = last.level;
       this.levelEl.textContent = LEVEL_WORDS[last.level];
-      this.el.setAttribute('aria-label', `${this.spec.label}: ${last.text}, ${LEVEL_WORDS[last.level]} (${this.spec.target})`);
+      this.el.setAttribute('aria-label', `${this.spec.label}: ${last.text}, ${LEVEL_WORDS[last.level]} (${target})`);
     }
     this.drawSparkline();
   }

@@ -10,6 +10,7 @@ import {
   runItemModel, runDescription, formatDuration, secondsLeft, groupRuns, queuedItemModel, escapeMarkdown, healthBadge, sortRuns,
 } from '../../src/extension/model/treeModel';
 import { defaultConfig } from '../../src/shared/config';
+import { DEFAULT_HEALTH_SETTINGS } from '../../src/shared/health';
 import { writeFixtureRun, appendFixtureEvent, fixtureEpoch } from './fixtures/runFixture';
 
 let dir: string;
@@ -327,6 +328,14 @@ describe('tree model', () => {
     assert.match(m.tooltip, /Epoch 9\/20 in progress, 8 completed · 28\.5 s\/epoch · 2100 samples\/s · 5 min 42 s left/);
     assert.match(m.description, /^running · epoch 9\/20 · test loss /);
     assert.equal(secondsLeft(run), 12 * 28.5);
+  });
+
+  test('the tooltip counts active units with the user\'s threshold, not the trainer\'s default', async () => {
+    // Var(μ_d) = 0.02 for even d, 0.5 for odd: all 20 active above 0.01, only the 10 odd ones above 0.05.
+    const run = await load({ id: 'thr', status: 'completed', epochs: 3, completed: 3, dims: (_e, d) => ({ varMu: d % 2 ? 0.5 : 0.02, sigmaSq: 0.5, kl: 1 }) });
+    assert.match(runItemModel(run).tooltip, /Active units 20 of 20 \(Var\(μ_d\) > 0\.01\) · aggregate variance of active dimensions 0\.76 /);
+    const strict = { ...DEFAULT_HEALTH_SETTINGS, activeVarianceThreshold: 0.05 };
+    assert.match(runItemModel(run, strict).tooltip, /Active units 10 of 20 \(Var\(μ_d\) > 0\.05\) · aggregate variance of active dimensions 1\.00 /);
   });
 
   test('queued runs, grouping by workspace folder, newest first', async () => {

@@ -69,6 +69,14 @@ test('the gauges and the banner judge by the thresholds the host sends (the user
   assert.equal(await level('active-units'), 'warning', '8 of 20 unused is 40%, above the user\'s 30%');
   assert.equal(await panel.page.locator('.warning[data-kind]').count(), 0, 'every epoch is inside the user\'s warm-up');
   assert.equal(await panel.page.getByTestId('warnings').isHidden(), true);
+  // Active units are counted with the user's Var(μ_d) threshold, which the gauge's target names.
+  const units = () => panel.page.getByTestId('gauge-active-units-value').textContent();
+  const target = () => panel.page.locator('[data-gauge="active-units"] .gauge-target').textContent();
+  assert.equal(await units(), `${panel.snapshot.runs[0].epochs.at(-1)!.activeUnits} of 20`);
+  assert.equal(await target(), 'Var(μ_d) > 0.01');
+  await panel.send({ ...panel.snapshot, health: { ...health, activeVarianceThreshold: 100 } });
+  assert.equal(await units(), '0 of 20');
+  assert.equal(await target(), 'Var(μ_d) > 100');
   await panel.page.close();
 });
 

@@ -5,7 +5,9 @@
 import { displayedEpoch, type RunStatus } from '../../shared/run';
 import type { TrainConfig } from '../../shared/config';
 import type { SplitMetrics } from '../../shared/events';
-import { activeAggregateVariance, type HealthFinding, type HealthLevel, worstLevel } from '../../shared/health';
+import {
+  activeAggregateVariance, activeDimensions, DEFAULT_HEALTH_SETTINGS, type HealthFinding, type HealthLevel, type HealthSettings, worstLevel,
+} from '../../shared/health';
 import type { RunState, RunsRoot } from './runStore';
 
 /** A run that waits for a free slot (vaeLens.maxConcurrentRuns); it has no folder yet when new. */
@@ -147,7 +149,8 @@ function metricsRows(train: SplitMetrics, test: SplitMetrics): string[] {
   ];
 }
 
-export function runTooltip(run: RunState): string {
+/** The tree item's tooltip; active units and the aggregate use the user's thresholds (`vaeLens.warnings`). */
+export function runTooltip(run: RunState, health: HealthSettings = DEFAULT_HEALTH_SETTINGS): string {
   const lines: string[] = [];
   const name = run.info?.name ?? run.id;
   lines.push(`**${escapeMarkdown(name)}** — ${runStatus(run)}`, '');
@@ -164,8 +167,9 @@ export function runTooltip(run: RunState): string {
   }
   if (latest) {
     lines.push(...metricsRows(latest.train, latest.test), '');
-    const aggregate = activeAggregateVariance(latest);
-    lines.push(`Active units ${latest.activeUnits} of ${latest.dims.varMu.length} · aggregate variance of active dimensions ${formatNumber(aggregate ?? undefined, 2)} (target 1)`, '');
+    const aggregate = activeAggregateVariance(latest, health);
+    const active = activeDimensions(latest, health).length;
+    lines.push(`Active units ${active} of ${latest.dims.varMu.length} (Var(μ_d) > ${health.activeVarianceThreshold}) · aggregate variance of active dimensions ${formatNumber(aggregate ?? undefined, 2)} (target 1)`, '');
   }
   for (const f of run.findings) {
     const icon = f.severity === 'error' ? '$(error)' : f.severity === 'warning' ? '$(warning)' : '$(info)';
@@ -181,7 +185,7 @@ export function runTooltip(run: RunState): string {
   return lines.join('\n');
 }
 
-export function runItemModel(run: RunState): RunItemModel {
+export function runItemModel(run: RunState, health: HealthSettings = DEFAULT_HEALTH_SETTINGS): RunItemModel {
   const status = runStatus(run);
   const badge = healthBadge(run.findings);
   return {
@@ -193,7 +197,7 @@ export function runItemModel(run: RunState): RunItemModel {
     contextValue: runContextValue(status),
     health: worstFinding(run.findings)?.severity,
     badge,
-    tooltip: runTooltip(run),
+    tooltip: runTooltip(run, health),
   };
 }
 
