@@ -78,7 +78,9 @@ export function activate(context: vscode.ExtensionContext): VaeLensApi {
     }
   };
   const applyRoots = () => {
-    store.setRoots(runsRoots());
+    const roots = runsRoots();
+    output.info(`Runs folders: ${roots.map((r) => `${r.label} → ${r.runsDir}`).join('; ') || 'none (no local folder open)'}`);
+    store.setRoots(roots);
     watch();
   };
   applyRoots();
