@@ -96,6 +96,10 @@ test('a run that says it is running but whose trainer on this machine is gone sh
   const dead = effectiveInfo({ ...here, pid: 2 ** 22 + 12345 });
   assert.equal(dead.status, 'interrupted');
   assert.match(dead.message ?? '', /no longer running/);
+  // The tree's rule (trainerIsGone): a live run that never wrote a pid is starting for a minute, then gone.
+  const updated = Date.parse(here.updated);
+  assert.equal(effectiveInfo({ ...here, pid: undefined }, new Date(updated + 1000)).status, 'running', 'no pid yet, within the grace period');
+  assert.equal(effectiveInfo({ ...here, pid: undefined }, new Date(updated + 120_000)).status, 'interrupted', 'no pid long after the run was written');
   // A run written by a trainer on another machine (a CLI over SSH) cannot be judged by pid here.
   assert.equal(effectiveInfo({ ...info, environment: { ...info.environment!, hostname: 'elsewhere' }, pid: 2 ** 22 + 12345 }).status, 'running');
 });

@@ -81,6 +81,9 @@ export function interruptedInfo(info: RunInfo, now: Date): RunInfo {
   return { ...info, status: 'interrupted', pid: undefined, updated: now.toISOString(), message: 'The trainer process ended without finishing (a crash or a reboot). Resume continues from the last checkpoint.' };
 }
 
+/** A live run with no pid this young is still starting (its trainer has not written the pid yet). */
+export const PID_GRACE_MS = 60_000;
+
 /**
  * Whether a run that run.json calls live has lost its trainer. Runs from another host (a shared
  * folder) and runs created moments ago (pid not written yet) are not judged.
@@ -260,7 +263,7 @@ export class RunStore {
    */
   async markInterrupted(opts: { persist: boolean; now?: Date; graceMs?: number }): Promise<RunState[]> {
     const now = opts.now ?? new Date();
-    const here = { hostname: hostname(), now, graceMs: opts.graceMs ?? 60_000, isAlive: isProcessAlive };
+    const here = { hostname: hostname(), now, graceMs: opts.graceMs ?? PID_GRACE_MS, isAlive: isProcessAlive };
     const written: RunState[] = [];
     const inMemory: RunState[] = [];
     for (const entry of this.entries.values()) {

@@ -10,9 +10,10 @@ import { join } from 'node:path';
 import type * as vscode from 'vscode';
 import type { RunEvent } from '../../shared/events';
 import { isProcessAlive, readRunInfo } from '../../shared/node/runFolder';
-import { isLiveStatus, RUN_FILE, type RunInfo } from '../../shared/run';
+import { RUN_FILE, type RunInfo } from '../../shared/run';
 import { EventTail } from '../model/eventTail';
 import { FileStamp } from '../model/fileStamp';
+import { PID_GRACE_MS, trainerIsGone } from '../model/runStore';
 
 export interface RunUpdate {
   /** Events appended since the last update (after a reset: everything). */
@@ -22,14 +23,13 @@ export interface RunUpdate {
   infoChanged: boolean;
 }
 
-/** A run that says it is live but whose trainer on this machine is gone was interrupted (crash, kill, reboot). */
-export function effectiveInfo(info: RunInfo): RunInfo {
-  if (!isLiveStatus(info.status) || !info.pid) return info;
-  const here = !info.environment?.hostname || info.environment.hostname === hostname();
-  if (here && !isProcessAlive(info.pid)) {
-    return { ...info, status: 'interrupted', message: info.message ?? 'The trainer process is no longer running.' };
-  }
-  return info;
+/**
+ * A run that says it is live but whose trainer on this machine is gone was interrupted (crash, kill,
+ * reboot). Judged by the run store's rule, so the panel and the tree never disagree about a run.
+ */
+export function effectiveInfo(info: RunInfo, now = new Date()): RunInfo {
+  if (!trainerIsGone(info, { hostname: hostname(), now, graceMs: PID_GRACE_MS, isAlive: isProcessAlive })) return info;
+  return { ...info, status: 'interrupted', message: info.message ?? 'The trainer process is no longer running.' };
 }
 
 export class RunWatcher implements vscode.Disposable {
