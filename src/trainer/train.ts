@@ -14,7 +14,7 @@ import { join, resolve } from 'node:path';
 import { validateConfig, type TrainConfig } from '../shared/config';
 import { EVENTS_SCHEMA_VERSION, type EpochEvent, type RunEvent, type SplitMetrics, type StatusEvent, type TrainerMessage } from '../shared/events';
 import { appendEvent, isProcessAlive, readRun, writeRunInfo } from '../shared/node/runFolder';
-import { RECON_DIR, RUN_SCHEMA_VERSION, SAMPLES_DIR, epochImageName, isLiveStatus, makeRunId, type RunInfo, type RunStatus } from '../shared/run';
+import { EVENTS_FILE, RECON_DIR, RUN_FILE, RUN_SCHEMA_VERSION, SAMPLES_DIR, epochImageName, isLiveStatus, makeRunId, type RunInfo, type RunStatus } from '../shared/run';
 import { MeanAccumulator } from '../shared/stats';
 import { BackendError, selectBackend } from './backend';
 import { CheckpointError, readCheckpoint, writeCheckpoint, type CheckpointContent, type TrainPosition } from './checkpoint';
@@ -144,7 +144,7 @@ export async function startRun(request: { config: unknown; runsDir: string }, op
     status: 'starting', pid: process.pid, epochsCompleted: 0,
   };
   await writeRunInfo(dir, info);
-  await fs.writeFile(join(dir, 'events.jsonl'), '', { flag: 'a' });
+  await fs.writeFile(join(dir, EVENTS_FILE), '', { flag: 'a' });
   options.output.send({ type: 'started', runId: id, runDir: dir });
   const recorder = new RunRecorder(dir, info, options.output);
   await recorder.status('starting');
@@ -203,8 +203,8 @@ interface Session {
   noise: Float32Array;
 }
 
+/** Expects the model's variables to be current: the caller has run step.sync() since the last step. */
 async function saveCheckpoint(s: Session, position: TrainPosition, epochsCompleted: number, train: MeanAccumulator, trainSeconds: number, lastEpochEvent?: EpochEvent): Promise<void> {
-  s.step.sync();
   await writeCheckpoint(s.recorder.dir, {
     config: s.config,
     epochsCompleted,
@@ -288,9 +288,12 @@ async function trainEpochs(s: Session, start: TrainPosition, train: MeanAccumula
   const runId = recorder.info.id;
   const batches = Math.ceil(data.trainCount / config.batchSize);
   const xBuffer = new Float32Array(config.batchSize * data.pixels);
+  const epsBuffer = new Float32Array(config.trainSamples * config.batchSize * config.dimz);
+  const samplesPerSecond = () => train.count / Math.max(trainSeconds, 1e-9);
   let position = { ...start };
 
   const stopped = async (): Promise<RunOutcome> => {
+    step.sync();
     await saveCheckpoint(s, position, recorder.info.epochsCompleted, train, trainSeconds);
     const message = `Stopped (${stop.why}) in epoch ${position.epoch} after batch ${position.batch} of ${batches}; resume continues from there.`;
     await recorder.event({ type: 'checkpoint', v: EVENTS_SCHEMA_VERSION, time: now(), epoch: recorder.info.epochsCompleted });
@@ -318,7 +321,7 @@ async function trainEpochs(s: Session, start: TrainPosition, train: MeanAccumula
         const rng = Rng.fromKey(config.seed, Stream.binarize, epoch, b);
         binarizeDynamic(x, () => rng.uniform(), x);
       }
-      const eps = Rng.fromKey(config.seed, Stream.trainNoise, epoch, b).fillNormal(new Float32Array(config.trainSamples * rows * config.dimz));
+      const eps = Rng.fromKey(config.seed, Stream.trainNoise, epoch, b).fillNormal(epsBuffer.subarray(0, config.trainSamples * rows * config.dimz));
       const result = step.step(x, rows, eps, klWeight);
       if (!Number.isFinite(result.loss)) {
         throw new DivergenceError(divergenceMessage('training loss', result.loss, epoch, config, b + 1, batches), epoch, b + 1);
@@ -333,14 +336,15 @@ async function trainEpochs(s: Session, start: TrainPosition, train: MeanAccumula
         lastProgress = t;
         options.output.send({
           type: 'progress', runId, epoch, epochs: config.epochs, batch: b + 1, batches,
-          loss: train.mean('loss'), samplesPerSecond: train.count / Math.max(trainSeconds, 1e-9), phase: 'training',
+          loss: train.mean('loss'), samplesPerSecond: samplesPerSecond(), phase: 'training',
         });
       }
     }
 
     // End of epoch: test pass with latent statistics, pictures, checkpoint, then the event.
-    options.output.send({ type: 'progress', runId, epoch, epochs: config.epochs, batch: batches, batches, loss: train.mean('loss'), samplesPerSecond: train.count / Math.max(trainSeconds, 1e-9), phase: 'evaluating' });
+    options.output.send({ type: 'progress', runId, epoch, epochs: config.epochs, batch: batches, batches, loss: train.mean('loss'), samplesPerSecond: samplesPerSecond(), phase: 'evaluating' });
     const evalStarted = performance.now();
+    // The test pass, the pictures and the checkpoint below all read the weights written back here.
     step.sync();
     const tested = evaluateTestSet(model, data.test, data.testCount, config.testSamples, klWeight, config.seed);
     if (!Number.isFinite(tested.metrics.loss)) {
@@ -365,7 +369,7 @@ async function trainEpochs(s: Session, start: TrainPosition, train: MeanAccumula
       activeUnits: tested.latent.activeUnits,
       aggregateVariance: tested.latent.aggregateVariance,
       klWeight,
-      samplesPerSecond: train.count / Math.max(trainSeconds, 1e-9),
+      samplesPerSecond: samplesPerSecond(),
       secondsPerEpoch: trainSeconds + evalSeconds,
       images: { samples: `${SAMPLES_DIR}/${name}`, recon: `${RECON_DIR}/${name}` },
     };
@@ -388,8 +392,8 @@ async function trainEpochs(s: Session, start: TrainPosition, train: MeanAccumula
 
 /** A run id or a folder → the run's folder. */
 export function resolveRunDir(runOrId: string, runsDir: string): string {
-  if (existsSync(join(runOrId, 'run.json'))) return resolve(runOrId);
+  if (existsSync(join(runOrId, RUN_FILE))) return resolve(runOrId);
   const inRuns = join(runsDir, runOrId);
-  if (existsSync(join(inRuns, 'run.json'))) return resolve(inRuns);
+  if (existsSync(join(inRuns, RUN_FILE))) return resolve(inRuns);
   throw new Error(`No run "${runOrId}": neither a run folder nor a run id under ${resolve(runsDir)}.`);
 }

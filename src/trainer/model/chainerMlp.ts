@@ -16,12 +16,7 @@ export function createChainerMlp(pixels: number, dimz: number, seed: number): Va
   const le2LnVar = linear(params, 'le2_ln_var', HIDDEN, dimz);
   const ld1 = linear(params, 'ld1', dimz, HIDDEN);
   const ld2 = linear(params, 'ld2', HIDDEN, pixels);
-  return {
-    name: 'chainer-mlp',
-    dimz,
-    pixels,
-    variables: params.variables,
-    state: params.state,
+  return params.model('chainer-mlp', dimz, pixels, {
     encode(x) {
       const h = tf.tanh(applyLinear(le1, x));
       return { mu: applyLinear(le2Mu, h), lnVar: applyLinear(le2LnVar, h) };
@@ -29,6 +24,5 @@ export function createChainerMlp(pixels: number, dimz: number, seed: number): Va
     decode(z) {
       return applyLinear(ld2, tf.tanh(applyLinear(ld1, z)));
     },
-    dispose: () => params.dispose(),
-  };
+  });
 }

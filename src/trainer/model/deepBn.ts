@@ -28,12 +28,7 @@ export function createDeepBn(pixels: number, dimz: number, seed: number): VaeMod
   const dec1 = block('dec1', dimz);
   const dec2 = block('dec2', HIDDEN);
   const decOut = linear(params, 'dec_out', HIDDEN, pixels);
-  return {
-    name: 'deep-bn',
-    dimz,
-    pixels,
-    variables: params.variables,
-    state: params.state,
+  return params.model('deep-bn', dimz, pixels, {
     encode(x, training) {
       const h = applyBlock(enc2, applyBlock(enc1, x, training), training);
       return { mu: applyLinear(encMu, h), lnVar: applyLinear(encLnVar, h) };
@@ -41,6 +36,5 @@ export function createDeepBn(pixels: number, dimz: number, seed: number): VaeMod
     decode(z, training) {
       return applyLinear(decOut, applyBlock(dec2, applyBlock(dec1, z, training), training));
     },
-    dispose: () => params.dispose(),
-  };
+  });
 }

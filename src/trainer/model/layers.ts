@@ -3,7 +3,9 @@
  * and batch normalization with Chainer's conventions.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { ModelName } from '../../shared/config';
 import { Rng, Stream } from '../rng';
+import type { VaeModel } from './types';
 
 let modelInstances = 0;
 
@@ -44,6 +46,15 @@ export class ParameterSet {
 
   dispose(): void {
     for (const v of [...Object.values(this.variables), ...Object.values(this.state)]) v.dispose();
+  }
+
+  /** The model over these parameters: each model file supplies only its network. */
+  model(name: ModelName, dimz: number, pixels: number, net: Pick<VaeModel, 'encode' | 'decode'>): VaeModel {
+    return {
+      name, dimz, pixels, variables: this.variables, state: this.state,
+      encode: net.encode, decode: net.decode,
+      dispose: () => this.dispose(),
+    };
   }
 }
 
