@@ -218,3 +218,19 @@ export function toRunView(run: { dir: string; info: RunInfo; events: readonly Ru
   const { epochs, warnings } = splitRunEvents(run.events);
   return { dir: run.dir, info: run.info, epochs, warnings, imageBase, ...(images ? { images } : {}) };
 }
+
+/**
+ * Folds an append's epochs into a run's list, by the same rule as splitRunEvents (the later event
+ * for an epoch wins). Epochs that only extend the list come back as `fresh`, to be appended to the
+ * charts; when a resumed run rewrote or back-filled an epoch, `redraw` is the merged, sorted list
+ * and the panel redraws from it once.
+ */
+export function mergeAppendedEpochs(current: readonly EpochEvent[], incoming: readonly EpochEvent[]): { fresh: EpochEvent[] } | { redraw: EpochEvent[] } {
+  const known = new Map(current.map((e) => [e.epoch, e]));
+  const last = current[current.length - 1]?.epoch ?? 0;
+  const rewritten = incoming.some((e) => known.has(e.epoch) && known.get(e.epoch)?.time !== e.time);
+  const fresh = incoming.filter((e) => !known.has(e.epoch));
+  if (!rewritten && fresh.every((e, i) => e.epoch > (i ? fresh[i - 1].epoch : last))) return { fresh };
+  for (const e of incoming) known.set(e.epoch, e);
+  return { redraw: [...known.values()].sort((a, b) => a.epoch - b.epoch) };
+}

@@ -6,12 +6,13 @@
  */
 import { CONFIG_FIELDS, type TrainConfig } from '../shared/config';
 import type { EpochEvent } from '../shared/events';
-import { activeAggregateVariance, activeDimensions, classifyActiveUnits, classifyAggregateVariance, classifyMeanMu, classifyMeanSigma, type HealthLevel, type HealthSettings } from '../shared/health';
-import type { AppendMessage, RunView, UiState } from '../shared/protocol';
+import type { HealthLevel, HealthSettings } from '../shared/health';
+import { mergeAppendedEpochs, type AppendMessage, type RunView, type UiState } from '../shared/protocol';
 import { activeFindings, imageEpochs, imageUrl, progressText, renderWarnings } from './common';
 import { CurveSet } from './curves';
 import { h } from './dom';
 import { formatConfigValue, formatNumber, formatRate } from './format';
+import { GAUGES } from './gauges';
 import type { PanelHost } from './host';
 import { EpochImages, swatch } from './images';
 import type { ChartTheme } from './theme';
@@ -32,24 +33,8 @@ const FINAL_METRICS: FinalMetric[] = [
   { label: 'test reconstruction', read: (e) => ({ text: formatNumber(e.test.reconstruction, 2) }) },
   { label: 'test KL', read: (e) => ({ text: formatNumber(e.test.kl, 2) }) },
   { label: 'train loss', read: (e) => ({ text: formatNumber(e.train.loss, 2) }) },
-  { label: 'mean μ (test)', read: (e, s) => ({ text: formatNumber(e.test.meanMu), level: classifyMeanMu(e.test.meanMu, s) }) },
-  { label: 'mean σ (test)', read: (e, s) => ({ text: formatNumber(e.test.meanSigma), level: classifyMeanSigma(e.test.meanSigma, activeAggregateVariance(e, s), s) }) },
-  { label: 'mean μ (train)', read: (e, s) => ({ text: formatNumber(e.train.meanMu), level: classifyMeanMu(e.train.meanMu, s) }) },
-  { label: 'mean σ (train)', read: (e, s) => ({ text: formatNumber(e.train.meanSigma), level: classifyMeanSigma(e.train.meanSigma, activeAggregateVariance(e, s), s) }) },
-  {
-    label: 'aggregate variance (active dims)',
-    read: (e, s) => {
-      const v = activeAggregateVariance(e, s);
-      return { text: formatNumber(v), level: classifyAggregateVariance(v, s) };
-    },
-  },
-  {
-    label: 'active units',
-    read: (e, s) => {
-      const active = activeDimensions(e, s).length;
-      return { text: `${active} of ${e.dims.varMu.length}`, level: classifyActiveUnits(active, e.dims.varMu.length, s) };
-    },
-  },
+  // The convergence numbers, read and judged exactly as the run panel's gauges show them.
+  ...GAUGES.map((g): FinalMetric => ({ label: g.label, read: g.read })),
   { label: 'samples/s', read: (e) => ({ text: formatRate(e.samplesPerSecond) }) },
 ];
 
@@ -160,18 +145,16 @@ export class ComparePanelView {
     const index = this.runs.findIndex((r) => r.dir === message.dir);
     if (index < 0) return;
     const run = this.runs[index];
-    const known = new Set(run.epochs.map((e) => e.epoch));
-    const last = run.epochs[run.epochs.length - 1]?.epoch ?? 0;
-    const fresh = message.epochs.filter((e) => !known.has(e.epoch));
+    const merged = mergeAppendedEpochs(run.epochs, message.epochs);
     run.info = message.info;
     run.warnings.push(...message.warnings);
-    if (fresh.some((e) => e.epoch <= last)) {
-      run.epochs = [...run.epochs, ...fresh].sort((a, b) => a.epoch - b.epoch);
+    if ('redraw' in merged) {
+      run.epochs = merged.redraw;
       this.update();
       await this.curves.render();
       return;
     }
-    run.epochs.push(...fresh);
+    run.epochs.push(...merged.fresh);
     this.update();
     await this.curves.update();
   }

@@ -4,7 +4,7 @@
  */
 import type { EpochEvent } from '../shared/events';
 import type { HealthSettings } from '../shared/health';
-import { HEATMAP_METRICS, RUN_TABS, type AppendMessage, type HeatmapMetric, type RunView, type UiState } from '../shared/protocol';
+import { HEATMAP_METRICS, mergeAppendedEpochs, RUN_TABS, type AppendMessage, type HeatmapMetric, type RunView, type UiState } from '../shared/protocol';
 import { activeFindings, canResume, canStop, imageEpochs, imageUrl, progressText, renderWarnings } from './common';
 import { CurveSet } from './curves';
 import { append, h } from './dom';
@@ -213,18 +213,14 @@ export class RunPanelView {
   /** New epochs of a live run: appended, never redrawn. */
   async append(message: AppendMessage): Promise<void> {
     if (message.dir !== this.run.dir) return;
-    const known = new Map(this.run.epochs.map((e) => [e.epoch, e]));
-    const last = this.run.epochs[this.run.epochs.length - 1]?.epoch ?? 0;
+    const merged = mergeAppendedEpochs(this.run.epochs, message.epochs);
     this.run.info = message.info;
     this.run.warnings.push(...message.warnings);
-    const rewritten = message.epochs.some((e) => known.has(e.epoch) && known.get(e.epoch)?.time !== e.time);
-    const fresh = message.epochs.filter((e) => !known.has(e.epoch));
-    if (rewritten || fresh.some((e) => e.epoch <= last)) {
-      // A resumed run rewrote an epoch: merge in order and redraw once.
-      for (const e of message.epochs) known.set(e.epoch, e);
-      await this.setSnapshot({ ...this.run, epochs: [...known.values()].sort((a, b) => a.epoch - b.epoch) }, this.health);
+    if ('redraw' in merged) {
+      await this.setSnapshot({ ...this.run, epochs: merged.redraw }, this.health);
       return;
     }
+    const { fresh } = merged;
     this.run.epochs.push(...fresh);
     this.update(fresh, false);
     await Promise.all([this.curves.update(), this.heatmap.update()]);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_UI_STATE, parseFromWebviewMessage, parseHealthSettings, parsePanelState, parseUiState, splitRunEvents } from '../../src/shared/protocol';
+import { DEFAULT_UI_STATE, parseFromWebviewMessage, parseHealthSettings, parsePanelState, parseUiState, splitRunEvents, mergeAppendedEpochs } from '../../src/shared/protocol';
 import { DEFAULT_HEALTH_SETTINGS } from '../../src/shared/health';
 import { escapeInlineText, makeNonce, renderPanelHtml, webviewCsp } from '../../src/shared/panelHtml';
 import { fixtureEpoch } from './fixtures';
@@ -91,4 +91,30 @@ test('the panel page allows scripts only by nonce and nothing from elsewhere', (
   assert.ok(html.includes('<title>a&quot;b</title>'));
   assert.ok(!html.includes('"</script>"'), 'inline text cannot close its element early');
   assert.equal(escapeInlineText('a</SCRIPT>b</style>'), 'a<\\/SCRIPT>b<\\/style>');
+});
+
+test('an append that only extends the epochs is appended; a rewritten or back-filled epoch redraws the merged list', () => {
+  const e = (n: number) => fixtureEpoch(n, { epochs: 10, dimz: 4, active: 2 });
+  const current = [e(1), e(2), e(3)];
+  const numbers = (list: { epoch: number }[]) => list.map((x) => x.epoch);
+
+  const extend = mergeAppendedEpochs(current, [e(3), e(4), e(5)]);
+  assert.ok('fresh' in extend, 'a repeated, unchanged epoch 3 is no rewrite');
+  assert.deepEqual(numbers(extend.fresh), [4, 5]);
+  assert.deepEqual(mergeAppendedEpochs([], [e(1)]), { fresh: [e(1)] });
+
+  const rewrittenThree = { ...e(3), time: '2026-11-28T10:00:00.000Z', test: { ...e(3).test, loss: 1 } };
+  const rewritten = mergeAppendedEpochs(current, [rewrittenThree, e(4)]);
+  assert.ok('redraw' in rewritten, 'a resumed run that rewrote epoch 3 redraws');
+  assert.deepEqual(numbers(rewritten.redraw), [1, 2, 3, 4]);
+  assert.equal(rewritten.redraw[2], rewrittenThree, 'the later event for an epoch wins, as in splitRunEvents');
+
+  const backfilled = mergeAppendedEpochs([e(1), e(3)], [e(2)]);
+  assert.ok('redraw' in backfilled);
+  assert.deepEqual(numbers(backfilled.redraw), [1, 2, 3]);
+
+  const outOfOrder = mergeAppendedEpochs(current, [e(5), e(4)]);
+  assert.ok('redraw' in outOfOrder, 'fresh epochs out of order are sorted, not appended');
+  assert.deepEqual(numbers(outOfOrder.redraw), [1, 2, 3, 4, 5]);
+  assert.deepEqual(numbers(current), [1, 2, 3], 'the current list is not changed');
 });
