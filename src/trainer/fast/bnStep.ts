@@ -10,17 +10,20 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { StepResult, TrainStep } from '../step';
 import { AdamState, DEFAULT_ADAM, type AdamHyper } from './adam';
 import {
-  addRowBias, bernoulliLossAndGrad, headGradAndKl, readVariable, reparameterize, resultFromSums, writeVariable,
+  addRowBias, bernoulliLossAndGrad, headGradAndKl, loadHead, putHeadSlots, putLayerSlots, readVariable, reparameterize,
+  resultFromSums, setHeadSlots, setLayerSlots, slotGetter, storeHead, writeVariable,
   type BatchSums, type FastModel, type OptimizerStateLike,
 } from './common';
 import { DenseT, transposeInto, transposedTensor } from './dense';
-import { joinColumns, splitColumns } from './mlpStep';
 import { heapView } from './wasmHeap';
 import { Timer } from './timer';
 
 const HIDDEN = 600;
 export const BN_EPS = 2e-5;
 export const BN_DECAY = 0.9;
+/** The model's μ and lnVar layers, which this step runs as one head layer. */
+const HEAD_MU = 'enc_mu';
+const HEAD_LV = 'enc_ln_var';
 
 /** Linear → batch normalization → softplus, feature-major. */
 class BnBlock {
@@ -154,10 +157,9 @@ class BnBlock {
   }
 
   getSlots(out: Record<string, Float32Array>): void {
-    const s = this.lin.getSlots();
     const n = this.name;
+    putLayerSlots(out, n, this.lin);
     Object.assign(out, {
-      [`${n}/W/m`]: s.mW, [`${n}/W/v`]: s.vW, [`${n}/b/m`]: s.mB, [`${n}/b/v`]: s.vB,
       [`${n}/gamma/m`]: this.slots[0].slice(), [`${n}/gamma/v`]: this.slots[1].slice(),
       [`${n}/beta/m`]: this.slots[2].slice(), [`${n}/beta/v`]: this.slots[3].slice(),
     });
@@ -165,7 +167,7 @@ class BnBlock {
 
   setSlots(get: (key: string) => Float32Array): void {
     const n = this.name;
-    this.lin.setSlots({ mW: get(`${n}/W/m`), vW: get(`${n}/W/v`), mB: get(`${n}/b/m`), vB: get(`${n}/b/v`) });
+    setLayerSlots(this.lin, n, get);
     this.slots[0].set(get(`${n}/gamma/m`));
     this.slots[1].set(get(`${n}/gamma/v`));
     this.slots[2].set(get(`${n}/beta/m`));
@@ -212,13 +214,8 @@ export class FastDeepBnStep implements TrainStep {
   private loadFromModel(): void {
     const m = this.model;
     const P = this.pixels;
-    const Z = this.dimz;
     for (const b of this.blocks) b.load(m);
-    const wHead = joinColumns(readVariable(m, 'enc_mu/W', [HIDDEN, Z]), readVariable(m, 'enc_ln_var/W', [HIDDEN, Z]), HIDDEN, Z, Z);
-    const bHead = new Float32Array(2 * Z);
-    bHead.set(readVariable(m, 'enc_mu/b', [Z]));
-    bHead.set(readVariable(m, 'enc_ln_var/b', [Z]), Z);
-    this.head.setWeights(wHead, bHead);
+    loadHead(m, this.head, HEAD_MU, HEAD_LV);
     this.out.setWeights(readVariable(m, 'dec_out/W', [HIDDEN, P]), readVariable(m, 'dec_out/b', [P]));
   }
 
@@ -305,30 +302,17 @@ export class FastDeepBnStep implements TrainStep {
 
   sync(): void {
     const m = this.model;
-    const Z = this.dimz;
     for (const b of this.blocks) b.store(m);
-    const [wMu, wLv] = splitColumns(this.head.getWeights(), HIDDEN, Z, Z);
-    writeVariable(m, 'enc_mu/W', wMu);
-    writeVariable(m, 'enc_ln_var/W', wLv);
-    writeVariable(m, 'enc_mu/b', this.head.b.slice(0, Z));
-    writeVariable(m, 'enc_ln_var/b', this.head.b.slice(Z));
+    storeHead(m, this.head, HEAD_MU, HEAD_LV);
     writeVariable(m, 'dec_out/W', this.out.getWeights());
     writeVariable(m, 'dec_out/b', this.out.b);
   }
 
   getOptimizerState(): OptimizerStateLike {
-    const Z = this.dimz;
     const slots: Record<string, Float32Array> = {};
     for (const b of this.blocks) b.getSlots(slots);
-    const o = this.out.getSlots();
-    Object.assign(slots, { 'dec_out/W/m': o.mW, 'dec_out/W/v': o.vW, 'dec_out/b/m': o.mB, 'dec_out/b/v': o.vB });
-    const s = this.head.getSlots();
-    const [mMu, mLv] = splitColumns(s.mW, HIDDEN, Z, Z);
-    const [vMu, vLv] = splitColumns(s.vW, HIDDEN, Z, Z);
-    Object.assign(slots, {
-      'enc_mu/W/m': mMu, 'enc_mu/W/v': vMu, 'enc_ln_var/W/m': mLv, 'enc_ln_var/W/v': vLv,
-      'enc_mu/b/m': s.mB.slice(0, Z), 'enc_mu/b/v': s.vB.slice(0, Z), 'enc_ln_var/b/m': s.mB.slice(Z), 'enc_ln_var/b/v': s.vB.slice(Z),
-    });
+    putLayerSlots(slots, 'dec_out', this.out);
+    putHeadSlots(slots, this.head, HEAD_MU, HEAD_LV);
     this.adam.saveSlots(slots);
     return { step: this.adam.step, slots };
   }
@@ -336,26 +320,10 @@ export class FastDeepBnStep implements TrainStep {
   /** See FastMlpStep.setOptimizerState: re-reads the parameters and BN state restored into the model. */
   setOptimizerState(state: OptimizerStateLike): void {
     this.loadFromModel();
-    const Z = this.dimz;
-    const get = (key: string): Float32Array => {
-      const a = state.slots[key];
-      if (a === undefined) throw new Error(`optimizer state lacks ${key}`);
-      return a;
-    };
+    const get = slotGetter(state);
     for (const b of this.blocks) b.setSlots(get);
-    this.out.setSlots({ mW: get('dec_out/W/m'), vW: get('dec_out/W/v'), mB: get('dec_out/b/m'), vB: get('dec_out/b/v') });
-    const cat = (a: string, b: string) => {
-      const out = new Float32Array(2 * Z);
-      out.set(get(a));
-      out.set(get(b), Z);
-      return out;
-    };
-    this.head.setSlots({
-      mW: joinColumns(get('enc_mu/W/m'), get('enc_ln_var/W/m'), HIDDEN, Z, Z),
-      vW: joinColumns(get('enc_mu/W/v'), get('enc_ln_var/W/v'), HIDDEN, Z, Z),
-      mB: cat('enc_mu/b/m', 'enc_ln_var/b/m'),
-      vB: cat('enc_mu/b/v', 'enc_ln_var/b/v'),
-    });
+    setLayerSlots(this.out, 'dec_out', get);
+    setHeadSlots(this.head, HEAD_MU, HEAD_LV, get);
     this.adam.restore(state.step, state.slots);
   }
 

@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { StepResult } from '../step';
+import type { DenseT } from './dense';
 
 /** The part of the trainer's VaeModel the fast steps use (structural, so either side can evolve). */
 export interface FastModel {
@@ -34,6 +35,97 @@ export function writeVariable(model: FastModel, name: string, data: Float32Array
   const v = model.variables[name] ?? model.state[name];
   if (v === undefined) throw new Error(`VAE Lens fast step: model ${model.name} has no variable ${name}`);
   tf.tidy(() => v.assign(tf.tensor(data, v.shape)));
+}
+
+/** The step's checkpoint slot `key`; a missing one is an error naming it. */
+export function slotGetter(state: OptimizerStateLike): (key: string) => Float32Array {
+  return (key) => {
+    const a = state.slots[key];
+    if (a === undefined) throw new Error(`optimizer state lacks ${key}`);
+    return a;
+  };
+}
+
+/** Adds a layer's Adam moments to checkpoint slots under the model's names (`<prefix>/W/m`, …). */
+export function putLayerSlots(out: Record<string, Float32Array>, prefix: string, layer: DenseT): void {
+  const s = layer.getSlots();
+  Object.assign(out, { [`${prefix}/W/m`]: s.mW, [`${prefix}/W/v`]: s.vW, [`${prefix}/b/m`]: s.mB, [`${prefix}/b/v`]: s.vB });
+}
+
+export function setLayerSlots(layer: DenseT, prefix: string, get: (key: string) => Float32Array): void {
+  layer.setSlots({ mW: get(`${prefix}/W/m`), vW: get(`${prefix}/W/v`), mB: get(`${prefix}/b/m`), vB: get(`${prefix}/b/v`) });
+}
+
+/**
+ * The model's μ and lnVar layers (`mu`, `lv`: their variable prefixes) run as one DenseT `head`
+ * of 2·dz outputs, μ's columns first, so the encoder makes one product for both. These move its
+ * weights and Adam moments to and from the model's two layers.
+ */
+export function loadHead(model: FastModel, head: DenseT, mu: string, lv: string): void {
+  const rows = head.nIn;
+  const z = head.nOut / 2;
+  const part = (name: string): HeadPart => ({ w: readVariable(model, `${name}/W`, [rows, z]), b: readVariable(model, `${name}/b`, [z]) });
+  const joined = joinHead(part(mu), part(lv), rows, z);
+  head.setWeights(joined.w, joined.b);
+}
+
+export function storeHead(model: FastModel, head: DenseT, mu: string, lv: string): void {
+  const [m, l] = splitHead({ w: head.getWeights(), b: head.b }, head.nIn, head.nOut / 2);
+  writeVariable(model, `${mu}/W`, m.w);
+  writeVariable(model, `${lv}/W`, l.w);
+  writeVariable(model, `${mu}/b`, m.b);
+  writeVariable(model, `${lv}/b`, l.b);
+}
+
+export function putHeadSlots(out: Record<string, Float32Array>, head: DenseT, mu: string, lv: string): void {
+  const s = head.getSlots();
+  const rows = head.nIn;
+  const z = head.nOut / 2;
+  const [mMu, mLv] = splitHead({ w: s.mW, b: s.mB }, rows, z);
+  const [vMu, vLv] = splitHead({ w: s.vW, b: s.vB }, rows, z);
+  Object.assign(out, {
+    [`${mu}/W/m`]: mMu.w, [`${mu}/W/v`]: vMu.w, [`${lv}/W/m`]: mLv.w, [`${lv}/W/v`]: vLv.w,
+    [`${mu}/b/m`]: mMu.b, [`${mu}/b/v`]: vMu.b, [`${lv}/b/m`]: mLv.b, [`${lv}/b/v`]: vLv.b,
+  });
+}
+
+export function setHeadSlots(head: DenseT, mu: string, lv: string, get: (key: string) => Float32Array): void {
+  const rows = head.nIn;
+  const z = head.nOut / 2;
+  const moment = (t: 'm' | 'v') =>
+    joinHead({ w: get(`${mu}/W/${t}`), b: get(`${mu}/b/${t}`) }, { w: get(`${lv}/W/${t}`), b: get(`${lv}/b/${t}`) }, rows, z);
+  const m = moment('m');
+  const v = moment('v');
+  head.setSlots({ mW: m.w, vW: v.w, mB: m.b, vB: v.b });
+}
+
+/** A weight [rows, z] and bias [z] of one of the two head layers (or a moment of them). */
+interface HeadPart {
+  w: Float32Array;
+  b: Float32Array;
+}
+
+/** Splits [rows, 2z] weights and [2z] bias into μ's and lnVar's halves. */
+function splitHead(src: HeadPart, rows: number, z: number): [HeadPart, HeadPart] {
+  const mu = { w: new Float32Array(rows * z), b: src.b.slice(0, z) };
+  const lv = { w: new Float32Array(rows * z), b: src.b.slice(z, 2 * z) };
+  for (let r = 0; r < rows; r++) {
+    mu.w.set(src.w.subarray(r * 2 * z, r * 2 * z + z), r * z);
+    lv.w.set(src.w.subarray(r * 2 * z + z, (r + 1) * 2 * z), r * z);
+  }
+  return [mu, lv];
+}
+
+function joinHead(mu: HeadPart, lv: HeadPart, rows: number, z: number): HeadPart {
+  const w = new Float32Array(rows * 2 * z);
+  for (let r = 0; r < rows; r++) {
+    w.set(mu.w.subarray(r * z, (r + 1) * z), r * 2 * z);
+    w.set(lv.w.subarray(r * z, (r + 1) * z), r * 2 * z + z);
+  }
+  const b = new Float32Array(2 * z);
+  b.set(mu.b);
+  b.set(lv.b, z);
+  return { w, b };
 }
 
 /**

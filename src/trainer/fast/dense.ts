@@ -18,6 +18,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import { AdamState } from './adam';
 import { heapView } from './wasmHeap';
 
+/** Adam's moments of a layer's W and b, in the model's [in, out] layout. */
+export interface DenseSlots {
+  mW: Float32Array;
+  vW: Float32Array;
+  mB: Float32Array;
+  vB: Float32Array;
+}
+
 export class DenseT {
   /** Wᵀ, [out, in], master weights (A operand of the forward product). */
   readonly wT: tf.Tensor2D;
@@ -103,7 +111,7 @@ export class DenseT {
   }
 
   /** Moment slots in the model's [in, out] layout (for checkpoints). */
-  getSlots(): { mW: Float32Array; vW: Float32Array; mB: Float32Array; vB: Float32Array } {
+  getSlots(): DenseSlots {
     const mW = new Float32Array(this.mW.size);
     const vW = new Float32Array(this.vW.size);
     transposeInto(heapView(this.mW), this.nOut, this.nIn, mW);
@@ -111,7 +119,7 @@ export class DenseT {
     return { mW, vW, mB: this.mB.slice(), vB: this.vB.slice() };
   }
 
-  setSlots(s: { mW: Float32Array; vW: Float32Array; mB: Float32Array; vB: Float32Array }): void {
+  setSlots(s: DenseSlots): void {
     transposeInto(s.mW, this.nIn, this.nOut, heapView(this.mW));
     transposeInto(s.vW, this.nIn, this.nOut, heapView(this.vW));
     this.mB.set(s.mB);

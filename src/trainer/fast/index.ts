@@ -78,6 +78,5 @@ export function fastStepTimer(step: TrainStep): Timer | null {
  */
 export async function fastStepReady(step: TrainStep): Promise<number> {
   if (!(step instanceof ParallelMlpStep)) return 1;
-  await step.whenReady();
-  return step.threadsInUse === 2 || (await step.whenReady()) ? 2 : 1;
+  return (await step.whenReady()) ? 2 : 1;
 }

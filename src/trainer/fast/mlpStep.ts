@@ -10,7 +10,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { StepResult, TrainStep } from '../step';
 import { AdamState, DEFAULT_ADAM, type AdamHyper } from './adam';
 import {
-  addRowBias, bernoulliLossAndGrad, headGradAndKl, readVariable, reparameterize, resultFromSums, writeVariable,
+  addRowBias, bernoulliLossAndGrad, headGradAndKl, loadHead, putHeadSlots, putLayerSlots, readVariable, reparameterize,
+  resultFromSums, setHeadSlots, setLayerSlots, slotGetter, storeHead, writeVariable,
   type BatchSums, type FastModel, type OptimizerStateLike,
 } from './common';
 import { DenseT } from './dense';
@@ -18,26 +19,9 @@ import { heapView } from './wasmHeap';
 import { Timer } from './timer';
 
 const HIDDEN = 500;
-
-/** Splits [in, a+b] columns into [in, a] and [in, b]. */
-export function splitColumns(src: Float32Array, rows: number, a: number, b: number): [Float32Array, Float32Array] {
-  const left = new Float32Array(rows * a);
-  const right = new Float32Array(rows * b);
-  for (let r = 0; r < rows; r++) {
-    left.set(src.subarray(r * (a + b), r * (a + b) + a), r * a);
-    right.set(src.subarray(r * (a + b) + a, (r + 1) * (a + b)), r * b);
-  }
-  return [left, right];
-}
-
-export function joinColumns(left: Float32Array, right: Float32Array, rows: number, a: number, b: number): Float32Array {
-  const out = new Float32Array(rows * (a + b));
-  for (let r = 0; r < rows; r++) {
-    out.set(left.subarray(r * a, (r + 1) * a), r * (a + b));
-    out.set(right.subarray(r * b, (r + 1) * b), r * (a + b) + a);
-  }
-  return out;
-}
+/** The model's μ and lnVar layers, which this step runs as one head layer. */
+const HEAD_MU = 'le2_mu';
+const HEAD_LV = 'le2_ln_var';
 
 /**
  * tanh(a + b) for a feature-major [rows, cols] product, through the backend's SIMD sigmoid
@@ -90,11 +74,7 @@ export class FastMlpStep implements TrainStep {
     const P = this.pixels;
     const Z = this.dimz;
     this.le1.setWeights(readVariable(m, 'le1/W', [P, HIDDEN]), readVariable(m, 'le1/b', [HIDDEN]));
-    const wHead = joinColumns(readVariable(m, 'le2_mu/W', [HIDDEN, Z]), readVariable(m, 'le2_ln_var/W', [HIDDEN, Z]), HIDDEN, Z, Z);
-    const bHead = new Float32Array(2 * Z);
-    bHead.set(readVariable(m, 'le2_mu/b', [Z]));
-    bHead.set(readVariable(m, 'le2_ln_var/b', [Z]), Z);
-    this.head.setWeights(wHead, bHead);
+    loadHead(m, this.head, HEAD_MU, HEAD_LV);
     this.ld1.setWeights(readVariable(m, 'ld1/W', [Z, HIDDEN]), readVariable(m, 'ld1/b', [HIDDEN]));
     this.ld2.setWeights(readVariable(m, 'ld2/W', [HIDDEN, P]), readVariable(m, 'ld2/b', [P]));
   }
@@ -221,14 +201,9 @@ export class FastMlpStep implements TrainStep {
 
   sync(): void {
     const m = this.model;
-    const Z = this.dimz;
     writeVariable(m, 'le1/W', this.le1.getWeights());
     writeVariable(m, 'le1/b', this.le1.b);
-    const [wMu, wLv] = splitColumns(this.head.getWeights(), HIDDEN, Z, Z);
-    writeVariable(m, 'le2_mu/W', wMu);
-    writeVariable(m, 'le2_ln_var/W', wLv);
-    writeVariable(m, 'le2_mu/b', this.head.b.slice(0, Z));
-    writeVariable(m, 'le2_ln_var/b', this.head.b.slice(Z));
+    storeHead(m, this.head, HEAD_MU, HEAD_LV);
     writeVariable(m, 'ld1/W', this.ld1.getWeights());
     writeVariable(m, 'ld1/b', this.ld1.b);
     writeVariable(m, 'ld2/W', this.ld2.getWeights());
@@ -236,24 +211,9 @@ export class FastMlpStep implements TrainStep {
   }
 
   getOptimizerState(): OptimizerStateLike {
-    const Z = this.dimz;
     const slots: Record<string, Float32Array> = {};
-    const put = (name: string, m: Float32Array, v: Float32Array) => {
-      slots[`${name}/m`] = m;
-      slots[`${name}/v`] = v;
-    };
-    for (const [prefix, layer] of [['le1', this.le1], ['ld1', this.ld1], ['ld2', this.ld2]] as const) {
-      const s = layer.getSlots();
-      put(`${prefix}/W`, s.mW, s.vW);
-      put(`${prefix}/b`, s.mB, s.vB);
-    }
-    const s = this.head.getSlots();
-    const [mMu, mLv] = splitColumns(s.mW, HIDDEN, Z, Z);
-    const [vMu, vLv] = splitColumns(s.vW, HIDDEN, Z, Z);
-    put('le2_mu/W', mMu, vMu);
-    put('le2_ln_var/W', mLv, vLv);
-    put('le2_mu/b', s.mB.slice(0, Z), s.vB.slice(0, Z));
-    put('le2_ln_var/b', s.mB.slice(Z), s.vB.slice(Z));
+    for (const [prefix, layer] of this.plainLayers) putLayerSlots(slots, prefix, layer);
+    putHeadSlots(slots, this.head, HEAD_MU, HEAD_LV);
     this.adam.saveSlots(slots);
     return { step: this.adam.step, slots };
   }
@@ -264,29 +224,15 @@ export class FastMlpStep implements TrainStep {
    */
   setOptimizerState(state: OptimizerStateLike): void {
     this.loadFromModel();
-    const Z = this.dimz;
-    const get = (key: string): Float32Array => {
-      const a = state.slots[key];
-      if (a === undefined) throw new Error(`optimizer state lacks ${key}`);
-      return a;
-    };
-    for (const [prefix, layer] of [['le1', this.le1], ['ld1', this.ld1], ['ld2', this.ld2]] as const) {
-      layer.setSlots({ mW: get(`${prefix}/W/m`), vW: get(`${prefix}/W/v`), mB: get(`${prefix}/b/m`), vB: get(`${prefix}/b/v`) });
-    }
-    const join = (a: string, b: string, rows: number) => joinColumns(get(a), get(b), rows, Z, Z);
-    const cat = (a: string, b: string) => {
-      const out = new Float32Array(2 * Z);
-      out.set(get(a));
-      out.set(get(b), Z);
-      return out;
-    };
-    this.head.setSlots({
-      mW: join('le2_mu/W/m', 'le2_ln_var/W/m', HIDDEN),
-      vW: join('le2_mu/W/v', 'le2_ln_var/W/v', HIDDEN),
-      mB: cat('le2_mu/b/m', 'le2_ln_var/b/m'),
-      vB: cat('le2_mu/b/v', 'le2_ln_var/b/v'),
-    });
+    const get = slotGetter(state);
+    for (const [prefix, layer] of this.plainLayers) setLayerSlots(layer, prefix, get);
+    setHeadSlots(this.head, HEAD_MU, HEAD_LV, get);
     this.adam.restore(state.step, state.slots);
+  }
+
+  /** The layers other than the head, with the model's names for them. */
+  private get plainLayers(): [string, DenseT][] {
+    return [['le1', this.le1], ['ld1', this.ld1], ['ld2', this.ld2]];
   }
 
   dispose(): void {

@@ -275,8 +275,6 @@ export function epsPart(eps: Float32Array, batch: number, dimz: number, samples:
   return out;
 }
 
-export type BatchSumsSlot = BatchSums;
-
 export const WORKER_READY_TIMEOUT_MS = 60_000;
 
 /**
@@ -316,6 +314,13 @@ export function publishWorkerTimes(scalars: Float64Array, timer: Timer, wakeMs: 
   scalars[Scalar.workerSteps] = timer.steps;
   PHASES.forEach((p, i) => (scalars[Scalar.workerPhases + i] = timer.totals[p]));
   scalars[Scalar.workerWake] += wakeMs;
+}
+
+/** The model's trainable weights as the worker takes them (its replica's parameters). */
+function weightsOf(model: FastModel): WorkerInit['weights'] {
+  const weights: WorkerInit['weights'] = {};
+  for (const [name, v] of Object.entries(model.variables)) weights[name] = { data: v.dataSync() as Float32Array, shape: v.shape };
+  return weights;
 }
 
 export interface WorkerInit {
@@ -367,9 +372,9 @@ export class ParallelMlpStep implements TrainStep {
     const { sab, views } = allocateShared(this.layout, model.pixels, model.dimz);
     this.shared = views;
     this.sharded = new ShardedUpdate(this.replica, this.layout, this.shared, 0);
-    const weights: WorkerInit['weights'] = {};
-    for (const [name, v] of Object.entries(model.variables)) weights[name] = { data: v.dataSync() as Float32Array, shape: v.shape };
-    const init: WorkerInit = { vaeLensFastWorker: true, sab, layout: this.layout, pixels: model.pixels, dimz: model.dimz, hyper, weights, optimizer: null };
+    const init: WorkerInit = {
+      vaeLensFastWorker: true, sab, layout: this.layout, pixels: model.pixels, dimz: model.dimz, hyper, weights: weightsOf(model), optimizer: null,
+    };
     this.worker = new Worker(workerScript, { workerData: init });
     this.worker.on('error', (e) => {
       this.workerErrors.push(String(e?.stack ?? e));
@@ -524,9 +529,7 @@ export class ParallelMlpStep implements TrainStep {
   /** Sends this replica's weights (and an optimizer state) to the worker and waits for it. */
   private pushState(optimizer: OptimizerStateLike): void {
     this.replica.sync();
-    const weights: WorkerInit['weights'] = {};
-    for (const [name, v] of Object.entries(this.model.variables)) weights[name] = { data: v.dataSync() as Float32Array, shape: v.shape };
-    this.worker.postMessage({ weights, optimizer });
+    this.worker.postMessage({ weights: weightsOf(this.model), optimizer });
     const seq = this.issue(Command.setState);
     this.waitAck(seq, 'set state');
   }

@@ -9,10 +9,10 @@
 import { isMainThread, parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../backend';
-import type { FastModel, OptimizerStateLike } from './common';
+import type { BatchSums, FastModel, OptimizerStateLike } from './common';
 import { FastMlpStep } from './mlpStep';
 import {
-  Command, Ctl, publishWorkerTimes, Scalar, ShardedUpdate, sharedViews, waitFor, type BatchSumsSlot, type WorkerInit,
+  Command, Ctl, publishWorkerTimes, Scalar, ShardedUpdate, sharedViews, waitFor, type WorkerInit,
 } from './parallel';
 import { performance } from 'node:perf_hooks';
 
@@ -72,7 +72,7 @@ async function serve(init: WorkerInit): Promise<void> {
       const bw = c[Ctl.batchWorker];
       const K = c[Ctl.samples];
       const klWeight = shared.scalars[Scalar.klWeight];
-      let sums: BatchSumsSlot = { recSum: 0, klSum: 0, sumMu: 0, sumSigma: 0 };
+      let sums: BatchSums = { recSum: 0, klSum: 0, sumMu: 0, sumSigma: 0 };
       if (bw > 0) {
         // Local copies: typed arrays over a SharedArrayBuffer are slower to read in the loops and
         // take tfjs's generic path when a tensor is made from them.
