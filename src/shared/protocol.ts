@@ -14,8 +14,6 @@ import type { EpochEvent, RunEvent, WarningEvent } from './events';
 import { DEFAULT_HEALTH_SETTINGS, resolveHealthSettings, type HealthSettings } from './health';
 import type { RunInfo } from './run';
 
-export const PROTOCOL_VERSION = 1;
-
 /** Which view a panel shows: one run, or 2–6 runs overlaid. */
 export type PanelKind = 'run' | 'compare';
 export const MAX_COMPARE_RUNS = 6;

@@ -68,7 +68,7 @@ export class RunPanelView {
     private health: HealthSettings,
     private readonly interactive: boolean,
     private ui: UiState,
-    private theme: ChartTheme,
+    theme: ChartTheme,
   ) {
     this.run = run;
     const epochs = () => [this.run.epochs];
@@ -186,8 +186,10 @@ export class RunPanelView {
     renderWarnings(this.warnings, activeFindings(this.run.epochs, this.run.warnings, this.health));
     this.images.setEpochs(imageEpochs(this.run, 'samples'));
     if (full) this.renderConfig();
-    if (info.message) this.warnings.prepend(h('div', { class: 'warning', 'data-severity': info.status === 'failed' ? 'error' : 'info' }, info.message));
-    if (info.message) this.warnings.hidden = false;
+    if (info.message) {
+      this.warnings.prepend(h('div', { class: 'warning', 'data-severity': info.status === 'failed' ? 'error' : 'info' }, info.message));
+      this.warnings.hidden = false;
+    }
   }
 
   private renderConfig(): void {
@@ -226,8 +228,8 @@ export class RunPanelView {
     await Promise.all([this.curves.update(), this.heatmap.update()]);
   }
 
+  /** The charts keep the theme they draw with; the rest of the panel follows VS Code's CSS variables. */
   async setTheme(theme: ChartTheme): Promise<void> {
-    this.theme = theme;
     await Promise.all([this.curves.setView({ theme }), this.heatmap.setView({ theme })]);
   }
 }

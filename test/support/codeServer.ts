@@ -12,7 +12,7 @@ import {
   statSync, writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { aptGetInstall, canUseAptGet } from './chromium';
 
 export const CODE_SERVER_VERSION = '4.100.3';
@@ -193,18 +193,15 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 // ---------------------------------------------------------------------------------------------
 // Packaging: the .vsix that users install, built from the current dist/
 
+/** Every file under a folder, at any depth; none when the folder does not exist. */
+function filesUnder(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(join(dir, e.name)) : [join(dir, e.name)]));
+}
+
 /** What goes into the .vsix; a change to any of these makes a new package. */
 function packageInputs(root: string): string[] {
-  const files: string[] = [];
-  const walk = (d: string) => {
-    if (!existsSync(d)) return;
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else files.push(p);
-    }
-  };
-  for (const d of ['dist', 'media', 'schemas']) walk(join(root, d));
+  const files = ['dist', 'media', 'schemas'].flatMap((d) => filesUnder(join(root, d)));
   for (const f of ['package.json', '.vscodeignore', 'README.md', 'LICENSE']) files.push(join(root, f));
   return files.filter((f) => existsSync(f)).sort();
 }
@@ -497,15 +494,6 @@ function addUnpackedExtensions(extensionsDir: string, folders: string[]): void {
 
 /** Extension log channels (createOutputChannel(name, { log: true })) are files named "<name>.log" under the logs folder. */
 function readLogChannel(logsDir: string, name: string): string {
-  const matches: string[] = [];
-  const walk = (d: string) => {
-    if (!existsSync(d)) return;
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.name === `${name}.log`) matches.push(p);
-    }
-  };
-  walk(logsDir);
+  const matches = filesUnder(logsDir).filter((p) => basename(p) === `${name}.log`);
   return matches.sort().map((p) => readFileSync(p, 'utf8')).join('');
 }
