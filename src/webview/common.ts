@@ -1,10 +1,11 @@
 /** Pieces both views use: image URLs, warnings from the shared health rules, status text. */
 import type { EpochEvent, WarningEvent } from '../shared/events';
 import { evaluateHealth, type HealthFinding, type HealthSettings } from '../shared/health';
+import { estimateSecondsLeft, formatDuration } from '../shared/progress';
 import type { RunView } from '../shared/protocol';
 import { displayedEpoch, isLiveStatus, type RunInfo } from '../shared/run';
 import { h } from './dom';
-import { formatDuration, formatRate } from './format';
+import { formatRate } from './format';
 
 /** URL of an image given its path relative to the run folder, or undefined when it does not exist (report without it). */
 export function imageUrl(run: RunView, relative: string | undefined): string | undefined {
@@ -47,9 +48,8 @@ export function progressText(info: RunInfo, epochs: readonly EpochEvent[]): { ep
   const last = epochs[epochs.length - 1];
   const total = info.config.epochs;
   const done = last?.epoch ?? info.epochsCompleted ?? 0;
-  const recent = epochs.slice(-3);
-  const secondsPerEpoch = recent.length ? recent.reduce((s, e) => s + e.secondsPerEpoch, 0) / recent.length : NaN;
-  const left = isLiveStatus(info.status) && done < total ? `${formatDuration((total - done) * secondsPerEpoch)} left` : '';
+  const seconds = isLiveStatus(info.status) && done < total ? estimateSecondsLeft(epochs, total - done) : undefined;
+  const left = seconds !== undefined ? `${formatDuration(seconds)} left` : '';
   return { epoch: `epoch ${displayedEpoch(info.status, done, total)} / ${total}`, rate: last ? formatRate(last.samplesPerSecond) : '', left };
 }
 

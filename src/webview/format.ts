@@ -1,4 +1,4 @@
-/** Number and time formatting for the panels. */
+/** Number formatting for the panels (durations: src/shared/progress.ts, shared with the VAE Runs view). */
 
 export function formatNumber(x: number | null | undefined, digits = 3): string {
   if (x === null || x === undefined) return '–';
@@ -8,16 +8,6 @@ export function formatNumber(x: number | null | undefined, digits = 3): string {
   if (a >= 1e5) return x.toExponential(2);
   if (a >= 100) return x.toFixed(1);
   return x.toFixed(digits);
-}
-
-export function formatDuration(seconds: number): string {
-  if (!Number.isFinite(seconds) || seconds < 0) return '–';
-  const s = Math.round(seconds);
-  if (s < 60) return `${s} s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m} min ${s % 60} s`;
-  const hours = Math.floor(m / 60);
-  return `${hours} h ${m % 60} min`;
 }
 
 export function formatRate(samplesPerSecond: number): string {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { DEFAULT_UI_STATE, parseFromWebviewMessage, parseHealthSettings, parsePanelState, parseUiState, splitRunEvents, mergeAppendedEpochs } from '../../src/shared/protocol';
 import { DEFAULT_HEALTH_SETTINGS } from '../../src/shared/health';
 import { escapeInlineText, makeNonce, renderPanelHtml, webviewCsp } from '../../src/shared/panelHtml';
+import { estimateSecondsLeft, formatDuration } from '../../src/shared/progress';
 import { fixtureEpoch } from './fixtures';
 
 test('the host accepts every well-formed message from the webview', () => {
@@ -117,4 +118,16 @@ test('an append that only extends the epochs is appended; a rewritten or back-fi
   assert.ok('redraw' in outOfOrder, 'fresh epochs out of order are sorted, not appended');
   assert.deepEqual(numbers(outOfOrder.redraw), [1, 2, 3, 4, 5]);
   assert.deepEqual(numbers(current), [1, 2, 3], 'the current list is not changed');
+});
+
+test('time left: one estimate and one wording for the panels, the tree and the status bar', () => {
+  const timings = (...s: number[]) => s.map((secondsPerEpoch) => ({ secondsPerEpoch }));
+  assert.equal(estimateSecondsLeft(timings(10, Number.NaN, 20, 0), 3), 45, 'unusable timings are left out of the mean');
+  assert.equal(estimateSecondsLeft(timings(1000, 1000, 10, 10, 10, 10, 10), 2), 20, 'only the last five epochs count');
+  assert.equal(estimateSecondsLeft(timings(), 5), undefined);
+  assert.equal(estimateSecondsLeft(timings(Number.NaN), 5), undefined);
+  assert.equal(estimateSecondsLeft(timings(10), -1), 0);
+  assert.equal(formatDuration(242), '4 min 02 s');
+  assert.equal(formatDuration(3720), '1 h 02 min');
+  assert.equal(formatDuration(Number.NaN), '–');
 });

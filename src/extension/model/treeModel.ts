@@ -9,6 +9,10 @@ import {
   activeAggregateVariance, activeDimensions, DEFAULT_HEALTH_SETTINGS, type HealthFinding, type HealthLevel, type HealthSettings, worstLevel,
 } from '../../shared/health';
 import type { RunState, RunsRoot } from './runStore';
+import { estimateSecondsLeft, formatDuration } from '../../shared/progress';
+
+/** Re-exported for the status bar; the panels use the same one. */
+export { formatDuration };
 
 /** A run that waits for a free slot (vaeLens.maxConcurrentRuns); it has no folder yet when new. */
 export interface QueuedRun {
@@ -57,15 +61,6 @@ export function formatNumber(x: number | null | undefined, digits = 2): string {
   return x.toFixed(digits);
 }
 
-/** "1 h 05 min", "4 min 10 s", "12 s". */
-export function formatDuration(seconds: number): string {
-  if (!Number.isFinite(seconds) || seconds < 0) return '–';
-  const s = Math.round(seconds);
-  if (s < 60) return `${s} s`;
-  if (s < 3600) return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`;
-  return `${Math.floor(s / 3600)} h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')} min`;
-}
-
 /** Epochs completed of N: from the latest epoch event, else from run.json. */
 export function epochProgress(run: RunState): { epoch: number; epochs: number } | undefined {
   if (run.latest) return { epoch: run.latest.epoch, epochs: run.info?.config.epochs ?? run.latest.epochs };
@@ -73,13 +68,10 @@ export function epochProgress(run: RunState): { epoch: number; epochs: number } 
   return undefined;
 }
 
-/** Seconds left: mean seconds per epoch over the recent epochs × epochs remaining. */
+/** Seconds left, by the shared estimate the panels use too. */
 export function secondsLeft(run: RunState): number | undefined {
   const p = epochProgress(run);
-  const recent = run.recentEpochs.slice(-5).map((e) => e.secondsPerEpoch).filter((x) => Number.isFinite(x) && x > 0);
-  if (!p || recent.length === 0) return undefined;
-  const perEpoch = recent.reduce((a, b) => a + b, 0) / recent.length;
-  return Math.max(0, p.epochs - p.epoch) * perEpoch;
+  return p ? estimateSecondsLeft(run.recentEpochs, p.epochs - p.epoch) : undefined;
 }
 
 export function runStatus(run: RunState): RunStatus | 'invalid' {
