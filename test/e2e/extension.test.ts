@@ -400,5 +400,9 @@ test('in a multi-root workspace runs are grouped by workspace folder', { timeout
     const labels = (await pane.locator('.monaco-list-row .label-name').allTextContents()).map((x) => x.trim());
     assert.deepEqual(labels, ['alpha', 'alpha two', 'alpha one', 'beta', 'beta one'], 'groups in folder order, newest run first in each');
     await wb.screenshot('multi-root');
+    // The window may report its folders late and without an event; the log says how they came.
+    const said = wb.server.readLogChannel('VAE Lens').split('\n').filter((l) => l.includes('Runs folders'));
+    console.log(`VAE Lens log:\n${said.join('\n')}`);
+    assert.match(said.at(-1) ?? '', /alpha → .*beta → /, 'the last runs folders logged are both workspace folders');
   });
 });
