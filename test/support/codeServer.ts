@@ -201,7 +201,7 @@ function filesUnder(dir: string): string[] {
 
 /** What goes into the .vsix; a change to any of these makes a new package. */
 function packageInputs(root: string): string[] {
-  const files = ['dist', 'media', 'schemas'].flatMap((d) => filesUnder(join(root, d)));
+  const files = ['dist', 'media', 'schemas', 'docs'].flatMap((d) => filesUnder(join(root, d)));
   for (const f of ['package.json', '.vscodeignore', 'README.md', 'LICENSE']) files.push(join(root, f));
   return files.filter((f) => existsSync(f)).sort();
 }
