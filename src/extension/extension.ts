@@ -83,7 +83,9 @@ export function activate(context: vscode.ExtensionContext): VaeLensApi {
     appliedRoots = rootsKey(roots);
     const folders = vscode.workspace.workspaceFolders ?? [];
     const none = folders.length ? `none: the workspace folders are not local files (${folders.map((f) => f.uri.toString()).join(', ')})` : `none (no folder open${vscode.workspace.workspaceFile ? ` in ${vscode.workspace.workspaceFile.toString()}` : ''})`;
-    output.info(`Runs folders${why ? ` (${why})` : ''}: ${roots.map((r) => `${r.label} → ${r.runsDir}`).join('; ') || none}`);
+    const fromFile = roots.length > 0 && folders.length === 0 ? 'read from the workspace file: the window reported no folders' : '';
+    const reason = [why, fromFile].filter(Boolean).join('; ');
+    output.info(`Runs folders${reason ? ` (${reason})` : ''}: ${roots.map((r) => `${r.label} → ${r.runsDir}`).join('; ') || none}`);
     store.setRoots(roots);
     watch();
   };

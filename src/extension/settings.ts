@@ -1,11 +1,13 @@
 /** Reading `vaeLens.*` settings (declared in package.json "contributes.configuration"). */
 import * as vscode from 'vscode';
-import { isAbsolute, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, join } from 'node:path';
 import { homedir } from 'node:os';
 import { DEFAULT_RUNS_DIR } from '../shared/run';
 import type { TrainConfig } from '../shared/config';
 import { resolveHealthSettings, type HealthSettings } from '../shared/health';
 import type { RunsRoot } from './model/runStore';
+import { workspaceFileFolders } from './model/workspaceFile';
 
 export const SECTION = 'vaeLens';
 
@@ -15,7 +17,16 @@ function expandHome(p: string): string {
 
 /** One runs directory per workspace folder (relative settings resolve against the folder). */
 export function runsRoots(): RunsRoot[] {
-  const folders = vscode.workspace.workspaceFolders ?? [];
+  const folders: { name: string; uri: vscode.Uri }[] = [...(vscode.workspace.workspaceFolders ?? [])];
+  // A workspace file open but no folders reported: take the folders the file lists (workspaceFile.ts says why).
+  const file = vscode.workspace.workspaceFile;
+  if (folders.length === 0 && file?.scheme === 'file') {
+    try {
+      for (const f of workspaceFileFolders(readFileSync(file.fsPath, 'utf8'), dirname(file.fsPath))) folders.push({ name: f.name, uri: vscode.Uri.file(f.path) });
+    } catch {
+      // Unreadable: no folders, as the window says.
+    }
+  }
   const roots: RunsRoot[] = [];
   for (const folder of folders) {
     if (folder.uri.scheme !== 'file') continue;
