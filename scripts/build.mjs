@@ -28,7 +28,8 @@ const common = {
 
 /** @type {import('esbuild').BuildOptions[]} */
 const bundles = [
-  { ...common, entryPoints: { extension: 'src/extension/extension.ts' }, platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'], outdir: dist },
+  // mainFields: packages' ES module builds first (jsonc-parser's UMD main requires its parts at run time, which a bundle cannot follow).
+  { ...common, entryPoints: { extension: 'src/extension/extension.ts' }, platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'], mainFields: ['module', 'main'], outdir: dist },
   { ...common, entryPoints: { trainer: 'src/trainer/main.ts', cli: 'src/trainer/cli.ts', 'fast-worker': 'src/trainer/fast/worker.ts' }, platform: 'node', format: 'cjs', target: 'node20', external: nativeTf, outdir: dist },
   { ...common, entryPoints: { webview: 'src/webview/main.ts' }, platform: 'browser', format: 'iife', target: 'es2022', outdir: dist },
 ];

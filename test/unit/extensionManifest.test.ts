@@ -61,3 +61,26 @@ test('the warning settings default to the health rules\' own defaults', () => {
     assert.equal(setting.default, value, `vaeLens.warnings.${key}`);
   }
 });
+
+test('the extension bundle loads with nothing beside it but the vscode module (an installed .vsix has no node_modules)', async () => {
+  const { mkdtempSync, copyFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const nodeModule = await import('node:module');
+  const Module = nodeModule.default as unknown as { _load: (request: string, ...rest: unknown[]) => unknown };
+  const dir = mkdtempSync(join(tmpdir(), 'vae-lens-bundle-'));
+  const load = Module._load;
+  try {
+    copyFileSync(join(root, 'dist', 'extension.js'), join(dir, 'extension.js'));
+    // The vscode module exists only in an extension host; loading the bundle touches none of it.
+    Module._load = function (request: string, ...rest: unknown[]) {
+      return request === 'vscode' ? {} : load.call(this, request, ...rest);
+    };
+    const loadFromDir = nodeModule.createRequire(join(dir, 'index.js'));
+    const ext = loadFromDir('./extension.js') as { activate?: unknown; deactivate?: unknown };
+    assert.equal(typeof ext.activate, 'function');
+    assert.equal(typeof ext.deactivate, 'function');
+  } finally {
+    Module._load = load;
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
