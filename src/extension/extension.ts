@@ -77,22 +77,19 @@ export function activate(context: vscode.ExtensionContext): VaeLensApi {
       watchers.push(files, folders, files.onDidChange(onFile), files.onDidCreate(onFile), files.onDidDelete(onFile), folders.onDidCreate(onFolder), folders.onDidDelete(onFolder));
     }
   };
-  const rootsKey = (rs: readonly { label: string; runsDir: string }[]) => JSON.stringify(rs.map((r) => [r.label, r.runsDir]));
-  let appliedRoots = '';
-  const applyRoots = (roots = runsRoots(), why = '') => {
-    appliedRoots = rootsKey(roots);
+  const applyRoots = () => {
+    const roots = runsRoots();
     const folders = vscode.workspace.workspaceFolders ?? [];
     const none = folders.length ? `none: the workspace folders are not local files (${folders.map((f) => f.uri.toString()).join(', ')})` : `none (no folder open${vscode.workspace.workspaceFile ? ` in ${vscode.workspace.workspaceFile.toString()}` : ''})`;
-    const fromFile = roots.length > 0 && folders.length === 0 ? 'read from the workspace file: the window reported no folders' : '';
-    const reason = [why, fromFile].filter(Boolean).join('; ');
-    output.info(`Runs folders${reason ? ` (${reason})` : ''}: ${roots.map((r) => `${r.label} → ${r.runsDir}`).join('; ') || none}`);
+    const fromFile = roots.length > 0 && folders.length === 0 ? ' (read from the workspace file: the window reported no folders)' : '';
+    output.info(`Runs folders${fromFile}: ${roots.map((r) => `${r.label} → ${r.runsDir}`).join('; ') || none}`);
     store.setRoots(roots);
     watch();
   };
   applyRoots();
   context.subscriptions.push(
     { dispose: () => watchers.forEach((w) => w.dispose()) },
-    vscode.workspace.onDidChangeWorkspaceFolders(() => applyRoots()),
+    vscode.workspace.onDidChangeWorkspaceFolders(applyRoots),
     vscode.workspace.onDidGrantWorkspaceTrust(() => {
       void store.markInterrupted({ persist: true }).catch((e) => output.error(`Marking interrupted runs: ${(e as Error).message}`));
     }),
@@ -105,10 +102,6 @@ export function activate(context: vscode.ExtensionContext): VaeLensApi {
 
   const poll = setInterval(() => {
     for (const dir of store.liveRunDirs()) store.schedule(dir);
-    // A window can report its folders late and without onDidChangeWorkspaceFolders (seen in
-    // code-server opening a .code-workspace file: no folders at activation, no event after).
-    const roots = runsRoots();
-    if (rootsKey(roots) !== appliedRoots) applyRoots(roots, 'changed without an event');
   }, LIVE_POLL_MS);
   const rescan = setInterval(() => {
     if (treeView.visible) store.schedule();

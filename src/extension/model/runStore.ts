@@ -313,7 +313,7 @@ export class RunStore {
     }
     const state = entry.state;
     // The same folder under a root that changed its label (a renamed workspace folder).
-    const rootMoved = state.root !== root && (state.root.label !== root.label || state.root.runsDir !== root.runsDir);
+    const rootMoved = state.root.label !== root.label || state.root.runsDir !== root.runsDir;
     state.root = root;
     let changed = isNew || rootMoved;
     const readInfo = async (): Promise<void> => {
