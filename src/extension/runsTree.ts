@@ -1,6 +1,6 @@
 /** The "VAE Runs" view: a TreeDataProvider over the run store, with health badges as file decorations. */
 import * as vscode from 'vscode';
-import type { RunStore, RunsRoot } from './model/runStore';
+import type { RunStore, RunsRoot, StoreChange } from './model/runStore';
 import { groupRuns, queuedItemModel, runItemModel, type RunItemModel } from './model/treeModel';
 import type { RunManager } from './runManager';
 
@@ -17,7 +17,7 @@ export function runUri(dir: string): vscode.Uri {
 }
 
 export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vscode.FileDecorationProvider, vscode.Disposable {
-  private readonly changed = new vscode.EventEmitter<RunsNode | undefined>();
+  private readonly changed = new vscode.EventEmitter<RunsNode[] | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   private readonly decorationsChanged = new vscode.EventEmitter<vscode.Uri[] | undefined>();
   readonly onDidChangeFileDecorations = this.decorationsChanged.event;
@@ -29,12 +29,27 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
 
   constructor(private readonly store: RunStore, private readonly manager: RunManager) {
     this.subscriptions.push(
-      store.onDidChange(() => this.refresh()),
+      store.onDidChange((c) => this.refresh(c)),
       manager.onDidChange(() => this.refresh()),
     );
   }
 
-  refresh(): void {
+  /**
+   * Redraws the runs a store change touched, or the whole tree when runs came or went, the folders
+   * changed, or the queue moved. A whole-tree refresh makes VS Code forget every item's handle
+   * until the tree is fetched again, and an inline action clicked in that window reaches its
+   * command without the run (which then asks which run): live runs refresh every second, so
+   * status changes redraw only their own rows.
+   */
+  refresh(change?: StoreChange): void {
+    if (change && !change.rootsChanged && change.added.length === 0 && change.removed.length === 0) {
+      const dirs = change.changed.map((r) => r.dir);
+      for (const d of dirs) this.models.delete(d);
+      const nodes = dirs.map((d) => this.runNodes.get(d)).filter((n): n is RunsNode => n !== undefined);
+      if (nodes.length) this.changed.fire(nodes);
+      this.decorationsChanged.fire(dirs.map(runUri));
+      return;
+    }
     this.models.clear();
     this.changed.fire(undefined);
     // Named resources are fetched again at once; a bare "everything changed" was not always re-queried.
