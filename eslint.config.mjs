@@ -17,8 +17,12 @@ export default tseslint.config(
     // Runtime boundaries (DESIGN.md): shared code is pure, the extension host never loads TensorFlow.js,
     // the trainer never imports vscode, the webview sees only shared code.
     files: ['src/shared/**/*.ts'],
-    ignores: ['src/shared/node/**'],
     rules: { 'no-restricted-imports': ['error', { patterns: ['vscode', '@tensorflow/*', 'node:*', 'fs', 'path', 'child_process'] }] },
+  },
+  {
+    // Node-side code shared by the trainer and the extension host (run-folder I/O, process identity).
+    files: ['src/node/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: ['vscode', '@tensorflow/*', '**/extension/**', '**/trainer/**', '**/webview/**'] }] },
   },
   {
     files: ['src/extension/**/*.ts'],
@@ -30,7 +34,7 @@ export default tseslint.config(
   },
   {
     files: ['src/webview/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: ['vscode', '@tensorflow/*', 'node:*', '**/extension/**', '**/trainer/**', '**/shared/node/**'] }] },
+    rules: { 'no-restricted-imports': ['error', { patterns: ['vscode', '@tensorflow/*', 'node:*', '**/extension/**', '**/trainer/**', '**/node/**'] }] },
   },
   {
     files: ['scripts/**/*.mjs', 'bench/**/*.mjs', 'test/**/*.mjs', '*.mjs', '.vscode-test.mjs'],

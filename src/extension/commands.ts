@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CONFIG_FIELDS, type TrainConfig } from '../shared/config';
 import { CHECKPOINT_DIR, isLiveStatus } from '../shared/run';
-import { readRun, readRunInfo, writeRunInfo } from '../shared/node/runFolder';
+import { readRun, readRunInfo, writeRunInfo } from '../node/runFolder';
 import type { RunState, RunStore, RunsRoot } from './model/runStore';
 import { TRAIN_PRESETS, experimentNameFromFile, parseExperimentFile, resolveTrainConfig } from './model/presets';
 import { metricsCsv } from './model/metricsCsv';

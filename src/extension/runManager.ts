@@ -9,7 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TrainConfig } from '../shared/config';
 import { isLiveStatus } from '../shared/run';
-import { isProcessAlive } from '../shared/node/runFolder';
+import { trainerLiveness } from '../shared/liveness';
 import type { ProgressMessage } from '../shared/events';
 import type { RunStore } from './model/runStore';
 import type { QueuedRun } from './model/treeModel';
@@ -68,7 +68,8 @@ export class RunManager implements vscode.Disposable {
   }
 
   private isLocalLive(dir: string): boolean {
-    return isProcessAlive(this.store.get(dir)?.info?.pid);
+    const info = this.store.get(dir)?.info;
+    return !!info && trainerLiveness(info, this.store.probe, new Date()).state === 'alive';
   }
 
   /** Starts a run now or queues it; returns the queue position (0: started). */

@@ -5,7 +5,7 @@
  * as a notification with "Open Run" and "Don't Warn for This Run".
  */
 import * as vscode from 'vscode';
-import { readRun, appendEvent } from '../shared/node/runFolder';
+import { readRun, appendEvent } from '../node/runFolder';
 import { EVENTS_SCHEMA_VERSION, type WarningEvent } from '../shared/events';
 import { isLiveStatus } from '../shared/run';
 import type { HealthFinding } from '../shared/health';

@@ -17,6 +17,8 @@ export const EVENTS_FILE = 'events.jsonl';
 export const SAMPLES_DIR = 'samples';
 export const RECON_DIR = 'recon';
 export const CHECKPOINT_DIR = 'checkpoint';
+/** Written by anyone who wants a live run to stop (extension, another window or host); the trainer polls for it between batches. */
+export const STOP_REQUEST_FILE = 'stop-request';
 /** Default runs directory, relative to a workspace folder (extension) or the current folder (CLI). */
 export const DEFAULT_RUNS_DIR = '.vae-runs';
 
@@ -63,8 +65,12 @@ export interface RunInfo {
   created: string;
   updated: string;
   status: RunStatus;
-  /** Trainer process id while live; used to detect an interrupted run after a crash or reload. */
+  /** Trainer process id while live; used to detect an interrupted run after a crash or reload (shared/liveness.ts). */
   pid?: number;
+  /** Host name of the live trainer's machine. */
+  host?: string;
+  /** Id of the live trainer process's start (changes when its pid is reused); see node/processProbe.ts. */
+  processStart?: string;
   /** Last fully completed epoch (1-based; 0 before the first). */
   epochsCompleted: number;
   /** Why a run failed or stopped, in words a user can act on. */

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CONFIG_FIELDS, type TrainConfig } from '../shared/config';
-import { readRun, listRunDirs } from '../shared/node/runFolder';
+import { readRun, listRunDirs } from '../node/runFolder';
 import { DEFAULT_RUNS_DIR } from '../shared/run';
 import { cliOutput } from './progress';
 import { writeReport } from './report';

@@ -13,7 +13,9 @@ import { promises as fs, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { validateConfig, type TrainConfig } from '../shared/config';
 import { EVENTS_SCHEMA_VERSION, type EpochEvent, type RunEvent, type SplitMetrics, type StatusEvent, type TrainerMessage } from '../shared/events';
-import { appendEvent, isProcessAlive, readRun, writeRunInfo } from '../shared/node/runFolder';
+import { appendEvent, clearStopRequest, readRun, stopRequested, writeRunInfo } from '../node/runFolder';
+import { currentTrainerProcess, localProcessProbe } from '../node/processProbe';
+import { trainerLiveness } from '../shared/liveness';
 import { EVENTS_FILE, RECON_DIR, RUN_FILE, RUN_SCHEMA_VERSION, SAMPLES_DIR, epochImageName, isLiveStatus, makeRunId, type RunInfo, type RunStatus } from '../shared/run';
 import { MeanAccumulator } from '../shared/stats';
 import { BackendError, selectBackend } from './backend';
@@ -107,7 +109,9 @@ class RunRecorder {
   }
 
   async status(status: RunStatus, extra: { message?: string; epoch?: number } = {}): Promise<void> {
-    await this.update({ status, message: extra.message, pid: isLiveStatus(status) ? process.pid : undefined });
+    const me = currentTrainerProcess();
+    const live = isLiveStatus(status);
+    await this.update({ status, message: extra.message, pid: live ? me.pid : undefined, host: live ? me.host : undefined, processStart: live ? me.start : undefined });
     const event: StatusEvent = { type: 'status', v: EVENTS_SCHEMA_VERSION, time: now(), status, ...extra };
     await this.event(event);
   }
@@ -141,7 +145,7 @@ export async function startRun(request: { config: unknown; runsDir: string }, op
   const created = now();
   const info: RunInfo = {
     schemaVersion: RUN_SCHEMA_VERSION, id, name: config.name, config, created, updated: created,
-    status: 'starting', pid: process.pid, epochsCompleted: 0,
+    status: 'starting', pid: process.pid, host: currentTrainerProcess().host, processStart: currentTrainerProcess().start, epochsCompleted: 0,
   };
   await writeRunInfo(dir, info);
   await fs.writeFile(join(dir, EVENTS_FILE), '', { flag: 'a' });
@@ -157,8 +161,12 @@ export async function resumeRun(runDir: string, options: RunOptions): Promise<Ru
   const snapshot = await readRun(dir);
   const info = snapshot.info;
   if (info.status === 'completed') throw new Error(`Run ${info.id} has already completed all ${info.config.epochs} epochs.`);
-  if (isLiveStatus(info.status) && info.pid !== process.pid && isProcessAlive(info.pid)) {
-    throw new Error(`Run ${info.id} is still running (process ${info.pid}); stop it before resuming.`);
+  const liveness = info.pid === process.pid ? { state: 'not-live' as const } : trainerLiveness(info, localProcessProbe, new Date());
+  if (liveness.state === 'alive' || liveness.state === 'starting') {
+    throw new Error(`Run ${info.id} is still running (process ${info.pid ?? 'starting'}); stop it before resuming.`);
+  }
+  if (liveness.state === 'elsewhere') {
+    throw new Error(`Run ${info.id} is running on ${liveness.host}; stop it there (or wait for it to end) before resuming here.`);
   }
   const config = validated(info.config);
   const checkpoint = await readCheckpoint(dir);
@@ -221,6 +229,13 @@ async function execute(recorder: RunRecorder, config: TrainConfig, checkpoint: C
   const { output } = options;
   const stop = options.stop ?? new StopRequest();
   const runId = recorder.info.id;
+  // A stop request written into the run folder (by the extension for a trainer it does not hold, by
+  // another window or machine) stops the run like a signal would, without any signal being sent.
+  await clearStopRequest(recorder.dir);
+  const stopFilePoll = setInterval(() => {
+    if (!stop.requested && stopRequested(recorder.dir)) stop.request('stop requested through the run folder');
+  }, 500);
+  stopFilePoll.unref();
   let model: VaeModel | undefined;
   let step: TrainStep | undefined;
   let training = false;
@@ -275,6 +290,8 @@ async function execute(recorder: RunRecorder, config: TrainConfig, checkpoint: C
     if (!explained) output.log(error.stack ?? '');
     return { runId, runDir: recorder.dir, status: 'failed', epochsCompleted: recorder.info.epochsCompleted, message: error.message };
   } finally {
+    clearInterval(stopFilePoll);
+    await clearStopRequest(recorder.dir).catch(() => undefined);
     step?.dispose();
     model?.dispose();
   }

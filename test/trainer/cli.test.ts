@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TrainerMessage } from '../../src/shared/events';
-import { readRun } from '../../src/shared/node/runFolder';
+import { readRun } from '../../src/node/runFolder';
 import { runCli, tempRunsDir } from './support';
 
 test('vae-lens --help and every command\'s --help describe the command', async () => {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
-import { readRun } from '../../src/shared/node/runFolder';
+import { readRun } from '../../src/node/runFolder';
 import type { ErrorEvent } from '../../src/shared/events';
 import { ConfigError, startRun } from '../../src/trainer/train';
 import { BackendError, selectBackend } from '../../src/trainer/backend';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseEvents, type TrainerMessage } from '../../src/shared/events';
-import { readRun } from '../../src/shared/node/runFolder';
+import { readRun } from '../../src/node/runFolder';
 import type { ModelName } from '../../src/shared/config';
 import { StopRequest, resumeRun, startRun } from '../../src/trainer/train';
 import { readCheckpoint } from '../../src/trainer/checkpoint';

@@ -4,7 +4,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import * as tf from '@tensorflow/tfjs-core';
-import { readRun } from '../../src/shared/node/runFolder';
+import { readRun } from '../../src/node/runFolder';
 import type { EpochEvent, SplitMetrics } from '../../src/shared/events';
 import { startRun } from '../../src/trainer/train';
 import { selectBackend } from '../../src/trainer/backend';

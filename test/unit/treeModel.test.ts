@@ -5,7 +5,8 @@ import { tmpdir, hostname } from 'node:os';
 import { join } from 'node:path';
 import { EventTail } from '../../src/extension/model/eventTail';
 import { FileStamp } from '../../src/extension/model/fileStamp';
-import { RunStore, trainerIsGone, type StoreChange } from '../../src/extension/model/runStore';
+import { RunStore, type StoreChange } from '../../src/extension/model/runStore';
+import { trainerIsGone } from '../../src/shared/liveness';
 import {
   runItemModel, runDescription, formatDuration, secondsLeft, groupRuns, queuedItemModel, escapeMarkdown, healthBadge, sortRuns,
 } from '../../src/extension/model/treeModel';
@@ -210,15 +211,22 @@ describe('run store', () => {
     assert.equal(store.get(r)!.info!.status, 'running');
   });
 
-  test('which live runs have lost their trainer', () => {
+  test('which live runs have lost their trainer (shared/liveness.ts)', () => {
     const info = { status: 'running', pid: 42, updated: '2026-01-01T00:00:00.000Z', environment: { hostname: 'here' } } as never;
-    const here = { hostname: 'here', now: new Date('2026-01-01T00:00:30.000Z'), graceMs: 60_000, isAlive: () => false };
-    assert.equal(trainerIsGone(info, here), true);
-    assert.equal(trainerIsGone(info, { ...here, isAlive: () => true }), false, 'its trainer is alive');
-    assert.equal(trainerIsGone({ ...(info as object), environment: { hostname: 'gpu-box' } } as never, here), false, 'another host: not judged');
-    assert.equal(trainerIsGone({ ...(info as object), pid: undefined } as never, here), false, 'no pid yet, within the grace period');
-    assert.equal(trainerIsGone({ ...(info as object), pid: undefined } as never, { ...here, now: new Date('2026-01-01T00:02:00.000Z') }), true);
-    assert.equal(trainerIsGone({ ...(info as object), status: 'stopped' } as never, here), false);
+    const now = new Date('2026-01-01T00:00:30.000Z');
+    const probe = { hostname: 'here', isAlive: () => false, startId: () => undefined };
+    assert.equal(trainerIsGone(info, probe, now), true);
+    assert.equal(trainerIsGone(info, { ...probe, isAlive: () => true }, now), false, 'its trainer is alive');
+    assert.equal(trainerIsGone({ ...(info as object), environment: { hostname: 'gpu-box' } } as never, probe, now), false, 'another host: not judged');
+    assert.equal(trainerIsGone({ ...(info as object), pid: undefined } as never, probe, now), false, 'no pid yet, within the grace period');
+    assert.equal(trainerIsGone({ ...(info as object), pid: undefined } as never, probe, new Date('2026-01-01T00:02:00.000Z')), true);
+    assert.equal(trainerIsGone({ ...(info as object), status: 'stopped' } as never, probe, now), false);
+    const alive = { ...probe, isAlive: () => true, startId: () => 'boot:100' };
+    assert.equal(trainerIsGone({ ...(info as object), processStart: 'boot:100' } as never, alive, now), false, 'the same process');
+    assert.equal(trainerIsGone({ ...(info as object), processStart: 'boot:99' } as never, alive, now), true, 'the pid was reused by another process');
+    assert.equal(trainerIsGone({ ...(info as object), pid: 1 } as never, { ...probe, isAlive: () => true }, now), true, 'pid 1 is never a trainer');
+    assert.equal(trainerIsGone({ ...(info as object), pid: -5 } as never, { ...probe, isAlive: () => true }, now), true, 'a negative pid names a group');
+    assert.equal(trainerIsGone({ ...(info as object), host: 'gpu-box' } as never, probe, now), false, 'run.json host wins over the environment');
   });
 
   test('an unreadable run.json shows as a problem, not a crash', async () => {

@@ -13,7 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before } from 'node:test';
 import type { BrowserContext, Page } from 'playwright-core';
 import { launchChromium } from '../support/chromium';
-import { readRun } from '../../src/shared/node/runFolder';
+import { readRun } from '../../src/node/runFolder';
 import { PANEL_ASSETS, renderPanelHtml, webviewCsp } from '../../src/shared/panelHtml';
 import { toRunView, type PanelKind, type SnapshotMessage, type ToWebviewMessage } from '../../src/shared/protocol';
 import { DEFAULT_HEALTH_SETTINGS } from '../../src/shared/health';

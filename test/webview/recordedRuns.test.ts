@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { chartTraces, openPanel, panelTestEnvironment, ROOT } from './harness';
 import { tempRunsDir } from './fixtures';
-import { readRun } from '../../src/shared/node/runFolder';
+import { readRun } from '../../src/node/runFolder';
 
 const env = panelTestEnvironment({ width: 1100, height: 900 });
 const runsDir = tempRunsDir();

@@ -7,13 +7,14 @@
  * No vscode import: it is unit-tested and benchmarked under plain Node.
  */
 import { promises as fs } from 'node:fs';
-import { hostname } from 'node:os';
 import { basename, join } from 'node:path';
 import { RUN_FILE, isLiveStatus, type RunInfo } from '../../shared/run';
 import type { EpochEvent, ErrorEvent, RunEvent, StatusEvent, WarningEvent } from '../../shared/events';
 import { EVENTS_SCHEMA_VERSION } from '../../shared/events';
 import { DEFAULT_HEALTH_SETTINGS, evaluateHealth, type HealthFinding, type HealthSettings } from '../../shared/health';
-import { appendEvent, isProcessAlive, listRunDirs, readRunInfo, writeRunInfo } from '../../shared/node/runFolder';
+import { appendEvent, listRunDirs, readRunInfo, writeRunInfo } from '../../node/runFolder';
+import { localProcessProbe } from '../../node/processProbe';
+import { PID_GRACE_MS, trainerIsGone, type ProcessProbe } from '../../shared/liveness';
 import { EventTail } from './eventTail';
 import { FileStamp } from './fileStamp';
 
@@ -74,25 +75,13 @@ export interface RunStoreOptions {
   initialWindowBytes?: number;
   /** Debounce of scheduled refreshes. */
   debounceMs?: number;
+  /** What this machine tells about processes (tests give their own). */
+  probe?: ProcessProbe;
 }
 
 /** What a dead trainer's run becomes: interrupted, resumable from its last checkpoint. */
 export function interruptedInfo(info: RunInfo, now: Date): RunInfo {
   return { ...info, status: 'interrupted', pid: undefined, updated: now.toISOString(), message: 'The trainer process ended without finishing (a crash or a reboot). Resume continues from the last checkpoint.' };
-}
-
-/** A live run with no pid this young is still starting (its trainer has not written the pid yet). */
-export const PID_GRACE_MS = 60_000;
-
-/**
- * Whether a run that run.json calls live has lost its trainer. Runs from another host (a shared
- * folder) and runs created moments ago (pid not written yet) are not judged.
- */
-export function trainerIsGone(info: RunInfo, here: { hostname: string; now: Date; graceMs: number; isAlive: (pid: number | undefined) => boolean }): boolean {
-  if (!isLiveStatus(info.status)) return false;
-  if (info.environment?.hostname && info.environment.hostname !== here.hostname) return false;
-  if (info.pid === undefined && here.now.getTime() - Date.parse(info.updated) < here.graceMs) return false;
-  return !here.isAlive(info.pid);
 }
 
 interface Entry {
@@ -115,6 +104,7 @@ export class RunStore {
   private readonly keepEpochs: number;
   private readonly initialWindowBytes: number;
   private readonly debounceMs: number;
+  readonly probe: ProcessProbe;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private pendingDirs: Set<string> | 'all' = new Set();
   /** Refreshes run one at a time: two at once would both see a new folder as new. */
@@ -128,6 +118,7 @@ export class RunStore {
     this.keepEpochs = opts.keepEpochs ?? 64;
     this.initialWindowBytes = opts.initialWindowBytes ?? 256 * 1024;
     this.debounceMs = opts.debounceMs ?? 150;
+    this.probe = opts.probe ?? localProcessProbe;
   }
 
   onDidChange(listener: (c: StoreChange) => void): { dispose(): void } {
@@ -263,12 +254,11 @@ export class RunStore {
    */
   async markInterrupted(opts: { persist: boolean; now?: Date; graceMs?: number }): Promise<RunState[]> {
     const now = opts.now ?? new Date();
-    const here = { hostname: hostname(), now, graceMs: opts.graceMs ?? PID_GRACE_MS, isAlive: isProcessAlive };
     const written: RunState[] = [];
     const inMemory: RunState[] = [];
     for (const entry of this.entries.values()) {
       const info = entry.diskInfo;
-      if (!info || !trainerIsGone(info, here)) continue;
+      if (!info || !trainerIsGone(info, this.probe, now, opts.graceMs ?? PID_GRACE_MS)) continue;
       const dir = entry.state.dir;
       if (opts.persist) {
         const updated = interruptedInfo(info, now);

@@ -5,15 +5,15 @@
  * systems (network drives, some containers) and a run may be written by a CLI on another machine.
  */
 import { watch, promises as fs, type FSWatcher } from 'node:fs';
-import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type * as vscode from 'vscode';
 import type { RunEvent } from '../../shared/events';
-import { isProcessAlive, readRunInfo } from '../../shared/node/runFolder';
+import { readRunInfo } from '../../node/runFolder';
+import { localProcessProbe } from '../../node/processProbe';
 import { RUN_FILE, type RunInfo } from '../../shared/run';
 import { EventTail } from '../model/eventTail';
 import { FileStamp } from '../model/fileStamp';
-import { PID_GRACE_MS, trainerIsGone } from '../model/runStore';
+import { trainerIsGone } from '../../shared/liveness';
 
 export interface RunUpdate {
   /** Events appended since the last update (after a reset: everything). */
@@ -28,7 +28,7 @@ export interface RunUpdate {
  * reboot). Judged by the run store's rule, so the panel and the tree never disagree about a run.
  */
 export function effectiveInfo(info: RunInfo, now = new Date()): RunInfo {
-  if (!trainerIsGone(info, { hostname: hostname(), now, graceMs: PID_GRACE_MS, isAlive: isProcessAlive })) return info;
+  if (!trainerIsGone(info, localProcessProbe, now)) return info;
   return { ...info, status: 'interrupted', message: info.message ?? 'The trainer process is no longer running.' };
 }
 

@@ -8,7 +8,7 @@ import { existsSync, promises as fs } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { RunEvent } from '../../shared/events';
-import { readRun } from '../../shared/node/runFolder';
+import { readRun } from '../../node/runFolder';
 import { makeNonce, PANEL_ASSETS, renderPanelHtml, REPORT_DATA_ID, reportCsp } from '../../shared/panelHtml';
 import { MAX_COMPARE_RUNS, toRunView, type SnapshotMessage } from '../../shared/protocol';
 import { DEFAULT_HEALTH_SETTINGS } from '../../shared/health';

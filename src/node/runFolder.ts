@@ -4,8 +4,8 @@
  */
 import { promises as fs, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { EVENTS_FILE, RUN_FILE, isRunInfo, type RunInfo } from '../run';
-import { parseEvents, type RunEvent } from '../events';
+import { EVENTS_FILE, RUN_FILE, STOP_REQUEST_FILE, isRunInfo, type RunInfo } from '../shared/run';
+import { parseEvents, type RunEvent } from '../shared/events';
 
 export interface RunSnapshot {
   dir: string;
@@ -74,13 +74,17 @@ export async function appendEvent(dir: string, event: RunEvent): Promise<void> {
   await fs.appendFile(join(dir, EVENTS_FILE), JSON.stringify(event) + '\n');
 }
 
-/** Whether a process with this pid exists (signal 0 probes without killing). */
-export function isProcessAlive(pid: number | undefined): boolean {
-  if (!pid || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
+/** Asks a live run's trainer to stop after its current batch, through the run folder (no signal is sent). */
+export async function requestStop(dir: string, by: string): Promise<void> {
+  await fs.writeFile(join(dir, STOP_REQUEST_FILE), JSON.stringify({ time: new Date().toISOString(), by }) + '\n');
+}
+
+/** Whether someone asked this run to stop through its folder. */
+export function stopRequested(dir: string): boolean {
+  return existsSync(join(dir, STOP_REQUEST_FILE));
+}
+
+/** Removes a stop request (the trainer, once it has stopped or when a resume starts). */
+export async function clearStopRequest(dir: string): Promise<void> {
+  await fs.rm(join(dir, STOP_REQUEST_FILE), { force: true });
 }
