@@ -7,7 +7,7 @@ import { createGzip } from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeConfigSchema } from './schema.mjs';
+import { writeSchemas } from './schema.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = new Set(process.argv.slice(2));
@@ -99,8 +99,8 @@ async function copyAssets() {
 const started = Date.now();
 if (production) rmSync(dist, { recursive: true, force: true });
 await copyAssets();
-// The *.vae.json JSON schema (contributes.jsonValidation) is generated from the config schema.
-await writeConfigSchema(root);
+// The JSON Schemas in schemas/ (*.vae.json, run.json, events.jsonl) are generated from src/shared.
+await writeSchemas(root);
 if (watch) {
   const contexts = await Promise.all(bundles.map((b) => esbuild.context(b)));
   await Promise.all(contexts.map((c) => c.watch()));

@@ -4,15 +4,17 @@
  */
 import { promises as fs, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { EVENTS_FILE, RUN_FILE, STOP_REQUEST_FILE, isRunInfo, type RunInfo } from '../shared/run';
-import { parseEvents, type RunEvent } from '../shared/events';
+import { EVENTS_FILE, RUN_FILE, STOP_REQUEST_FILE, checkRunInfo, type RunInfo } from '../shared/run';
+import { parseEvents, type RunEvent, type SkippedLine } from '../shared/events';
 
 export interface RunSnapshot {
   dir: string;
   info: RunInfo;
   events: RunEvent[];
-  /** Unparsable lines skipped (a torn last line after a crash). */
+  /** Lines not used (a torn last line after a crash, an invalid or newer event). */
   skipped: number;
+  /** The first few skipped lines and why. */
+  problems: SkippedLine[];
 }
 
 export class RunFolderError extends Error {
@@ -36,8 +38,9 @@ export async function readRunInfo(dir: string): Promise<RunInfo> {
   } catch (e) {
     throw new RunFolderError(`${file} is not valid JSON: ${(e as Error).message}`, dir);
   }
-  if (!isRunInfo(value)) throw new RunFolderError(`${file} is not a VAE Lens run description (missing id, name, config or status).`, dir);
-  return value;
+  const checked = checkRunInfo(value);
+  if (!checked.ok) throw new RunFolderError(`${file} is not a valid VAE Lens run description: ${checked.error}`, dir);
+  return checked.info;
 }
 
 export async function readRun(dir: string): Promise<RunSnapshot> {
@@ -48,8 +51,8 @@ export async function readRun(dir: string): Promise<RunSnapshot> {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new RunFolderError(`Cannot read ${join(dir, EVENTS_FILE)}: ${(e as Error).message}`, dir);
   }
-  const { events, skipped } = parseEvents(text);
-  return { dir, info, events, skipped };
+  const { events, skipped, problems } = parseEvents(text);
+  return { dir, info, events, skipped, problems };
 }
 
 /** Folders under runsDir that contain a run.json (not validated). */

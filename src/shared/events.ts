@@ -2,96 +2,134 @@
  * Events: what a trainer appends to `events.jsonl` (one JSON object per line, schema versioned),
  * and the ephemeral progress it sends to its parent (IPC when forked, JSON lines on stdout otherwise).
  */
-import type { RunStatus } from './run';
+import { RUN_STATUSES } from './run';
+import { SchemaError, array, boolean, check, custom, literal, number, object, oneOf, optional, string, tagged, type Infer } from './schema';
 
 export const EVENTS_SCHEMA_VERSION = 1;
 
+const v = number({ integer: true, min: 1, description: 'Schema version of this line (EVENTS_SCHEMA_VERSION); a reader skips lines of a newer version.' });
+const time = string({ description: 'ISO timestamp.' });
+const epochNumber = number({ integer: true, min: 0 });
+const finite = number();
+const nonNegative = number({ min: 0 });
+
 /** The study's numbers for one split, in nats per image; means over images and latent dimensions. */
-export interface SplitMetrics {
-  loss: number;
-  reconstruction: number;
-  kl: number;
-  meanMu: number;
+export const splitMetricsSchema = object({
+  loss: finite,
+  reconstruction: finite,
+  kl: finite,
+  meanMu: finite,
   /** σ = exp(ln σ² / 2), averaged over images and dimensions. */
-  meanSigma: number;
-}
+  meanSigma: nonNegative,
+});
+export type SplitMetrics = Infer<typeof splitMetricsSchema>;
 
 /** Per latent dimension d, over the test set (arrays of length dimz). */
-export interface DimensionStats {
+export const dimensionStatsSchema = object({
   /** E[μ_d] */
-  meanMu: number[];
+  meanMu: array(finite),
   /** Var(μ_d) */
-  varMu: number[];
+  varMu: array(nonNegative),
   /** E[σ_d²] */
-  meanSigmaSq: number[];
+  meanSigmaSq: array(nonNegative),
   /** KL_d, nats per image */
-  kl: number[];
-}
+  kl: array(finite),
+});
+export type DimensionStats = Infer<typeof dimensionStatsSchema>;
 
-export interface EpochEvent {
-  type: 'epoch';
-  v: number;
-  time: string;
+const epochFields = object({
+  type: literal('epoch'),
+  v,
+  time,
   /** 1-based epoch number. */
-  epoch: number;
-  epochs: number;
-  train: SplitMetrics;
-  test: SplitMetrics;
-  dims: DimensionStats;
-  /** Dimensions with Var(μ_d) > 0.01 (Burda et al. 2015). */
-  activeUnits: number;
+  epoch: number({ integer: true, min: 1 }),
+  epochs: number({ integer: true, min: 1 }),
+  train: splitMetricsSchema,
+  test: splitMetricsSchema,
+  dims: dimensionStatsSchema,
+  /** Dimensions with Var(μ_d) > 0.01 (Burda et al. 2015), as recorded; the UI counts with the user's threshold. */
+  activeUnits: number({ integer: true, min: 0 }),
   /** Var(μ_d) + E[σ_d²] per dimension; ≈ 1 when prior samples look like data. */
-  aggregateVariance: number[];
+  aggregateVariance: array(nonNegative),
   /** KL weight C used in this epoch (warm-up). */
-  klWeight: number;
-  samplesPerSecond: number;
-  secondsPerEpoch: number;
+  klWeight: nonNegative,
+  samplesPerSecond: nonNegative,
+  secondsPerEpoch: nonNegative,
   /** Paths relative to the run folder. */
-  images: { samples: string; recon: string };
-}
+  images: object({ samples: string(), recon: string() }),
+});
 
-export interface StatusEvent {
-  type: 'status';
-  v: number;
-  time: string;
-  status: RunStatus;
-  epoch?: number;
-  message?: string;
-}
+/** One epoch's results; the per-dimension arrays all have one entry per latent dimension. */
+export const epochEventSchema = custom<Infer<typeof epochFields>>((value, path) => {
+  const e = epochFields.parse(value, path);
+  const d = e.dims.meanMu.length;
+  for (const [name, values] of [['dims.varMu', e.dims.varMu], ['dims.meanSigmaSq', e.dims.meanSigmaSq], ['dims.kl', e.dims.kl], ['aggregateVariance', e.aggregateVariance]] as const) {
+    if (values.length !== d) throw new SchemaError(path ? `${path}.${name}` : name, `expected ${d} values (one per latent dimension, as dims.meanMu), got ${values.length}`);
+  }
+  return e;
+}, () => epochFields.jsonSchema());
+export type EpochEvent = Infer<typeof epochEventSchema>;
 
-export type WarningKind = 'sigma-far-from-one' | 'unused-dimensions' | 'posterior-collapse' | 'aggregate-off-prior' | 'diverged' | 'overfitting';
-export type WarningSeverity = 'info' | 'warning' | 'error';
+export const statusEventSchema = object({
+  type: literal('status'),
+  v,
+  time,
+  status: oneOf(RUN_STATUSES),
+  epoch: optional(epochNumber),
+  message: optional(string()),
+});
+export type StatusEvent = Infer<typeof statusEventSchema>;
 
-export interface WarningEvent {
-  type: 'warning';
-  v: number;
-  time: string;
-  kind: WarningKind;
-  severity: WarningSeverity;
-  epoch: number;
-  message: string;
+export const WARNING_KINDS = ['sigma-far-from-one', 'unused-dimensions', 'posterior-collapse', 'aggregate-off-prior', 'diverged', 'overfitting'] as const;
+export type WarningKind = (typeof WARNING_KINDS)[number];
+export const WARNING_SEVERITIES = ['info', 'warning', 'error'] as const;
+export type WarningSeverity = (typeof WARNING_SEVERITIES)[number];
+
+export const warningEventSchema = object({
+  type: literal('warning'),
+  v,
+  time,
+  kind: oneOf(WARNING_KINDS),
+  severity: oneOf(WARNING_SEVERITIES),
+  epoch: epochNumber,
+  message: string(),
   /** Written when a user chose "Don't Warn for This Run". */
-  dismissed?: boolean;
-}
+  dismissed: optional(boolean()),
+});
+export type WarningEvent = Infer<typeof warningEventSchema>;
 
-export interface ErrorEvent {
-  type: 'error';
-  v: number;
-  time: string;
-  message: string;
-  epoch?: number;
-  batch?: number;
-}
+export const errorEventSchema = object({
+  type: literal('error'),
+  v,
+  time,
+  message: string(),
+  epoch: optional(epochNumber),
+  batch: optional(epochNumber),
+});
+export type ErrorEvent = Infer<typeof errorEventSchema>;
 
-export interface CheckpointEvent {
-  type: 'checkpoint';
-  v: number;
-  time: string;
-  epoch: number;
-}
+export const checkpointEventSchema = object({
+  type: literal('checkpoint'),
+  v,
+  time,
+  epoch: epochNumber,
+});
+export type CheckpointEvent = Infer<typeof checkpointEventSchema>;
 
-/** A line of events.jsonl. */
+/** A line of events.jsonl: the one schema every reader (trainer, host, webview, CLI) checks lines against. */
+export const runEventSchema = tagged('type', {
+  epoch: epochEventSchema,
+  status: statusEventSchema,
+  warning: warningEventSchema,
+  error: errorEventSchema,
+  checkpoint: checkpointEventSchema,
+});
 export type RunEvent = EpochEvent | StatusEvent | WarningEvent | ErrorEvent | CheckpointEvent;
+
+/** The JSON Schema published as schemas/event.schema.json (one line of events.jsonl). */
+export function eventJsonSchema(): Record<string, unknown> {
+  return { $schema: 'http://json-schema.org/draft-07/schema#', title: 'VAE Lens events.jsonl line', ...runEventSchema.jsonSchema() };
+}
 
 /** Ephemeral: sent to the parent only, never written to disk. */
 export interface ProgressMessage {
@@ -117,30 +155,64 @@ export type TrainerMessage =
 /** What the parent may send a forked trainer. */
 export type TrainerCommand = { type: 'stop' };
 
-const EVENT_TYPES = new Set(['epoch', 'status', 'warning', 'error', 'checkpoint']);
-
+/** Whether a value is a valid event line (see runEventSchema). */
 export function isRunEvent(value: unknown): value is RunEvent {
-  return typeof value === 'object' && value !== null && EVENT_TYPES.has((value as { type?: unknown }).type as string);
+  return check(runEventSchema, value).ok;
+}
+
+/** A line of events.jsonl that was not used, and why. */
+export interface SkippedLine {
+  /** 1-based line number within the text parsed. */
+  line: number;
+  reason: string;
+}
+
+export interface ParsedEvents {
+  events: RunEvent[];
+  /** Lines not used: torn or not JSON, not a valid event, or written by a newer VAE Lens. */
+  skipped: number;
+  /** The first few skipped lines with their reasons (for a message a user can act on). */
+  problems: SkippedLine[];
+}
+
+const MAX_PROBLEMS = 5;
+
+/** Checks one parsed line: the event, or why it cannot be used. */
+export function checkEventLine(value: unknown): { ok: true; event: RunEvent } | { ok: false; reason: string } {
+  if (typeof value === 'object' && value !== null && typeof (value as { v?: unknown }).v === 'number' && (value as { v: number }).v > EVENTS_SCHEMA_VERSION) {
+    return { ok: false, reason: `written by a newer VAE Lens (event schema ${(value as { v: number }).v}; this version reads ${EVENTS_SCHEMA_VERSION})` };
+  }
+  const result = check(runEventSchema, value);
+  return result.ok ? { ok: true, event: result.value as RunEvent } : { ok: false, reason: result.error };
 }
 
 /**
- * Parses the text of events.jsonl. A torn last line (a crash mid-write) and any other unparsable
- * line are skipped, never fatal; returns how many were skipped.
+ * Parses the text of events.jsonl. A torn last line (a crash mid-write), a line that is not a valid
+ * event and a line of a newer schema are skipped, never fatal; returns how many, and why.
  */
-export function parseEvents(text: string): { events: RunEvent[]; skipped: number } {
+export function parseEvents(text: string, firstLine = 1): ParsedEvents {
   const events: RunEvent[] = [];
+  const problems: SkippedLine[] = [];
   let skipped = 0;
-  for (const line of text.split('\n')) {
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
     if (line.trim() === '') continue;
+    let reason: string;
     try {
-      const value: unknown = JSON.parse(line);
-      if (isRunEvent(value)) events.push(value);
-      else skipped++;
+      const result = checkEventLine(JSON.parse(line));
+      if (result.ok) {
+        events.push(result.event);
+        continue;
+      }
+      reason = result.reason;
     } catch {
-      skipped++;
+      reason = 'not a complete JSON line (torn by a crash or a full disk?)';
     }
+    skipped++;
+    if (problems.length < MAX_PROBLEMS) problems.push({ line: firstLine + i, reason });
   }
-  return { events, skipped };
+  return { events, skipped, problems };
 }
 
 /**
@@ -149,7 +221,10 @@ export function parseEvents(text: string): { events: RunEvent[]; skipped: number
  */
 export class EventLineBuffer {
   private pending = '';
+  /** Complete lines consumed so far (the next line's number is lines + 1). */
+  private lines = 0;
   skipped = 0;
+  readonly problems: SkippedLine[] = [];
 
   push(chunk: string): RunEvent[] {
     const text = this.pending + chunk;
@@ -159,8 +234,11 @@ export class EventLineBuffer {
       return [];
     }
     this.pending = text.slice(lastNewline + 1);
-    const { events, skipped } = parseEvents(text.slice(0, lastNewline));
+    const complete = text.slice(0, lastNewline);
+    const { events, skipped, problems } = parseEvents(complete, this.lines + 1);
+    this.lines += complete.split('\n').length;
     this.skipped += skipped;
+    this.problems.push(...problems.slice(0, Math.max(0, MAX_PROBLEMS - this.problems.length)));
     return events;
   }
 }

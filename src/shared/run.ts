@@ -9,7 +9,8 @@
  *     recon/          epoch-0001.png …: 32 fixed test images above their reconstructions
  *     checkpoint/     latest weights + optimizer state + RNG state + epoch, written atomically
  */
-import type { TrainConfig } from './config';
+import { configJsonSchema, validateConfig, type TrainConfig } from './config';
+import { SchemaError, check, custom, describeValue, number, object, oneOf, optional, string, type Infer } from './schema';
 
 export const RUN_SCHEMA_VERSION = 1;
 export const RUN_FILE = 'run.json';
@@ -41,40 +42,73 @@ export function displayedEpoch(status: RunStatus, epochsCompleted: number, epoch
   return status === 'running' && epochsCompleted < epochs ? epochsCompleted + 1 : epochsCompleted;
 }
 
-export interface RunEnvironment {
+export const runEnvironmentSchema = object({
   /** TensorFlow.js backend actually used: 'tensorflow' (native, GPU or CPU), 'wasm' or 'cpu'. */
-  backend: string;
+  backend: string(),
   /** Version of the backend package (and tfjs-core). */
-  backendVersion: string;
-  tfjsVersion: string;
+  backendVersion: string(),
+  tfjsVersion: string(),
   /** e.g. 'NVIDIA A100 (CUDA)', 'CPU (wasm, SIMD, 2 threads)'. */
-  device: string;
-  threads?: number;
-  node: string;
-  platform: string;
-  hostname: string;
+  device: string(),
+  threads: optional(number({ integer: true, min: 0 })),
+  node: string(),
+  platform: string(),
+  hostname: string(),
+});
+export type RunEnvironment = Infer<typeof runEnvironmentSchema>;
+
+/** Config fields a run.json must state (the rest take their defaults): without them a run cannot be described truthfully. */
+const REQUIRED_CONFIG_FIELDS = ['model', 'dimz', 'epochs', 'batchSize', 'dataset'] as const;
+
+/** A run's config: the training config's own validator (config.ts), with the describing fields required. */
+export const runConfigSchema = custom<TrainConfig>((value, path) => {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new SchemaError(path, `expected an object, got ${describeValue(value)}`);
+  for (const key of REQUIRED_CONFIG_FIELDS) {
+    if (!(key in value)) throw new SchemaError(`${path}.${key}`, 'missing');
+  }
+  const result = validateConfig(value);
+  if (!result.ok) throw new SchemaError(path, result.errors.join('; '));
+  return result.config;
+}, () => configJsonSchema());
+
+export const runInfoSchema = object({
+  /** RUN_SCHEMA_VERSION of the writer; a reader refuses a newer one (see readRunInfo). */
+  schemaVersion: number({ integer: true, min: 1 }),
+  /** The run folder's name. */
+  id: string({ minLength: 1, maxLength: 200 }),
+  name: string({ maxLength: 200 }),
+  config: runConfigSchema,
+  environment: optional(runEnvironmentSchema),
+  /** ISO timestamps. */
+  created: string(),
+  updated: string(),
+  status: oneOf(RUN_STATUSES),
+  /** Trainer process id while live; used to detect an interrupted run after a crash or reload (shared/liveness.ts). */
+  pid: optional(number({ integer: true })),
+  /** Host name of the live trainer's machine. */
+  host: optional(string()),
+  /** Id of the live trainer process's start (changes when its pid is reused); see node/processProbe.ts. */
+  processStart: optional(string()),
+  /** Last fully completed epoch (1-based; 0 before the first). */
+  epochsCompleted: number({ integer: true, min: 0 }),
+  /** Why a run failed or stopped, in words a user can act on. */
+  message: optional(string()),
+});
+export type RunInfo = Infer<typeof runInfoSchema>;
+
+/** The JSON Schema published as schemas/run.schema.json (for anyone writing run folders). */
+export function runJsonSchema(): Record<string, unknown> {
+  return { $schema: 'http://json-schema.org/draft-07/schema#', title: 'VAE Lens run.json', ...runInfoSchema.jsonSchema() };
 }
 
-export interface RunInfo {
-  schemaVersion: number;
-  id: string;
-  name: string;
-  config: TrainConfig;
-  environment?: RunEnvironment;
-  /** ISO timestamps. */
-  created: string;
-  updated: string;
-  status: RunStatus;
-  /** Trainer process id while live; used to detect an interrupted run after a crash or reload (shared/liveness.ts). */
-  pid?: number;
-  /** Host name of the live trainer's machine. */
-  host?: string;
-  /** Id of the live trainer process's start (changes when its pid is reused); see node/processProbe.ts. */
-  processStart?: string;
-  /** Last fully completed epoch (1-based; 0 before the first). */
-  epochsCompleted: number;
-  /** Why a run failed or stopped, in words a user can act on. */
-  message?: string;
+/** Checks a parsed run.json: the run, or the field at fault (a newer schema version is refused, naming it). */
+export function checkRunInfo(value: unknown): { ok: true; info: RunInfo } | { ok: false; error: string } {
+  const version = (value as { schemaVersion?: unknown } | null)?.schemaVersion;
+  if (typeof version === 'number' && version > RUN_SCHEMA_VERSION) {
+    return { ok: false, error: `written by a newer VAE Lens (run schema ${version}; this version reads ${RUN_SCHEMA_VERSION}): update VAE Lens to open it` };
+  }
+  const result = check(runInfoSchema, value);
+  return result.ok ? { ok: true, info: result.value } : { ok: false, error: result.error };
 }
 
 /** File name of the per-epoch image, e.g. samples/epoch-0007.png. */
@@ -90,10 +124,5 @@ export function makeRunId(name: string, date: Date): string {
 }
 
 export function isRunInfo(value: unknown): value is RunInfo {
-  if (typeof value !== 'object' || value === null) return false;
-  const v = value as Partial<RunInfo>;
-  return (
-    typeof v.id === 'string' && typeof v.name === 'string' && typeof v.config === 'object' && v.config !== null &&
-    typeof v.status === 'string' && (RUN_STATUSES as readonly string[]).includes(v.status) && typeof v.created === 'string'
-  );
+  return checkRunInfo(value).ok;
 }
