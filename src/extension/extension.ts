@@ -11,7 +11,7 @@ import { RunStatusBar } from './statusBar';
 import { WarningNotifier } from './warnings';
 import { registerCommands } from './commands';
 import { healthSettings, runsRoots, SECTION } from './settings';
-import { openComparePanel, openRunPanel, registerPanels } from './panels';
+import { createPanels } from './panels';
 
 let log: vscode.LogOutputChannel | undefined;
 
@@ -48,10 +48,12 @@ export function activate(context: vscode.ExtensionContext): VaeLensApi {
   };
   context.subscriptions.push(store.onDidChange(updateBadge));
 
-  const openRun = (dir: string) => openRunPanel(context, dir, output);
+  const panels = createPanels(context, output, store);
+  context.subscriptions.push(...panels.disposables);
+  const openRun = (dir: string) => panels.openRun(dir);
   const compareRuns = (dirs: string[]) => {
     try {
-      openComparePanel(context, dirs, output);
+      panels.compare(dirs);
     } catch (e) {
       void vscode.window.showWarningMessage(`VAE Lens: ${(e as Error).message}`);
     }
@@ -61,7 +63,6 @@ export function activate(context: vscode.ExtensionContext): VaeLensApi {
     new WarningNotifier(store, output, openRun),
     ...registerCommands({ context, store, manager, tree, treeView, log: output, openRun, compareRuns }),
   );
-  context.subscriptions.push(...registerPanels(context, output));
 
   // Watchers per runs directory, re-made when folders or settings change.
   let watchers: vscode.Disposable[] = [];
@@ -102,6 +103,8 @@ export function activate(context: vscode.ExtensionContext): VaeLensApi {
 
   const poll = setInterval(() => {
     for (const dir of store.liveRunDirs()) store.schedule(dir);
+    // A trainer killed while this window watches (SIGKILL, out of memory): tree, status bar and panels all show it interrupted.
+    void store.markInterrupted({ persist: vscode.workspace.isTrusted }).catch((e) => output.error(`Marking interrupted runs: ${(e as Error).message}`));
   }, LIVE_POLL_MS);
   const rescan = setInterval(() => {
     if (treeView.visible) store.schedule();

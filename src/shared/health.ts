@@ -8,6 +8,7 @@
  * like data is the aggregate posterior of the dimensions in use, E[μ_d] ≈ 0 and
  * Var(μ_d) + E[σ_d²] ≈ 1. The σ rule therefore takes its severity from the aggregate view.
  */
+import { foldEpochs } from './runRules';
 import type { EpochEvent, RunEvent, WarningKind, WarningSeverity } from './events';
 
 export interface HealthSettings {
@@ -343,12 +344,8 @@ export function overfitting(epochs: EpochEvent[], s: HealthSettings = DEFAULT_HE
   };
 }
 
-/** Epoch events in epoch order, keeping only the last event per epoch (a resumed run may repeat one). */
-export function epochHistory(events: RunEvent[]): EpochEvent[] {
-  const byEpoch = new Map<number, EpochEvent>();
-  for (const e of events) if (e.type === 'epoch') byEpoch.set(e.epoch, e);
-  return [...byEpoch.values()].sort((a, b) => a.epoch - b.epoch);
-}
+/** Epoch events in epoch order, the later event winning for a repeated epoch (runRules.foldEpochs). */
+export const epochHistory = foldEpochs;
 
 /**
  * Every rule over a run's events: the conditions that hold now (at the latest epoch), worst first.

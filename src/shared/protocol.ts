@@ -13,6 +13,7 @@
 import type { EpochEvent, RunEvent, WarningEvent } from './events';
 import { DEFAULT_HEALTH_SETTINGS, resolveHealthSettings, type HealthSettings } from './health';
 import type { RunInfo } from './run';
+import { foldEpochs, warningEvents } from './runRules';
 
 /** Which view a panel shows: one run, or 2–6 runs overlaid. */
 export type PanelKind = 'run' | 'compare';
@@ -30,6 +31,8 @@ export interface RunView {
   imageBase: string;
   /** Embedded images (static report): relative path → data: URI. When present, only these exist. */
   images?: Record<string, string>;
+  /** The run folder no longer exists: the panel shows what was loaded and says so. */
+  gone?: boolean;
 }
 
 // ---- host → webview ----
@@ -199,16 +202,9 @@ export function parsePanelState(value: unknown): PanelState | undefined {
   return { panel, dirs: dirs as string[], ui: parseUiState(value.ui) };
 }
 
-/** Splits a run's events into what a view shows: epochs in order (a resumed run's repeated epoch replaces the earlier one) and warnings. */
+/** Splits a run's events into what a view shows: epochs by runRules.foldEpochs, and warnings. */
 export function splitRunEvents(events: readonly RunEvent[]): { epochs: EpochEvent[]; warnings: WarningEvent[] } {
-  const byEpoch = new Map<number, EpochEvent>();
-  const warnings: WarningEvent[] = [];
-  for (const e of events) {
-    if (e.type === 'epoch') byEpoch.set(e.epoch, e);
-    else if (e.type === 'warning') warnings.push(e);
-  }
-  const epochs = [...byEpoch.values()].sort((a, b) => a.epoch - b.epoch);
-  return { epochs, warnings };
+  return { epochs: foldEpochs(events), warnings: warningEvents(events) };
 }
 
 /** A RunView from a run folder's contents. */

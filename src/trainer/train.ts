@@ -233,7 +233,7 @@ async function execute(recorder: RunRecorder, config: TrainConfig, checkpoint: C
   // another window or machine) stops the run like a signal would, without any signal being sent.
   await clearStopRequest(recorder.dir);
   const stopFilePoll = setInterval(() => {
-    if (!stop.requested && stopRequested(recorder.dir)) stop.request('stop requested through the run folder');
+    if (stopRequested(recorder.dir)) stop.request('stop requested through the run folder');
   }, 500);
   stopFilePoll.unref();
   let model: VaeModel | undefined;

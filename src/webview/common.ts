@@ -53,10 +53,3 @@ export function progressText(info: RunInfo, epochs: readonly EpochEvent[]): { ep
   return { epoch: `epoch ${displayedEpoch(info.status, done, total)} / ${total}`, rate: last ? formatRate(last.samplesPerSecond) : '', left };
 }
 
-export function canStop(info: RunInfo): boolean {
-  return isLiveStatus(info.status) || info.status === 'queued';
-}
-
-export function canResume(info: RunInfo): boolean {
-  return (info.status === 'stopped' || info.status === 'interrupted' || info.status === 'failed') && info.epochsCompleted < info.config.epochs;
-}

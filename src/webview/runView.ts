@@ -5,7 +5,8 @@
 import type { EpochEvent } from '../shared/events';
 import type { HealthSettings } from '../shared/health';
 import { HEATMAP_METRICS, mergeAppendedEpochs, RUN_TABS, type AppendMessage, type HeatmapMetric, type RunView, type UiState } from '../shared/protocol';
-import { activeFindings, canResume, canStop, imageEpochs, imageUrl, progressText, renderWarnings } from './common';
+import { activeFindings, imageEpochs, imageUrl, progressText, renderWarnings } from './common';
+import { canResume, canStop } from '../shared/runRules';
 import { CurveSet } from './curves';
 import { append, h } from './dom';
 import { formatConfigValue } from './format';
@@ -177,8 +178,9 @@ export class RunPanelView {
     this.header.epoch.textContent = progress.epoch;
     this.header.rate.textContent = progress.rate;
     this.header.left.textContent = progress.left;
-    setAction(this.stopButton, canStop(info), true);
-    setAction(this.resumeButton, canResume(info), !canStop(info));
+    const gone = this.run.gone === true;
+    setAction(this.stopButton, !gone && canStop(info), true);
+    setAction(this.resumeButton, !gone && canResume(info), !canStop(info));
     for (const g of this.gauges) {
       if (full) g.setEpochs(this.run.epochs, this.health);
       else g.push(newEpochs, this.health);
@@ -188,6 +190,11 @@ export class RunPanelView {
     if (full) this.renderConfig();
     if (info.message) {
       this.warnings.prepend(h('div', { class: 'warning', 'data-severity': info.status === 'failed' ? 'error' : 'info' }, info.message));
+      this.warnings.hidden = false;
+    }
+    if (gone) {
+      this.warnings.prepend(h('div', { class: 'warning', 'data-severity': 'error', 'data-testid': 'run-gone', role: 'alert' },
+        `This run's folder no longer exists (${this.run.dir}): it was deleted or moved. The panel shows what was loaded before; it comes back when the folder does.`));
       this.warnings.hidden = false;
     }
   }

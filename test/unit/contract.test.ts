@@ -56,17 +56,19 @@ test('an events.jsonl line that is not a valid event is skipped with its line nu
     JSON.stringify({ ...epoch, test: null }),
     JSON.stringify({ ...epoch, dims: { ...epoch.dims, kl: epoch.dims.kl.slice(1) } }),
     JSON.stringify({ ...epoch, v: EVENTS_SCHEMA_VERSION + 1 }),
+    JSON.stringify({ ...epoch, images: { ...epoch.images, samples: '../../secret.png' } }),
     JSON.stringify({ type: 'status', v: 1, time: 't', status: 'running' }),
     '{"type":"epo',
   ];
   const parsed = parseEvents(lines.join('\n'));
   assert.equal(parsed.events.length, 2);
-  assert.equal(parsed.skipped, 4);
-  assert.deepEqual(parsed.problems.map((p) => p.line), [2, 3, 4, 6]);
+  assert.equal(parsed.skipped, 5);
+  assert.deepEqual(parsed.problems.map((p) => p.line), [2, 3, 4, 5, 7]);
   assert.match(parsed.problems[0].reason, /^test: expected an object, got null/);
   assert.match(parsed.problems[1].reason, /^dims\.kl: expected \d+ values \(one per latent dimension/);
   assert.match(parsed.problems[2].reason, /newer VAE Lens/);
-  assert.match(parsed.problems[3].reason, /not a complete JSON line/);
+  assert.match(parsed.problems[3].reason, /^images\.samples: expected text matching/);
+  assert.match(parsed.problems[4].reason, /not a complete JSON line/);
   assert.match((checkEventLine({ type: 'nonsense', v: 1 }) as { reason: string }).reason, /^type: expected one of "epoch", "status"/);
   // The incremental reader numbers lines across chunks.
   const buffer = new EventLineBuffer();

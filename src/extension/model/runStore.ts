@@ -15,6 +15,7 @@ import { DEFAULT_HEALTH_SETTINGS, evaluateHealth, type HealthFinding, type Healt
 import { appendEvent, listRunDirs, readRunInfo, writeRunInfo } from '../../node/runFolder';
 import { localProcessProbe } from '../../node/processProbe';
 import { PID_GRACE_MS, trainerIsGone, type ProcessProbe } from '../../shared/liveness';
+import { foldEpochInto } from '../../shared/runRules';
 import { EventTail } from './eventTail';
 import { FileStamp } from './fileStamp';
 
@@ -92,6 +93,29 @@ interface Entry {
   runJson: FileStamp;
   /** run.json as last read (serialised), so a re-read that finds the same content changes nothing. */
   runJsonText?: string;
+  /** Every event of events.jsonl, kept while a panel follows the run (see follow). */
+  history?: RunEvent[];
+  /** The next read is the full re-read that builds `history`: its events are not news (no warnings for old epochs). */
+  rebuilding?: boolean;
+}
+
+/** What a follower of one run (a panel) is told: what was appended, or that it needs a new snapshot. */
+export type RunFeedUpdate =
+  /** Events appended to events.jsonl (possibly none, when only run.json or the shown status changed). */
+  | { kind: 'appended'; events: RunEvent[] }
+  /** events.jsonl was replaced, or the folder came back: take a new snapshot. */
+  | { kind: 'reset' }
+  /** The run folder is gone (deleted, or its runs folder is no longer watched). */
+  | { kind: 'gone' };
+
+/** A followed run as it is now: run.json (as shown) and every event, or why it cannot be shown. */
+export interface RunHistory {
+  dir: string;
+  info?: RunInfo;
+  events: RunEvent[];
+  problem?: string;
+  /** The folder no longer exists (the panel says so and waits for it to come back). */
+  gone: boolean;
 }
 
 export class RunStore {
@@ -112,6 +136,8 @@ export class RunStore {
   private loaded = false;
   /** Runs shown as interrupted without writing (untrusted workspace): dir → the run.json text that was judged. */
   private readonly presumedInterrupted = new Map<string, { text: string; info: RunInfo }>();
+  /** Panels following a run: they get its whole history and every append (the host's only reader of run folders). */
+  private readonly followers = new Map<string, Set<(update: RunFeedUpdate) => void>>();
 
   constructor(opts: RunStoreOptions = {}) {
     this.health = opts.health ?? { ...DEFAULT_HEALTH_SETTINGS };
@@ -167,6 +193,60 @@ export class RunStore {
     return this.runs().filter((r) => r.root.runsDir === root.runsDir);
   }
 
+  /**
+   * Follows one run for a panel: from now on the store keeps the run's whole history (one full read
+   * of events.jsonl, then only what is appended) and tells the listener about every change. The
+   * panel takes its snapshot from history(). Disposing the last follower drops the history.
+   */
+  follow(dir: string, listener: (update: RunFeedUpdate) => void): { dispose(): void } {
+    let set = this.followers.get(dir);
+    if (!set) {
+      set = new Set();
+      this.followers.set(dir, set);
+      const entry = this.entries.get(dir);
+      if (entry && !entry.history) this.rebuildHistory(entry);
+    }
+    set.add(listener);
+    return {
+      dispose: () => {
+        set.delete(listener);
+        if (set.size > 0 || this.followers.get(dir) !== set) return;
+        this.followers.delete(dir);
+        const entry = this.entries.get(dir);
+        if (entry) entry.history = undefined;
+      },
+    };
+  }
+
+  /** The whole history of a followed run, after any pending read; undefined for a run nobody follows. */
+  async history(dir: string): Promise<RunHistory | undefined> {
+    if (!this.followers.has(dir)) return undefined;
+    const entry = this.entries.get(dir);
+    if (!entry || entry.rebuilding || !entry.history) await this.refreshDirs([dir]);
+    const now = this.entries.get(dir);
+    if (!now) return { dir, events: [], gone: true };
+    return { dir, info: now.state.info, events: now.history ?? [], problem: now.state.problem, gone: false };
+  }
+
+  /** Starts over reading a run's events from the first byte, so that history holds all of them. */
+  private rebuildHistory(entry: Entry): void {
+    entry.tail = new EventTail(entry.state.dir);
+    entry.history = [];
+    entry.rebuilding = true;
+    clearEvents(entry.state);
+    this.schedule(entry.state.dir);
+  }
+
+  private notify(dir: string, update: RunFeedUpdate): void {
+    for (const listener of this.followers.get(dir) ?? []) {
+      try {
+        listener(update);
+      } catch (e) {
+        console.error('VAE Lens: a run follower failed', e);
+      }
+    }
+  }
+
   /** Debounced refresh: of some run folders (a watcher saw them change) or of everything (rescan). */
   schedule(dir?: string): void {
     if (dir === undefined) this.pendingDirs = 'all';
@@ -209,7 +289,10 @@ export class RunStore {
       for (const dir of listRunDirs(root.runsDir)) found.set(dir, root);
     }
     const removed = [...this.entries.keys()].filter((d) => !found.has(d));
-    for (const d of removed) this.entries.delete(d);
+    for (const d of removed) {
+      this.entries.delete(d);
+      this.notify(d, { kind: 'gone' });
+    }
     const change: StoreChange = { changed: [], removed, added: [], newEpochs: new Map(), appended: new Set(), rootsChanged: this.rootsDirty };
     this.rootsDirty = false;
     await Promise.all([...found].map(([dir, root]) => this.refreshOne(dir, root, change)));
@@ -226,7 +309,10 @@ export class RunStore {
       try {
         await fs.stat(join(dir, RUN_FILE));
       } catch {
-        if (this.entries.delete(dir)) change.removed.push(dir);
+        if (this.entries.delete(dir)) {
+          change.removed.push(dir);
+          this.notify(dir, { kind: 'gone' });
+        }
         return;
       }
       await this.refreshOne(dir, root, change);
@@ -272,6 +358,7 @@ export class RunStore {
         entry.state.info = presumed.info;
         entry.state.version++;
         inMemory.push(entry.state);
+        this.notify(dir, { kind: 'appended', events: [] });
       }
     }
     if (written.length) await this.refreshDirs(written.map((m) => m.dir));
@@ -293,13 +380,19 @@ export class RunStore {
     let entry = this.entries.get(dir);
     const isNew = !entry;
     if (!entry) {
+      const followed = this.followers.has(dir);
       entry = {
         state: { dir, id: basename(dir), root, recentEpochs: [], warnings: [], findings: [], partial: false, version: 0 },
-        tail: new EventTail(dir, this.initialWindowBytes),
+        // A followed run (a panel is open on it) is read whole; others only from near their end.
+        tail: new EventTail(dir, followed ? Infinity : this.initialWindowBytes),
         runJson: new FileStamp(),
+        history: followed ? [] : undefined,
+        rebuilding: followed,
       };
       this.entries.set(dir, entry);
       change.added.push(dir);
+      // A followed folder that came back (restored, recreated): its panel takes a new snapshot.
+      if (followed) this.notify(dir, { kind: 'reset' });
     }
     const state = entry.state;
     // The same folder under a root that changed its label (a renamed workspace folder).
@@ -331,22 +424,28 @@ export class RunStore {
       }
     };
     await readInfo();
+    const shownStatus = state.info?.status;
+    let appended: RunEvent[] = [];
+    let reset = false;
     try {
       const read = await entry.tail.read();
       if (read.reset) {
-        state.recentEpochs = [];
-        state.latest = undefined;
-        state.lastStatus = undefined;
-        state.lastError = undefined;
-        state.warnings = [];
-        state.divergence = undefined;
+        clearEvents(state);
+        if (entry.history) entry.history = [];
+        reset = true;
         changed = true;
       }
       if (read.partial) state.partial = true;
+      if (entry.rebuilding) state.partial = false;
       if (read.events.length) {
         const epochs = this.apply(state, read.events);
-        if (epochs.length) change.newEpochs.set(dir, epochs);
-        change.appended.add(dir);
+        entry.history?.push(...read.events);
+        appended = read.events;
+        // The full re-read for a panel is not news: old epochs must not raise warnings again.
+        if (!entry.rebuilding) {
+          if (epochs.length) change.newEpochs.set(dir, epochs);
+          change.appended.add(dir);
+        }
         changed = true;
         // The trainer rewrites run.json before it appends a status event: a status that run.json,
         // as read, does not show yet (the final 'stopped') means run.json must be read again.
@@ -360,11 +459,16 @@ export class RunStore {
       state.problem = `Cannot read events: ${(e as Error).message}`;
       changed = true;
     }
+    const rebuilt = entry.rebuilding;
+    entry.rebuilding = false;
     if (changed) {
       this.recomputeFindings(state);
       state.version++;
       change.changed.push(state);
     }
+    if (isNew || rebuilt) return;
+    if (reset) this.notify(dir, { kind: 'reset' });
+    else if (appended.length || state.info?.status !== shownStatus || changed) this.notify(dir, { kind: 'appended', events: appended });
   }
 
   /** Folds new events into a run's state; returns the new epoch events. */
@@ -373,12 +477,10 @@ export class RunStore {
     for (const e of events) {
       switch (e.type) {
         case 'epoch': {
-          // A resumed run may write an epoch again: the later one replaces it.
-          const i = state.recentEpochs.findIndex((x) => x.epoch >= e.epoch);
-          if (i >= 0) state.recentEpochs.splice(i);
-          state.recentEpochs.push(e);
+          // A resumed run may write an epoch again: the later one replaces it (runRules.foldEpochInto).
+          foldEpochInto(state.recentEpochs, e);
           if (state.recentEpochs.length > this.keepEpochs) state.recentEpochs.splice(0, state.recentEpochs.length - this.keepEpochs);
-          state.latest = e;
+          state.latest = state.recentEpochs[state.recentEpochs.length - 1];
           epochs.push(e);
           break;
         }
@@ -420,5 +522,16 @@ export class RunStore {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     this.listeners.clear();
+    this.followers.clear();
   }
+}
+
+/** Forgets what a run's events said (the file was replaced, or is about to be read again from the start). */
+function clearEvents(state: RunState): void {
+  state.recentEpochs = [];
+  state.latest = undefined;
+  state.lastStatus = undefined;
+  state.lastError = undefined;
+  state.warnings = [];
+  state.divergence = undefined;
 }

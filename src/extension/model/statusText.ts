@@ -2,7 +2,8 @@
 import type { ProgressMessage } from '../../shared/events';
 import { displayedEpoch } from '../../shared/run';
 import type { RunState } from './runStore';
-import { epochProgress, formatDuration, formatNumber, secondsLeft } from './treeModel';
+import { epochProgress, formatDuration, secondsLeft } from './treeModel';
+import { formatNumber } from '../../shared/format';
 
 /**
  * The status-bar text for a run; batch progress of the current epoch refines the epoch and time left.

@@ -2,6 +2,7 @@
  * What a run looks like in the "VAE Runs" view: label, description, icon, context value, badge and
  * tooltip, as plain data (the tree provider turns it into vscode.TreeItem). Pure, unit-tested.
  */
+import { formatNumber } from '../../shared/format';
 import { displayedEpoch, type RunStatus } from '../../shared/run';
 import type { TrainConfig } from '../../shared/config';
 import type { SplitMetrics } from '../../shared/events';
@@ -55,11 +56,6 @@ export function statusIcon(status: RunStatus | 'invalid'): { id: string; color?:
   return STATUS_ICONS[status];
 }
 
-/** Numbers as a user reads them: 3 significant decimals for small values, 1 decimal for losses. */
-export function formatNumber(x: number | null | undefined, digits = 2): string {
-  if (typeof x !== 'number' || !Number.isFinite(x)) return x === undefined ? '–' : 'NaN';
-  return x.toFixed(digits);
-}
 
 /** Epochs completed of N: from the latest epoch event, else from run.json. */
 export function epochProgress(run: RunState): { epoch: number; epochs: number } | undefined {

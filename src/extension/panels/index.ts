@@ -1,46 +1,46 @@
 /**
- * The panels' API for the rest of the extension: register the serializers once at activation, then
- * open a run or a comparison from commands (Open Run, Compare Runs, the tree, notifications).
+ * The panels' API for the rest of the extension: created once at activation (serializers
+ * registered), then a run or a comparison is opened from commands (Open Run, Compare Runs, the
+ * tree, notifications).
  */
-import { existsSync } from 'node:fs';
 import * as vscode from 'vscode';
 import { parsePanelState } from '../../shared/protocol';
+import type { RunStore } from '../model/runStore';
 import { COMPARE_PANEL_TYPE, ComparePanel } from './comparePanel';
+import { whyNotARunFolder } from './resourceRoots';
 import { RUN_PANEL_TYPE, RunPanel } from './runPanel';
 import type { PanelContext } from './runsPanel';
 
 export { RunPanel, ComparePanel, RUN_PANEL_TYPE, COMPARE_PANEL_TYPE };
 
-function panelContext(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): PanelContext {
-  const ctx: PanelContext = {
-    extensionUri: context.extensionUri,
-    log,
-    openRun: (dir) => RunPanel.createOrShow(ctx, dir),
-  };
-  return ctx;
-}
-
-/** Opens the run panel of a run folder, or reveals it when it is already open. */
-export function openRunPanel(context: vscode.ExtensionContext, runDir: string, log: vscode.LogOutputChannel): RunPanel {
-  return RunPanel.createOrShow(panelContext(context, log), runDir);
-}
-
-/** Opens the compare panel of 2–6 run folders (throws with a message a user can read otherwise). */
-export function openComparePanel(context: vscode.ExtensionContext, runDirs: string[], log: vscode.LogOutputChannel): ComparePanel {
-  return ComparePanel.createOrShow(panelContext(context, log), runDirs);
+export interface Panels {
+  /** Opens the run panel of a run folder, or reveals it when it is already open. */
+  openRun(dir: string): RunPanel;
+  /** Opens the compare panel of 2–6 run folders (throws with a message a user can read otherwise). */
+  compare(dirs: string[]): ComparePanel;
+  disposables: vscode.Disposable[];
 }
 
 /**
- * Brings panels back after a window reload. The webview's saved state names its runs; a panel whose
- * runs are gone (deleted folders) or whose state is unreadable is closed instead of showing an error.
+ * Creates the panels' context and brings panels back after a window reload. The webview's saved
+ * state names its runs; it is the page's own word, so each folder must still be a run folder inside
+ * one of this window's runs folders. A panel whose runs are gone or not allowed, or whose state is
+ * unreadable, is closed instead of showing an error.
  */
-export function registerPanels(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): vscode.Disposable[] {
-  const ctx = panelContext(context, log);
+export function createPanels(context: vscode.ExtensionContext, log: vscode.LogOutputChannel, store: RunStore): Panels {
+  const ctx: PanelContext = {
+    extensionUri: context.extensionUri,
+    log,
+    store,
+    openRun: (dir) => RunPanel.createOrShow(ctx, dir),
+  };
   const restore = (kind: 'run' | 'compare') => ({
     async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown): Promise<void> {
       const parsed = parsePanelState(state);
-      if (!parsed || parsed.panel !== kind || !parsed.dirs.every((d) => existsSync(d))) {
-        log.info(`VAE Lens: not restoring a ${kind} panel (${parsed ? 'its runs are gone' : 'no saved state'}).`);
+      const runsDirs = store.getRoots().map((r) => r.runsDir);
+      const refused = parsed && parsed.panel === kind ? parsed.dirs.map((d) => whyNotARunFolder(d, runsDirs)).find(Boolean) : 'no saved state';
+      if (!parsed || refused) {
+        log.info(`VAE Lens: not restoring a ${kind} panel: ${refused}.`);
         panel.dispose();
         return;
       }
@@ -48,8 +48,12 @@ export function registerPanels(context: vscode.ExtensionContext, log: vscode.Log
       else ComparePanel.revive(panel, ctx, parsed.dirs);
     },
   });
-  return [
-    vscode.window.registerWebviewPanelSerializer(RUN_PANEL_TYPE, restore('run')),
-    vscode.window.registerWebviewPanelSerializer(COMPARE_PANEL_TYPE, restore('compare')),
-  ];
+  return {
+    openRun: (dir) => RunPanel.createOrShow(ctx, dir),
+    compare: (dirs) => ComparePanel.createOrShow(ctx, dirs),
+    disposables: [
+      vscode.window.registerWebviewPanelSerializer(RUN_PANEL_TYPE, restore('run')),
+      vscode.window.registerWebviewPanelSerializer(COMPARE_PANEL_TYPE, restore('compare')),
+    ],
+  };
 }

@@ -1,28 +1,37 @@
 /**
  * What the run and compare panels share: the webview page under a strict CSP, validation of every
- * message before acting on it, run folders watched while the panel is open, and the snapshot /
- * append protocol (a complete snapshot when the webview says ready or becomes visible again;
- * appends only while it is visible, since a hidden webview drops messages).
+ * message before acting on it, and the snapshot / append protocol (a complete snapshot when the
+ * webview says ready or becomes visible again; appends only while it is visible, since a hidden
+ * webview drops messages). A panel reads nothing itself: it follows its runs in the run store (the
+ * host's one reader of run folders), which keeps their whole history while the panel is open.
  */
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
-import type { EpochEvent, WarningEvent } from '../../shared/events';
+import type { EpochEvent, RunEvent, WarningEvent } from '../../shared/events';
 import { makeNonce, renderLinkedPanelHtml, webviewCsp } from '../../shared/panelHtml';
-import { parseFromWebviewMessage, toRunView, type FromWebviewMessage, type PanelKind, type ToWebviewMessage } from '../../shared/protocol';
+import { parseFromWebviewMessage, toRunView, type FromWebviewMessage, type PanelKind, type RunView, type ToWebviewMessage } from '../../shared/protocol';
+import type { RunFeedUpdate, RunStore } from '../model/runStore';
 import { healthSettings, SECTION } from '../settings';
-import { runsDirectories } from './resourceRoots';
-import { effectiveInfo, RunWatcher, type RunUpdate } from './runWatcher';
+import { whyNotARunFolder } from './resourceRoots';
 
 export interface PanelContext {
   extensionUri: vscode.Uri;
   log: vscode.LogOutputChannel;
+  store: RunStore;
   /** Opens (or reveals) the run panel of one run: the compare panel's "Open". */
   openRun(dir: string): void;
 }
 
-/** Only what the page loads: the bundles, the CSS, and the folders that hold the shown runs. */
+/** Only what the page loads: the bundles, the CSS, and the shown runs' own folders (nothing else of the disk). */
 export function localResourceRoots(extensionUri: vscode.Uri, dirs: readonly string[]): vscode.Uri[] {
-  return [vscode.Uri.joinPath(extensionUri, 'dist'), vscode.Uri.joinPath(extensionUri, 'media'), ...runsDirectories(dirs).map((d) => vscode.Uri.file(d))];
+  return [vscode.Uri.joinPath(extensionUri, 'dist'), vscode.Uri.joinPath(extensionUri, 'media'), ...dirs.map((d) => vscode.Uri.file(d))];
+}
+
+/** Panels open only on run folders inside this window's runs folders (their folders become the page's resource roots). */
+export function assertRunFolders(ctx: PanelContext, dirs: readonly string[]): void {
+  const runsDirs = ctx.store.getRoots().map((r) => r.runsDir);
+  const why = dirs.map((d) => whyNotARunFolder(d, runsDirs)).find(Boolean);
+  if (why) throw new Error(`VAE Lens shows only runs in this window's runs folders: ${why}.`);
 }
 
 export function webviewOptions(extensionUri: vscode.Uri, dirs: readonly string[]): vscode.WebviewOptions {
@@ -31,8 +40,11 @@ export function webviewOptions(extensionUri: vscode.Uri, dirs: readonly string[]
 
 export abstract class RunsPanel implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
-  private readonly watchers: RunWatcher[];
   private webviewReady = false;
+  /** Runs whose folder is gone: shown as loaded, with a banner, until the folder comes back. */
+  private readonly gone = new Set<string>();
+  /** What was last shown of a gone run (the store forgets it with the folder). */
+  private readonly lastSeen = new Map<string, RunView>();
   private wasVisible = true;
   private disposed = false;
 
@@ -53,9 +65,8 @@ export abstract class RunsPanel implements vscode.Disposable {
       csp: webviewCsp(webview.cspSource, nonce),
       url: (path) => webview.asWebviewUri(vscode.Uri.joinPath(ctx.extensionUri, ...path.split('/'))).toString(),
     });
-    this.watchers = dirs.map((dir) => new RunWatcher(dir, (u) => this.onRunUpdate(dir, u), (e) => ctx.log.warn(`VAE Lens panel: ${dir}: ${e.message}`)));
     this.disposables.push(
-      ...this.watchers,
+      ...dirs.map((dir) => ctx.store.follow(dir, (u) => this.onRunUpdate(dir, u))),
       webview.onDidReceiveMessage((raw: unknown) => this.onMessage(raw)),
       panel.onDidChangeViewState(() => {
         const becameVisible = panel.visible && !this.wasVisible;
@@ -71,7 +82,7 @@ export abstract class RunsPanel implements vscode.Disposable {
         if (e.affectsConfiguration(`${SECTION}.warnings`) && this.webviewReady && panel.visible) void this.sendSnapshot();
       }),
     );
-    void Promise.all(this.watchers.map((w) => w.ready)).then(
+    void Promise.all(dirs.map((d) => ctx.store.history(d))).then(
       () => this.updateTitle(),
       (e: Error) => this.showProblem(e),
     );
@@ -84,7 +95,8 @@ export abstract class RunsPanel implements vscode.Disposable {
   }
 
   protected infoOf(index: number) {
-    return this.watchers[index]?.info;
+    const dir = this.dirs[index];
+    return dir === undefined ? undefined : (this.ctx.store.get(dir)?.info ?? this.lastSeen.get(dir)?.info);
   }
 
   private showProblem(e: Error): void {
@@ -100,34 +112,50 @@ export abstract class RunsPanel implements vscode.Disposable {
     void this.panel.webview.postMessage(message);
   }
 
-  /** The complete state of every shown run, read from the watchers (what is on disk now). */
+  private imageBase(dir: string): string {
+    return this.panel.webview.asWebviewUri(vscode.Uri.file(dir)).toString() + '/';
+  }
+
+  /** The complete state of every shown run, as the run store has it (what is on disk now). */
   async sendSnapshot(): Promise<void> {
-    try {
-      await Promise.all(this.watchers.map((w) => w.ready));
-    } catch (e) {
-      this.showProblem(e as Error);
+    const runs: RunView[] = [];
+    for (const dir of this.dirs) {
+      const history = await this.ctx.store.history(dir);
+      if (this.disposed) return;
+      if (history?.info && !history.gone) {
+        this.gone.delete(dir);
+        const view = toRunView({ dir, info: history.info, events: history.events }, this.imageBase(dir));
+        this.lastSeen.set(dir, view);
+        runs.push(view);
+        continue;
+      }
+      const seen = this.lastSeen.get(dir);
+      if (history?.gone || (!history?.info && seen)) {
+        this.gone.add(dir);
+        if (seen) {
+          runs.push({ ...seen, gone: true });
+          continue;
+        }
+      }
+      this.showProblem(new Error(history?.gone ? `the run folder ${dir} does not exist (deleted, or outside the runs folders).` : history?.problem ?? `the run folder ${dir} is not a run.`));
       return;
     }
-    const webview = this.panel.webview;
-    const runs = this.watchers.map((w) =>
-      toRunView({ dir: w.dir, info: effectiveInfo(w.info!), events: w.events }, webview.asWebviewUri(vscode.Uri.file(w.dir)).toString() + '/'),
-    );
     this.updateTitle();
     this.post({ type: 'snapshot', v: 1, panel: this.kind, interactive: true, runs, health: healthSettings() });
   }
 
-  private onRunUpdate(dir: string, update: RunUpdate): void {
+  private onRunUpdate(dir: string, update: RunFeedUpdate): void {
     this.updateTitle();
     if (!this.webviewReady || !this.panel.visible) return;
-    if (update.reset) {
+    if (update.kind !== 'appended' || this.gone.has(dir)) {
       void this.sendSnapshot();
       return;
     }
-    const watcher = this.watchers.find((w) => w.dir === dir);
-    if (!watcher?.info) return;
-    const epochs = update.events.filter((e): e is EpochEvent => e.type === 'epoch');
-    const warnings = update.events.filter((e): e is WarningEvent => e.type === 'warning');
-    this.post({ type: 'append', dir, info: effectiveInfo(watcher.info), epochs, warnings });
+    const info = this.ctx.store.get(dir)?.info;
+    if (!info) return;
+    const epochs = update.events.filter((e: RunEvent): e is EpochEvent => e.type === 'epoch');
+    const warnings = update.events.filter((e: RunEvent): e is WarningEvent => e.type === 'warning');
+    this.post({ type: 'append', dir, info, epochs, warnings });
   }
 
   private onMessage(raw: unknown): void {

@@ -1,0 +1,41 @@
+/**
+ * The rules about a run that every view applies (tree, status bar, panels, report, CLI), in one
+ * place so they cannot disagree. Liveness (is the trainer still there?) has its own module,
+ * liveness.ts; time left and the "epoch x/N" wording live in progress.ts and run.ts.
+ */
+import type { EpochEvent, RunEvent, WarningEvent } from './events';
+import { isLiveStatus, type RunInfo } from './run';
+
+/**
+ * Epoch events in epoch order, one per epoch: when an epoch was written twice (a resumed run
+ * writes again the epoch it recovers), the later event wins. Nothing else is dropped.
+ */
+export function foldEpochs(events: readonly RunEvent[]): EpochEvent[] {
+  const byEpoch = new Map<number, EpochEvent>();
+  for (const e of events) if (e.type === 'epoch') byEpoch.set(e.epoch, e);
+  return [...byEpoch.values()].sort((a, b) => a.epoch - b.epoch);
+}
+
+/** Folds one epoch event into a list kept by foldEpochs' rule (in place); returns the list. */
+export function foldEpochInto(epochs: EpochEvent[], event: EpochEvent): EpochEvent[] {
+  let i = epochs.length;
+  while (i > 0 && epochs[i - 1].epoch > event.epoch) i--;
+  if (i > 0 && epochs[i - 1].epoch === event.epoch) epochs[i - 1] = event;
+  else epochs.splice(i, 0, event);
+  return epochs;
+}
+
+/** Every warning event, in file order. */
+export function warningEvents(events: readonly RunEvent[]): WarningEvent[] {
+  return events.filter((e): e is WarningEvent => e.type === 'warning');
+}
+
+/** Whether Stop applies: the run trains, starts, or waits in the queue. */
+export function canStop(info: Pick<RunInfo, 'status'>): boolean {
+  return isLiveStatus(info.status) || info.status === 'queued';
+}
+
+/** Whether Resume applies: the run ended early (stopped, interrupted, failed) with epochs left to train. */
+export function canResume(info: Pick<RunInfo, 'status' | 'epochsCompleted' | 'config'>): boolean {
+  return (info.status === 'stopped' || info.status === 'interrupted' || info.status === 'failed') && info.epochsCompleted < info.config.epochs;
+}

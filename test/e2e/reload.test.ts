@@ -1,0 +1,104 @@
+// Panels across a window reload, in the real VS Code (code-server + Chromium): two run panels in two
+// editor groups both come back showing their runs; Compare Runs from the palette still offers its
+// picker; a restored panel shows only what the run store reads, and says so when the run's folder
+// is deleted under it (and recovers when it returns).
+import assert from 'node:assert/strict';
+import { cpSync, mkdirSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import type { Locator } from 'playwright-core';
+import { makeWorkspace, repoRoot } from '../support/codeServer';
+import { E2E_TIMEOUT_MS, withWorkbench, type Workbench } from '../support/workbench';
+
+const EXP1 = 'exp1-chainer-mlp';
+const EXP2 = 'exp2-deep-bn';
+
+function treeRow(pane: Locator, label: string): Locator {
+  return pane.locator('.monaco-list-row').filter({ has: pane.page().locator('.label-name', { hasText: new RegExp(`^\\s*${label}\\s*$`) }) }).first();
+}
+
+async function openFromTree(wb: Workbench, label: string): Promise<void> {
+  const pane = await wb.viewPane('VAE Runs');
+  const row = treeRow(pane, label);
+  await wb.expectVisible(row, `the run "${label}" in the VAE Runs view`, 30_000);
+  await row.click();
+}
+
+/** The names shown by the visible run panels, in page order. */
+async function panelNames(wb: Workbench): Promise<string[]> {
+  const count = await wb.page.locator('iframe.webview.ready').filter({ visible: true }).count();
+  const names: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const name = wb.webviewFrame({ index: i }).getByTestId('run-name');
+    names.push(((await name.textContent({ timeout: 500 }).catch(() => null)) ?? '').trim());
+  }
+  return names;
+}
+
+async function waitForPanels(wb: Workbench, expected: string[], timeoutMs: number, what: string): Promise<number> {
+  const started = Date.now();
+  let last: string[] = [];
+  while (Date.now() - started < timeoutMs) {
+    last = await panelNames(wb);
+    if ([...last].sort().join() === [...expected].sort().join()) return Date.now() - started;
+    await wb.page.waitForTimeout(200);
+  }
+  await wb.screenshot(`${what}-timeout`);
+  throw new Error(`Expected ${what}: visible run panels showing ${JSON.stringify(expected)} within ${timeoutMs} ms, but they showed ${JSON.stringify(last)} ("" is a panel still loading).`);
+}
+
+test('after a reload, two run panels in two editor groups both show their runs; Compare Runs from the palette still works', { timeout: E2E_TIMEOUT_MS }, async (t) => {
+  const workspace = makeWorkspace({});
+  const runsDir = join(workspace, '.vae-runs');
+  mkdirSync(runsDir, { recursive: true });
+  cpSync(join(repoRoot(), 'test/fixtures/runs'), runsDir, { recursive: true });
+  await withWorkbench(t, { workspace, viewport: { width: 1600, height: 1000 } }, async (wb) => {
+    await wb.openView('VAE');
+    await openFromTree(wb, EXP1);
+    await waitForPanels(wb, [EXP1], 30_000, 'the first panel');
+    // The second panel opens beside the first, in a group of its own.
+    await openFromTree(wb, EXP2);
+    await waitForPanels(wb, [EXP1, EXP2], 30_000, 'both panels before the reload');
+    const groups = await wb.page.locator('.editor-group-container').count();
+    assert.ok(groups >= 3, `the panels should be in two editor groups beside the (empty) first one; found ${groups} groups`);
+    await wb.screenshot('two-panels-before-reload');
+
+    await wb.reload();
+    const tookMs = await waitForPanels(wb, [EXP1, EXP2], 15_000, 'both panels after the reload');
+    console.log(`both run panels showed their runs ${tookMs} ms after the workbench was ready again`);
+    await wb.screenshot('two-panels-after-reload');
+
+    // Compare Runs from the palette after the reload: the picker appears and opens the comparison.
+    await wb.runCommand('VAE: Compare Runs');
+    const picker = wb.page.locator('.quick-input-widget');
+    await wb.expectVisible(picker.locator('.quick-input-list .monaco-list-row').first(), 'the Compare Runs picker after the reload', 30_000);
+    for (const label of [EXP1, EXP2]) {
+      await picker.locator('.quick-input-list .monaco-list-row', { hasText: label }).locator('.monaco-checkbox, input[type=checkbox]').first().click();
+    }
+    await picker.locator('.quick-input-action .monaco-button, a.monaco-button', { hasText: /^OK$/ }).first().click();
+    await wb.expectVisible(wb.webviewFrame().locator('[data-testid="final-metrics"]').first(), 'the compare panel opened from the palette after the reload', 30_000);
+    await wb.screenshot('compare-after-reload');
+  });
+});
+
+test('a run panel whose folder is deleted says so, and shows the run again when the folder returns', { timeout: E2E_TIMEOUT_MS }, async (t) => {
+  const workspace = makeWorkspace({});
+  const runsDir = join(workspace, '.vae-runs');
+  mkdirSync(runsDir, { recursive: true });
+  cpSync(join(repoRoot(), 'test/fixtures/runs'), runsDir, { recursive: true });
+  await withWorkbench(t, { workspace }, async (wb) => {
+    await wb.openView('VAE');
+    await openFromTree(wb, EXP1);
+    await waitForPanels(wb, [EXP1], 30_000, 'the panel');
+    const frame = wb.webviewFrame();
+    const dir = join(runsDir, `20261128-090659-${EXP1}`);
+    const away = join(workspace, 'moved-away');
+    renameSync(dir, away);
+    await wb.expectVisible(frame.getByTestId('run-gone'), 'the "folder no longer exists" banner', 30_000);
+    assert.equal((await frame.getByTestId('run-name').textContent())?.trim(), EXP1, 'the panel keeps showing what it had loaded');
+    await wb.screenshot('run-folder-gone');
+    renameSync(away, dir);
+    await wb.expectHidden(frame.getByTestId('run-gone'), 'the "folder no longer exists" banner after the folder came back', 30_000);
+    await wb.expectVisible(frame.getByTestId('run-status').filter({ hasText: 'completed' }), 'the run shown again as completed', 15_000);
+  });
+});

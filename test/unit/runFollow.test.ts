@@ -1,0 +1,131 @@
+// How a panel follows a run in the extension host: the run store is the one reader of run folders;
+// a follower gets the whole history once and then only what is appended, the shown status by the
+// shared liveness rule, and word when the folder goes away or comes back.
+import { test, beforeEach, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync, cpSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RunStore, type RunFeedUpdate } from '../../src/extension/model/runStore';
+import { whyNotARunFolder } from '../../src/extension/panels/resourceRoots';
+import type { RunInfo } from '../../src/shared/run';
+import { appendFixtureEvent, fixtureEpoch, writeFixtureRun } from './fixtures/runFixture';
+
+let runsDir: string;
+let store: RunStore;
+beforeEach(() => {
+  runsDir = mkdtempSync(join(tmpdir(), 'vae-lens-follow-'));
+  store = new RunStore({ debounceMs: 5, initialWindowBytes: 4096, probe: { hostname: 'here', isAlive: () => false, startId: () => undefined } });
+  store.setRoots([{ label: 'ws', runsDir }]);
+});
+afterEach(() => {
+  store.dispose();
+  rmSync(runsDir, { recursive: true, force: true });
+});
+
+function follow(dir: string) {
+  const updates: RunFeedUpdate[] = [];
+  const sub = store.follow(dir, (u) => updates.push(u));
+  const next = async (kind: RunFeedUpdate['kind']): Promise<RunFeedUpdate> => {
+    const until = Date.now() + 5000;
+    for (;;) {
+      const i = updates.findIndex((u) => u.kind === kind);
+      if (i >= 0) return updates.splice(0, i + 1).pop()!;
+      if (Date.now() > until) throw new Error(`no '${kind}' update within 5 s (got ${JSON.stringify(updates.map((u) => u.kind))})`);
+      await store.refreshAll();
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  };
+  return { sub, updates, next };
+}
+
+const epochsOf = (events: { type: string }[]) => events.filter((e) => e.type === 'epoch').length;
+
+test('a follower gets the whole history once, even where the tree reads only the end, then only appends', async () => {
+  const dir = writeFixtureRun(runsDir, { id: 'long', status: 'running', epochs: 60, completed: 40, hostname: 'here', pid: process.pid });
+  await store.refreshAll();
+  assert.equal(store.get(dir)!.partial, true, 'the tree read only the last 4 KiB');
+  const seen: string[] = [];
+  store.onDidChange((c) => seen.push(...[...c.newEpochs.keys()]));
+  const { sub, next } = follow(dir);
+  const history = await store.history(dir);
+  assert.equal(epochsOf(history!.events), 40, 'every epoch, from the first byte');
+  assert.equal(store.get(dir)!.partial, false);
+  assert.deepEqual(seen, [], 're-reading old epochs for a panel is not news (no warnings again)');
+  appendFixtureEvent(dir, fixtureEpoch(41, 60, 20));
+  const appended = await next('appended');
+  assert.deepEqual(appended.kind === 'appended' && appended.events.map((e) => e.type === 'epoch' && e.epoch), [41]);
+  assert.equal(epochsOf((await store.history(dir))!.events), 41);
+  assert.deepEqual(seen, [dir], 'a new epoch is news');
+  // run.json rewritten by rename within one mtime tick (a fast stop): the follower hears of it.
+  const file = join(dir, 'run.json');
+  const tick = new Date(Date.now() - 3_600_000);
+  utimesSync(file, tick, tick);
+  await store.refreshAll();
+  const info = JSON.parse(readFileSync(file, 'utf8')) as RunInfo;
+  writeFileSync(`${file}.tmp`, JSON.stringify({ ...info, status: 'stopped', pid: undefined }));
+  renameSync(`${file}.tmp`, file);
+  utimesSync(file, tick, tick);
+  await store.refreshAll();
+  await next('appended');
+  assert.equal((await store.history(dir))!.info!.status, 'stopped');
+  // events.jsonl replaced by a shorter file: the follower takes a new snapshot.
+  writeFileSync(join(dir, 'events.jsonl'), JSON.stringify(fixtureEpoch(1, 60, 20)) + '\n');
+  await next('reset');
+  assert.equal(epochsOf((await store.history(dir))!.events), 1);
+  sub.dispose();
+  assert.equal(await store.history(dir), undefined, 'nobody follows it: no history kept');
+});
+
+test('a live run whose trainer is gone shows as interrupted to tree and panel alike', async () => {
+  const dir = writeFixtureRun(runsDir, { id: 'crashed', status: 'running', completed: 2, hostname: 'here', pid: 2 ** 22 + 12345 });
+  await store.refreshAll();
+  const { next } = follow(dir);
+  await store.history(dir);
+  await store.markInterrupted({ persist: false });
+  await next('appended');
+  assert.equal((await store.history(dir))!.info!.status, 'interrupted');
+  assert.equal(store.get(dir)!.info!.status, 'interrupted');
+});
+
+test('a followed folder that is deleted is reported gone, and comes back when it does', async () => {
+  const dir = writeFixtureRun(runsDir, { id: 'r', completed: 3 });
+  await store.refreshAll();
+  const { next } = follow(dir);
+  await store.history(dir);
+  const backup = join(tmpdir(), `vae-lens-backup-${process.pid}`);
+  cpSync(dir, backup, { recursive: true });
+  rmSync(dir, { recursive: true });
+  await store.refreshAll();
+  await next('gone');
+  assert.equal((await store.history(dir))!.gone, true);
+  cpSync(backup, dir, { recursive: true });
+  rmSync(backup, { recursive: true });
+  await next('reset');
+  const back = await store.history(dir);
+  assert.equal(back!.gone, false);
+  assert.equal(epochsOf(back!.events), 3);
+});
+
+test('a panel opens (or is restored) only on a run folder directly inside a runs folder', () => {
+  const dir = writeFixtureRun(runsDir, { id: 'ok', completed: 1 });
+  const dirs = [runsDir];
+  assert.equal(whyNotARunFolder(dir, dirs), undefined);
+  assert.match(whyNotARunFolder(`${runsDir}/x/../ok`, dirs)!, /not an absolute, normalised path/);
+  assert.match(whyNotARunFolder('relative/ok', dirs)!, /not an absolute/);
+  assert.match(whyNotARunFolder(runsDir, dirs)!, /not inside a runs folder/);
+  assert.match(whyNotARunFolder('/etc', dirs)!, /not inside a runs folder/);
+  assert.match(whyNotARunFolder(join(runsDir, 'missing'), dirs)!, /does not exist/);
+  mkdirSync(join(runsDir, 'empty'));
+  assert.match(whyNotARunFolder(join(runsDir, 'empty'), dirs)!, /has no run\.json/);
+  // A link inside the runs folder that leads elsewhere is not a run folder of this window.
+  const outside = mkdtempSync(join(tmpdir(), 'vae-lens-outside-'));
+  writeFixtureRun(outside, { id: 'secret', completed: 1 });
+  symlinkSync(join(outside, 'secret'), join(runsDir, 'link'));
+  assert.match(whyNotARunFolder(join(runsDir, 'link'), dirs)!, /not a folder \(a link or a file\)/);
+  // run.json as a link to another file is refused too.
+  mkdirSync(join(runsDir, 'linked-json'));
+  symlinkSync(join(outside, 'secret', 'run.json'), join(runsDir, 'linked-json', 'run.json'));
+  assert.match(whyNotARunFolder(join(runsDir, 'linked-json'), dirs)!, /run\.json is not a file/);
+  rmSync(outside, { recursive: true, force: true });
+});
