@@ -10,9 +10,10 @@
  * epochs. A hidden webview drops messages, so the host sends a full snapshot again whenever the
  * panel becomes visible (never a delta that could land on a stale page).
  */
-import type { EpochEvent, RunEvent, WarningEvent } from './events';
+import { epochEventSchema, warningEventSchema, type EpochEvent, type RunEvent, type WarningEvent } from './events';
 import { DEFAULT_HEALTH_SETTINGS, resolveHealthSettings, type HealthSettings } from './health';
-import type { RunInfo } from './run';
+import { checkRunInfo, type RunInfo } from './run';
+import { SchemaError, array, boolean, check, custom, literal, number, object, oneOf, optional, string, tagged } from './schema';
 import { foldEpochs, warningEvents } from './runRules';
 
 /** Which view a panel shows: one run, or 2–6 runs overlaid. */
@@ -141,6 +142,38 @@ export function parseFromWebviewMessage(value: unknown): ParseResult<FromWebview
     default:
       return { ok: false, error: `unknown message type ${JSON.stringify(typeof type === 'string' ? type.slice(0, 40) : type)}` };
   }
+}
+
+const runViewSchema = object({
+  dir: string({ minLength: 1, maxLength: MAX_TEXT }),
+  info: custom((value, path) => {
+    const checked = checkRunInfo(value);
+    if (!checked.ok) throw new SchemaError(path, checked.error);
+    return checked.info;
+  }, () => ({})),
+  epochs: array(epochEventSchema),
+  warnings: array(warningEventSchema),
+  imageBase: string({ maxLength: MAX_TEXT }),
+  images: optional(custom((value, path) => {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new SchemaError(path, 'expected an object of images');
+    for (const [k, v] of Object.entries(value)) if (typeof v !== 'string' || !v.startsWith('data:image/png;base64,')) throw new SchemaError(`${path}.${k}`, 'expected a PNG data: URI');
+    return value as Record<string, string>;
+  }, () => ({}))),
+  gone: optional(boolean()),
+});
+
+const toWebviewSchema = tagged('type', {
+  snapshot: object({ type: literal('snapshot'), v: number({ integer: true }), panel: oneOf(['run', 'compare'] as const), interactive: boolean(), runs: array(runViewSchema, { maxLength: MAX_COMPARE_RUNS }), health: custom((v) => parseHealthSettings(v), () => ({})) }),
+  append: object({ type: literal('append'), dir: string({ minLength: 1, maxLength: MAX_TEXT }), info: runViewSchema.fields.info, epochs: array(epochEventSchema), warnings: array(warningEventSchema) }),
+});
+
+/**
+ * Checks a message from the host (or the report's embedded snapshot) against the run-folder
+ * schema before the page draws it: the webview never draws what the contract does not allow.
+ */
+export function parseToWebviewMessage(value: unknown): ParseResult<ToWebviewMessage> {
+  const result = check(toWebviewSchema, value);
+  return result.ok ? { ok: true, message: result.value as ToWebviewMessage } : { ok: false, error: result.error };
 }
 
 /**

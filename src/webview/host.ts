@@ -3,7 +3,7 @@
  * that hands over the snapshot embedded in the page. The views only see this interface.
  */
 import { REPORT_DATA_ID } from '../shared/panelHtml';
-import type { FromWebviewMessage, SnapshotMessage, ToWebviewMessage } from '../shared/protocol';
+import { parseToWebviewMessage, type FromWebviewMessage, type ToWebviewMessage } from '../shared/protocol';
 
 export interface PanelHost {
   post(message: FromWebviewMessage): void;
@@ -20,10 +20,6 @@ interface VsCodeApi {
 
 declare function acquireVsCodeApi(): VsCodeApi;
 
-function isToWebviewMessage(value: unknown): value is ToWebviewMessage {
-  const type = (value as { type?: unknown } | null)?.type;
-  return (type === 'snapshot' && Array.isArray((value as SnapshotMessage).runs)) || type === 'append';
-}
 
 export function vscodeHost(): PanelHost {
   const api = acquireVsCodeApi();
@@ -33,7 +29,9 @@ export function vscodeHost(): PanelHost {
     setState: (s) => api.setState(s),
     onMessage: (handler) =>
       window.addEventListener('message', (event: MessageEvent) => {
-        if (isToWebviewMessage(event.data)) handler(event.data);
+        const parsed = parseToWebviewMessage(event.data);
+        if (parsed.ok) handler(parsed.message);
+        else api.postMessage({ type: 'error', message: `The panel ignored a message that breaks the run-folder contract: ${parsed.error}` });
       }),
   };
 }
@@ -43,7 +41,9 @@ export function vscodeHost(): PanelHost {
 export function reportHost(): PanelHost {
   const el = document.getElementById(REPORT_DATA_ID);
   if (!el?.textContent) throw new Error('This report has no embedded run data.');
-  const snapshot = JSON.parse(el.textContent) as SnapshotMessage;
+  const parsed = parseToWebviewMessage(JSON.parse(el.textContent));
+  if (!parsed.ok || parsed.message.type !== 'snapshot') throw new Error(`This report's embedded run data is not valid: ${parsed.ok ? 'not a snapshot' : parsed.error}`);
+  const snapshot = parsed.message;
   let state: unknown;
   return {
     post: (m) => {

@@ -124,7 +124,8 @@ export async function openWorkbench(test: NamedTest, options: WorkbenchOptions):
     const page = context.pages()[0] ?? (await context.newPage());
     page.setDefaultTimeout(DEFAULT_TIMEOUT_MS);
     const wb = makeWorkbench(test, page, server, context, options.readyContainer ?? 'VAE');
-    await page.goto(server.url);
+    // The first load compiles the whole workbench; on a busy 2-core machine that alone can take longer than an action.
+    await page.goto(server.url, { timeout: 90_000 });
     await waitForWorkbench(wb, options.readyContainer ?? 'VAE');
     return wb;
   } catch (err) {
@@ -378,7 +379,7 @@ function makeWorkbench(test: NamedTest, page: Page, server: CodeServer, context:
   };
 
   const reload = async () => {
-    await page.reload();
+    await page.reload({ timeout: 90_000 });
     await waitForWorkbench(workbench, readyContainer);
   };
 

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { checkRunInfo, runJsonSchema, RUN_SCHEMA_VERSION } from '../../src/shared/run';
 import { checkEventLine, eventJsonSchema, parseEvents, EventLineBuffer, EVENTS_SCHEMA_VERSION } from '../../src/shared/events';
 import { readRun, readRunInfo, RunFolderError } from '../../src/node/runFolder';
+import { parseToWebviewMessage, toRunView } from '../../src/shared/protocol';
 
 const root = process.env.VAE_LENS_ROOT ?? join(__dirname, '../../..');
 const fixtures = join(root, 'test/fixtures/runs');
@@ -95,4 +96,21 @@ test('schemas/run.schema.json and event.schema.json are generated from the same 
   }
   const run = runJsonSchema() as { required: string[] };
   assert.deepEqual(run.required.slice(0, 4), ['schemaVersion', 'id', 'name', 'config']);
+});
+
+test('the webview checks what it is sent against the same schema before drawing', () => {
+  const info = fixtureRun(runs[0]);
+  const events = parseEvents(readFileSync(join(fixtures, runs[0], 'events.jsonl'), 'utf8')).events;
+  const view = toRunView({ dir: '/w/.vae-runs/r', info, events }, 'https://file+.vscode-resource/w/.vae-runs/r/');
+  const snapshot = { type: 'snapshot', v: 1, panel: 'run', interactive: true, runs: [view], health: {} };
+  const ok = parseToWebviewMessage(snapshot);
+  assert.ok(ok.ok, ok.ok ? '' : ok.error);
+  const badEpoch = { ...view, epochs: [{ ...view.epochs[0], test: null }] };
+  const refused = parseToWebviewMessage({ ...snapshot, runs: [badEpoch] });
+  assert.equal(refused.ok, false);
+  assert.match(refused.ok ? '' : refused.error, /^runs\[0\]\.epochs\[0\]\.test: expected an object, got null/);
+  const badInfo = parseToWebviewMessage({ type: 'append', dir: '/w/r', info: { ...info, config: {} }, epochs: [], warnings: [] });
+  assert.match(badInfo.ok ? '' : badInfo.error, /^info: config\.model: missing/);
+  const foreignImage = parseToWebviewMessage({ ...snapshot, runs: [{ ...view, images: { 'samples/epoch-0001.png': 'https://evil.example/x.png' } }] });
+  assert.match(foreignImage.ok ? '' : foreignImage.error, /expected a PNG data: URI/);
 });
