@@ -55,6 +55,19 @@ export interface RunEnvironment {
   hostname: string;
 }
 
+/** One image file of a data set as a run saw it: the IDX header's sizes and the SHA-256 of its first MiB of content. */
+export interface DataFingerprint {
+  sizes: number[];
+  headSha256: string;
+}
+
+/** The data a run trains on, recorded when it first loads it; a resume refuses data that no longer matches. */
+export interface RunData {
+  /** The folder the files were read from, resolved (an `idx:` dataset's relative folder no longer depends on the working folder). */
+  folder: string;
+  files: { trainImages: DataFingerprint; testImages: DataFingerprint };
+}
+
 export interface RunInfo {
   schemaVersion: number;
   id: string;
@@ -75,6 +88,8 @@ export interface RunInfo {
   epochsCompleted: number;
   /** Why a run failed or stopped, in words a user can act on. */
   message?: string;
+  /** Where the data came from and its fingerprint (absent in runs from before it was recorded). */
+  data?: RunData;
 }
 
 /** File name of the per-epoch image, e.g. samples/epoch-0007.png. */
