@@ -28,6 +28,7 @@ import { createModel, type VaeModel } from './model';
 import { Rng, Stream, epochPermutation, priorNoise } from './rng';
 import type { TrainStep } from './step';
 import { createTrainStep } from './stepFactory';
+import { fastStepReady } from './fast';
 
 /** An invalid config: every invalid field, each with its allowed values. */
 export class ConfigError extends Error {
@@ -270,6 +271,9 @@ async function execute(recorder: RunRecorder, config: TrainConfig, checkpoint: C
 
     model = createModel(config.model, data.pixels, config.dimz, config.seed);
     step = createTrainStep(model, config, environment.backend);
+    // A two-thread step runs on one thread until its worker is up; waiting for the worker here makes
+    // every step of every run split the same way, so two runs with one seed give equal numbers.
+    await fastStepReady(step);
     let position: TrainPosition = { epoch: 1, batch: 0 };
     let train = new MeanAccumulator();
     let trainSeconds = 0;
