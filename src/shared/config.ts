@@ -119,7 +119,7 @@ function describeAllowed(spec: FieldSpec): string {
     case 'enum':
       return `one of ${spec.values.map((v) => JSON.stringify(v)).join(', ')}`;
     case 'string':
-      return spec.patternText ?? 'a string';
+      return `${spec.patternText ?? 'a string'}${spec.maxLength !== undefined ? ` of at most ${spec.maxLength} characters` : ''}`;
   }
 }
 

@@ -10,7 +10,7 @@
  *     checkpoint/     latest weights + optimizer state + RNG state + epoch, written atomically
  */
 import { configJsonSchema, validateConfig, type TrainConfig } from './config';
-import { SchemaError, check, custom, describeValue, number, object, oneOf, optional, string, type Infer } from './schema';
+import { SchemaError, array, check, custom, describeValue, number, object, oneOf, optional, string, type Infer } from './schema';
 
 export const RUN_SCHEMA_VERSION = 1;
 export const RUN_FILE = 'run.json';
@@ -71,6 +71,21 @@ export const runConfigSchema = custom<TrainConfig>((value, path) => {
   return result.config;
 }, () => configJsonSchema());
 
+/** One image file of a data set as a run saw it: the IDX header's sizes and the SHA-256 of its first MiB of content. */
+export const dataFingerprintSchema = object({
+  sizes: array(number({ integer: true, min: 0 })),
+  headSha256: string({ pattern: /^[0-9a-f]{64}$/ }),
+});
+export type DataFingerprint = Infer<typeof dataFingerprintSchema>;
+
+/** The data a run trains on, recorded when it first loads it; a resume refuses data that no longer matches. */
+export const runDataSchema = object({
+  /** The folder the files were read from, resolved (an `idx:` dataset's relative folder no longer depends on the working folder). */
+  folder: string(),
+  files: object({ trainImages: dataFingerprintSchema, testImages: dataFingerprintSchema }),
+});
+export type RunData = Infer<typeof runDataSchema>;
+
 export const runInfoSchema = object({
   /** RUN_SCHEMA_VERSION of the writer; a reader refuses a newer one (see readRunInfo). */
   schemaVersion: number({ integer: true, min: 1 }),
@@ -93,6 +108,8 @@ export const runInfoSchema = object({
   epochsCompleted: number({ integer: true, min: 0 }),
   /** Why a run failed or stopped, in words a user can act on. */
   message: optional(string()),
+  /** Where the data came from and its fingerprint (absent in runs from before it was recorded). */
+  data: optional(runDataSchema),
 });
 export type RunInfo = Infer<typeof runInfoSchema>;
 

@@ -14,12 +14,15 @@ import { join } from 'node:path';
 import type { TrainConfig } from '../shared/config';
 import type { EpochEvent } from '../shared/events';
 import { CHECKPOINT_DIR } from '../shared/run';
+import { removeDeadWritersFiles } from '../node/leftovers';
 import type { OptimizerState } from './step';
 
 export const CHECKPOINT_VERSION = 1;
 const META_FILE = 'checkpoint.json';
 const DATA_FILE = 'tensors.bin';
 const PREVIOUS_SUFFIX = '.previous';
+const TMP_INFIX = '.tmp-';
+const CHECKPOINT_TMP = new RegExp(`^${CHECKPOINT_DIR}\\.tmp-(\\d+)$`);
 
 export interface TrainPosition {
   /** 1-based epoch to run next (or to continue). */
@@ -112,17 +115,39 @@ export async function writeCheckpoint(runDir: string, content: CheckpointContent
     tensors: entries,
   };
   const final = join(runDir, CHECKPOINT_DIR);
-  const tmp = `${final}.tmp-${process.pid}`;
+  const tmp = `${final}${TMP_INFIX}${process.pid}`;
   const previous = final + PREVIOUS_SUFFIX;
-  await fs.rm(tmp, { recursive: true, force: true });
-  await fs.mkdir(tmp);
-  await writeFileSynced(join(tmp, DATA_FILE), new Uint8Array(data.buffer));
-  // The metadata last: a temp folder without it is incomplete by construction.
-  await writeFileSynced(join(tmp, META_FILE), JSON.stringify(meta, null, 1));
+  await removeCheckpointLeftovers(runDir);
+  try {
+    await fs.mkdir(tmp);
+    await writeFileSynced(join(tmp, DATA_FILE), new Uint8Array(data.buffer));
+    // The metadata last: a temp folder without it is incomplete by construction.
+    await writeFileSynced(join(tmp, META_FILE), JSON.stringify(meta, null, 1));
+  } catch (e) {
+    // A full disk (or any write error) leaves the previous checkpoint as it was and no partial copy.
+    await fs.rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+    throw e;
+  }
   await fs.rm(previous, { recursive: true, force: true });
   if (existsSync(final)) await fs.rename(final, previous);
   await fs.rename(tmp, final);
   await fs.rm(previous, { recursive: true, force: true });
+}
+
+/**
+ * Removes what an interrupted checkpoint write left: `checkpoint.tmp-<pid>` of a writer that is
+ * gone, and `checkpoint.previous` once `checkpoint/` is complete (while it is not, the previous one
+ * is the run's only checkpoint and stays). Returns the names removed.
+ */
+export async function removeCheckpointLeftovers(runDir: string): Promise<string[]> {
+  const removed = await removeDeadWritersFiles(runDir, CHECKPOINT_TMP);
+  const final = join(runDir, CHECKPOINT_DIR);
+  const previous = final + PREVIOUS_SUFFIX;
+  if (existsSync(previous) && existsSync(join(final, META_FILE))) {
+    await fs.rm(previous, { recursive: true, force: true });
+    removed.push(CHECKPOINT_DIR + PREVIOUS_SUFFIX);
+  }
+  return removed;
 }
 
 async function readFrom(dir: string): Promise<CheckpointContent> {

@@ -5,11 +5,16 @@
  *   vae-lens report <run...> --out file.html          vae-lens demo
  */
 import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CONFIG_FIELDS, type TrainConfig } from '../shared/config';
-import { readRun, listRunDirs } from '../node/runFolder';
+import { readRunInfo, listRunDirs } from '../node/runFolder';
+import { localProcessProbe } from '../node/processProbe';
+import { EventTail } from '../node/eventTail';
+import type { EpochEvent } from '../shared/events';
+import { effectiveStatus } from '../shared/liveness';
 import { DEFAULT_RUNS_DIR } from '../shared/run';
+import { terminalCell, terminalText } from './terminalText';
 import { cliOutput } from './progress';
 import { writeReport } from './report';
 import { listenForStop } from './signals';
@@ -123,7 +128,8 @@ function flagValue(field: keyof TrainConfig, text: string): unknown {
 function readConfigFile(file: string): Record<string, unknown> {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    // A byte order mark (editors on Windows write one) is not part of the JSON.
+    text = readFileSync(file, 'utf8').replace(/^\uFEFF/, '');
   } catch (e) {
     throw new UsageError(`Cannot read the config file ${file}: ${(e as Error).message}`);
   }
@@ -157,7 +163,7 @@ async function runTraining(json: boolean, go: (options: Parameters<typeof startR
     await output.close();
     if (!json) {
       const said = outcome.status === 'completed' ? `completed ${outcome.epochsCompleted} epochs` : outcome.status === 'stopped' ? 'stopped' : 'failed';
-      process.stderr.write(`Run ${outcome.runId} ${said}.\n`);
+      process.stderr.write(terminalText(`Run ${outcome.runId} ${said}.\n`));
       process.stdout.write(`${outcome.runDir}\n`);
     }
     return { code: outcome.status === 'failed' ? 1 : 0, outcome };
@@ -193,17 +199,20 @@ async function list(args: string[]): Promise<number> {
   const { values } = parse(args);
   if (values.help) return help('list');
   const runsDir = runsDirOf(values);
-  const rows: Record<'id' | 'status' | 'epochs' | 'model' | 'testLoss' | 'backend' | 'dir', string>[] = [];
+  const rows: (Record<'id' | 'status' | 'epochs' | 'model' | 'testLoss' | 'backend' | 'dir', string> & { problem?: string })[] = [];
   for (const dir of listRunDirs(runsDir)) {
     try {
-      const { info, events } = await readRun(dir);
-      const last = [...events].reverse().find((e) => e.type === 'epoch');
+      // readRunInfo refuses a run.json that breaks the schema, naming the field at fault.
+      const info = await readRunInfo(dir);
+      const last = await lastEpochEvent(dir);
+      const testLoss = last?.test?.loss;
       rows.push({
-        id: info.id, status: info.status, epochs: `${info.epochsCompleted}/${info.config.epochs}`, model: `${info.config.model} z${info.config.dimz}`,
-        testLoss: last && last.type === 'epoch' ? last.test.loss.toFixed(2) : '–', backend: info.environment?.backend ?? '–', dir,
+        id: info.id, status: effectiveStatus(info, localProcessProbe, new Date()), epochs: `${info.epochsCompleted}/${info.config.epochs}`,
+        model: `${info.config.model} z${info.config.dimz}`, testLoss: typeof testLoss === 'number' ? testLoss.toFixed(2) : '–',
+        backend: typeof info.environment?.backend === 'string' ? info.environment.backend : '–', dir,
       });
     } catch (e) {
-      rows.push({ id: dir, status: `unreadable: ${(e as Error).message}`, epochs: '', model: '', testLoss: '', backend: '', dir });
+      rows.push({ id: basename(dir), status: 'unreadable', epochs: '', model: '', testLoss: '', backend: '', dir, problem: (e as Error).message });
     }
   }
   if (values.json) {
@@ -216,10 +225,14 @@ async function list(args: string[]): Promise<number> {
   }
   const cols = ['id', 'status', 'epochs', 'model', 'testLoss', 'backend'] as const;
   const titles: Record<(typeof cols)[number], string> = { id: 'RUN', status: 'STATUS', epochs: 'EPOCHS', model: 'MODEL', testLoss: 'TEST LOSS', backend: 'BACKEND' };
-  const width = cols.map((c) => Math.max(titles[c].length, ...rows.map((r) => String(r[c]).length)));
+  for (const r of rows) for (const c of cols) r[c] = terminalCell(r[c]);
+  const width = cols.map((c) => Math.max(titles[c].length, ...rows.map((r) => r[c].length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(width[i])).join('  ').trimEnd() + '\n';
   process.stdout.write(line(cols.map((c) => titles[c])));
-  for (const r of rows) process.stdout.write(line(cols.map((c) => String(r[c]))));
+  for (const r of rows) process.stdout.write(line(cols.map((c) => r[c])));
+  // Why a run is unreadable is too long for a column: one line each, below the table.
+  const unreadable = rows.filter((r) => r.problem);
+  if (unreadable.length) process.stdout.write('\n' + unreadable.map((r) => `${r.id}: ${terminalCell(r.problem!)}\n`).join(''));
   return 0;
 }
 
@@ -232,7 +245,7 @@ async function report(args: string[]): Promise<number> {
   const dirs = positionals.map((p) => resolveRunDir(p, runsDir));
   const out = resolve(String(values.out));
   await writeReport(dirs, out);
-  process.stdout.write(`${out}\n`);
+  process.stdout.write(terminalText(`${out}\n`));
   return 0;
 }
 
@@ -246,17 +259,31 @@ async function demo(args: string[]): Promise<number> {
   const started = Date.now();
   const { code, outcome } = await runTraining(!!values.json, (o) => startRun({ config: DEMO_CONFIG, runsDir: runsDirOf(values) }, o));
   if (!outcome || outcome.status !== 'completed') return code;
-  process.stderr.write(`Demo trained in ${((Date.now() - started) / 1000).toFixed(1)} s. Run folder: ${outcome.runDir}\n`);
+  process.stderr.write(terminalText(`Demo trained in ${((Date.now() - started) / 1000).toFixed(1)} s. Run folder: ${outcome.runDir}\n`));
   const reportFile = join(outcome.runDir, 'report.html');
   try {
     await writeReport([outcome.runDir], reportFile);
-    process.stderr.write(`Report: ${reportFile}\n`);
+    process.stderr.write(terminalText(`Report: ${reportFile}\n`));
     if (!values.json) process.stdout.write(`${reportFile}\n`);
   } catch (e) {
     // The training part succeeded; the report is a separate feature that may not be available.
-    process.stderr.write(`No HTML report: ${(e as Error).message} The run folder above has the run's events and images.\n`);
+    process.stderr.write(terminalText(`No HTML report: ${(e as Error).message} The run folder above has the run's events and images.\n`));
   }
   return 0;
+}
+
+/**
+ * The latest epoch event of a run, read from the end of events.jsonl: `list` prints one number per
+ * run, and a run of 100,000 epochs has a file of hundreds of MB. The window grows only while it
+ * holds no epoch (a run whose last lines are long warnings).
+ */
+async function lastEpochEvent(dir: string): Promise<EpochEvent | undefined> {
+  for (const window of [256 << 10, 16 << 20, Infinity]) {
+    const { events, partial } = await new EventTail(dir, window).read();
+    const last = [...events].reverse().find((e): e is EpochEvent => e.type === 'epoch');
+    if (last || !partial) return last;
+  }
+  return undefined;
 }
 
 function help(command: keyof typeof HELP): number {
@@ -271,18 +298,18 @@ export async function cli(argv: string[]): Promise<number> {
   if (!command || command === '--help' || command === '-h' || command === 'help') return help(rest[0] && rest[0] in HELP ? rest[0] : 'main');
   const run = COMMANDS[command];
   if (!run) {
-    process.stderr.write(`vae-lens: unknown command "${command}".\n\n${HELP.main}\n`);
+    process.stderr.write(terminalText(`vae-lens: unknown command "${command}".\n\n${HELP.main}\n`));
     return 2;
   }
   try {
     return await run(rest);
   } catch (e) {
     if (e instanceof ConfigError || e instanceof UsageError) {
-      process.stderr.write(`vae-lens ${command}: ${(e as Error).message}\n`);
+      process.stderr.write(terminalText(`vae-lens ${command}: ${(e as Error).message}\n`));
       if (e instanceof UsageError) process.stderr.write(`See: vae-lens ${command} --help\n`);
       return 2;
     }
-    process.stderr.write(`vae-lens ${command}: ${(e as Error).message}\n`);
+    process.stderr.write(terminalText(`vae-lens ${command}: ${(e as Error).message}\n`));
     return 1;
   }
 }

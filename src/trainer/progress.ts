@@ -6,14 +6,17 @@
 import { MultiBar, type SingleBar } from 'cli-progress';
 import type { TrainerMessage } from '../shared/events';
 import type { TrainerOutput } from './train';
+import { terminalText } from './terminalText';
 
 export interface ClosableOutput extends TrainerOutput {
   /** Waits until every message has left the process. */
   close(): Promise<void>;
 }
 
+/** Log lines may quote run folders' contents (names, messages): control characters never reach the terminal raw. */
 const logToStderr = (line: string) => {
-  process.stderr.write(line.endsWith('\n') ? line : line + '\n');
+  const safe = terminalText(line);
+  process.stderr.write(safe.endsWith('\n') ? safe : safe + '\n');
 };
 
 /** IPC to the parent; messages sent after the parent went away are dropped (the run folder has them). */
@@ -69,7 +72,7 @@ export function terminalOutput(): ClosableOutput {
     send(message) {
       if (message.type !== 'progress' || message.batches === 0) return;
       const payload = {
-        phase: formatPhase(message),
+        phase: terminalText(formatPhase(message)),
         loss: Number.isFinite(message.loss) ? message.loss.toFixed(2) : '–',
         speed: Math.round(message.samplesPerSecond),
       };
@@ -82,7 +85,8 @@ export function terminalOutput(): ClosableOutput {
       barEpoch = message.epoch;
     },
     log(line) {
-      if (bar) multi.log(line.endsWith('\n') ? line : line + '\n');
+      const safe = terminalText(line);
+      if (bar) multi.log(safe.endsWith('\n') ? safe : safe + '\n');
       else logToStderr(line);
     },
     async close() {

@@ -13,20 +13,22 @@ import { promises as fs, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { validateConfig, type TrainConfig } from '../shared/config';
 import { EVENTS_SCHEMA_VERSION, type EpochEvent, type RunEvent, type SplitMetrics, type StatusEvent, type TrainerMessage } from '../shared/events';
-import { appendEvent, clearStopRequest, readRun, stopRequested, writeRunInfo } from '../node/runFolder';
+import { appendEvent, clearStopRequest, readRun, removeRunInfoLeftovers, stopRequested, truncateTornEventLine, writeRunInfo } from '../node/runFolder';
+import { formatBytes, freeBytes, isNoSpaceError } from '../node/leftovers';
 import { currentTrainerProcess, localProcessProbe } from '../node/processProbe';
 import { trainerLiveness } from '../shared/liveness';
 import { EVENTS_FILE, RECON_DIR, RUN_FILE, RUN_SCHEMA_VERSION, SAMPLES_DIR, epochImageName, isLiveStatus, makeRunId, type RunInfo, type RunStatus } from '../shared/run';
 import { MeanAccumulator } from '../shared/stats';
 import { BackendError, selectBackend } from './backend';
-import { CheckpointError, readCheckpoint, writeCheckpoint, type CheckpointContent, type TrainPosition } from './checkpoint';
-import { DataError, binarizeDynamic, loadDataset, type Dataset, type LoadDatasetOptions } from './data';
+import { CheckpointError, readCheckpoint, removeCheckpointLeftovers, writeCheckpoint, type CheckpointContent, type TrainPosition } from './checkpoint';
+import { DataError, binarizeDynamic, checkDataUnchanged, loadDataset, type Dataset, type LoadDatasetOptions } from './data';
 import { evaluateTestSet } from './evaluate';
 import { writePriorSamples, writeReconstructions } from './images';
 import { createModel, type VaeModel } from './model';
 import { Rng, Stream, epochPermutation, priorNoise } from './rng';
 import type { TrainStep } from './step';
 import { createTrainStep } from './stepFactory';
+import { fastStepReady } from './fast';
 
 /** An invalid config: every invalid field, each with its allowed values. */
 export class ConfigError extends Error {
@@ -169,9 +171,17 @@ export async function resumeRun(runDir: string, options: RunOptions): Promise<Ru
     throw new Error(`Run ${info.id} is running on ${liveness.host}; stop it there (or wait for it to end) before resuming here.`);
   }
   const config = validated(info.config);
+  // Refuse before anything is written: the run must continue on the data it started with.
+  if (info.data) await checkDataUnchanged(config, info.data, options.data);
+  await removeRunInfoLeftovers(dir);
+  await removeCheckpointLeftovers(dir);
   const checkpoint = await readCheckpoint(dir);
   const recorder = new RunRecorder(dir, info, options.output);
   options.output.send({ type: 'started', runId: info.id, runDir: dir });
+  // A torn last line (a crash or a full disk mid-append) was skipped by readRun; cut it off so the
+  // file ends cleanly, and restore the epoch it held from the checkpoint below.
+  const torn = await truncateTornEventLine(dir);
+  if (torn) options.output.log(`VAE Lens: events.jsonl ended in a torn line (${torn} bytes, written when the trainer died); removed it, the checkpoint restores its epoch.`);
   // A crash between writing the checkpoint and appending its epoch's event: append it now.
   const lastLogged = snapshot.events.reduce((m, e) => (e.type === 'epoch' ? Math.max(m, e.epoch) : m), 0);
   if (checkpoint?.lastEpochEvent && checkpoint.lastEpochEvent.epoch > lastLogged) await recorder.event(checkpoint.lastEpochEvent);
@@ -250,13 +260,20 @@ async function execute(recorder: RunRecorder, config: TrainConfig, checkpoint: C
     phase(`loading ${config.dataset}`);
     const data = await loadDataset(config, {
       ...options.data,
+      idxFolder: recorder.info.data?.folder,
       signal: stop.signal,
       onProgress: (p, fraction) => phase(fraction === undefined ? p : `${p} (${Math.round(fraction * 100)}%)`),
     });
     output.log(`VAE Lens: ${data.name}, ${data.trainCount} training and ${data.testCount} test images of ${data.width}×${data.height}`);
+    if (!recorder.info.data && data.data) await recorder.update({ data: data.data });
+    const note = batchNote(config, data.trainCount);
+    if (note) output.log(`VAE Lens: ${note}`);
 
     model = createModel(config.model, data.pixels, config.dimz, config.seed);
     step = createTrainStep(model, config, environment.backend);
+    // A two-thread step runs on one thread until its worker is up; waiting for the worker here makes
+    // every step of every run split the same way, so two runs with one seed give equal numbers.
+    await fastStepReady(step);
     let position: TrainPosition = { epoch: 1, batch: 0 };
     let train = new MeanAccumulator();
     let trainSeconds = 0;
@@ -270,7 +287,7 @@ async function execute(recorder: RunRecorder, config: TrainConfig, checkpoint: C
     }
     const session: Session = { recorder, config, data, model, step, options, noise: priorNoise(config.seed, config.dimz) };
     training = true;
-    await recorder.status('running', { epoch: position.epoch });
+    await recorder.status('running', { epoch: position.epoch, message: note });
     return await trainEpochs(session, position, train, trainSeconds, stop);
   } catch (e) {
     if (stop.requested && !training) {
@@ -282,19 +299,45 @@ async function execute(recorder: RunRecorder, config: TrainConfig, checkpoint: C
     }
     const error = e as Error;
     const diverged = e instanceof DivergenceError ? e : undefined;
-    await recorder.event({ type: 'error', v: EVENTS_SCHEMA_VERSION, time: now(), message: error.message, epoch: diverged?.epoch, batch: diverged?.batch });
-    await recorder.status('failed', { message: error.message, epoch: diverged?.epoch });
-    output.log(`VAE Lens: run ${runId} failed: ${error.message}`);
+    const noSpace = isNoSpaceError(e);
+    const message = noSpace ? await noSpaceMessage(recorder, error) : error.message;
+    try {
+      await recorder.event({ type: 'error', v: EVENTS_SCHEMA_VERSION, time: now(), message, epoch: diverged?.epoch, batch: diverged?.batch });
+      await recorder.status('failed', { message, epoch: diverged?.epoch });
+    } catch (writeError) {
+      // Nothing more can be written (the disk is still full): the trainer's exit lets every reader see
+      // the run as interrupted, and the messages below say why.
+      output.log(`VAE Lens: could not mark run ${runId} as failed in ${recorder.dir}: ${(writeError as Error).message}`);
+    }
+    output.log(`VAE Lens: run ${runId} failed: ${message}`);
     // Errors VAE Lens raises explain themselves; anything else gets its stack, for a bug report.
-    const explained = [DivergenceError, ConfigError, BackendError, DataError, CheckpointError].some((c) => e instanceof c);
+    const explained = noSpace || [DivergenceError, ConfigError, BackendError, DataError, CheckpointError].some((c) => e instanceof c);
     if (!explained) output.log(error.stack ?? '');
-    return { runId, runDir: recorder.dir, status: 'failed', epochsCompleted: recorder.info.epochsCompleted, message: error.message };
+    return { runId, runDir: recorder.dir, status: 'failed', epochsCompleted: recorder.info.epochsCompleted, message };
   } finally {
     clearInterval(stopFilePoll);
     await clearStopRequest(recorder.dir).catch(() => undefined);
     step?.dispose();
     model?.dispose();
   }
+}
+
+/** What a full disk means for this run and what to do, with the free space left. */
+async function noSpaceMessage(recorder: RunRecorder, error: Error): Promise<string> {
+  const free = await freeBytes(recorder.dir);
+  const saved = recorder.info.epochsCompleted;
+  const { path, code } = error as NodeJS.ErrnoException;
+  return (
+    `The disk holding ${recorder.dir} is full (${code}${path ? ` writing ${path}` : ''}; ${free === undefined ? 'free space unknown' : `${formatBytes(free)} free`}). ` +
+    `${saved ? `Epochs 1–${saved} are saved and the checkpoint is intact` : 'No epoch was completed'}; ` +
+    `free some space there (or keep runs elsewhere: --runs-dir, or the vaeLens.runsDirectory setting), then resume the run (vae-lens resume ${recorder.info.id}).`
+  );
+}
+
+/** The log line and status message for a batch size larger than the training set (every batch is then the whole set). */
+export function batchNote(config: Pick<TrainConfig, 'batchSize'>, trainCount: number): string | undefined {
+  if (config.batchSize <= trainCount) return undefined;
+  return `batch size ${config.batchSize} is larger than the ${trainCount} training images: each epoch is one batch of ${trainCount}.`;
 }
 
 /** Batch progress at most this often (ms); VAE_LENS_PROGRESS_MS overrides it (0: every batch, for tools and tests). */

@@ -1,5 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -10,6 +11,7 @@ import { gzipSync } from 'node:zlib';
 import { DATA_ENV, DATA_SETTINGS, defaultCacheDir, FASHION_MNIST_BASE_URL, FASHION_MNIST_FILES, loadDataset } from '../../src/trainer/data/index';
 import { fixedUniform } from '../../src/trainer/data/binarize';
 import { encodeIdx } from '../../src/trainer/data/idx';
+import { downloadVerified, redirectTarget } from '../../src/trainer/data/download';
 
 // Small Fashion-MNIST look-alikes: random (incompressible) 28×28 images, so a cut lands mid-body.
 const TRAIN = 200;
@@ -36,7 +38,7 @@ before(async () => {
     requests.push(req.url ?? '');
     const [, mode, name] = (req.url ?? '').split('/');
     const body = files[name];
-    if (!['good', 'redirect', 'cut', 'hang'].includes(mode)) {
+    if (!['good', 'redirect', 'cut', 'hang', 'grow', 'announce'].includes(mode)) {
       res.writeHead(404).end('not here');
     } else if (mode === 'redirect') {
       res.writeHead(302, { location: `../good/${name}` }).end();
@@ -44,6 +46,15 @@ before(async () => {
       res.writeHead(404).end('not here');
     } else if (mode === 'good') {
       res.writeHead(200, { 'content-length': body.length }).end(body);
+    } else if (mode === 'grow') {
+      // No Content-Length, and far more than the file: a server that never stops.
+      res.writeHead(200);
+      for (let i = 0; i < 20; i++) res.write(body);
+      res.end();
+    } else if (mode === 'announce') {
+      res.writeHead(200, { 'content-length': body.length * 20 });
+      res.write(body);
+      res.end();
     } else {
       // Half the body, then the connection dies (cut) or goes silent (hang).
       res.writeHead(200, { 'content-length': body.length });
@@ -267,7 +278,7 @@ test('a base URL that is not http(s) is refused with the setting\'s name', () =>
   }));
 
 test('production defaults: the Zalando base URL and the canonical checksums; cache folders per platform', () => {
-  assert.equal(FASHION_MNIST_BASE_URL, 'http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/');
+  assert.equal(FASHION_MNIST_BASE_URL, 'https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/');
   assert.deepEqual(Object.values(FASHION_MNIST_FILES).map((f) => f.file).sort(), Object.keys(files).sort());
   for (const f of Object.values(FASHION_MNIST_FILES)) assert.match(f.sha256, /^[0-9a-f]{64}$/);
   assert.equal(defaultCacheDir('linux', {}, '/home/ada'), '/home/ada/.cache/vae-lens');
@@ -276,3 +287,72 @@ test('production defaults: the Zalando base URL and the canonical checksums; cac
   assert.equal(defaultCacheDir('darwin', {}, '/Users/ada'), '/Users/ada/Library/Caches/vae-lens');
   assert.equal(defaultCacheDir('win32', { LOCALAPPDATA: 'C:\\Users\\ada\\AppData\\Local' }, 'C:\\Users\\ada'), 'C:\\Users\\ada\\AppData\\Local\\vae-lens\\Cache');
 });
+
+test('a download is capped at the file\'s size: a body that grows past it, or a larger Content-Length, is stopped and nothing is kept', () =>
+  withCache(async (cacheDir) => {
+    const name = 'train-images-idx3-ubyte.gz';
+    const body = files[name];
+    const dest = join(cacheDir, name);
+    let received = 0;
+    await assert.rejects(downloadVerified(`${base}/grow/${name}`, dest, { sha256: checksums[name], maxBytes: body.length, onProgress: (r) => (received = r) }), {
+      name: 'DataError',
+      failure: 'too-large',
+      message: new RegExp(`sent more than the file's ${body.length} bytes; the download was stopped there and deleted`),
+    });
+    assert.ok(received <= body.length, `no more than the cap was accepted (${received})`);
+    await assert.rejects(downloadVerified(`${base}/announce/${name}`, dest, { sha256: checksums[name], maxBytes: body.length }), {
+      failure: 'too-large',
+      message: new RegExp(`announced ${body.length * 20} bytes, more than the file's ${body.length}; nothing was written`),
+    });
+    assert.deepEqual(readdirSync(cacheDir), []);
+  }));
+
+test('an https URL is never followed to http; https → https and http → https are', () => {
+  assert.throws(() => redirectTarget(new URL('https://mirror.example/f.gz'), 'http://mirror.example/f.gz'), {
+    name: 'DataError',
+    failure: 'downgrade',
+    message: 'https://mirror.example/f.gz redirected to http://mirror.example/f.gz, from https to http; VAE Lens does not follow a downgrade',
+  });
+  assert.equal(redirectTarget(new URL('https://a.example/x/f.gz'), '../y/f.gz').href, 'https://a.example/y/f.gz');
+  assert.equal(redirectTarget(new URL('http://a.example/f.gz'), 'https://b.example/f.gz').href, 'https://b.example/f.gz');
+});
+
+test('a cache folder that cannot be written is named with the setting that moves it, not reported as a network problem', () =>
+  withCache(async (dir) => {
+    const notAFolder = join(dir, 'file');
+    writeFileSync(notAFolder, 'x');
+    await assert.rejects(loadDataset(config, { cacheDir: notAFolder, baseUrl: `${base}/good/`, fashionChecksums: checksums }), (e: Error) => {
+      assert.equal(e.name, 'DataError');
+      assert.match(e.message, new RegExp(`^Cannot save Fashion-MNIST: cannot write ${notAFolder}/fashion-mnist \\(.*ENOTDIR\\)\\. The download itself worked; the cache folder ${notAFolder}/fashion-mnist is not writable\\. Set vaeLens\\.dataCacheDirectory \\(CLI: --data-cache-dir or VAE_LENS_DATA_CACHE\\) to a folder you can write\\.$`));
+      return true;
+    });
+  }));
+
+test('a disk that fills up during a download is a local write error that names the cache setting; the partial file is removed', (t) => {
+  const cacheDir = mkdtempSync(join(tmpdir(), 'vae-lens-full-cache-'));
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', cacheDir], { stdio: 'pipe' });
+  } catch (e) {
+    assert.fail(`This test needs a small file system that fills up: mount -t tmpfs failed (${(e as Error).message.trim()}); run the trainer tests as root.`);
+  }
+  t.after(() => {
+    execFileSync('umount', [cacheDir]);
+    rmSync(cacheDir, { recursive: true, force: true });
+  });
+  return assert.rejects(loadDataset(config, { cacheDir, baseUrl: `${base}/good/`, fashionChecksums: checksums }), (e: Error) => {
+    assert.match(e.message, /^Cannot save Fashion-MNIST: cannot write .*\.part \(no space left on the disk, ENOSPC\)\. The download itself worked;.* Set vaeLens\.dataCacheDirectory \(CLI: --data-cache-dir or VAE_LENS_DATA_CACHE\) to a folder you can write\.$/);
+    assert.doesNotMatch(e.message, /connection/);
+    assert.deepEqual(cached(cacheDir), []);
+    return true;
+  });
+});
+
+test('partial downloads of a process that died are removed by the next download into the folder', () =>
+  withCache(async (cacheDir) => {
+    const folder = join(cacheDir, 'fashion-mnist');
+    mkdirSync(folder, { recursive: true });
+    const dead = spawnSync(process.execPath, ['-e', '']).pid;
+    writeFileSync(join(folder, `.train-images-idx3-ubyte.gz.${dead}.0a1b2c3d.part`), new Uint8Array(1000));
+    await loadDataset(config, { cacheDir, baseUrl: `${base}/good/`, fashionChecksums: checksums });
+    assert.deepEqual(cached(cacheDir), Object.keys(files).sort());
+  }));

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync, appendFileSync, readFileSync, renameSync, statSync, utimesSync, type Stats } from 'node:fs';
 import { tmpdir, hostname } from 'node:os';
 import { join } from 'node:path';
-import { EventTail } from '../../src/extension/model/eventTail';
+import { EventTail } from '../../src/node/eventTail';
 import { FileStamp } from '../../src/extension/model/fileStamp';
 import { RunStore, type StoreChange } from '../../src/extension/model/runStore';
 import { trainerIsGone } from '../../src/shared/liveness';

@@ -16,7 +16,7 @@ import { appendEvent, listRunDirs, readRunInfo, writeRunInfo } from '../../node/
 import { localProcessProbe } from '../../node/processProbe';
 import { PID_GRACE_MS, trainerIsGone, type ProcessProbe } from '../../shared/liveness';
 import { foldEpochInto } from '../../shared/runRules';
-import { EventTail } from './eventTail';
+import { EventTail } from '../../node/eventTail';
 import { FileStamp } from './fileStamp';
 
 /** A place runs are read from: a workspace folder's runs directory (or a shared absolute one). */

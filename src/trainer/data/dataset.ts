@@ -3,6 +3,7 @@ import type { Binarize } from '../../shared/config';
 import { binarizeDynamic, fixedUniform, STATIC_THRESHOLD, TEST_BINARIZATION_SEED } from './binarize';
 import type { IdxImages, IdxLabels } from './idx';
 import type { IdxSet } from './files';
+import type { RunData } from '../../shared/run';
 
 export interface Dataset {
   /** `mnist`, `fashion-mnist`, or `idx:<folder>` as configured. */
@@ -20,6 +21,8 @@ export interface Dataset {
   testLabels?: Uint8Array;
   /** Where the files were read from (a folder), for run.json and messages. */
   source?: string;
+  /** The resolved folder and the files' fingerprint, for run.json (set by loadDataset). */
+  data?: RunData;
 }
 
 export interface Limits {

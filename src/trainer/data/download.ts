@@ -14,9 +14,14 @@ import { basename, dirname, join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { abortError, DataError } from './errors';
+import { removeDeadWritersFiles } from '../../node/leftovers';
 
-/** What went wrong, so the caller can say what to change. */
-export type DownloadFailure = 'unreachable' | 'http' | 'cut' | 'checksum';
+/**
+ * What went wrong, so the caller can say what to change. 'local': this machine could not write the
+ * file (permissions, a full disk), not a network problem; 'too-large': the server sent more than the
+ * file can be; 'downgrade': an https URL redirected to plain http.
+ */
+export type DownloadFailure = 'unreachable' | 'http' | 'cut' | 'checksum' | 'local' | 'too-large' | 'downgrade';
 
 export class DownloadError extends DataError {
   constructor(
@@ -44,10 +49,34 @@ export interface DownloadOptions {
   /** Longest silence once connected. Default 30 s. */
   idleTimeoutMs?: number;
   maxRedirects?: number;
+  /** The most bytes the file may have: a larger Content-Length is refused, and a body that grows past it is cut off. */
+  maxBytes?: number;
+}
+
+/** Temp files of downloads: `.<file>.<pid>.<hex>.part`. */
+const PART_FILE = /^\..+\.(\d+)\.[0-9a-f]+\.part$/;
+
+/** A local file system error, with the folder and what to check. */
+function localError(e: unknown, path: string, url: string): DownloadError {
+  const err = e as NodeJS.ErrnoException;
+  const why =
+    err.code === 'EACCES' || err.code === 'EPERM' ? 'permission denied' :
+    err.code === 'ENOSPC' || err.code === 'EDQUOT' ? 'no space left on the disk' :
+    err.code === 'EROFS' ? 'read-only file system' : err.message;
+  return new DownloadError(`cannot write ${path} (${why}${err.code ? `, ${err.code}` : ''})`, 'local', url);
 }
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
 const DEFAULT_IDLE_TIMEOUT_MS = 30000;
+
+/** Where a redirect leads; an https URL is never followed to plain http (or anything but https). */
+export function redirectTarget(from: URL, location: string): URL {
+  const next = new URL(location, from);
+  if (from.protocol === 'https:' && next.protocol !== 'https:') {
+    throw new DownloadError(`${from.href} redirected to ${next.href}, from https to ${next.protocol.replace(':', '')}; VAE Lens does not follow a downgrade`, 'downgrade', from.href);
+  }
+  return next;
+}
 
 /** Resolves with the response of a 200, following redirects; rejects with DownloadError otherwise. */
 function get(url: URL, opts: DownloadOptions, redirectsLeft: number): Promise<http.IncomingMessage> {
@@ -91,12 +120,25 @@ function get(url: URL, opts: DownloadOptions, redirectsLeft: number): Promise<ht
           reject(new DownloadError(`${url.href}: too many redirects`, 'http', url.href));
           return;
         }
-        get(new URL(location, url), opts, redirectsLeft - 1).then(resolve, reject);
+        let next: URL;
+        try {
+          next = redirectTarget(url, location);
+        } catch (e) {
+          reject(e);
+          return;
+        }
+        get(next, opts, redirectsLeft - 1).then(resolve, reject);
         return;
       }
       if (status !== 200) {
         res.resume();
         reject(new DownloadError(`${url.href}: the server answered HTTP ${status} ${res.statusMessage ?? ''}`.trimEnd(), 'http', url.href));
+        return;
+      }
+      const declared = Number(res.headers['content-length']);
+      if (opts.maxBytes !== undefined && Number.isFinite(declared) && declared > opts.maxBytes) {
+        res.destroy();
+        reject(new DownloadError(`${url.href}: the server announced ${declared} bytes, more than the file's ${opts.maxBytes}; nothing was written`, 'too-large', url.href));
         return;
       }
       // From here the caller owns the response; keep abort working while the body streams.
@@ -114,7 +156,13 @@ function get(url: URL, opts: DownloadOptions, redirectsLeft: number): Promise<ht
 export async function downloadVerified(url: string, dest: string, opts: DownloadOptions): Promise<void> {
   if (opts.signal?.aborted) throw abortError(opts.signal);
   const parsed = new URL(url);
-  await mkdir(dirname(dest), { recursive: true });
+  try {
+    await mkdir(dirname(dest), { recursive: true });
+  } catch (e) {
+    throw localError(e, dirname(dest), url);
+  }
+  // Temp files of downloads whose process died are removed by the next download into the folder.
+  await removeDeadWritersFiles(dirname(dest), PART_FILE);
   const tmp = join(dirname(dest), `.${basename(dest)}.${process.pid}.${randomBytes(4).toString('hex')}.part`);
   try {
     const res = await get(parsed, opts, opts.maxRedirects ?? 5);
@@ -122,18 +170,30 @@ export async function downloadVerified(url: string, dest: string, opts: Download
     const total = Number.isFinite(declared) && declared > 0 ? declared : opts.expectedBytes;
     const hash = createHash('sha256');
     let received = 0;
+    let tooLarge = false;
     const meter = new Transform({
       transform(chunk: Buffer, _encoding, callback) {
-        hash.update(chunk);
         received += chunk.length;
+        if (opts.maxBytes !== undefined && received > opts.maxBytes) {
+          tooLarge = true;
+          callback(new Error('too large'));
+          return;
+        }
+        hash.update(chunk);
         opts.onProgress?.(received, total);
         callback(null, chunk);
       },
     });
+    // Errors of the file side are this machine's (permissions, a full disk), not the connection's.
+    let writeError: unknown;
+    const file = createWriteStream(tmp);
+    file.once('error', (e) => (writeError = e));
     try {
-      await pipeline(res, meter, createWriteStream(tmp));
+      await pipeline(res, meter, file);
     } catch (e) {
       if (opts.signal?.aborted) throw abortError(opts.signal);
+      if (writeError) throw localError(writeError, tmp, url);
+      if (tooLarge) throw new DownloadError(`${url}: the server sent more than the file's ${opts.maxBytes} bytes; the download was stopped there and deleted`, 'too-large', url);
       const of = total ? ` of ${total}` : '';
       throw new DownloadError(`${url}: the connection was cut after ${received}${of} bytes (${(e as Error).message})`, 'cut', url);
     }
@@ -149,13 +209,17 @@ export async function downloadVerified(url: string, dest: string, opts: Download
       );
     }
     // Make the bytes durable before the name appears, so a crash cannot leave a complete-looking empty file.
-    const handle = await open(tmp, 'r+');
     try {
-      await handle.sync();
-    } finally {
-      await handle.close();
+      const handle = await open(tmp, 'r+');
+      try {
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(tmp, dest);
+    } catch (e) {
+      throw localError(e, dest, url);
     }
-    await rename(tmp, dest);
   } finally {
     await rm(tmp, { force: true });
   }

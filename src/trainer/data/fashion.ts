@@ -9,8 +9,12 @@ import { abortError, DataError } from './errors';
 import { DownloadError, downloadVerified, sha256File } from './download';
 import { ROLES, STANDARD_NAMES, type IdxPaths, type IdxRole } from './files';
 
-/** The base URL of the Fashion-MNIST README (github.com/zalandoresearch/fashion-mnist). */
-export const FASHION_MNIST_BASE_URL = 'http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/';
+/**
+ * The files in Zalando Research's own repository (github.com/zalandoresearch/fashion-mnist,
+ * data/fashion/), served over https. The README's other mirror (an S3 website endpoint) speaks only
+ * plain http. Either way every file is checked against the canonical SHA-256 below.
+ */
+export const FASHION_MNIST_BASE_URL = 'https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/';
 
 /**
  * The canonical files' sizes and SHA-256, as recorded for these URLs by TensorFlow Datasets
@@ -79,6 +83,7 @@ export interface FashionOptions {
 }
 
 const BASE_URL_KNOB = `${DATA_SETTINGS.baseUrlSetting} (CLI: ${DATA_SETTINGS.baseUrlFlag} or ${DATA_ENV.baseUrl})`;
+const CACHE_KNOB = `Set ${DATA_SETTINGS.cacheDirSetting} (CLI: ${DATA_SETTINGS.cacheDirFlag} or ${DATA_ENV.cacheDir})`;
 
 function offlineAlternatives(folder: string): string {
   const files = ROLES.map((r) => FASHION_MNIST_FILES[r].file).join(', ');
@@ -98,7 +103,12 @@ function explain(e: DownloadError, baseUrl: string, folder: string): DataError {
     case 'cut':
       return new DataError(`Downloading Fashion-MNIST failed: ${e.message}. Nothing was kept in the cache; start the run again to retry. ${offlineAlternatives(folder)}`, e.file);
     case 'checksum':
+    case 'too-large':
       return new DataError(`Fashion-MNIST download rejected: ${e.message}. The server at ${baseUrl} does not serve the canonical Fashion-MNIST files; ${where.charAt(0).toLowerCase()}${where.slice(1)}.`, e.file);
+    case 'downgrade':
+      return new DataError(`Fashion-MNIST download refused: ${e.message}. ${where} over https, or give an http:// base URL yourself if plain http is what you want.`, e.file);
+    case 'local':
+      return new DataError(`Cannot save Fashion-MNIST: ${e.message}. The download itself worked; the cache folder ${folder} is not writable. ${CACHE_KNOB} to a folder you can write.`, e.file);
   }
 }
 
@@ -119,7 +129,13 @@ export async function ensureFashionMnist(opts: FashionOptions): Promise<IdxPaths
     if (opts.signal?.aborted) throw abortError(opts.signal);
     if (existsSync(dest)) {
       opts.onProgress?.(`checking fashion-mnist ${label}`);
-      const actual = await sha256File(dest);
+      let actual: string;
+      try {
+        actual = await sha256File(dest);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        throw new DataError(`Cannot read ${dest} in the Fashion-MNIST cache (${code === 'EACCES' ? 'permission denied' : (e as Error).message}). Fix its permissions, or ${CACHE_KNOB.charAt(0).toLowerCase()}${CACHE_KNOB.slice(1)} to another folder.`, dest);
+      }
       if (actual !== sha256) {
         throw new DataError(
           `${dest}: SHA-256 ${actual} does not match Fashion-MNIST's ${sha256}. The file in the cache is not the canonical ${file} (copied by hand? damaged?); delete it to download it again.`,
@@ -134,6 +150,8 @@ export async function ensureFashionMnist(opts: FashionOptions): Promise<IdxPaths
         await downloadVerified(new URL(file, base).href, dest, {
           sha256,
           expectedBytes: opts.checksums?.[file] ? undefined : bytes,
+          // The canonical file's size is all a server may send; tests serving their own files give no cap.
+          maxBytes: opts.checksums?.[file] ? undefined : bytes,
           signal: opts.signal,
           connectTimeoutMs: opts.connectTimeoutMs,
           onProgress: (received, total) => {

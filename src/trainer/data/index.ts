@@ -15,6 +15,8 @@ import { abortError, DataError } from './errors';
 import { DATA_ENV, ensureFashionMnist, resolveCacheDir, resolveUserPath } from './fashion';
 import { findIdxFiles, readIdxSet, type IdxPaths } from './files';
 import { findMnistDir } from './mnist';
+import { fingerprintData, fingerprintDifferences } from './fingerprint';
+import type { RunData } from '../../shared/run';
 
 export type { Dataset } from './dataset';
 export { DataError } from './errors';
@@ -41,6 +43,11 @@ export interface LoadDatasetOptions {
   fashionChecksums?: Record<string, string>;
   /** Connect timeout for downloads, ms (default 5000). */
   connectTimeoutMs?: number;
+  /**
+   * The folder an `idx:` dataset was resolved to when the run started (run.json's data.folder): a
+   * resume reads from it, whatever the working folder is now.
+   */
+  idxFolder?: string;
 }
 
 async function locate(dataset: string, opts: LoadDatasetOptions, baseDir: string): Promise<IdxPaths & { folder: string }> {
@@ -59,7 +66,7 @@ async function locate(dataset: string, opts: LoadDatasetOptions, baseDir: string
     });
   }
   if (dataset.startsWith('idx:') && dataset.length > 4) {
-    const folder = resolveUserPath(dataset.slice(4), baseDir);
+    const folder = opts.idxFolder ?? resolveUserPath(dataset.slice(4), baseDir);
     return { ...findIdxFiles(folder, false, `dataset "${dataset}"`), folder };
   }
   throw new DataError(`Unknown dataset "${dataset}": use mnist, fashion-mnist, or idx:<folder with IDX files>.`);
@@ -73,7 +80,37 @@ export async function loadDataset(
   const paths = await locate(config.dataset, opts, baseDir);
   if (opts.signal?.aborted) throw abortError(opts.signal);
   opts.onProgress?.(`reading ${config.dataset}`);
-  const set = await readIdxSet(paths);
+  const [set, files] = await Promise.all([readIdxSet(paths), fingerprintData(paths)]);
   if (opts.signal?.aborted) throw abortError(opts.signal);
-  return buildDataset(config.dataset, set, config, paths.folder);
+  return { ...buildDataset(config.dataset, set, config, paths.folder), data: { folder: paths.folder, files } };
+}
+
+/** Data that differs from what a run trained on; resuming on it would silently train on something else. */
+export class DataChangedError extends DataError {}
+
+/**
+ * Before a resume: the run's data must be what it started with. `idx:` folders are read where the
+ * run first found them; MNIST and the cached Fashion-MNIST files are compared wherever they are now
+ * (a missing Fashion-MNIST cache is downloaded later and checked against its published SHA-256).
+ */
+export async function checkDataUnchanged(config: Pick<TrainConfig, 'dataset'>, recorded: RunData, opts: LoadDatasetOptions = {}): Promise<void> {
+  if (config.dataset === 'fashion-mnist') return;
+  let paths: IdxPaths & { folder: string };
+  try {
+    paths = await locate(config.dataset, { ...opts, idxFolder: recorded.folder }, opts.baseDir ?? process.cwd());
+  } catch (e) {
+    if (!(e instanceof DataError)) throw e;
+    throw new DataChangedError(
+      `The run's data is gone: ${e.message} The run trained on ${recorded.folder}; put the same files back there to resume, or start a new run on other data.`,
+      recorded.folder,
+    );
+  }
+  const differences = fingerprintDifferences(recorded.files, await fingerprintData(paths));
+  if (differences.length) {
+    throw new DataChangedError(
+      `The data in ${paths.folder} changed since the run started (${differences.join('; ')}). Resuming would continue on other data than the ` +
+        `epochs so far. Put the original files back to resume, or start a new run with this data.`,
+      paths.folder,
+    );
+  }
 }

@@ -4,11 +4,15 @@
  * run data and images inlined (images as data: URIs) and a tiny host shim in the bundle instead of
  * VS Code: the file opens offline in any browser and can be mailed or attached to a paper.
  */
-import { existsSync, promises as fs } from 'node:fs';
+import { createReadStream, existsSync, promises as fs } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { basename, dirname, join, resolve } from 'node:path';
-import type { RunEvent } from '../../shared/events';
-import { readRun } from '../../node/runFolder';
+import { basename, dirname, join, resolve, sep } from 'node:path';
+import { EventLineBuffer, type RunEvent, type WarningEvent } from '../../shared/events';
+import { EpochHistory } from '../../shared/history';
+import { EVENTS_FILE, type RunInfo } from '../../shared/run';
+import { readRunInfo } from '../../node/runFolder';
+import { localProcessProbe } from '../../node/processProbe';
+import { effectiveStatus } from '../../shared/liveness';
 import { makeNonce, PANEL_ASSETS, renderPanelHtml, REPORT_DATA_ID, reportCsp } from '../../shared/panelHtml';
 import { MAX_COMPARE_RUNS, toRunView, type SnapshotMessage } from '../../shared/protocol';
 import { DEFAULT_HEALTH_SETTINGS } from '../../shared/health';
@@ -37,24 +41,85 @@ export function epochsToEmbed(epochs: number[], max = MAX_EMBEDDED_IMAGE_EPOCHS)
   return keep;
 }
 
+/** Images larger than this are not embedded (a run's PNGs are a few kB). */
+const MAX_IMAGE_BYTES = 8 << 20;
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+/**
+ * The bytes of an image an event names, only if it is a regular PNG file inside the run folder once
+ * every link is resolved: a path with `..`, an absolute path, or a link that leads out of the folder
+ * (samples/epoch-0001.png -> /etc/passwd) embeds nothing, so a run folder from elsewhere cannot make
+ * a report carry other files.
+ */
+export async function containedImage(runDir: string, rel: unknown): Promise<Buffer | undefined> {
+  if (typeof rel !== 'string' || !/\.png$/i.test(rel)) return undefined;
+  try {
+    const root = await fs.realpath(runDir);
+    const real = await fs.realpath(resolve(root, rel));
+    if (!real.startsWith(root + sep)) return undefined;
+    const handle = await fs.open(real, 'r');
+    try {
+      const stat = await handle.stat();
+      if (!stat.isFile() || stat.size > MAX_IMAGE_BYTES) return undefined;
+      const bytes = await handle.readFile();
+      return bytes.subarray(0, PNG_SIGNATURE.length).equals(PNG_SIGNATURE) ? bytes : undefined;
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    // Missing (deleted, or the run crashed before writing it): shown as missing.
+    return undefined;
+  }
+}
+
 async function embedImages(dir: string, events: RunEvent[]): Promise<Record<string, string>> {
   const withImages = events.filter((e) => e.type === 'epoch' && (e.images?.samples || e.images?.recon)).map((e) => (e as { epoch: number }).epoch);
   const keep = epochsToEmbed([...new Set(withImages)].sort((a, b) => a - b));
   const images: Record<string, string> = {};
   for (const e of events) {
     if (e.type !== 'epoch' || !keep.has(e.epoch)) continue;
-    for (const rel of [e.images.samples, e.images.recon]) {
+    for (const rel of [e.images?.samples, e.images?.recon]) {
       if (!rel || images[rel]) continue;
-      const file = resolve(dir, rel);
-      if (!file.startsWith(resolve(dir))) continue;
-      try {
-        images[rel] = `data:image/png;base64,${(await fs.readFile(file)).toString('base64')}`;
-      } catch {
-        // An image that is missing (deleted, or the run crashed before writing it) is shown as missing.
-      }
+      const bytes = await containedImage(dir, rel);
+      if (bytes) images[rel] = `data:image/png;base64,${bytes.toString('base64')}`;
     }
   }
   return images;
+}
+
+/** At most this many warnings per run go into a report (the latest). */
+export const MAX_REPORT_WARNINGS = 500;
+
+/** An epoch event whose charted numbers are numbers (a hand-edited or foreign line may lack them). */
+/**
+ * A run as the report draws it, read in chunks: events.jsonl is streamed, its epochs downsampled
+ * (every epoch of the last ones, a min/max envelope before: shared/history.ts) and its latest
+ * warnings kept, so a 100,000-epoch run needs neither its whole file in memory nor a huge page.
+ */
+export async function readRunForReport(dir: string): Promise<{ dir: string; info: RunInfo; events: RunEvent[]; epochsRead: number; undrawable: number }> {
+  // readRunInfo refuses a run.json that breaks the schema, naming the field at fault.
+  const info = await readRunInfo(dir);
+  const history = new EpochHistory();
+  const warnings: WarningEvent[] = [];
+  const lines = new EventLineBuffer();
+  const take = (events: RunEvent[]) => {
+    for (const e of events) {
+      if (e.type === 'epoch') history.add(e);
+      else if (e.type === 'warning') {
+        warnings.push(e);
+        if (warnings.length > 2 * MAX_REPORT_WARNINGS) warnings.splice(0, warnings.length - MAX_REPORT_WARNINGS);
+      }
+    }
+  };
+  try {
+    for await (const chunk of createReadStream(join(dir, EVENTS_FILE), { encoding: 'utf8', highWaterMark: 1 << 20 })) take(lines.push(chunk as string));
+    take(lines.push('\n'));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  // A live status whose trainer is gone (killed, crashed, a full disk) is drawn as interrupted, by the rule the extension uses.
+  const shown: RunInfo = { ...info, status: effectiveStatus(info, localProcessProbe, new Date()) };
+  return { dir, info: shown, events: [...history.result(), ...warnings.slice(-MAX_REPORT_WARNINGS)], epochsRead: history.added, undrawable: lines.skipped };
 }
 
 /** JSON that is safe inside a <script> data block. */
@@ -68,7 +133,7 @@ export async function buildReportHtml(runDirs: string[]): Promise<string> {
   const root = findAssetRoot();
   const runs = await Promise.all(
     runDirs.map(async (dir) => {
-      const run = await readRun(resolve(dir));
+      const run = await readRunForReport(resolve(dir));
       return toRunView(run, '', await embedImages(run.dir, run.events));
     }),
   );

@@ -6,8 +6,8 @@
  */
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import { EVENTS_FILE } from '../../shared/run';
-import { EventLineBuffer, type RunEvent } from '../../shared/events';
+import { EVENTS_FILE } from '../shared/run';
+import { EventLineBuffer, type RunEvent } from '../shared/events';
 
 export interface TailRead {
   /** Events appended since the last read (after a reset: all events in the file). */

@@ -1,0 +1,157 @@
+/**
+ * `vae-lens list` and `report` on run folders that came from somewhere else: run.json that is JSON
+ * but not a usable run, escape sequences in it, a killed run, and images that point out of the run
+ * folder. The folders are copies of one real run, changed the way a hand or another tool would.
+ */
+import { before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { cpSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, appendFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { EpochEvent } from '../../src/shared/events';
+import { readRun } from '../../src/node/runFolder';
+import { startRun } from '../../src/trainer/train';
+import { collectingOutput, epochsOf, runCli, tempRunsDir } from './support';
+
+let runsDir: string;
+let original: string;
+let originalId: string;
+
+before(async () => {
+  runsDir = tempRunsDir();
+  const run = await startRun({ config: { model: 'chainer-mlp', dimz: 4, epochs: 2, trainLimit: 300, testLimit: 100, backend: 'wasm', name: 'clean' }, runsDir }, { output: collectingOutput() });
+  assert.equal(run.status, 'completed', run.message);
+  original = run.runDir;
+  originalId = run.runId;
+});
+
+/** A copy of the real run under a new folder name, with run.json changed by `edit`. */
+function copyRun(id: string, edit: (info: Record<string, unknown>) => void = () => undefined): string {
+  const dir = join(runsDir, id);
+  cpSync(original, dir, { recursive: true });
+  const info = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as Record<string, unknown>;
+  info.id = id;
+  edit(info);
+  writeFileSync(join(dir, 'run.json'), JSON.stringify(info));
+  return dir;
+}
+
+async function deadPid(): Promise<number> {
+  const child = spawn(process.execPath, ['-e', '']);
+  await new Promise((done) => child.on('exit', done));
+  return child.pid!;
+}
+
+test('list: unusable run.json fields are shown as unreadable with the field, a killed run as interrupted, escapes never reach the terminal', async () => {
+  copyRun('b-empty-config', (i) => (i.config = {}));
+  copyRun('c-numeric-id', (i) => (i.id = 42));
+  const nullTest = copyRun('d-null-test');
+  const last = epochsOf((await readRun(nullTest)).events).at(-1)!;
+  appendFileSync(join(nullTest, 'events.jsonl'), JSON.stringify({ ...last, epoch: 3, test: null }) + '\n');
+  copyRun('e-\u001b[31mred\u001b[0m', (i) => {
+    i.id = 'e-\u001b[31mred\u001b[0m\u0007\u001b]0;pwned\u0007';
+    i.status = 'failed';
+    i.message = 'boom';
+  });
+  const dead = await deadPid();
+  copyRun('f-killed', (i) => {
+    i.status = 'running';
+    i.pid = dead;
+  });
+  const listed = await runCli(['list', '--runs-dir', runsDir]);
+  assert.equal(listed.code, 0, listed.stderr);
+  const out = listed.stdout;
+  assert.doesNotMatch(out, /undefined|TypeError/);
+  assert.ok(![...out].some((c) => c !== '\n' && (c < ' ' || (c >= '\u007f' && c <= '\u009f'))), 'no control character is printed');
+  assert.match(out, new RegExp(`${originalId}\\s+completed\\s+2/2\\s+chainer-mlp z4\\s+\\d+\\.\\d\\d\\s+wasm`));
+  assert.match(out, /\nb-empty-config\s+unreadable\n/);
+  assert.match(out, /\nb-empty-config: run\.json: field config\.epochs is missing, expected a whole number ≥ 1\n/);
+  assert.match(out, /\nc-numeric-id\s+unreadable\n/);
+  assert.match(out, /\nc-numeric-id: .*run\.json.*\bid\b/);
+  assert.match(out, /d-null-test\s+completed\s+2\/2\s+chainer-mlp z4\s+–/);
+  // Escape sequences are removed whole (colour, window title); a lone control character shows as '?'.
+  assert.match(out, /\ne-red\?\s+failed/);
+  assert.doesNotMatch(out, /pwned/);
+  assert.match(out, /f-killed\s+interrupted\s+2\/2/);
+});
+
+test('report: an unreadable run is refused with the field at fault; a killed run is drawn as interrupted; a null test split is left out', async () => {
+  const out = join(runsDir, 'out.html');
+  const bad = await runCli(['report', join(runsDir, 'b-empty-config'), '--out', out]);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /b-empty-config\/run\.json is unreadable: field config\.epochs is missing, expected a whole number ≥ 1\. The report draws only runs whose run\.json is intact\./);
+  const killed = await runCli(['report', join(runsDir, 'f-killed'), '--out', out]);
+  assert.equal(killed.code, 0, killed.stderr);
+  assert.match(readFileSync(out, 'utf8'), /"status":"interrupted"/);
+  const nullTest = await runCli(['report', join(runsDir, 'd-null-test'), '--out', out]);
+  assert.equal(nullTest.code, 0, nullTest.stderr);
+  const html = readFileSync(out, 'utf8');
+  assert.ok(!html.includes('"test":null'), 'the epoch without test numbers is not drawn');
+  assert.ok(html.includes('"epoch":2,'));
+});
+
+/** The run's embedded images in a report: [path in the run folder, bytes]. */
+function runImages(html: string): [string, Buffer][] {
+  return [...html.matchAll(/"([^"]+\.(?:png|txt))":"data:image\/png;base64,([A-Za-z0-9+/=]+)"/g)].map((m) => [m[1], Buffer.from(m[2], 'base64')]);
+}
+
+test('report embeds only PNG files inside the run folder: no `..` sibling, no link out, no other file type', async () => {
+  const dir = copyRun('g-run1');
+  // A sibling whose name starts with the run's: a string-prefix check without a separator lets it in.
+  const secretDir = join(runsDir, 'g-run1-secret');
+  mkdirSync(secretDir);
+  const png = readFileSync(join(dir, 'samples', 'epoch-0001.png'));
+  const secret = Buffer.concat([png.subarray(0, 8), Buffer.from('SECRET-KEY-MATERIAL-0123456789')]);
+  writeFileSync(join(secretDir, 'key.png'), secret);
+  writeFileSync(join(secretDir, 'key.txt'), 'SECRET-KEY-MATERIAL-0123456789');
+  const events = readFileSync(join(dir, 'events.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as EpochEvent);
+  for (const e of events) {
+    if (e.type !== 'epoch') continue;
+    if (e.epoch === 1) e.images = { samples: '../g-run1-secret/key.png', recon: '../g-run1-secret/key.txt' };
+  }
+  writeFileSync(join(dir, 'events.jsonl'), events.map((e) => JSON.stringify(e)).join('\n') + '\n');
+  // Epoch 2's pictures are links: one out of the folder, one to a text file in it, one (allowed) to an image in it.
+  rmSync(join(dir, 'samples', 'epoch-0002.png'));
+  symlinkSync('/etc/passwd', join(dir, 'samples', 'epoch-0002.png'));
+  writeFileSync(join(dir, 'notes.png'), 'not a png');
+  rmSync(join(dir, 'recon', 'epoch-0002.png'));
+  symlinkSync(join(secretDir, 'key.png'), join(dir, 'recon', 'epoch-0002.png'));
+  const out = join(runsDir, 'g.html');
+  const r = await runCli(['report', dir, '--out', out]);
+  assert.equal(r.code, 0, r.stderr);
+  const html = readFileSync(out, 'utf8');
+  const embedded = runImages(html).map(([, bytes]) => bytes);
+  for (const bytes of [...html.matchAll(/data:image\/png;base64,([A-Za-z0-9+/=]+)/g)].map((m) => Buffer.from(m[1], 'base64'))) {
+    assert.ok(!bytes.includes('SECRET-KEY-MATERIAL'), 'nothing from the sibling folder');
+    assert.ok(!bytes.includes('root:'), 'nothing from /etc/passwd');
+  }
+  assert.ok(!html.includes(Buffer.from(readFileSync('/etc/passwd')).toString('base64').slice(0, 40)));
+  assert.ok(!html.includes(Buffer.from('SECRET-KEY-MATERIAL-0123456789').toString('base64').slice(0, 24)));
+  assert.equal(embedded.length, 0, 'no image of this run passes');
+
+  // A link that stays inside the folder and leads to a PNG is embedded.
+  rmSync(join(dir, 'recon', 'epoch-0002.png'));
+  symlinkSync(join(dir, 'recon', 'epoch-0001.png'), join(dir, 'recon', 'epoch-0002.png'));
+  assert.equal((await runCli(['report', dir, '--out', out])).code, 0);
+  const again = runImages(readFileSync(out, 'utf8'));
+  assert.deepEqual(again.map(([path]) => path), ['recon/epoch-0002.png']);
+  assert.deepEqual(again[0][1], readFileSync(join(original, 'recon', 'epoch-0001.png')));
+});
+
+test('a config file with a UTF-8 byte order mark is read; a batch larger than the data is said in the log and the events', async () => {
+  const dir = tempRunsDir();
+  const file = join(dir, 'bom.vae.json');
+  writeFileSync(file, '\uFEFF' + JSON.stringify({ name: 'bom', epochs: 1, trainLimit: 300, testLimit: 100, dimz: 4, batchSize: 400, backend: 'wasm' }));
+  const r = await runCli(['train', '--config', file, '--runs-dir', dir]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /batch size 400 is larger than the 300 training images: each epoch is one batch of 300\./);
+  const run = await readRun(r.stdout.trim());
+  assert.equal(run.info.name, 'bom');
+  assert.ok(run.events.some((e) => e.type === 'status' && e.status === 'running' && /batch size 400 is larger than the 300 training images/.test(e.message ?? '')));
+});
+
+test('the name error states the 100-character limit', async () => {
+  const r = await runCli(['train', '--name', 'n'.repeat(101), '--runs-dir', tempRunsDir()]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /"name": "n{101}" is not allowed; expected a non-empty name without .* of at most 100 characters/);
+});

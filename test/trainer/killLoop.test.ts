@@ -1,0 +1,66 @@
+/**
+ * Ten SIGKILLs at random moments (mid-batch, mid-evaluation, mid-checkpoint, mid-append), each
+ * followed by a resume; then `list` and `report` must call the killed run interrupted, and a last
+ * resume must complete it with every epoch once and the numbers of a run that was never killed.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TrainerMessage } from '../../src/shared/events';
+import { parseEvents } from '../../src/shared/events';
+import { readRun, readRunInfo } from '../../src/node/runFolder';
+import { startRun } from '../../src/trainer/train';
+import { assertSameEpochNumbers, collectingOutput, epochsOf, runCli, spawnTrainer, tempRunsDir } from './support';
+
+const config = { model: 'chainer-mlp' as const, dimz: 4, epochs: 4, trainLimit: 2000, testLimit: 200, backend: 'wasm' as const, seed: 11, name: 'killed' };
+
+test('10 SIGKILLs at random times, each followed by resume: list and report say interrupted, the last resume completes with the uninterrupted numbers', async (t) => {
+  const runsDir = tempRunsDir();
+  const delays: number[] = [];
+  let runDir = '';
+  for (let kill = 0; kill < 10; kill++) {
+    const child = runDir ? spawnTrainer({ resume: runDir }) : spawnTrainer({ config, runsDir });
+    const started = await new Promise<TrainerMessage>((done) => child.onMessage((m) => m.type === 'started' && done(m)));
+    runDir = (started as Extract<TrainerMessage, { type: 'started' }>).runDir;
+    // Once training has begun, a random moment within the next 2.5 s (an epoch takes about 1 s here:
+    // batches, evaluation, images, checkpoint writes and appends are all hit sooner or later).
+    await new Promise<void>((done) => child.onMessage((m) => m.type === 'progress' && m.phase === 'training' && done()));
+    const delay = Math.floor(Math.random() * 2500);
+    delays.push(delay);
+    await new Promise((r) => setTimeout(r, delay));
+    child.child.kill('SIGKILL');
+    const exit = await child.exited;
+    if (exit.signal !== 'SIGKILL') {
+      // The run finished before the kill landed: nothing left to interrupt.
+      assert.equal(exit.code, 0, child.stderr());
+      break;
+    }
+    const info = await readRunInfo(runDir);
+    if (info.status === 'completed') break;
+  }
+  const context = `kill delays (ms): ${delays.join(', ')}`;
+  t.diagnostic(`${delays.length} kills; ${context}`);
+  const info = await readRunInfo(runDir);
+  if (info.status !== 'completed') {
+    assert.equal(info.status, 'running', context);
+    const listed = await runCli(['list', '--runs-dir', runsDir]);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.match(listed.stdout, new RegExp(`${info.id}\\s+interrupted\\s+${info.epochsCompleted}/4`), context);
+    const out = join(runsDir, 'report.html');
+    const report = await runCli(['report', runDir, '--out', out]);
+    assert.equal(report.code, 0, report.stderr);
+    assert.match(readFileSync(out, 'utf8'), /"status":"interrupted"/);
+    const resumed = await runCli(['resume', runDir]);
+    assert.equal(resumed.code, 0, `${context}\n${resumed.stderr}`);
+  }
+  const events = parseEvents(readFileSync(join(runDir, 'events.jsonl'), 'utf8'));
+  assert.equal(events.skipped, 0, `no broken line is left (${context})`);
+  const epochs = epochsOf(events.events);
+  assert.deepEqual(epochs.map((e) => e.epoch), [1, 2, 3, 4], context);
+  assert.equal((await readRunInfo(runDir)).status, 'completed');
+  assert.deepEqual(readdirSync(runDir).filter((n) => /tmp|previous|part/.test(n)), [], 'no leftovers');
+  const straight = await startRun({ config, runsDir }, { output: collectingOutput() });
+  const expected = epochsOf((await readRun(straight.runDir)).events);
+  for (let i = 0; i < 4; i++) assertSameEpochNumbers(epochs[i], expected[i], 1e-6);
+});
