@@ -5,7 +5,8 @@
  * as a notification with "Open Run" and "Don't Warn for This Run".
  */
 import * as vscode from 'vscode';
-import { readRun, appendEvent } from '../node/runFolder';
+import { readRun } from '../node/runFolder';
+import { appendWarning } from './model/runWriter';
 import { EVENTS_SCHEMA_VERSION, type WarningEvent } from '../shared/events';
 import { isLiveStatus } from '../shared/run';
 import type { HealthFinding } from '../shared/health';
@@ -57,7 +58,7 @@ export class WarningNotifier implements vscode.Disposable {
     for (const f of candidates) {
       raisedHere.add(f.kind);
       const event: WarningEvent = { type: 'warning', v: EVENTS_SCHEMA_VERSION, time: new Date().toISOString(), kind: f.kind, severity: f.severity, epoch: f.epoch, message: f.message };
-      await appendEvent(run.dir, event);
+      await appendWarning(run.dir, event);
       this.log.info(`Run ${run.id}: ${f.severity} ${f.kind} at epoch ${f.epoch}: ${f.message}`);
       if (f.severity !== 'info' && !muted && notificationsEnabled()) void this.notify(run, f);
     }
@@ -72,7 +73,7 @@ export class WarningNotifier implements vscode.Disposable {
     if (choice === OPEN_RUN) this.openRun(run.dir);
     else if (choice === DONT_WARN) {
       const event: WarningEvent = { type: 'warning', v: EVENTS_SCHEMA_VERSION, time: new Date().toISOString(), kind: f.kind, severity: f.severity, epoch: f.epoch, message: f.message, dismissed: true };
-      await appendEvent(run.dir, event);
+      await appendWarning(run.dir, event);
       this.store.schedule(run.dir);
     }
   }
