@@ -11,9 +11,9 @@ import type { TrainConfig } from '../shared/config';
 import { isLiveStatus } from '../shared/run';
 import { trainerLiveness } from '../shared/liveness';
 import type { ProgressMessage } from '../shared/events';
-import type { RunStore } from './model/runStore';
+import { interruptedInfo, type RunStore } from './model/runStore';
 import { readRunInfo } from '../node/runFolder';
-import { writeStopRequest } from './model/runWriter';
+import { recordInterrupted, writeStopRequest } from './model/runWriter';
 import { stopRun, type Signaller, type StopOutcome } from './model/stopRun';
 import type { QueuedRun } from './model/treeModel';
 import { TrainerProcess, signalGroup, type TrainerJob } from './trainerProcess';
@@ -200,9 +200,10 @@ export class RunManager implements vscode.Disposable {
       probe: this.store.probe,
       signal: this.signal,
       requestStop: writeStopRequest,
-      markInterrupted: async (dir) => {
+      // This run only, as judged just now (the store marks the others on its own occasions).
+      markInterrupted: async (dir, judged) => {
+        await recordInterrupted(dir, interruptedInfo(judged, new Date()));
         await this.store.refreshDirs([dir]);
-        await this.store.markInterrupted({ persist: true });
       },
     });
   }

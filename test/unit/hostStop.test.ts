@@ -8,8 +8,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RunStore } from '../../src/extension/model/runStore';
-import { writeStopRequest } from '../../src/extension/model/runWriter';
+import { RunStore, interruptedInfo } from '../../src/extension/model/runStore';
+import { recordInterrupted, writeStopRequest } from '../../src/extension/model/runWriter';
 import { stopRun, type HeldTrainer, type Signaller, type StopDeps } from '../../src/extension/model/stopRun';
 import { TrainerProcess, signalGroup, STOP_GRACE_MS } from '../../src/extension/trainerProcess';
 import { localProcessProbe, processStartId, isProcessAlive } from '../../src/node/processProbe';
@@ -68,9 +68,9 @@ function deps(signals: { pid: number; signal: string }[]): StopDeps {
     probe: localProcessProbe,
     signal,
     requestStop: writeStopRequest,
-    markInterrupted: async (dir) => {
+    markInterrupted: async (dir, judged) => {
+      await recordInterrupted(dir, interruptedInfo(judged, new Date()));
       await store.refreshDirs([dir]);
-      await store.markInterrupted({ persist: true });
     },
   };
 }
@@ -177,9 +177,9 @@ describe('Stop on a trainer this window holds', () => {
   test('a real forked trainer that obeys IPC stop is never signalled', async (t) => {
     const signals: { pid: number; signal: string }[] = [];
     const child = forkChild(t, false);
-    child.stop((pid, s) => (signals.push({ pid, signal: s }), true), 200);
+    // A grace period longer than the child takes to start and answer, even on a loaded machine.
+    child.stop((pid, s) => (signals.push({ pid, signal: s }), true), 20_000);
     const exit = await child.exited;
-    await new Promise((r) => setTimeout(r, 300));
     assert.deepEqual(exit, { code: 0, signal: null });
     assert.deepEqual(signals, []);
   });

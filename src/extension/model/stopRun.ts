@@ -47,8 +47,8 @@ export interface StopDeps {
   signal: Signaller;
   /** Writes the run folder's stop request (runWriter.writeStopRequest). */
   requestStop(dir: string): Promise<void>;
-  /** Records the run as interrupted (the run store's markInterrupted). */
-  markInterrupted(dir: string): Promise<void>;
+  /** Records this run (run.json as judged) as interrupted: runWriter.recordInterrupted. */
+  markInterrupted(dir: string, info: RunInfo): Promise<void>;
 }
 
 export async function stopRun(run: StopTarget, deps: StopDeps): Promise<StopOutcome> {
@@ -63,7 +63,7 @@ export async function stopRun(run: StopTarget, deps: StopDeps): Promise<StopOutc
     case 'not-live':
       return { kind: 'not-running', message: `${name} is not running (it is ${run.info.status}).` };
     case 'gone':
-      await deps.markInterrupted(run.dir);
+      await deps.markInterrupted(run.dir, run.info);
       return { kind: 'interrupted', message: `${name} was not training: ${liveness.why}. It is now marked interrupted (there was nothing to stop); Resume continues it from its last checkpoint.` };
     case 'elsewhere':
       await deps.requestStop(run.dir);
