@@ -2,7 +2,7 @@
  * Run lifecycle in this window: a queue bounded by vaeLens.maxConcurrentRuns, forking trainers,
  * a cancellable notification while a run starts (data download included), Stop and Resume.
  * Runs from other windows or the CLI are seen through the run store (the folder is the truth);
- * they can be stopped by signal, since their IPC channel belongs to someone else.
+ * they are stopped through their run folder, never by a signal: only trainers forked here are.
  */
 import * as vscode from 'vscode';
 import { mkdirSync } from 'node:fs';
@@ -11,7 +11,10 @@ import type { TrainConfig } from '../shared/config';
 import { isLiveStatus } from '../shared/run';
 import { trainerLiveness } from '../shared/liveness';
 import type { ProgressMessage } from '../shared/events';
-import type { RunStore } from './model/runStore';
+import { interruptedInfo, type RunStore } from './model/runStore';
+import { readRunInfo } from '../node/runFolder';
+import { recordInterrupted, writeStopRequest } from './model/runWriter';
+import { stopRun, type Signaller, type StopOutcome } from './model/stopRun';
 import type { QueuedRun } from './model/treeModel';
 import { TrainerProcess, signalGroup, type TrainerJob } from './trainerProcess';
 import { maxConcurrentRuns, trainerEnvironment } from './settings';
@@ -44,6 +47,8 @@ export class RunManager implements vscode.Disposable {
     private readonly context: vscode.ExtensionContext,
     private readonly store: RunStore,
     private readonly log: vscode.LogOutputChannel,
+    /** Signals a process group; used only on trainers forked here. */
+    private readonly signal: Signaller = signalGroup,
   ) {}
 
   queued(): readonly QueuedRun[] {
@@ -174,24 +179,33 @@ export class RunManager implements vscode.Disposable {
         progress.report({ message: 'starting the trainer' });
         token.onCancellationRequested(() => {
           this.log.info(`Start of "${label}" cancelled`);
-          child.kill();
+          child.kill(undefined, this.signal);
         });
         await startedOrExited;
       },
     );
   }
 
-  /** Stop: IPC to our own trainer; SIGTERM to one from another window or the CLI; dequeue a queued one. */
-  stop(runDir: string): 'stopping' | 'dequeued' | 'signalled' | 'not-running' {
-    if (this.dequeue(runDir)) return 'dequeued';
-    const child = this.childFor(runDir);
-    if (child) {
-      child.stop();
-      return 'stopping';
-    }
-    const info = this.store.get(runDir)?.info;
-    if (info && isLiveStatus(info.status) && info.pid && signalGroup(info.pid, 'SIGTERM')) return 'signalled';
-    return 'not-running';
+  /**
+   * Stop: a queued run leaves the queue; a trainer this window forked is asked over IPC (and only
+   * it may be signalled, if it does not end); any other run is asked through its run folder
+   * (model/stopRun.ts says which and what to tell the user).
+   */
+  async stop(runDir: string): Promise<StopOutcome> {
+    const name = () => this.store.get(runDir)?.info?.name ?? runDir;
+    if (this.dequeue(runDir)) return { kind: 'dequeued', message: `"${name()}" was taken off the queue.` };
+    // run.json as it is now: the store's copy may be older, or shown as interrupted without being written.
+    const info = await readRunInfo(runDir).catch(() => this.store.get(runDir)?.info);
+    return stopRun({ dir: runDir, name: info?.name ?? name(), info, held: this.childFor(runDir) }, {
+      probe: this.store.probe,
+      signal: this.signal,
+      requestStop: writeStopRequest,
+      // This run only, as judged just now (the store marks the others on its own occasions).
+      markInterrupted: async (dir, judged) => {
+        await recordInterrupted(dir, interruptedInfo(judged, new Date()));
+        await this.store.refreshDirs([dir]);
+      },
+    });
   }
 
   dispose(): void {

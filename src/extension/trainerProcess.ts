@@ -6,6 +6,13 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, promises as fs } from 'node:fs';
 import type { ProgressMessage, RunEvent, TrainerCommand, TrainerMessage, TrainerRequest } from '../shared/events';
+import { isValidPid } from '../shared/liveness';
+import type { Signaller } from './model/stopRun';
+
+/** How long a trainer asked to stop may take before it is sent SIGTERM (its batch, its checkpoint, a download). */
+export const STOP_GRACE_MS = 60_000;
+/** How long after SIGTERM a trainer is killed. */
+export const KILL_GRACE_MS = 10_000;
 
 /** What the trainer is asked to do: its one argument (see src/trainer/main.ts). */
 export type TrainerJob = TrainerRequest;
@@ -32,6 +39,7 @@ export class TrainerProcess {
   private stderrOffset = 0;
   private stderrPending = '';
   private stderrTimer: ReturnType<typeof setInterval> | undefined;
+  private escalation: ReturnType<typeof setTimeout>[] = [];
 
   /**
    * @param stderrFile the trainer's stderr goes to this file, not a pipe: a pipe would break
@@ -75,6 +83,7 @@ export class TrainerProcess {
       const done = async (code: number | null, signal: NodeJS.Signals | null) => {
         if (this.state === 'exited') return;
         this.state = 'exited';
+        this.clearEscalation();
         this.stopFollowing();
         while (this.following) await new Promise((r) => setTimeout(r, 20));
         await this.followStderr(opts.stderrFile);
@@ -95,32 +104,54 @@ export class TrainerProcess {
     return this.child.pid;
   }
 
-  /** Asks the trainer to stop after its current batch (it checkpoints and writes status 'stopped'). */
-  stop(): void {
+  /**
+   * Asks the trainer to stop after its current batch (it checkpoints and writes status 'stopped').
+   * One that has not ended after `graceMs` gets SIGTERM, then SIGKILL: only this trainer's own
+   * process group, through `signal`.
+   */
+  stop(signal: Signaller = signalGroup, graceMs = STOP_GRACE_MS): void {
     if (this.state === 'exited') return;
     this.state = 'stopping';
     const command: TrainerCommand = { type: 'stop' };
     if (this.child.connected) this.child.send(command);
-    else signalGroup(this.child.pid, 'SIGTERM');
+    else this.signal(signal, 'SIGTERM');
+    this.escalate(signal, [{ afterMs: graceMs, signal: 'SIGTERM' }, { afterMs: KILL_GRACE_MS, signal: 'SIGKILL' }]);
   }
 
   /**
    * Ends the trainer and anything it started (cancel during start): SIGTERM lets it abort a download
    * and record the stop; one that has not ended after `graceMs` is killed.
    */
-  kill(graceMs = 10_000): void {
+  kill(graceMs = KILL_GRACE_MS, signal: Signaller = signalGroup): void {
     if (this.state === 'exited') return;
     this.state = 'stopping';
-    signalGroup(this.child.pid, 'SIGTERM');
-    const timer = setTimeout(() => {
-      if (this.state !== 'exited') signalGroup(this.child.pid, 'SIGKILL');
-    }, graceMs);
-    void this.exited.then(() => clearTimeout(timer));
+    this.signal(signal, 'SIGTERM');
+    this.escalate(signal, [{ afterMs: graceMs, signal: 'SIGKILL' }]);
+  }
+
+  private signal(signal: Signaller, name: NodeJS.Signals): void {
+    if (this.state !== 'exited' && this.child.pid !== undefined) signal(this.child.pid, name);
+  }
+
+  /** Signals sent in turn, each `afterMs` after the previous, while the trainer has not exited. */
+  private escalate(signal: Signaller, steps: { afterMs: number; signal: NodeJS.Signals }[]): void {
+    this.clearEscalation();
+    let at = 0;
+    for (const step of steps) {
+      at += step.afterMs;
+      this.escalation.push(setTimeout(() => this.signal(signal, step.signal), at));
+    }
+  }
+
+  private clearEscalation(): void {
+    for (const t of this.escalation) clearTimeout(t);
+    this.escalation = [];
   }
 
   /** Lets the trainer outlive this window: no more IPC or log from it. */
   detach(): void {
     this.stopFollowing();
+    this.clearEscalation();
     this.child.removeAllListeners('message');
     if (this.child.connected) this.child.disconnect();
     this.child.unref();
@@ -158,15 +189,19 @@ export class TrainerProcess {
   }
 }
 
-/** Signals a detached trainer's whole process group (it leads one), falling back to the pid. */
-export function signalGroup(pid: number | undefined, signal: NodeJS.Signals): boolean {
-  if (!pid) return false;
+/**
+ * Signals a detached trainer's whole process group (it leads one), falling back to the pid. Only
+ * for a trainer this host forked; a pid that is not one process (≤ 1, negative, not an integer)
+ * is refused: process.kill(-1) would signal every process of the user.
+ */
+export function signalGroup(pid: number | undefined, signal: NodeJS.Signals, kill: (pid: number, signal: NodeJS.Signals) => void = (p, sig) => process.kill(p, sig)): boolean {
+  if (!isValidPid(pid)) return false;
   try {
-    process.kill(-pid, signal);
+    kill(-pid, signal);
     return true;
   } catch {
     try {
-      process.kill(pid, signal);
+      kill(pid, signal);
       return true;
     } catch {
       return false;

@@ -1,11 +1,12 @@
 /**
  * Warnings: the health rules (src/shared/health.ts) are evaluated by the run store on every new
  * epoch; here each kind is raised once per run — written to events.jsonl as a WarningEvent (so a
- * reopened run, another window and the panel show it) and, unless informational or muted, shown
- * as a notification with "Open Run" and "Don't Warn for This Run".
+ * reopened run, another window and the panel show it; in a trusted workspace only) and, unless
+ * informational or muted, shown as a notification with "Open Run" and "Don't Warn for This Run".
  */
 import * as vscode from 'vscode';
-import { readRun, appendEvent } from '../node/runFolder';
+import { readRun } from '../node/runFolder';
+import { appendWarning } from './model/runWriter';
 import { EVENTS_SCHEMA_VERSION, type WarningEvent } from '../shared/events';
 import { isLiveStatus } from '../shared/run';
 import type { HealthFinding } from '../shared/health';
@@ -57,7 +58,7 @@ export class WarningNotifier implements vscode.Disposable {
     for (const f of candidates) {
       raisedHere.add(f.kind);
       const event: WarningEvent = { type: 'warning', v: EVENTS_SCHEMA_VERSION, time: new Date().toISOString(), kind: f.kind, severity: f.severity, epoch: f.epoch, message: f.message };
-      await appendEvent(run.dir, event);
+      await this.record(run.dir, event);
       this.log.info(`Run ${run.id}: ${f.severity} ${f.kind} at epoch ${f.epoch}: ${f.message}`);
       if (f.severity !== 'info' && !muted && notificationsEnabled()) void this.notify(run, f);
     }
@@ -72,9 +73,18 @@ export class WarningNotifier implements vscode.Disposable {
     if (choice === OPEN_RUN) this.openRun(run.dir);
     else if (choice === DONT_WARN) {
       const event: WarningEvent = { type: 'warning', v: EVENTS_SCHEMA_VERSION, time: new Date().toISOString(), kind: f.kind, severity: f.severity, epoch: f.epoch, message: f.message, dismissed: true };
-      await appendEvent(run.dir, event);
+      await this.record(run.dir, event);
       this.store.schedule(run.dir);
     }
+  }
+
+  /**
+   * Writes a warning or a dismissal to the run folder. Not in an untrusted workspace (viewing
+   * modifies no workspace file): there it is raised in this window only, once per run.
+   */
+  private async record(dir: string, event: WarningEvent): Promise<void> {
+    if (vscode.workspace.isTrusted) await appendWarning(dir, event);
+    else this.log.info(`Untrusted workspace: the ${event.kind} ${event.dismissed ? 'dismissal' : 'warning'} is not written to ${dir}`);
   }
 
   dispose(): void {

@@ -1,8 +1,9 @@
 // The extension host in the real VS Code (code-server + Chromium): VAE: Train from F1, the VAE
 // Runs view going live, the status bar, Stop and Resume from the tree, a run that completes,
-// Delete asking first, a σ warning raised by a real run (notification + badges), and a window
-// reload in the middle of a run.
+// Delete asking first, a σ warning raised by a real run (notification + badges), a window reload
+// in the middle of a run, and Stop on runs this window did not start (no signal is ever sent).
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { hostname, tmpdir } from 'node:os';
@@ -11,6 +12,8 @@ import { test } from 'node:test';
 import type { Locator, Page } from 'playwright-core';
 import { makeWorkspace } from '../support/codeServer';
 import { writeFixtureRun } from '../unit/fixtures/runFixture';
+import { isProcessAlive, processStartId } from '../../src/node/processProbe';
+import { STOP_REQUEST_FILE } from '../../src/shared/run';
 import { E2E_TIMEOUT_MS, withWorkbench, type Workbench } from '../support/workbench';
 
 const RUNS = '.vae-runs';
@@ -300,15 +303,17 @@ test('a real run with σ far from 1 raises the σ warning (notification with act
     await wb.expectVisible(treeRow(paneAfter, 'narrow').locator('[class*="monaco-decoration"]'), 'the warning decoration on the run after the reload', 15_000);
     await wb.screenshot('after-reload-live');
     assert.notEqual(readFileSync(join(run.dir, 'run.json'), 'utf8').includes('"interrupted"'), true, 'a live run is not marked interrupted by the new window');
-    // The trainer now belongs to no window: Stop from the tree signals its pid, and it stops cleanly.
+    // The trainer now belongs to no window: Stop from the tree asks it through its run folder (no
+    // signal), says so, and it stops cleanly after its batch.
     await clickInline(wb, liveRow, 'Stop');
-    await waitForRow(wb, paneAfter, 'narrow', /^stopped · epoch \d+\/50/, 'the narrow run stopped (by signal, after the reload)', 60_000);
+    await wb.waitForNotification(/"narrow": asked the trainer \(process \d+\) to stop after its current batch/, 15_000);
+    await waitForRow(wb, paneAfter, 'narrow', /^stopped · epoch \d+\/50/, 'the narrow run stopped (through its run folder, after the reload)', 60_000);
     assert.equal(warningsOnDisk().length, 1, 'the reloaded window does not raise the σ warning again');
     await wb.screenshot('narrow-stopped-after-reload');
   });
 });
 
-test('in an untrusted workspace runs are shown but Train and Resume are not offered', { timeout: E2E_TIMEOUT_MS }, async (t) => {
+test('in an untrusted workspace runs are shown, Train and Resume are not offered, and Stop, Delete and Rename refuse', { timeout: E2E_TIMEOUT_MS }, async (t) => {
   const workspace = makeWorkspace({ 'a.vae.json': JSON.stringify(tiny) });
   writeFixtureRun(join(workspace, RUNS), { id: '20261128-090000-earlier', name: 'earlier run', status: 'stopped', epochs: 10, completed: 4 });
   // A run whose trainer died: shown as interrupted, but viewing an untrusted workspace writes nothing.
@@ -334,6 +339,76 @@ test('in an untrusted workspace runs are shown but Train and Resume are not offe
     await page.keyboard.press('Escape');
     assert.ok(!offered.includes('VAE: Train'), `VAE: Train must not be offered in an untrusted workspace; the palette offered ${JSON.stringify(offered)}`);
     assert.ok(!offered.includes('VAE: Resume'), 'VAE: Resume must not be offered in an untrusted workspace');
+    // Commands that write into run folders refuse, and say why, whatever offered them.
+    await runCommandSoon(wb, 'VAE: Delete Run');
+    await wb.waitForNotification(/VAE Lens does not delete runs in an untrusted workspace: Delete removes run folders from the workspace/);
+    await runCommandSoon(wb, 'VAE: Stop');
+    await wb.waitForNotification(/VAE Lens does not stop runs in an untrusted workspace/);
+    await runCommandSoon(wb, 'VAE: Rename Run');
+    await wb.waitForNotification(/VAE Lens does not rename runs in an untrusted workspace/);
+    assert.deepEqual(crashedFiles(), crashedBefore, 'the refused commands wrote nothing');
+    assert.ok(existsSync(join(workspace, RUNS, '20261128-090000-earlier', 'run.json')), 'the refused Delete kept the run folder');
+  });
+});
+
+test('Stop on runs this window did not start sends no signal: pid 1, another host, a pid that is no trainer, a trainer started elsewhere', { timeout: E2E_TIMEOUT_MS }, async (t) => {
+  const workspace = makeWorkspace({});
+  writeFixtureRun(join(workspace, RUNS), { id: '20261128-070000-earlier', name: 'earlier run', status: 'completed', epochs: 2, completed: 2 });
+  // A harmless process whose pid the run folders name: a signal from Stop would end it.
+  const sleeper = spawn('sleep', ['300'], { stdio: 'ignore' });
+  t.after(() => sleeper.kill('SIGKILL'));
+  const sleepPid = sleeper.pid!;
+  const sleepStart = processStartId(sleepPid);
+  assert.ok(sleepStart, 'this platform tells process starts apart (Linux /proc)');
+  /** A run whose run.json says it is running, with these trainer fields. */
+  const liveRun = (id: string, name: string, trainer: { pid: number; host: string; processStart?: string }) => {
+    const dir = writeFixtureRun(join(workspace, RUNS), { id, name, status: 'running', epochs: 10, completed: 1, hostname: trainer.host });
+    const info = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as Record<string, unknown>;
+    writeFileSync(join(dir, 'run.json'), JSON.stringify({ ...info, ...trainer, updated: new Date().toISOString() }));
+    return dir;
+  };
+  await withWorkbench(t, { workspace }, async (wb) => {
+    await wb.openView('VAE');
+    const pane = await wb.viewPane('VAE Runs');
+    await waitForRow(wb, pane, 'earlier run', /^completed/, 'the earlier run once the first scan is done');
+    // Written after the first scan, which marks runs whose trainer is gone as interrupted: until Stop
+    // judges them, the tree shows them as run.json says, running, with the inline Stop.
+    await wb.page.waitForTimeout(1000);
+    const runs = {
+      pidOne: liveRun('20261128-080000-pid-one', 'pid one', { pid: 1, host: hostname() }),
+      elsewhere: liveRun('20261128-081000-elsewhere', 'elsewhere', { pid: sleepPid, host: 'gpu-box-7' }),
+      reused: liveRun('20261128-082000-reused', 'reused pid', { pid: sleepPid, host: hostname(), processStart: `${sleepStart}-another-process` }),
+      cli: liveRun('20261128-083000-cli', 'cli run', { pid: sleepPid, host: hostname(), processStart: sleepStart }),
+    };
+    const status = (dir: string) => (JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as RunJson).status;
+    const stopRequested = (dir: string) => existsSync(join(dir, STOP_REQUEST_FILE));
+    const stopRow = async (name: string) => clickInline(wb, await waitForRow(wb, pane, name, /^running/, `the "${name}" run shown as running`, 30_000), 'Stop');
+
+    await stopRow('pid one');
+    await wb.waitForNotification(/"pid one" was not training: run\.json names no valid trainer process \(pid 1\)\. It is now marked interrupted/, 15_000);
+    await waitForRow(wb, pane, 'pid one', /^interrupted/, 'the pid-1 run marked interrupted', 15_000);
+    assert.equal(status(runs.pidOne), 'interrupted');
+    assert.equal(stopRequested(runs.pidOne), false);
+    assert.ok(isProcessAlive(sleepPid), 'the sleep process is alive after Stop on the pid-1 run');
+
+    await stopRow('elsewhere');
+    await wb.waitForNotification(/"elsewhere" trains on gpu-box-7; a stop request was written to its run folder, which it reads if it shares this folder/, 15_000);
+    assert.ok(stopRequested(runs.elsewhere), 'a stop request in the run folder of the run on another host');
+    assert.equal(status(runs.elsewhere), 'running', 'its run.json stays its trainer\'s');
+
+    await stopRow('reused pid');
+    await wb.waitForNotification(new RegExp(`"reused pid" was not training: process ${sleepPid} is no longer its trainer \\(the pid was reused\\)`), 15_000);
+    await waitForRow(wb, pane, 'reused pid', /^interrupted/, 'the run whose pid another process now has, marked interrupted', 15_000);
+    assert.equal(stopRequested(runs.reused), false);
+
+    await stopRow('cli run');
+    await wb.waitForNotification(new RegExp(`"cli run": asked the trainer \\(process ${sleepPid}\\) to stop after its current batch`), 15_000);
+    assert.ok(stopRequested(runs.cli), 'a stop request in the run folder of the trainer started elsewhere');
+    await wb.screenshot('stop-not-ours');
+
+    assert.ok(isProcessAlive(sleepPid), 'no Stop signalled the process the run folders named');
+    assert.equal(sleeper.exitCode, null);
+    assert.equal(sleeper.signalCode, null);
   });
 });
 

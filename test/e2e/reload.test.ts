@@ -64,7 +64,7 @@ test('after a reload, two run panels in two editor groups both show their runs; 
     await wb.screenshot('two-panels-before-reload');
 
     await wb.reload();
-    const tookMs = await waitForPanels(wb, [EXP1, EXP2], 15_000, 'both panels after the reload');
+    const tookMs = await waitForPanels(wb, [EXP1, EXP2], 60_000, 'both panels after the reload');
     console.log(`both run panels showed their runs ${tookMs} ms after the workbench was ready again`);
     await wb.screenshot('two-panels-after-reload');
 

@@ -10,9 +10,9 @@ import { promises as fs } from 'node:fs';
 import { basename, join } from 'node:path';
 import { RUN_FILE, isLiveStatus, type RunInfo } from '../../shared/run';
 import type { EpochEvent, ErrorEvent, RunEvent, StatusEvent, WarningEvent } from '../../shared/events';
-import { EVENTS_SCHEMA_VERSION } from '../../shared/events';
 import { DEFAULT_HEALTH_SETTINGS, evaluateHealth, type HealthFinding, type HealthSettings } from '../../shared/health';
-import { appendEvent, listRunDirs, readRunInfo, writeRunInfo } from '../../node/runFolder';
+import { listRunDirs, readRunInfo } from '../../node/runFolder';
+import { recordInterrupted } from './runWriter';
 import { localProcessProbe } from '../../node/processProbe';
 import { PID_GRACE_MS, trainerIsGone, type ProcessProbe } from '../../shared/liveness';
 import { foldEpochInto } from '../../shared/runRules';
@@ -348,8 +348,7 @@ export class RunStore {
       const dir = entry.state.dir;
       if (opts.persist) {
         const updated = interruptedInfo(info, now);
-        await writeRunInfo(dir, updated);
-        await appendEvent(dir, { type: 'status', v: EVENTS_SCHEMA_VERSION, time: updated.updated, status: 'interrupted', epoch: info.epochsCompleted, message: updated.message });
+        await recordInterrupted(dir, updated);
         this.presumedInterrupted.delete(dir);
         written.push(entry.state);
       } else if (this.presumedInterrupted.get(dir)?.text !== entry.runJsonText) {

@@ -1,7 +1,7 @@
 /** The compare panel: 2–6 runs; the same set of runs (in any order) has one panel. */
 import * as vscode from 'vscode';
 import { MAX_COMPARE_RUNS, MIN_COMPARE_RUNS } from '../../shared/protocol';
-import { assertRunFolders, RunsPanel, webviewOptions, type PanelContext } from './runsPanel';
+import { RunsPanel, webviewOptions, type PanelContext } from './runsPanel';
 
 export const COMPARE_PANEL_TYPE = 'vaeLens.compare';
 
@@ -22,7 +22,6 @@ export class ComparePanel extends RunsPanel {
       existing.panel.reveal();
       return existing;
     }
-    assertRunFolders(ctx, unique);
     const panel = vscode.window.createWebviewPanel(COMPARE_PANEL_TYPE, `VAE: compare ${unique.length} runs`, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: false }, webviewOptions(ctx.extensionUri, unique));
     return new ComparePanel(panel, unique, ctx);
   }

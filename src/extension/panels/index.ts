@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import { parsePanelState } from '../../shared/protocol';
 import type { RunStore } from '../model/runStore';
 import { COMPARE_PANEL_TYPE, ComparePanel } from './comparePanel';
-import { whyNotARunFolder } from './resourceRoots';
+import { checkRunDir } from '../model/runPaths';
 import { RUN_PANEL_TYPE, RunPanel } from './runPanel';
 import type { PanelContext } from './runsPanel';
 
@@ -38,14 +38,16 @@ export function createPanels(context: vscode.ExtensionContext, log: vscode.LogOu
     async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown): Promise<void> {
       const parsed = parsePanelState(state);
       const runsDirs = store.getRoots().map((r) => r.runsDir);
-      const refused = parsed && parsed.panel === kind ? parsed.dirs.map((d) => whyNotARunFolder(d, runsDirs)).find(Boolean) : 'no saved state';
-      if (!parsed || refused) {
+      const checks = parsed && parsed.panel === kind ? await Promise.all(parsed.dirs.map((d) => checkRunDir(d, runsDirs))) : [];
+      const refused = !parsed || parsed.panel !== kind ? 'no saved state' : checks.map((c) => (c.ok ? undefined : c.reason)).find(Boolean);
+      if (refused) {
         log.info(`VAE Lens: not restoring a ${kind} panel: ${refused}.`);
         panel.dispose();
         return;
       }
-      if (kind === 'run') RunPanel.revive(panel, ctx, parsed.dirs[0]);
-      else ComparePanel.revive(panel, ctx, parsed.dirs);
+      const dirs = checks.map((c) => (c.ok ? c.dir : ''));
+      if (kind === 'run') RunPanel.revive(panel, ctx, dirs[0]);
+      else ComparePanel.revive(panel, ctx, dirs);
     },
   });
   return {

@@ -1,7 +1,7 @@
 /** The run panel: one per run folder; opening a run again reveals its panel. */
 import { basename } from 'node:path';
 import * as vscode from 'vscode';
-import { assertRunFolders, RunsPanel, webviewOptions, type PanelContext } from './runsPanel';
+import { RunsPanel, webviewOptions, type PanelContext } from './runsPanel';
 
 export const RUN_PANEL_TYPE = 'vaeLens.run';
 
@@ -14,7 +14,6 @@ export class RunPanel extends RunsPanel {
       existing.panel.reveal();
       return existing;
     }
-    assertRunFolders(ctx, [dir]);
     const panel = vscode.window.createWebviewPanel(RUN_PANEL_TYPE, `VAE: ${basename(dir)}`, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: false }, webviewOptions(ctx.extensionUri, [dir]));
     return new RunPanel(panel, dir, ctx);
   }

@@ -12,7 +12,6 @@ import { makeNonce, renderLinkedPanelHtml, webviewCsp } from '../../shared/panel
 import { parseFromWebviewMessage, toRunView, type FromWebviewMessage, type PanelKind, type RunView, type ToWebviewMessage } from '../../shared/protocol';
 import type { RunFeedUpdate, RunStore } from '../model/runStore';
 import { healthSettings, SECTION } from '../settings';
-import { whyNotARunFolder } from './resourceRoots';
 
 export interface PanelContext {
   extensionUri: vscode.Uri;
@@ -25,13 +24,6 @@ export interface PanelContext {
 /** Only what the page loads: the bundles, the CSS, and the shown runs' own folders (nothing else of the disk). */
 export function localResourceRoots(extensionUri: vscode.Uri, dirs: readonly string[]): vscode.Uri[] {
   return [vscode.Uri.joinPath(extensionUri, 'dist'), vscode.Uri.joinPath(extensionUri, 'media'), ...dirs.map((d) => vscode.Uri.file(d))];
-}
-
-/** Panels open only on run folders inside this window's runs folders (their folders become the page's resource roots). */
-export function assertRunFolders(ctx: PanelContext, dirs: readonly string[]): void {
-  const runsDirs = ctx.store.getRoots().map((r) => r.runsDir);
-  const why = dirs.map((d) => whyNotARunFolder(d, runsDirs)).find(Boolean);
-  if (why) throw new Error(`VAE Lens shows only runs in this window's runs folders: ${why}.`);
 }
 
 export function webviewOptions(extensionUri: vscode.Uri, dirs: readonly string[]): vscode.WebviewOptions {
