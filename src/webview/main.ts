@@ -3,7 +3,7 @@
  * or in the static HTML report (a shim with the embedded snapshot). It says `ready`, draws the
  * snapshot it gets back, and extends the charts with each `append`.
  */
-import { parseHealthSettings, parseUiState, type SnapshotMessage, type ToWebviewMessage } from '../shared/protocol';
+import { parseHealthSettings, parseUiState, type PanelState, type SnapshotMessage, type ToWebviewMessage } from '../shared/protocol';
 import { ComparePanelView } from './compareView';
 import { h } from './dom';
 import { detectHost, type PanelHost } from './host';
@@ -57,6 +57,10 @@ class App {
     this.viewKey = key;
     this.root.dataset.panel = message.panel;
     if (message.runs.length === 0) throw new Error('The host sent no run to show.');
+    // The state names the panel's runs: VS Code hands it back to restore the panel after a reload,
+    // so it is saved as soon as the panel shows its runs, not only when the user changes the view.
+    const state: PanelState = { panel: message.panel, dirs: message.runs.map((r) => r.dir), ui };
+    this.host.setState(state);
     if (message.panel === 'run') {
       this.view = new RunPanelView(this.root, this.host, message.runs[0], health, message.interactive, ui, theme);
     } else {

@@ -62,6 +62,8 @@ test('after a reload, two run panels in two editor groups both show their runs; 
     const groups = await wb.page.locator('.editor-group-container').count();
     assert.ok(groups >= 2, `the panels should be in two editor groups; found ${groups} group(s)`);
     await wb.screenshot('two-panels-before-reload');
+    // VS Code keeps a webview's saved state (which names its runs) with the editor; give it a moment.
+    await wb.page.waitForTimeout(3000);
 
     await wb.reload();
     const tookMs = await waitForPanels(wb, [EXP1, EXP2], 60_000, 'both panels after the reload');

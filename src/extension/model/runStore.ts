@@ -14,7 +14,7 @@ import { DEFAULT_HEALTH_SETTINGS, evaluateHealth, type HealthFinding, type Healt
 import { listRunDirs, readRunInfo } from '../../node/runFolder';
 import { recordInterrupted } from './runWriter';
 import { localProcessProbe } from '../../node/processProbe';
-import { PID_GRACE_MS, trainerIsGone, type ProcessProbe } from '../../shared/liveness';
+import { PID_GRACE_MS, trainerLiveness, type ProcessProbe } from '../../shared/liveness';
 import { foldEpochInto } from '../../shared/runRules';
 import { EventTail } from '../../node/eventTail';
 import { FileStamp } from './fileStamp';
@@ -81,8 +81,8 @@ export interface RunStoreOptions {
 }
 
 /** What a dead trainer's run becomes: interrupted, resumable from its last checkpoint. */
-export function interruptedInfo(info: RunInfo, now: Date): RunInfo {
-  return { ...info, status: 'interrupted', pid: undefined, updated: now.toISOString(), message: 'The trainer process ended without finishing (a crash or a reboot). Resume continues from the last checkpoint.' };
+export function interruptedInfo(info: RunInfo, now: Date, why = 'the trainer process ended without finishing (a crash, a kill or a reboot)'): RunInfo {
+  return { ...info, status: 'interrupted', pid: undefined, host: undefined, processStart: undefined, updated: now.toISOString(), message: `Interrupted: ${why}. Resume continues from the last checkpoint.` };
 }
 
 interface Entry {
@@ -344,15 +344,16 @@ export class RunStore {
     const inMemory: RunState[] = [];
     for (const entry of this.entries.values()) {
       const info = entry.diskInfo;
-      if (!info || !trainerIsGone(info, this.probe, now, opts.graceMs ?? PID_GRACE_MS)) continue;
+      const liveness = info ? trainerLiveness(info, this.probe, now, opts.graceMs ?? PID_GRACE_MS) : undefined;
+      if (!info || liveness?.state !== 'gone') continue;
       const dir = entry.state.dir;
       if (opts.persist) {
-        const updated = interruptedInfo(info, now);
+        const updated = interruptedInfo(info, now, liveness.why);
         await recordInterrupted(dir, updated);
         this.presumedInterrupted.delete(dir);
         written.push(entry.state);
       } else if (this.presumedInterrupted.get(dir)?.text !== entry.runJsonText) {
-        const presumed = { text: entry.runJsonText ?? '', info: interruptedInfo(info, now) };
+        const presumed = { text: entry.runJsonText ?? '', info: interruptedInfo(info, now, liveness.why) };
         this.presumedInterrupted.set(dir, presumed);
         entry.state.info = presumed.info;
         entry.state.version++;

@@ -6,6 +6,7 @@
  * host's one reader of run folders), which keeps their whole history while the panel is open.
  */
 import { randomBytes } from 'node:crypto';
+import { basename } from 'node:path';
 import * as vscode from 'vscode';
 import type { EpochEvent, RunEvent, WarningEvent } from '../../shared/events';
 import { makeNonce, renderLinkedPanelHtml, webviewCsp } from '../../shared/panelHtml';
@@ -61,6 +62,7 @@ export abstract class RunsPanel implements vscode.Disposable {
       ...dirs.map((dir) => ctx.store.follow(dir, (u) => this.onRunUpdate(dir, u))),
       webview.onDidReceiveMessage((raw: unknown) => this.onMessage(raw)),
       panel.onDidChangeViewState(() => {
+        this.ctx.log.debug(`VAE Lens panel ${dirs.map((d) => basename(d)).join(', ')}: view state visible=${panel.visible} active=${panel.active} ready=${this.webviewReady}`);
         const becameVisible = panel.visible && !this.wasVisible;
         this.wasVisible = panel.visible;
         // A hidden webview is discarded (no retainContextWhenHidden); its next page says ready again.
@@ -134,6 +136,7 @@ export abstract class RunsPanel implements vscode.Disposable {
     }
     this.updateTitle();
     this.post({ type: 'snapshot', v: 1, panel: this.kind, interactive: true, runs, health: healthSettings() });
+    this.ctx.log.debug(`VAE Lens panel ${this.dirs.map((d) => basename(d)).join(', ')}: snapshot sent (${runs.map((r) => `${r.epochs.length} epochs`).join(', ')}, visible ${this.panel.visible})`);
   }
 
   private onRunUpdate(dir: string, update: RunFeedUpdate): void {
@@ -162,6 +165,7 @@ export abstract class RunsPanel implements vscode.Disposable {
   private async handle(message: FromWebviewMessage): Promise<void> {
     switch (message.type) {
       case 'ready':
+        this.ctx.log.debug(`VAE Lens panel ${this.dirs.map((d) => basename(d)).join(', ')}: the page is ready`);
         this.webviewReady = true;
         await this.sendSnapshot();
         return;
