@@ -15,7 +15,7 @@ import type { PanelHost } from './host';
 import { EpochImages } from './images';
 import type { ChartTheme } from './theme';
 
-const TAB_TITLES: Record<(typeof RUN_TABS)[number], string> = { curves: 'Curves', dimensions: 'Latent dimensions', images: 'Images', config: 'Configuration' };
+export const TAB_TITLES: Record<(typeof RUN_TABS)[number], string> = { curves: 'Curves', dimensions: 'Latent dimensions', images: 'Images', config: 'Configuration' };
 
 interface SelectLike extends HTMLElement {
   value: string;
@@ -73,7 +73,7 @@ export class RunPanelView {
     this.run = run;
     const epochs = () => [this.run.epochs];
     this.curves = new CurveSet([{ label: '' }], epochs, { theme, smoothing: ui.smoothing, logY: ui.logY }, (change) => this.saveUi(change));
-    this.heatmap = new DimensionHeatmap(h('div', { class: 'chart heatmap', 'data-chart': 'heatmap', role: 'img', 'aria-label': 'Latent dimensions by epoch' }), () => this.run.epochs, { theme, metric: ui.heatmapMetric });
+    this.heatmap = new DimensionHeatmap(h('div', { class: 'chart heatmap', 'data-chart': 'heatmap' }), () => this.run.epochs, { theme, metric: ui.heatmapMetric });
     this.images = new EpochImages(
       [
         {

@@ -218,10 +218,10 @@ test('the heat map shows dimensions × epochs, most informative dimension first'
   const dir = writeFixtureRun(runsDir, { name: 'heat', epochs: 8, dimz: 16, active: 6 });
   const panel = await openPanel(env.context, env.server, 'run', [dir]);
   await selectTab(panel.page, 'Latent dimensions');
-  await panel.page.waitForFunction(() => (document.querySelector('[data-chart="heatmap"]') as unknown as { data?: unknown[] }).data?.length === 1);
+  await panel.page.waitForFunction(() => (document.querySelector('[data-chart="heatmap"]') as unknown as { figure?: unknown }).figure !== undefined);
   const figure = await panel.page.evaluate(() => {
-    const t = (document.querySelector('[data-chart="heatmap"]') as unknown as { data: Array<{ z: number[][]; y: string[]; x: number[] }> }).data[0];
-    return { epochs: t.z.length, dims: t.z[0].length, y: t.y, x: t.x };
+    const f = (document.querySelector('[data-chart="heatmap"]') as unknown as { figure: { values: number[][]; dims: string[]; epochs: number[] } }).figure;
+    return { epochs: f.values.length, dims: f.values[0].length, y: f.dims, x: f.epochs };
   });
   assert.equal(figure.epochs, 8);
   assert.equal(figure.dims, 16);
@@ -271,8 +271,8 @@ test('a 1,000-epoch run with dimz 100 renders and still extends in place', async
   const counted = await calls();
   assert.equal(counted.newPlot + counted.react, 0, 'no full redraw at epoch 1,001');
   await selectTab(panel.page, 'Latent dimensions');
-  await panel.page.waitForFunction(() => (document.querySelector('[data-chart="heatmap"]') as unknown as { data?: Array<{ z: number[][] }> }).data?.[0]?.z.length === 1001, null, { timeout: 30_000 });
-  const dims = await panel.page.evaluate(() => (document.querySelector('[data-chart="heatmap"]') as unknown as { data: Array<{ z: number[][] }> }).data[0].z[0].length);
+  await panel.page.waitForFunction(() => (document.querySelector('[data-chart="heatmap"]') as unknown as { figure?: { values: number[][] } }).figure?.values.length === 1001, null, { timeout: 30_000 });
+  const dims = await panel.page.evaluate(() => (document.querySelector('[data-chart="heatmap"]') as unknown as { figure: { values: number[][] } }).figure.values[0].length);
   assert.equal(dims, 100);
   await panel.page.close();
 });
