@@ -119,7 +119,7 @@ export class RunPanelView {
     const gaugeRow = h('div', { class: 'gauges', role: 'group', 'aria-label': 'Convergence to the prior' }, ...this.gauges.map((g) => g.el));
 
     const metricId = 'heatmap-metric';
-    const metric = h('vscode-single-select', { id: metricId, 'aria-label': 'Heat map quantity', 'data-testid': 'heatmap-metric' }) as SelectLike;
+    const metric = h('vscode-single-select', { id: metricId, label: 'Heat map quantity', 'aria-label': 'Heat map quantity', 'data-testid': 'heatmap-metric' }) as SelectLike;
     for (const m of HEATMAP_METRICS) metric.append(h('vscode-option', { value: m, selected: m === this.ui.heatmapMetric }, HEATMAP_LABELS[m]));
     metric.addEventListener('change', () => {
       const value = metric.value as HeatmapMetric;
