@@ -47,6 +47,12 @@ export interface SnapshotMessage {
    * sends a fresh snapshot when they change. Read with parseHealthSettings.
    */
   health: HealthSettings;
+  /**
+   * Run panel only: the run's folder no longer exists (deleted or moved away). `runs` holds what was
+   * loaded before; the panel says so, and the host sends a snapshot without this flag when the
+   * folder is back. Absent or false: the folder is there.
+   */
+  folderGone?: boolean;
 }
 
 export interface AppendMessage {

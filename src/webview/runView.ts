@@ -58,6 +58,8 @@ export class RunPanelView {
   private readonly stopButton = h('vscode-button', { 'data-testid': 'stop', 'aria-label': 'Stop training' }, 'Stop') as ButtonLike;
   private readonly resumeButton = h('vscode-button', { secondary: true, 'data-testid': 'resume', 'aria-label': 'Resume training' }, 'Resume') as ButtonLike;
   private readonly warnings = h('div', { class: 'warnings', 'data-testid': 'warnings' });
+  private readonly folderGoneBanner = h('div', { class: 'warning', 'data-severity': 'warning', role: 'alert', 'data-testid': 'folder-gone', hidden: true });
+  private folderGone = false;
   private readonly configEl = h('div', { class: 'config' });
   private readonly tabPanels = new Map<string, HTMLElement>();
 
@@ -147,7 +149,7 @@ export class RunPanelView {
       const tab = RUN_TABS[index];
       if (tab) void this.selectTab(tab);
     });
-    this.root.replaceChildren(header, this.warnings, gaugeRow, tabs);
+    this.root.replaceChildren(header, this.folderGoneBanner, this.warnings, gaugeRow, tabs);
     void this.selectTab(this.ui.tab);
   }
 
@@ -177,8 +179,10 @@ export class RunPanelView {
     this.header.epoch.textContent = progress.epoch;
     this.header.rate.textContent = progress.rate;
     this.header.left.textContent = progress.left;
-    setAction(this.stopButton, canStop(info), true);
-    setAction(this.resumeButton, canResume(info), !canStop(info));
+    // Stop and Resume act through the run folder: without it neither can.
+    const stop = !this.folderGone && canStop(info);
+    setAction(this.stopButton, stop, true);
+    setAction(this.resumeButton, !this.folderGone && canResume(info), !stop);
     for (const g of this.gauges) {
       if (full) g.setEpochs(this.run.epochs, this.health);
       else g.push(newEpochs, this.health);
@@ -202,6 +206,19 @@ export class RunPanelView {
       envRows.length ? h('table', { class: 'kv' }, h('caption', {}, 'Environment'), h('tbody', {}, ...envRows)) : null,
       h('p', { class: 'run-dir' }, 'Run folder: ', h('code', {}, this.run.dir)),
     ]);
+  }
+
+  /** The host's word on whether the run folder exists (SnapshotMessage.folderGone). */
+  setFolderGone(gone: boolean): void {
+    if (gone === this.folderGone) return;
+    this.folderGone = gone;
+    this.folderGoneBanner.hidden = !gone;
+    this.folderGoneBanner.replaceChildren(
+      h('span', { class: 'codicon codicon-warning', 'aria-hidden': 'true' }),
+      h('span', { class: 'warning-text' }, 'This run\'s folder ', h('code', {}, this.run.dir), ' no longer exists; the panel shows what was loaded and comes back when the folder does.'),
+    );
+    this.images.setUnavailable(gone ? 'The images are read from the run folder, which no longer exists.' : null);
+    this.update([], false);
   }
 
   /** A complete snapshot: everything is redrawn from it. */

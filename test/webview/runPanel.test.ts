@@ -276,3 +276,29 @@ test('a 1,000-epoch run with dimz 100 renders and still extends in place', async
   assert.equal(dims, 100);
   await panel.page.close();
 });
+
+test('a run whose folder is gone: a banner says so, the loaded epochs stay, no "no images yet"; the snapshot after it clears it', async () => {
+  const dir = writeFixtureRun(runsDir, { name: 'gone', epochs: 6, written: 4, status: 'running' });
+  const panel = await openPanel(env.context, env.server, 'run', [dir]);
+  const banner = panel.page.getByTestId('folder-gone');
+  assert.equal(await banner.isHidden(), true, 'no banner while the folder exists');
+  // The host lost the folder: it sends what it had loaded (its images' URLs now lead nowhere).
+  const run = panel.snapshot.runs[0];
+  await panel.send({ ...panel.snapshot, folderGone: true });
+  assert.equal(await banner.isVisible(), true);
+  assert.equal(await banner.textContent(), `This run's folder ${dir} no longer exists; the panel shows what was loaded and comes back when the folder does.`);
+  assert.equal(await banner.getAttribute('role'), 'alert');
+  assert.equal(await panel.page.getByTestId('gauge-test-mean-sigma-value').textContent(), run.epochs.at(-1)!.test.meanSigma.toFixed(3), 'the loaded epochs are still shown');
+  assert.equal(await panel.page.getByTestId('stop').evaluate((b) => b.hasAttribute('disabled')), true, 'Stop acts through the folder: disabled');
+  await selectTab(panel.page, 'Images');
+  assert.notEqual(await panel.page.getByTestId('epoch-output').textContent(), 'no images yet');
+  assert.equal(await panel.page.getByTestId('images-unavailable').textContent(), 'The images are read from the run folder, which no longer exists.');
+  // The folder is back: the host's next snapshot has no flag.
+  await panel.send(panel.snapshot);
+  assert.equal(await banner.isHidden(), true, 'the banner goes when the folder is back');
+  assert.equal(await panel.page.getByTestId('images-unavailable').textContent(), '');
+  assert.equal(await panel.page.getByTestId('epoch-output').textContent(), 'epoch 4 of 4');
+  assert.equal(await panel.page.getByTestId('stop').evaluate((b) => b.hasAttribute('disabled')), false);
+  assert.deepEqual(await panel.cspViolations(), []);
+  await panel.page.close();
+});
