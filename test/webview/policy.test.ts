@@ -35,7 +35,18 @@ test('the run panel draws every tab with zero CSP violations and zero console er
     await panel.page.locator('vscode-tab-header', { hasText: TAB_NAMES[tab] }).click();
     await panel.page.waitForFunction((t) => document.getElementById('app')?.dataset.tab === t, tab);
     if (tab === 'curves') await panel.page.locator('[data-chart="loss"] .main-svg').first().waitFor();
-    if (tab === 'dimensions') await panel.page.waitForFunction(() => (document.querySelector('[data-chart="heatmap"]') as unknown as { figure?: { epochs: number[] } }).figure?.epochs.length === 5);
+    if (tab === 'dimensions') {
+      await panel.page.waitForFunction(() => (document.querySelector('[data-chart="heatmap"]') as unknown as { figure?: { epochs: number[] } }).figure?.epochs.length === 5);
+      // The cells are drawn (this is what the policy blanked when Plotly drew them as a data: image).
+      const colours = await panel.page.getByTestId('heatmap-cells').evaluate((c) => {
+        const canvas = c as HTMLCanvasElement;
+        const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+        const seen = new Set<string>();
+        for (let i = 0; i < data.length; i += 4) if (data[i + 3] > 0) seen.add(`${data[i]},${data[i + 1]},${data[i + 2]}`);
+        return seen.size;
+      });
+      assert.ok(colours >= 10, `the heat map's cells are drawn in ${colours} colours`);
+    }
     if (tab === 'images') await panel.page.waitForFunction(() => Array.from(document.querySelectorAll('img.epoch-image')).every((i) => (i as HTMLImageElement).naturalWidth > 0));
     await expectClean(panel, `the ${TAB_NAMES[tab]} tab`);
   }
