@@ -108,7 +108,7 @@ try {
         [...document.querySelectorAll('vscode-tab-header')].find((h) => h.textContent.includes('Latent'))?.click();
         const poll = () => {
           const el = document.querySelector('[data-chart="heatmap"]');
-          if (el && el.data && el.data[0].z.length === n) requestAnimationFrame(() => setTimeout(() => ok(performance.now() - t0), 0));
+          if (el && el.figure && el.figure.values.length === n) requestAnimationFrame(() => setTimeout(() => ok(performance.now() - t0), 0));
           else requestAnimationFrame(poll);
         };
         poll();

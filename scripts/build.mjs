@@ -87,7 +87,7 @@ async function copyAssets() {
   for (const f of readdirSync(mnistDir)) {
     await gzipIfNewer(join(mnistDir, f), join(dist, 'data', 'mnist', f + '.gz'));
   }
-  copyIfNewer(join(root, 'node_modules/plotly.js-strict-dist-min/plotly-strict.min.js'), join(dist, 'media', 'plotly.min.js'));
+  copyIfNewer(join(root, 'node_modules/plotly.js-basic-dist-min/plotly-basic.min.js'), join(dist, 'media', 'plotly.min.js'));
   const elements = join(root, 'node_modules/@vscode-elements/elements/dist/bundled.js');
   if (existsSync(elements)) copyIfNewer(elements, join(dist, 'media', 'vscode-elements.js'));
   const codicons = join(root, 'node_modules/@vscode/codicons/dist');

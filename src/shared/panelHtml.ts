@@ -28,16 +28,23 @@ export function makeNonce(randomBytes: (n: number) => Uint8Array): string {
 
 /**
  * The panels' policy inside VS Code. Nothing loads unless listed: scripts only with this page's
- * nonce (Plotly's strict bundle needs no eval), images and fonts only from the webview's own
- * resource origin (the run folders, dist/ and media/ through localResourceRoots).
+ * nonce (Plotly's basic bundle, scatter charts only, needs no eval), images and fonts only from the
+ * webview's own resource origin (the run folders, dist/ and media/ through localResourceRoots).
+ * No data: or blob: images, no 'unsafe-inline' styles, no 'unsafe-eval': the panels draw within
+ * this policy with zero violations (test/webview/policy.test.ts opens every tab and checks).
  *
- * No 'unsafe-inline' for styles either. Plotly injects its stylesheet by creating
- * <style id="plotly.js-style-global"> and filling it with insertRule; without 'unsafe-inline'
- * Chromium blocks that element (measured: two style-src-elem violations from plotly.min.js, and
- * the charts lose their hover and modebar styling). The page therefore ships that element itself,
- * empty and nonce'd (PLOTLY_STYLE_ELEMENT): Plotly finds it by id and only calls insertRule on its
- * sheet, which CSP does not restrict. The other blocked <style> is the map library's stylesheet
- * inside the bundle, which the panels never use.
+ * What that took, so nobody relaxes the policy to "fix" a blank chart:
+ * - The heat map is drawn by the panel on a <canvas> (Plotly's heatmap shows its cells as a
+ *   data:image/png <image>, which img-src blocks: the cells were blank).
+ * - Plotly's bundle is the basic one (scatter, bar, pie): the bundles with map traces probe WebP
+ *   support on load with two data:image/webp images.
+ * - Plotly injects its stylesheet by creating <style id="plotly.js-style-global"> and filling it
+ *   with insertRule; Chromium blocks that element without 'unsafe-inline'. The page ships that
+ *   element itself, empty and nonce'd (PLOTLY_STYLE_ID): Plotly finds it by id and only calls
+ *   insertRule on its sheet, which CSP does not restrict.
+ * - Plotly's bundle also carries the map library's stylesheet, which it appends as a <style> on
+ *   load unless an element with its id exists; the page ships an empty one (MAP_STYLE_ID). The
+ *   panels draw no maps.
  */
 export function webviewCsp(cspSource: string, nonce: string): string {
   return [
@@ -54,6 +61,13 @@ export const REPORT_DATA_ID = 'vae-lens-report-data';
 
 /** The id Plotly looks up before creating its own <style> element (see webviewCsp). */
 export const PLOTLY_STYLE_ID = 'plotly.js-style-global';
+
+/**
+ * The id Plotly's bundle checks before appending the map library's stylesheet (a hash of that
+ * stylesheet, fixed for a Plotly release). A Plotly update that changes it shows up as a
+ * style-src-elem violation in the policy test.
+ */
+export const MAP_STYLE_ID = 'ce8d464691048653ffe3a57c6c18ab566e8366f186677868cf724621a857b4fe';
 
 /** The static report's policy: everything is inlined, images are data: URIs, nothing is fetched. */
 export function reportCsp(nonce: string): string {
@@ -90,6 +104,7 @@ export function renderPanelHtml(page: PanelPage): string {
 <title>${escapeAttr(page.title)}</title>
 ${styles}
 <style id="${PLOTLY_STYLE_ID}" nonce="${page.nonce}"></style>
+<style id="${MAP_STYLE_ID}" nonce="${page.nonce}"></style>
 </head>
 <body>
 <main id="app" data-panel="${page.panel}" aria-live="polite"><p class="loading">Loading…</p></main>

@@ -32,7 +32,10 @@ export interface RunView {
   imageBase: string;
   /** Embedded images (static report): relative path → data: URI. When present, only these exist. */
   images?: Record<string, string>;
-  /** The run folder no longer exists: the panel shows what was loaded and says so. */
+  /**
+   * The run's folder no longer exists (deleted or moved away): the view holds what was loaded
+   * before, and the panel says so; the host sends a snapshot without it when the folder is back.
+   */
   gone?: boolean;
 }
 

@@ -66,7 +66,7 @@ export class CurveSet {
   ) {
     const logY = h('vscode-checkbox', { label: 'Log scale for losses', checked: view.logY, 'data-testid': 'log-y' }) as Toggle;
     const smoothingId = `smoothing-${Math.random().toString(36).slice(2)}`;
-    const smoothing = h('vscode-single-select', { id: smoothingId, 'aria-label': 'Smoothing', 'data-testid': 'smoothing' }) as Toggle;
+    const smoothing = h('vscode-single-select', { id: smoothingId, label: 'Smoothing', 'aria-label': 'Smoothing', 'data-testid': 'smoothing' }) as Toggle;
     for (const w of SMOOTHING_CHOICES) {
       smoothing.append(h('vscode-option', { value: String(w), selected: w === view.smoothing }, w === 0 ? 'off (raw only)' : `EMA ${w}`));
     }
@@ -94,7 +94,8 @@ export class CurveSet {
           });
         }
       });
-      const el = h('div', { class: 'chart', 'data-chart': curve.id, role: 'img', 'aria-label': `${curve.title}, train and test against epoch` });
+      // A figure, not an image: Plotly puts focusable controls (the mode bar) inside the chart, which an image must not contain.
+      const el = h('div', { class: 'chart', 'data-chart': curve.id, role: 'figure', 'aria-label': `${curve.title}, train and test against epoch` });
       grid.append(el);
       this.charts.push(new LineChart(el, { title: curve.title, yTitle: curve.yTitle, target: curve.target, logCapable: curve.logCapable, series }, epochs, view));
     }

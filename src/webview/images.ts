@@ -32,6 +32,9 @@ export class EpochImages {
   private readonly output: HTMLOutputElement;
   private readonly follow: CheckboxLike;
   private readonly figures: Array<{ img: HTMLImageElement; note: HTMLElement; slot: ImageSlot }> = [];
+  private readonly grid: HTMLElement;
+  private readonly unavailableNote = h('p', { class: 'image-note', 'data-testid': 'images-unavailable' });
+  private unavailable: string | null = null;
   private epochs: number[] = [];
   private following: boolean;
   private chosen: number | null;
@@ -47,13 +50,13 @@ export class EpochImages {
     this.slider = h('input', { type: 'range', id, min: 0, max: 0, step: 1, value: 0, class: 'epoch-slider', 'data-testid': 'epoch-slider' });
     this.output = h('output', { for: id, class: 'epoch-output', 'data-testid': 'epoch-output' }, '–');
     this.follow = h('vscode-checkbox', { label: 'Follow latest epoch', 'data-testid': 'follow-latest', checked: this.following }) as CheckboxLike;
-    const grid = h('div', { class: 'image-grid' });
+    const grid = (this.grid = h('div', { class: 'image-grid' }));
     for (const slot of slots) {
       const img = h('img', { class: 'epoch-image', alt: '', 'data-testid': 'epoch-image' });
       const note = h('div', { class: 'image-note' });
       // A run folder may have lost an image (deleted, or a crash before it was written): say so instead of a broken icon.
       img.addEventListener('error', () => {
-        if (!img.getAttribute('src')) return;
+        if (!img.getAttribute('src') || this.unavailable) return;
         img.hidden = true;
         note.textContent = `The image ${img.getAttribute('src')?.split('/').slice(-2).join('/')} could not be loaded.`;
       });
@@ -63,6 +66,7 @@ export class EpochImages {
     }
     this.el = h('div', { class: 'epoch-images' },
       h('div', { class: 'image-controls' }, h('label', { for: id }, 'Epoch'), this.slider, this.output, this.follow),
+      this.unavailableNote,
       grid,
     );
     this.slider.addEventListener('input', () => {
@@ -87,13 +91,24 @@ export class EpochImages {
     this.follow.checked = value;
   }
 
+  /**
+   * Why no image can be shown at all (e.g. the run folder is gone), or null. While set, the grids
+   * are hidden and this note shows instead of "no images yet" or a failed load per image.
+   */
+  setUnavailable(note: string | null): void {
+    this.unavailable = note;
+    this.unavailableNote.textContent = note ?? '';
+    this.grid.hidden = note !== null;
+    this.setEpochs(this.epochs);
+  }
+
   /** The epochs that have images (sorted); called on snapshot and on every append. */
   setEpochs(epochs: number[]): void {
     this.epochs = epochs;
     this.slider.max = String(Math.max(0, epochs.length - 1));
     this.slider.disabled = epochs.length === 0;
     if (epochs.length === 0) {
-      this.output.textContent = 'no images yet';
+      this.output.textContent = this.unavailable ? '–' : 'no images yet';
       return;
     }
     if (this.following || this.chosen === null) this.showLatest();

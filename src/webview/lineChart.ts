@@ -2,13 +2,16 @@
  * One Plotly line chart against epoch, fed by epoch events. New epochs are appended with
  * Plotly.extendTraces (no full redraw, no flicker); a full react() happens only for a snapshot or a
  * change of smoothing or theme. With smoothing on, each series has its raw trace (faint, still
- * visible) and its smoothed trace (solid) in the same colour.
+ * visible) and its smoothed trace (solid) in the same colour. The epoch axis ticks whole epochs
+ * only (Plotly's own ticks would put 0.5 and 1.5 on a short run): a fixed step chosen for the shown
+ * range, chosen again when epochs are added or the user zooms.
  */
 import type { EpochEvent } from '../shared/events';
 import { plotly, type PlotData, type PlotElement } from './plotly';
 import { PlotView } from './plotView';
 import { Ema } from './series';
 import { baseLayout, type ChartTheme } from './theme';
+import { epochTickStep, ticksThatFit } from './ticks';
 
 export interface LineSeries {
   name: string;
@@ -58,6 +61,7 @@ export class LineChart extends PlotView {
     const layout = {
       ...base,
       title: { text: this.options.title, font: { size: theme.fontSize, color: theme.foreground }, x: 0.02, xanchor: 'left' },
+      xaxis: { ...(base.xaxis as object), tickmode: 'linear', tick0: 0, dtick: this.tickStep(this.epochRange()) },
       yaxis: { ...(base.yaxis as object), title: { text: this.options.yTitle }, type: this.options.logCapable && this.view.logY ? 'log' : 'linear' },
       shapes,
       // One HTML legend serves every chart (CurveSet): a Plotly legend per chart costs a third of each redraw.
@@ -65,6 +69,44 @@ export class LineChart extends PlotView {
       uirevision: 'keep',
     };
     return { data: this.traces(), layout };
+  }
+
+  /** First and last epoch over every series' source. */
+  private epochRange(): [number, number] {
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const epochs of this.sources()) {
+      if (epochs.length === 0) continue;
+      lo = Math.min(lo, epochs[0].epoch);
+      hi = Math.max(hi, epochs[epochs.length - 1].epoch);
+    }
+    return Number.isFinite(lo) ? [lo, hi] : [0, 1];
+  }
+
+  private tickStep([lo, hi]: readonly number[]): number {
+    return epochTickStep(hi - lo, ticksThatFit(this.el.clientWidth - 80, 60));
+  }
+
+  /** Sets the tick step for the range the x axis shows now (after new epochs, a zoom, or a resize). */
+  private async retick(): Promise<void> {
+    const range = (this.el.layout?.xaxis as { range?: number[] } | undefined)?.range;
+    const step = this.tickStep(range && range.length === 2 ? range : this.epochRange());
+    if ((this.el.layout?.xaxis as { dtick?: number } | undefined)?.dtick !== step) await plotly().relayout(this.el, { 'xaxis.dtick': step });
+  }
+
+  protected override async drawAll(): Promise<void> {
+    const first = !this.drawn;
+    await super.drawAll();
+    if (!first) return;
+    // A zoom or pan (or a double-click back to the full range) picks the step for the new range.
+    this.el.on?.('plotly_relayout', (update) => {
+      if (Object.keys(update).some((k) => k.startsWith('xaxis.range') || k === 'xaxis.autorange')) void this.enqueue(() => this.retick());
+    });
+  }
+
+  protected override async resized(): Promise<void> {
+    await super.resized();
+    await this.retick();
   }
 
   private traces(): PlotData[] {
@@ -124,6 +166,7 @@ export class LineChart extends PlotView {
     const wasSinglePoint = this.el.data?.some((t, i) => indices.includes(i) && (t.x?.length ?? 0) <= 1);
     await plotly().extendTraces(this.el, { x, y }, indices);
     if (wasSinglePoint) await plotly().restyle(this.el, { mode: 'lines' }, indices.filter((_, k) => per === 1 || k % 2 === 0));
+    await this.retick();
   }
 
   async setView(view: Partial<{ theme: ChartTheme; smoothing: number; logY: boolean }>): Promise<void> {

@@ -45,8 +45,10 @@ class App {
     const key = `${message.panel}:${message.runs.map((r) => r.dir).join('|')}`;
     const health = parseHealthSettings(message.health);
     if (this.view && key === this.viewKey) {
-      if (this.view instanceof RunPanelView) await this.view.setSnapshot(message.runs[0], health);
-      else await this.view.setSnapshot(message.runs, health);
+      if (this.view instanceof RunPanelView) {
+        this.view.setFolderGone(message.runs[0]?.gone === true);
+        await this.view.setSnapshot(message.runs[0], health);
+      } else await this.view.setSnapshot(message.runs, health);
       return;
     }
     // The views are built from @vscode-elements controls, loaded as a module after this script.
@@ -63,6 +65,7 @@ class App {
     this.host.setState(state);
     if (message.panel === 'run') {
       this.view = new RunPanelView(this.root, this.host, message.runs[0], health, message.interactive, ui, theme);
+      this.view.setFolderGone(message.runs[0]?.gone === true);
     } else {
       this.view = new ComparePanelView(this.root, this.host, message.runs, health, message.interactive, ui, theme);
     }

@@ -1,9 +1,10 @@
 /**
- * A Plotly figure that draws only when it can be seen. Plotly sizes a figure from its container
- * when drawing; a container in a hidden tab, or inside a custom element that has not rendered its
- * slots yet, has no size, and a figure drawn then overflows its box. So a figure that cannot be
- * seen is marked stale and drawn in full once a ResizeObserver reports a size; updates meanwhile
- * cost nothing. Plotly calls on one figure run one after another (a queue), never interleaved.
+ * A chart that draws only when it can be seen. A chart is sized from its container when drawing; a
+ * container in a hidden tab, or inside a custom element that has not rendered its slots yet, has no
+ * size, and a figure drawn then overflows its box. So a chart that cannot be seen is marked stale
+ * and drawn in full once a ResizeObserver reports a size; updates meanwhile cost nothing. Drawing
+ * calls on one chart run one after another (a queue), never interleaved. VisibleView is that rule;
+ * PlotView draws with Plotly (the line charts), the heat map draws on its own canvas.
  */
 import { plotly, PLOT_CONFIG, type PlotData, type PlotElement, type PlotLayout } from './plotly';
 
@@ -44,25 +45,29 @@ export function inOwnFrame<T>(work: () => Promise<T>): Promise<T> {
   });
 }
 
-export abstract class PlotView {
+export abstract class VisibleView<E extends HTMLElement = HTMLElement> {
   protected drawn = false;
   protected stale = true;
   private visible = true;
   private queue: Promise<void> = Promise.resolve();
 
-  constructor(readonly el: PlotElement) {
+  constructor(readonly el: E) {
     new ResizeObserver(() => {
       if (!this.canDraw()) return;
       void this.enqueue(async () => {
         if (!this.drawn || this.stale) await this.draw();
-        else await plotly().Plots.resize(this.el);
+        else await this.resized();
       });
     }).observe(el);
   }
 
-  protected abstract figure(): { data: PlotData[]; layout: PlotLayout };
+  /** Draws everything from the data, into an element that has a size. */
+  protected abstract drawAll(): Promise<void> | void;
 
-  /** Called after a full draw; subclasses reset their incremental state here. */
+  /** The element's size changed after a full draw. */
+  protected abstract resized(): Promise<void> | void;
+
+  /** Adds what is new since the last full draw (called only when the chart is drawn and up to date). */
   protected abstract extend(): Promise<void> | void;
 
   private canDraw(): boolean {
@@ -80,10 +85,7 @@ export abstract class PlotView {
       this.stale = true;
       return;
     }
-    const { data, layout } = this.figure();
-    const p = plotly();
-    if (this.drawn) await p.react(this.el, data, layout, PLOT_CONFIG);
-    else await p.newPlot(this.el, data, layout, PLOT_CONFIG);
+    await this.drawAll();
     this.drawn = true;
     this.stale = false;
   }
@@ -116,5 +118,21 @@ export abstract class PlotView {
 
   hide(): void {
     this.visible = false;
+  }
+}
+
+/** A Plotly figure drawn only when it can be seen. */
+export abstract class PlotView extends VisibleView<PlotElement> {
+  protected abstract figure(): { data: PlotData[]; layout: PlotLayout };
+
+  protected async drawAll(): Promise<void> {
+    const { data, layout } = this.figure();
+    const p = plotly();
+    if (this.drawn) await p.react(this.el, data, layout, PLOT_CONFIG);
+    else await p.newPlot(this.el, data, layout, PLOT_CONFIG);
+  }
+
+  protected async resized(): Promise<void> {
+    await plotly().Plots.resize(this.el);
   }
 }

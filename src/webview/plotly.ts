@@ -1,6 +1,6 @@
 /**
- * The few Plotly calls the panels make, typed. Plotly's strict bundle (no eval) is loaded by its
- * own nonce'd <script> before the webview bundle and sets window.Plotly.
+ * The few Plotly calls the panels make, typed. Plotly's basic bundle (scatter charts, no eval) is loaded
+ * by its own nonce'd <script> before the webview bundle and sets window.Plotly.
  */
 export type PlotData = Record<string, unknown>;
 export type PlotLayout = Record<string, unknown>;
@@ -19,6 +19,8 @@ export interface PlotlyStatic {
 export interface PlotElement extends HTMLElement {
   data?: Array<{ x?: ArrayLike<unknown>; y?: ArrayLike<unknown>; z?: ArrayLike<unknown>; name?: string }>;
   layout?: PlotLayout;
+  /** Plotly's event subscription, added by newPlot. */
+  on?(event: string, handler: (update: Record<string, unknown>) => void): void;
 }
 
 export function plotly(): PlotlyStatic {

@@ -16,7 +16,7 @@ import type { PanelHost } from './host';
 import { EpochImages } from './images';
 import type { ChartTheme } from './theme';
 
-const TAB_TITLES: Record<(typeof RUN_TABS)[number], string> = { curves: 'Curves', dimensions: 'Latent dimensions', images: 'Images', config: 'Configuration' };
+export const TAB_TITLES: Record<(typeof RUN_TABS)[number], string> = { curves: 'Curves', dimensions: 'Latent dimensions', images: 'Images', config: 'Configuration' };
 
 interface SelectLike extends HTMLElement {
   value: string;
@@ -59,6 +59,8 @@ export class RunPanelView {
   private readonly stopButton = h('vscode-button', { 'data-testid': 'stop', 'aria-label': 'Stop training' }, 'Stop') as ButtonLike;
   private readonly resumeButton = h('vscode-button', { secondary: true, 'data-testid': 'resume', 'aria-label': 'Resume training' }, 'Resume') as ButtonLike;
   private readonly warnings = h('div', { class: 'warnings', 'data-testid': 'warnings' });
+  private readonly folderGoneBanner = h('div', { class: 'warning', 'data-severity': 'warning', role: 'alert', 'data-testid': 'folder-gone', hidden: true });
+  private folderGone = false;
   private readonly configEl = h('div', { class: 'config' });
   private readonly tabPanels = new Map<string, HTMLElement>();
 
@@ -74,7 +76,7 @@ export class RunPanelView {
     this.run = run;
     const epochs = () => [this.run.epochs];
     this.curves = new CurveSet([{ label: '' }], epochs, { theme, smoothing: ui.smoothing, logY: ui.logY }, (change) => this.saveUi(change));
-    this.heatmap = new DimensionHeatmap(h('div', { class: 'chart heatmap', 'data-chart': 'heatmap', role: 'img', 'aria-label': 'Latent dimensions by epoch' }), () => this.run.epochs, { theme, metric: ui.heatmapMetric });
+    this.heatmap = new DimensionHeatmap(h('div', { class: 'chart heatmap', 'data-chart': 'heatmap' }), () => this.run.epochs, { theme, metric: ui.heatmapMetric });
     this.images = new EpochImages(
       [
         {
@@ -120,7 +122,7 @@ export class RunPanelView {
     const gaugeRow = h('div', { class: 'gauges', role: 'group', 'aria-label': 'Convergence to the prior' }, ...this.gauges.map((g) => g.el));
 
     const metricId = 'heatmap-metric';
-    const metric = h('vscode-single-select', { id: metricId, 'aria-label': 'Heat map quantity', 'data-testid': 'heatmap-metric' }) as SelectLike;
+    const metric = h('vscode-single-select', { id: metricId, label: 'Heat map quantity', 'aria-label': 'Heat map quantity', 'data-testid': 'heatmap-metric' }) as SelectLike;
     for (const m of HEATMAP_METRICS) metric.append(h('vscode-option', { value: m, selected: m === this.ui.heatmapMetric }, HEATMAP_LABELS[m]));
     metric.addEventListener('change', () => {
       const value = metric.value as HeatmapMetric;
@@ -148,7 +150,7 @@ export class RunPanelView {
       const tab = RUN_TABS[index];
       if (tab) void this.selectTab(tab);
     });
-    this.root.replaceChildren(header, this.warnings, gaugeRow, tabs);
+    this.root.replaceChildren(header, this.folderGoneBanner, this.warnings, gaugeRow, tabs);
     void this.selectTab(this.ui.tab);
   }
 
@@ -178,9 +180,10 @@ export class RunPanelView {
     this.header.epoch.textContent = progress.epoch;
     this.header.rate.textContent = progress.rate;
     this.header.left.textContent = progress.left;
-    const gone = this.run.gone === true;
-    setAction(this.stopButton, !gone && canStop(info), true);
-    setAction(this.resumeButton, !gone && canResume(info), !canStop(info));
+    // Stop and Resume act through the run folder: without it neither can.
+    const stop = !this.folderGone && canStop(info);
+    setAction(this.stopButton, stop, true);
+    setAction(this.resumeButton, !this.folderGone && canResume(info), !stop);
     for (const g of this.gauges) {
       if (full) g.setEpochs(this.run.epochs, this.health);
       else g.push(newEpochs, this.health);
@@ -190,11 +193,6 @@ export class RunPanelView {
     if (full) this.renderConfig();
     if (info.message) {
       this.warnings.prepend(h('div', { class: 'warning', 'data-severity': info.status === 'failed' ? 'error' : 'info' }, info.message));
-      this.warnings.hidden = false;
-    }
-    if (gone) {
-      this.warnings.prepend(h('div', { class: 'warning', 'data-severity': 'error', 'data-testid': 'run-gone', role: 'alert' },
-        `This run's folder no longer exists (${this.run.dir}): it was deleted or moved. The panel shows what was loaded before; it comes back when the folder does.`));
       this.warnings.hidden = false;
     }
   }
@@ -209,6 +207,19 @@ export class RunPanelView {
       envRows.length ? h('table', { class: 'kv' }, h('caption', {}, 'Environment'), h('tbody', {}, ...envRows)) : null,
       h('p', { class: 'run-dir' }, 'Run folder: ', h('code', {}, this.run.dir)),
     ]);
+  }
+
+  /** The host's word on whether the run folder exists (RunView.gone). */
+  setFolderGone(gone: boolean): void {
+    if (gone === this.folderGone) return;
+    this.folderGone = gone;
+    this.folderGoneBanner.hidden = !gone;
+    this.folderGoneBanner.replaceChildren(
+      h('span', { class: 'codicon codicon-warning', 'aria-hidden': 'true' }),
+      h('span', { class: 'warning-text' }, 'This run\'s folder ', h('code', {}, this.run.dir), ' no longer exists; the panel shows what was loaded and comes back when the folder does.'),
+    );
+    this.images.setUnavailable(gone ? 'The images are read from the run folder, which no longer exists.' : null);
+    this.update([], false);
   }
 
   /** A complete snapshot: everything is redrawn from it. */

@@ -1,12 +1,15 @@
 // The run and compare panels in the real VS Code (code-server + Chromium): open a finished real run
 // from the VAE Runs view and see its gauges, charts and images; a running run's panel follows the
-// epochs appended to its events.jsonl; two runs compared from the view's multi-selection. Screenshots
-// in a dark and a light theme are saved under test-results/<test>/.
+// epochs appended to its events.jsonl; two runs compared from the view's multi-selection. Every tab
+// of a finished run is checked by its drawn pixels (heat-map cells, curve lines, image grids), and
+// every test asserts that the webviews logged no Content-Security-Policy error. Screenshots in a
+// dark, a light and a high-contrast theme are saved under test-results/<test>/.
 import assert from 'node:assert/strict';
 import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { FrameLocator, Locator } from 'playwright-core';
+import { PNG } from 'pngjs';
 import { makeWorkspace, repoRoot } from '../support/codeServer';
 import { E2E_TIMEOUT_MS, withWorkbench, type Workbench } from '../support/workbench';
 import { appendEvents, fixtureEpoch, writeEpochImages, writeFixtureRun } from '../webview/fixtures';
@@ -38,6 +41,65 @@ async function openFromTree(wb: Workbench, label: string): Promise<FrameLocator>
     throw new Error(`Clicking "${label}" in the VAE Runs view opened no webview panel.`);
   });
   return wb.webviewFrame();
+}
+
+/** Nothing any frame of the workbench logged was a Content-Security-Policy violation (webviews report theirs on the console). */
+function expectNoCspErrors(wb: Workbench, where: string): void {
+  const csp = wb.consoleErrors().filter((e) => /Content Security Policy/i.test(e.text)).map((e) => `${e.text.slice(0, 240)} (${e.url})`);
+  assert.deepEqual(csp, [], `${where}: no Content-Security-Policy error on the console`);
+}
+
+/** A screenshot of one element (saved as test-results/<test>/<name>.png), decoded. */
+async function elementPixels(wb: Workbench, locator: Locator, name: string): Promise<PNG> {
+  mkdirSync(wb.resultsDir, { recursive: true });
+  return PNG.sync.read(await locator.screenshot({ path: join(wb.resultsDir, `${name}.png`) }));
+}
+
+/** How many different colours the image has, each channel rounded to `quantum` levels. */
+function distinctColours(png: PNG, quantum = 8): number {
+  const seen = new Set<number>();
+  for (let i = 0; i < png.data.length; i += 4) {
+    seen.add((Math.round(png.data[i] / quantum) << 16) | (Math.round(png.data[i + 1] / quantum) << 8) | Math.round(png.data[i + 2] / quantum));
+  }
+  return seen.size;
+}
+
+/** Pixels within `tolerance` (Euclidean, in RGB) of a colour. */
+function pixelsNear(png: PNG, [r, g, b]: number[], tolerance = 40): number {
+  let n = 0;
+  for (let i = 0; i < png.data.length; i += 4) {
+    const d = Math.hypot(png.data[i] - r, png.data[i + 1] - g, png.data[i + 2] - b);
+    if (d <= tolerance) n++;
+  }
+  return n;
+}
+
+/** Standard deviation of the pixels' brightness: 0 for a blank image. */
+function brightnessSpread(png: PNG): number {
+  const values: number[] = [];
+  for (let i = 0; i < png.data.length; i += 4) values.push((png.data[i] + png.data[i + 1] + png.data[i + 2]) / 3);
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  return Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / values.length);
+}
+
+/** Waits until an image has loaded (a screenshot of an unloaded image would be blank for the wrong reason). */
+async function loaded(image: Locator): Promise<void> {
+  await image.evaluate((img) => ((img as HTMLImageElement).complete && (img as HTMLImageElement).naturalWidth > 0) || new Promise((ok) => img.addEventListener('load', ok, { once: true })));
+}
+
+/** A CSS colour (a theme variable's value) as [r, g, b], resolved by the webview's own browser. */
+async function rgbOf(frame: FrameLocator, css: string): Promise<number[]> {
+  const text = await frame.locator('body').evaluate((body, c) => {
+    const probe = document.createElement('span');
+    probe.style.color = c;
+    body.append(probe);
+    const out = getComputedStyle(probe).color;
+    probe.remove();
+    return out;
+  }, css);
+  const m = /rgba?\((\d+), (\d+), (\d+)/.exec(text);
+  if (!m) throw new Error(`The colour ${css} resolved to ${text}, not rgb().`);
+  return [Number(m[1]), Number(m[2]), Number(m[3])];
 }
 
 async function expectText(wb: Workbench, locator: Locator, text: string | RegExp, what: string, timeoutMs = 20_000): Promise<void> {
@@ -84,6 +146,73 @@ test('a finished run opened from the VAE Runs view shows its gauges, charts and 
     await wb.expectVisible(restored.locator('vscode-tabs[selected-index="2"]'), 'the Images tab still selected after the reload');
     await wb.expectVisible(restored.locator('img.epoch-image'), 'the images after the reload');
     await wb.screenshot('run-panel-restored-dark');
+    expectNoCspErrors(wb, 'the run panel, its tabs and its restore after a reload');
+  });
+});
+
+test('every tab of a finished run is drawn: heat-map cells, curve lines, image grids (pixels, dark theme)', { timeout: E2E_TIMEOUT_MS }, async (t) => {
+  const { workspace } = workspaceWithRecordedRuns();
+  await withWorkbench(t, { workspace, viewport: { width: 1500, height: 1000 } }, async (wb) => {
+    await wb.openView('VAE');
+    const frame = await openFromTree(wb, EXP1);
+    await expectText(wb, frame.getByTestId('run-epoch'), 'epoch 6 / 6', 'the finished run\'s panel');
+    const tab = async (name: string) => {
+      await frame.locator('vscode-tab-header', { hasText: name }).click();
+      await wb.page.waitForTimeout(400);
+    };
+
+    // Curves: each chart has its test and train lines, in the theme's colours.
+    await tab('Curves');
+    for (const chart of ['loss', 'reconstruction', 'kl', 'mean-mu', 'mean-sigma']) {
+      const el = frame.locator(`[data-chart="${chart}"]`);
+      await wb.expectVisible(el.locator('.main-svg').first(), `the ${chart} chart`);
+      const colours = await el.evaluate((c) => (c as unknown as { data: Array<{ name: string; line: { color: string } }> }).data.map((d) => [d.name, d.line.color]));
+      const png = await elementPixels(wb, el, `chart-${chart}`);
+      for (const split of ['test', 'train']) {
+        const css = colours.find(([n]) => n === split)?.[1];
+        assert.ok(css, `${chart}: a ${split} trace`);
+        const near = pixelsNear(png, await rgbOf(frame, css));
+        assert.ok(near >= 40, `${chart}: the ${split} line is drawn (${near} pixels near ${css} in a ${png.width}×${png.height} screenshot)`);
+      }
+    }
+
+    // Latent dimensions: the heat map's cells are drawn and vary in colour (20 dimensions × 6 epochs).
+    await tab('Latent dimensions');
+    const cells = frame.getByTestId('heatmap-cells');
+    await wb.expectVisible(cells, 'the heat map\'s cells');
+    const heat = await elementPixels(wb, cells, 'heatmap-cells');
+    const colourCount = distinctColours(heat);
+    assert.ok(colourCount >= 8, `the heat map's cells vary in colour: ${colourCount} distinct colours`);
+    assert.ok(brightnessSpread(heat) > 8, `the heat map is not one flat colour (brightness spread ${brightnessSpread(heat).toFixed(1)})`);
+    await elementPixels(wb, frame.locator('[data-chart="heatmap"]'), 'heatmap');
+    const ticks = await frame.locator('.heatmap-x-tick').allTextContents();
+    assert.deepEqual(ticks, ['1', '2', '3', '4', '5', '6'], 'whole epochs on the heat map\'s axis');
+
+    // Images: prior samples and reconstructions are pictures, not blank boxes.
+    await tab('Images');
+    const images = frame.locator('img.epoch-image');
+    await wb.expectVisible(images.first(), 'the image grids');
+    for (let i = 0; i < 2; i++) {
+      await loaded(images.nth(i));
+      const png = await elementPixels(wb, images.nth(i), `image-grid-${i}`);
+      const spread = brightnessSpread(png);
+      assert.ok(spread > 20, `image grid ${i + 1} is not blank (brightness spread ${spread.toFixed(1)})`);
+    }
+
+    // Configuration: the run's settings.
+    await tab('Configuration');
+    await expectText(wb, frame.getByTestId('config-table'), 'chainer-mlp', 'the configuration table');
+    await wb.screenshot('run-panel-configuration-dark');
+    expectNoCspErrors(wb, 'every tab of the run panel');
+    // The check sees what a webview's policy blocks: a data: image added to the panel is reported.
+    await frame.locator('body').evaluate((body) => {
+      const probe = document.createElement('img');
+      probe.src = 'data:image/gif;base64,R0lGODlhAQABAAAAACw=';
+      body.append(probe);
+    });
+    const deadline = Date.now() + 10_000;
+    while (!wb.consoleErrors().some((e) => /Content Security Policy/i.test(e.text)) && Date.now() < deadline) await wb.page.waitForTimeout(200);
+    assert.ok(wb.consoleErrors().some((e) => /Content Security Policy/i.test(e.text) && e.text.includes('data:image/gif')), 'a blocked data: image in the webview shows up in the console errors the checks read');
   });
 });
 
@@ -99,6 +228,7 @@ test('a change of vaeLens.warnings.* settings recolours an open panel\'s gauges 
     writeFileSync(join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'vaeLens.warnings.sigmaTolerance': 0.7 }, null, 2));
     await wb.expectVisible(frame.locator('[data-gauge="test-mean-sigma"][data-level="good"]'), 'the mean σ gauge on target with tolerance 0.7', 30_000);
     await wb.expectHidden(frame.locator('.warning[data-kind="sigma-far-from-one"]'), 'no σ finding with tolerance 0.7', 30_000);
+    expectNoCspErrors(wb, 'the run panel redrawn for new settings');
   });
 });
 
@@ -135,6 +265,7 @@ test('a running run\'s panel follows the epochs appended to events.jsonl (light 
     const shown = wb.webviewFrame();
     await expectText(wb, shown.getByTestId('run-epoch'), 'epoch 7 / 10', 'epoch 6, appended while the panel was hidden, once it is shown again (epoch 7 in progress)', 30_000);
     await expectText(wb, shown.getByTestId('gauge-test-mean-sigma-value'), sixth.test.meanSigma.toFixed(3), 'the mean σ gauge at epoch 6');
+    expectNoCspErrors(wb, 'a live run\'s panel');
   });
 });
 
@@ -166,6 +297,7 @@ test('two runs compared from the VAE Runs view: config differences, overlaid cur
     const sizes = await frame.locator('img.epoch-image').evaluateAll((els) => els.map((e) => (e as HTMLImageElement).naturalWidth));
     assert.deepEqual(sizes, [242, 242], 'both runs\' prior samples at the same epoch');
     await wb.screenshot('compare-panel-light');
+    expectNoCspErrors(wb, 'the compare panel');
   });
 });
 
@@ -186,6 +318,7 @@ test('the run panel in a high-contrast theme: theme colours, gauges and charts d
     assert.ok(colours.foreground.length > 0, 'VS Code supplies the theme variables');
     assert.notEqual(colours.tick, 'rgb(68, 68, 68)', 'axis labels do not keep Plotly\'s default dark grey');
     await wb.screenshot('run-panel-high-contrast');
+    expectNoCspErrors(wb, 'the run panel in high contrast');
   });
 });
 
@@ -211,7 +344,8 @@ test('a real training run\'s panel: epochs arrive live, and the panel\'s Stop bu
     await wb.pickQuickItem('experiments/live-real.vae.json');
     const frame = await openFromTree(wb, 'live-real');
     await expectText(wb, frame.getByTestId('run-status'), 'running', 'the panel of the training run', 90_000);
-    await expectText(wb, frame.getByTestId('run-epoch'), /^epoch [2-9] \/ 40$/, 'the panel following the trainer to epoch 2 or later', 120_000);
+    // "epoch 3 / 40" is shown while epoch 3 trains, that is once 2 epochs are complete.
+    await expectText(wb, frame.getByTestId('run-epoch'), /^epoch ([3-9]|[1-3]\d) \/ 40$/, 'the panel following the trainer past epoch 2', 120_000);
     const before = await frame.locator('[data-chart="loss"]').evaluate((el) => (el as unknown as { data: Array<{ x: unknown[] }> }).data[0].x.length);
     assert.ok(before >= 2, `the loss chart has ${before} epochs`);
     await wb.screenshot('real-run-live-dark');
@@ -223,5 +357,6 @@ test('a real training run\'s panel: epochs arrive live, and the panel\'s Stop bu
     assert.equal(info.status, 'stopped');
     assert.ok(info.epochsCompleted < 40);
     await wb.screenshot('real-run-stopped-dark');
+    expectNoCspErrors(wb, 'a real training run\'s panel');
   });
 });

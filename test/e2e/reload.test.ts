@@ -96,11 +96,11 @@ test('a run panel whose folder is deleted says so, and shows the run again when 
     const dir = join(runsDir, `20261128-090659-${EXP1}`);
     const away = join(workspace, 'moved-away');
     renameSync(dir, away);
-    await wb.expectVisible(frame.getByTestId('run-gone'), 'the "folder no longer exists" banner', 30_000);
+    await wb.expectVisible(frame.getByTestId('folder-gone'), 'the "folder no longer exists" banner', 30_000);
     assert.equal((await frame.getByTestId('run-name').textContent())?.trim(), EXP1, 'the panel keeps showing what it had loaded');
     await wb.screenshot('run-folder-gone');
     renameSync(away, dir);
-    await wb.expectHidden(frame.getByTestId('run-gone'), 'the "folder no longer exists" banner after the folder came back', 30_000);
+    await wb.expectHidden(frame.getByTestId('folder-gone'), 'the "folder no longer exists" banner after the folder came back', 30_000);
     await wb.expectVisible(frame.getByTestId('run-status').filter({ hasText: 'completed' }), 'the run shown again as completed', 15_000);
   });
 });

@@ -59,6 +59,8 @@ export interface Workbench {
   webviewFrame(options?: { index?: number }): FrameLocator;
   /** Saves test-results/<test>/<name>.png and returns its path. */
   screenshot(name: string): Promise<string>;
+  /** Errors logged on the console of the workbench or any of its frames (webviews included) so far, with the URL of the frame that logged each. */
+  consoleErrors(): Array<{ text: string; url: string }>;
   /** Shows an output channel in the Output panel and returns its rendered text (visible lines only; see server.readLogChannel for all of it). */
   readOutputChannel(name: string): Promise<string>;
   /** Waits until an extension log channel's file (server.readLogChannel) matches; returns the whole log. Fails naming the channel and pattern. */
@@ -157,6 +159,11 @@ function exactly(text: string): RegExp {
 }
 
 function makeWorkbench(test: NamedTest, page: Page, server: CodeServer, context: BrowserContext, readyContainer: string): Workbench {
+  const consoleErrors: Array<{ text: string; url: string }> = [];
+  // Listening from the start: a webview's blocked loads are reported on the console as its page loads.
+  page.on('console', (m) => {
+    if (m.type() === 'error') consoleErrors.push({ text: m.text(), url: m.location().url });
+  });
   const resultsDir = join(repoRoot(), 'test-results', slug(test.name));
   // Screenshots of an earlier run of this test would pass for this run's.
   rmSync(resultsDir, { recursive: true, force: true });
@@ -392,7 +399,7 @@ function makeWorkbench(test: NamedTest, page: Page, server: CodeServer, context:
 
   const workbench: Workbench = {
     page, server, context, resultsDir, runCommand, pickQuickItem, submitQuickInput, openFile, openView, viewPane, expectVisible,
-    expectHidden, webviewFrame, screenshot, readOutputChannel, expectLog, waitForNotification, clickNotificationAction, reload, close,
+    expectHidden, webviewFrame, screenshot, consoleErrors: () => consoleErrors.slice(), readOutputChannel, expectLog, waitForNotification, clickNotificationAction, reload, close,
   };
   return workbench;
 }

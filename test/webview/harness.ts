@@ -34,7 +34,10 @@ export class PanelServer {
     this.server = createServer((req, res) => {
       const url = new URL(req.url ?? '/', 'http://x');
       const file = this.resolve(decodeURIComponent(url.pathname));
-      if (typeof file === 'object') {
+      if (url.pathname === '/favicon.ico') {
+        // Chromium asks a top-level page for its icon; a webview page is never asked. No content, no 404 on the console.
+        res.writeHead(204).end();
+      } else if (typeof file === 'object') {
         res.writeHead(200, { 'content-type': 'text/html' }).end(file.html);
       } else if (file && existsSync(file) && statSync(file).isFile()) {
         res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(readFileSync(file));
@@ -132,13 +135,20 @@ window.acquireVsCodeApi = () => ({
 });`;
 }
 
+/** The three kinds of VS Code theme; the page's --vscode-* variables come from media/report-theme.css. */
+export type PanelTheme = 'dark' | 'light' | 'high-contrast';
+export const PANEL_THEMES: readonly PanelTheme[] = ['dark', 'light', 'high-contrast'];
+
 export interface OpenedPanel {
   page: Page;
   snapshot: SnapshotMessage;
   /** Posts a host message and waits until the webview has handled it. */
   send(message: ToWebviewMessage): Promise<{ ms: number }>;
   posted(): Promise<Array<{ type: string; [k: string]: unknown }>>;
+  /** Every Content-Security-Policy violation: securitypolicyviolation events and the console's reports. */
   cspViolations(): Promise<string[]>;
+  /** Everything logged as an error on the page's console so far. */
+  consoleErrors(): string[];
   state(): Promise<unknown>;
 }
 
@@ -152,7 +162,7 @@ export async function openPanel(
   server: PanelServer,
   panel: PanelKind,
   dirs: string[],
-  options: { colorScheme?: 'light' | 'dark'; state?: unknown; viewport?: { width: number; height: number }; /** Leave sending the snapshot to the caller (benchmarks time it). */ deferSnapshot?: boolean } = {},
+  options: { colorScheme?: 'light' | 'dark'; theme?: PanelTheme; state?: unknown; viewport?: { width: number; height: number }; /** Leave sending the snapshot to the caller (benchmarks time it). */ deferSnapshot?: boolean } = {},
 ): Promise<OpenedPanel> {
   const nonce = 'testnonce' + Math.random().toString(36).slice(2);
   const html = renderPanelHtml({
@@ -165,9 +175,15 @@ export async function openPanel(
   });
   const page = await context.newPage();
   if (options.viewport) await page.setViewportSize(options.viewport);
-  await page.emulateMedia({ colorScheme: options.colorScheme ?? 'dark' });
+  const theme = options.theme ?? options.colorScheme ?? 'dark';
+  await page.emulateMedia({ colorScheme: theme === 'light' ? 'light' : 'dark', contrast: theme === 'high-contrast' ? 'more' : 'no-preference' });
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
+  // Chromium reports every blocked load or inline style on the console too, also those from before the page's listener.
+  const consoleErrors: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') consoleErrors.push(`${m.text()} (${m.location().url || 'page'})`);
+  });
   await page.goto(server.addPage(html));
   await page.waitForFunction(() => (window as unknown as { __posted: Array<{ type: string }> }).__posted.some((m) => m.type === 'ready'), null, { timeout: 20000 });
   const send = async (message: ToWebviewMessage) => {
@@ -192,15 +208,14 @@ export async function openPanel(
     posted: () => page.evaluate(() => (window as unknown as { __posted: Array<{ type: string }> }).__posted),
     cspViolations: async () => {
       const all = await page.evaluate(() => (window as unknown as { __csp: string[] }).__csp);
-      // Blocked on purpose, harmless: Plotly's bundle probes WebP/PNG support with data: images,
-      // and its map library injects a stylesheet, when it loads; the panels use neither.
-      const expected = (v: string) => v.startsWith('img-src data ') || /^style-src-elem inline \S*plotly\.min\.js:/.test(v);
+      const fromConsole = consoleErrors.filter((t) => /Content Security Policy/i.test(t)).map((t) => `console: ${t.slice(0, 300)}`);
       // Plotly's own stylesheet must have gone into the page's nonce'd element.
       const rules = await page.evaluate(() => (document.getElementById('plotly.js-style-global') as HTMLStyleElement | null)?.sheet?.cssRules.length ?? 0);
-      const unexpected = all.filter((v) => !expected(v));
-      if (rules === 0) unexpected.push('Plotly stylesheet is empty');
-      return unexpected;
+      const found = [...all, ...fromConsole];
+      if (rules === 0) found.push('Plotly stylesheet is empty');
+      return found;
     },
+    consoleErrors: () => consoleErrors.slice(),
     state: () => page.evaluate(() => (window as unknown as { __state: unknown }).__state),
   };
 }

@@ -2,7 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEFAULT_UI_STATE, parseFromWebviewMessage, parseHealthSettings, parsePanelState, parseUiState, splitRunEvents, mergeAppendedEpochs } from '../../src/shared/protocol';
 import { DEFAULT_HEALTH_SETTINGS } from '../../src/shared/health';
-import { escapeInlineText, makeNonce, renderPanelHtml, webviewCsp } from '../../src/shared/panelHtml';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { escapeInlineText, makeNonce, MAP_STYLE_ID, renderPanelHtml, webviewCsp } from '../../src/shared/panelHtml';
+import { ROOT } from './harness';
 import { estimateSecondsLeft, formatDuration } from '../../src/shared/progress';
 import { fixtureEpoch } from './fixtures';
 
@@ -88,7 +91,11 @@ test('the panel page allows scripts only by nonce and nothing from elsewhere', (
   const html = renderPanelHtml({ title: 'a"b', panel: 'run', csp, nonce, styles: [{ text: 'p{}' }], scripts: [{ src: 'x.js' }, { text: 'let s = "</script>";' }] });
   assert.equal(html.match(/<script /g)?.length, 2);
   assert.equal(html.match(new RegExp(`<script[^>]* nonce="${nonce}"`, 'g'))?.length, 2, 'every script carries the nonce');
-  assert.equal(html.match(new RegExp(`<style[^>]* nonce="${nonce}"`, 'g'))?.length, 2, 'inline styles too, and the empty element Plotly fills');
+  assert.equal(html.match(new RegExp(`<style[^>]* nonce="${nonce}"`, 'g'))?.length, 3, 'inline styles too, and the two empty elements Plotly looks up (its own sheet, the map sheet)');
+  assert.ok(html.includes(`<style id="${MAP_STYLE_ID}" nonce="${nonce}"></style>`));
+  // The bundle the panels load checks exactly that id before appending the map library's stylesheet.
+  const bundle = readFileSync(join(ROOT, 'dist/media/plotly.min.js'), 'utf8');
+  assert.ok(bundle.includes(`getElementById("${MAP_STYLE_ID}")`), 'dist/media/plotly.min.js looks up MAP_STYLE_ID');
   assert.ok(html.includes('<title>a&quot;b</title>'));
   assert.ok(!html.includes('"</script>"'), 'inline text cannot close its element early');
   assert.equal(escapeInlineText('a</SCRIPT>b</style>'), 'a<\\/SCRIPT>b<\\/style>');

@@ -218,10 +218,10 @@ test('the heat map shows dimensions × epochs, most informative dimension first'
   const dir = writeFixtureRun(runsDir, { name: 'heat', epochs: 8, dimz: 16, active: 6 });
   const panel = await openPanel(env.context, env.server, 'run', [dir]);
   await selectTab(panel.page, 'Latent dimensions');
-  await panel.page.waitForFunction(() => (document.querySelector('[data-chart="heatmap"]') as unknown as { data?: unknown[] }).data?.length === 1);
+  await panel.page.waitForFunction(() => (document.querySelector('[data-chart="heatmap"]') as unknown as { figure?: unknown }).figure !== undefined);
   const figure = await panel.page.evaluate(() => {
-    const t = (document.querySelector('[data-chart="heatmap"]') as unknown as { data: Array<{ z: number[][]; y: string[]; x: number[] }> }).data[0];
-    return { epochs: t.z.length, dims: t.z[0].length, y: t.y, x: t.x };
+    const f = (document.querySelector('[data-chart="heatmap"]') as unknown as { figure: { values: number[][]; dims: string[]; epochs: number[] } }).figure;
+    return { epochs: f.values.length, dims: f.values[0].length, y: f.dims, x: f.epochs };
   });
   assert.equal(figure.epochs, 8);
   assert.equal(figure.dims, 16);
@@ -271,8 +271,34 @@ test('a 1,000-epoch run with dimz 100 renders and still extends in place', async
   const counted = await calls();
   assert.equal(counted.newPlot + counted.react, 0, 'no full redraw at epoch 1,001');
   await selectTab(panel.page, 'Latent dimensions');
-  await panel.page.waitForFunction(() => (document.querySelector('[data-chart="heatmap"]') as unknown as { data?: Array<{ z: number[][] }> }).data?.[0]?.z.length === 1001, null, { timeout: 30_000 });
-  const dims = await panel.page.evaluate(() => (document.querySelector('[data-chart="heatmap"]') as unknown as { data: Array<{ z: number[][] }> }).data[0].z[0].length);
+  await panel.page.waitForFunction(() => (document.querySelector('[data-chart="heatmap"]') as unknown as { figure?: { values: number[][] } }).figure?.values.length === 1001, null, { timeout: 30_000 });
+  const dims = await panel.page.evaluate(() => (document.querySelector('[data-chart="heatmap"]') as unknown as { figure: { values: number[][] } }).figure.values[0].length);
   assert.equal(dims, 100);
+  await panel.page.close();
+});
+
+test('a run whose folder is gone: a banner says so, the loaded epochs stay, no "no images yet"; the snapshot after it clears it', async () => {
+  const dir = writeFixtureRun(runsDir, { name: 'gone', epochs: 6, written: 4, status: 'running' });
+  const panel = await openPanel(env.context, env.server, 'run', [dir]);
+  const banner = panel.page.getByTestId('folder-gone');
+  assert.equal(await banner.isHidden(), true, 'no banner while the folder exists');
+  // The host lost the folder: it sends what it had loaded (its images' URLs now lead nowhere).
+  const run = panel.snapshot.runs[0];
+  await panel.send({ ...panel.snapshot, runs: [{ ...run, gone: true }] });
+  assert.equal(await banner.isVisible(), true);
+  assert.equal(await banner.textContent(), `This run's folder ${dir} no longer exists; the panel shows what was loaded and comes back when the folder does.`);
+  assert.equal(await banner.getAttribute('role'), 'alert');
+  assert.equal(await panel.page.getByTestId('gauge-test-mean-sigma-value').textContent(), run.epochs.at(-1)!.test.meanSigma.toFixed(3), 'the loaded epochs are still shown');
+  assert.equal(await panel.page.getByTestId('stop').evaluate((b) => b.hasAttribute('disabled')), true, 'Stop acts through the folder: disabled');
+  await selectTab(panel.page, 'Images');
+  assert.notEqual(await panel.page.getByTestId('epoch-output').textContent(), 'no images yet');
+  assert.equal(await panel.page.getByTestId('images-unavailable').textContent(), 'The images are read from the run folder, which no longer exists.');
+  // The folder is back: the host's next snapshot has no flag.
+  await panel.send(panel.snapshot);
+  assert.equal(await banner.isHidden(), true, 'the banner goes when the folder is back');
+  assert.equal(await panel.page.getByTestId('images-unavailable').textContent(), '');
+  assert.equal(await panel.page.getByTestId('epoch-output').textContent(), 'epoch 4 of 4');
+  assert.equal(await panel.page.getByTestId('stop').evaluate((b) => b.hasAttribute('disabled')), false);
+  assert.deepEqual(await panel.cspViolations(), []);
   await panel.page.close();
 });

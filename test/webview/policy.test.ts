@@ -1,0 +1,74 @@
+// The panels under the Content-Security-Policy the extension gives them (webviewCsp, with the page
+// built by renderPanelHtml): every tab of the run panel and the compare panel is drawn with zero
+// policy violations, counted both by securitypolicyviolation events and by the console, which
+// also reports what was blocked before the page's own scripts ran.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Page } from 'playwright-core';
+import { openPanel, panelTestEnvironment, type OpenedPanel } from './harness';
+import { tempRunsDir, writeFixtureRun } from './fixtures';
+import { RUN_TABS } from '../../src/shared/protocol';
+import { TAB_TITLES as TAB_NAMES } from '../../src/webview/runView';
+
+const env = panelTestEnvironment();
+const runsDir = tempRunsDir();
+
+/** Waits until the page has painted twice, so a load or style the tab caused has been attempted. */
+async function settle(page: Page): Promise<void> {
+  await page.evaluate(() => new Promise<void>((ok) => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(ok, 50)))));
+}
+
+async function expectClean(panel: OpenedPanel, where: string): Promise<void> {
+  await settle(panel.page);
+  assert.deepEqual(await panel.cspViolations(), [], `${where}: no Content-Security-Policy violation`);
+  assert.deepEqual(panel.consoleErrors(), [], `${where}: no console error`);
+}
+
+test('the run panel draws every tab with zero CSP violations and zero console errors', async () => {
+  const dir = writeFixtureRun(runsDir, { name: 'policy-run', epochs: 5, dimz: 12, active: 5 });
+  const panel = await openPanel(env.context, env.server, 'run', [dir]);
+  // The page carries the extension's policy, unrelaxed.
+  const csp = await panel.page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute('content');
+  assert.match(csp ?? '', /^default-src 'none'; img-src http:\/\/127\.0\.0\.1:\d+; font-src \S+; style-src \S+ 'nonce-\w+'; script-src 'nonce-\w+'$/);
+  await expectClean(panel, 'after the snapshot');
+  for (const tab of RUN_TABS) {
+    await panel.page.locator('vscode-tab-header', { hasText: TAB_NAMES[tab] }).click();
+    await panel.page.waitForFunction((t) => document.getElementById('app')?.dataset.tab === t, tab);
+    if (tab === 'curves') await panel.page.locator('[data-chart="loss"] .main-svg').first().waitFor();
+    if (tab === 'dimensions') {
+      await panel.page.waitForFunction(() => (document.querySelector('[data-chart="heatmap"]') as unknown as { figure?: { epochs: number[] } }).figure?.epochs.length === 5);
+      // The cells are drawn (this is what the policy blanked when Plotly drew them as a data: image).
+      const colours = await panel.page.getByTestId('heatmap-cells').evaluate((c) => {
+        const canvas = c as HTMLCanvasElement;
+        const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+        const seen = new Set<string>();
+        for (let i = 0; i < data.length; i += 4) if (data[i + 3] > 0) seen.add(`${data[i]},${data[i + 1]},${data[i + 2]}`);
+        return seen.size;
+      });
+      assert.ok(colours >= 10, `the heat map's cells are drawn in ${colours} colours`);
+    }
+    if (tab === 'images') await panel.page.waitForFunction(() => Array.from(document.querySelectorAll('img.epoch-image')).every((i) => (i as HTMLImageElement).naturalWidth > 0));
+    await expectClean(panel, `the ${TAB_NAMES[tab]} tab`);
+  }
+  // Hovering the charts brings up Plotly's hover labels and the heat map's tooltip: still clean.
+  await panel.page.locator('vscode-tab-header', { hasText: 'Latent dimensions' }).click();
+  const cells = panel.page.getByTestId('heatmap-cells');
+  await cells.hover({ position: { x: 20, y: 20 } });
+  assert.match((await panel.page.locator('.heatmap-tooltip').textContent()) ?? '', /^epoch \d+, z\d+: /);
+  await panel.page.locator('vscode-tab-header', { hasText: 'Curves' }).click();
+  await panel.page.locator('[data-chart="loss"] .nsewdrag').first().hover();
+  await expectClean(panel, 'after hovering the heat map and a chart');
+  await panel.page.close();
+});
+
+test('the compare panel draws with zero CSP violations and zero console errors', async () => {
+  const dirs = [
+    writeFixtureRun(runsDir, { name: 'policy-a', epochs: 4, flavour: 0 }),
+    writeFixtureRun(runsDir, { name: 'policy-b', epochs: 4, flavour: 1, config: { learningRate: 3e-4 } }),
+  ];
+  const panel = await openPanel(env.context, env.server, 'compare', dirs);
+  await panel.page.locator('[data-chart="mean-sigma"] .main-svg').first().waitFor();
+  await panel.page.waitForFunction(() => Array.from(document.querySelectorAll('img.epoch-image')).every((i) => (i as HTMLImageElement).naturalWidth > 0));
+  await expectClean(panel, 'the compare panel');
+  await panel.page.close();
+});
