@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RunStore, type RunFeedUpdate } from '../../src/extension/model/runStore';
+import { OpenPanels } from '../../src/extension/panels/openPanels';
 import type { RunInfo } from '../../src/shared/run';
 import { appendFixtureEvent, fixtureEpoch, writeFixtureRun } from './fixtures/runFixture';
 
@@ -117,4 +118,22 @@ test('a panel restored before the first scan gets its run, and the scan still li
   assert.equal(store.runs().length, 2);
   assert.ok(store.isLoaded);
   assert.ok(updates.every((u) => u.kind !== 'gone'));
+});
+
+test('the record of open panels finds a panel\'s runs by its kind and title, the latest first', () => {
+  const storage = mkdtempSync(join(tmpdir(), 'vae-lens-storage-'));
+  const panels = new OpenPanels(join(storage, 'ws'));
+  assert.equal(panels.find('run', 'VAE: a'), undefined, 'nothing recorded yet');
+  panels.record({ kind: 'run', title: 'VAE: a', dirs: ['/w/.vae-runs/a1'] });
+  panels.record({ kind: 'compare', title: 'VAE: a vs b', dirs: ['/w/.vae-runs/a1', '/w/.vae-runs/b'] });
+  panels.record({ kind: 'run', title: 'VAE: a', dirs: ['/w/.vae-runs/a2'] });
+  assert.deepEqual(panels.find('run', 'VAE: a'), ['/w/.vae-runs/a2']);
+  assert.deepEqual(panels.find('compare', 'VAE: a vs b'), ['/w/.vae-runs/a1', '/w/.vae-runs/b']);
+  assert.equal(panels.find('compare', 'VAE: a'), undefined);
+  // A new instance (a reloaded window) reads the same record; a damaged file is no record, not an error.
+  assert.deepEqual(new OpenPanels(join(storage, 'ws')).find('run', 'VAE: a'), ['/w/.vae-runs/a2']);
+  writeFileSync(join(storage, 'ws', 'open-panels.json'), '{not json');
+  assert.equal(new OpenPanels(join(storage, 'ws')).find('run', 'VAE: a'), undefined);
+  assert.equal(new OpenPanels(undefined).find('run', 'VAE: a'), undefined, 'no workspace storage: nothing kept');
+  rmSync(storage, { recursive: true, force: true });
 });

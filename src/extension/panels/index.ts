@@ -8,6 +8,7 @@ import { parsePanelState } from '../../shared/protocol';
 import type { RunStore } from '../model/runStore';
 import { COMPARE_PANEL_TYPE, ComparePanel } from './comparePanel';
 import { checkRunDir } from '../model/runPaths';
+import { OpenPanels } from './openPanels';
 import { RUN_PANEL_TYPE, RunPanel } from './runPanel';
 import type { PanelContext } from './runsPanel';
 
@@ -28,15 +29,20 @@ export interface Panels {
  * unreadable, is closed instead of showing an error.
  */
 export function createPanels(context: vscode.ExtensionContext, log: vscode.LogOutputChannel, store: RunStore): Panels {
+  const openPanels = new OpenPanels(context.storageUri?.fsPath);
   const ctx: PanelContext = {
     extensionUri: context.extensionUri,
     log,
     store,
+    openPanels,
     openRun: (dir) => RunPanel.createOrShow(ctx, dir),
   };
   const restore = (kind: 'run' | 'compare') => ({
     async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown): Promise<void> {
-      const parsed = parsePanelState(state);
+      // The page's saved state names its runs; failing that (a reload before VS Code wrote it), the record of open panels does.
+      const saved = parsePanelState(state);
+      const recorded = saved ? undefined : openPanels.find(kind, panel.title);
+      const parsed = saved ?? (recorded ? { panel: kind, dirs: recorded } : undefined);
       const runsDirs = store.getRoots().map((r) => r.runsDir);
       const checks = parsed && parsed.panel === kind ? await Promise.all(parsed.dirs.map((d) => checkRunDir(d, runsDirs))) : [];
       const refused = !parsed || parsed.panel !== kind ? 'no saved state' : checks.map((c) => (c.ok ? undefined : c.reason)).find(Boolean);

@@ -12,12 +12,15 @@ import type { EpochEvent, RunEvent, WarningEvent } from '../../shared/events';
 import { makeNonce, renderLinkedPanelHtml, webviewCsp } from '../../shared/panelHtml';
 import { parseFromWebviewMessage, toRunView, type FromWebviewMessage, type PanelKind, type RunView, type ToWebviewMessage } from '../../shared/protocol';
 import type { RunFeedUpdate, RunStore } from '../model/runStore';
+import type { OpenPanels } from './openPanels';
 import { healthSettings, SECTION } from '../settings';
 
 export interface PanelContext {
   extensionUri: vscode.Uri;
   log: vscode.LogOutputChannel;
   store: RunStore;
+  /** Which runs the open panels show, for restoring a panel whose page saved no state. */
+  openPanels: OpenPanels;
   /** Opens (or reveals) the run panel of one run: the compare panel's "Open". */
   openRun(dir: string): void;
 }
@@ -33,6 +36,7 @@ export function webviewOptions(extensionUri: vscode.Uri, dirs: readonly string[]
 
 export abstract class RunsPanel implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
+  private recordedTitle: string | undefined;
   private webviewReady = false;
   /** Runs whose folder is gone: shown as loaded, with a banner, until the folder comes back. */
   private readonly gone = new Set<string>();
@@ -85,7 +89,13 @@ export abstract class RunsPanel implements vscode.Disposable {
   protected abstract title(): string;
 
   private updateTitle(): void {
-    if (!this.disposed) this.panel.title = this.title();
+    if (this.disposed) return;
+    const title = this.title();
+    if (title !== this.recordedTitle) {
+      this.recordedTitle = title;
+      this.ctx.openPanels.record({ kind: this.kind, title, dirs: [...this.dirs] });
+    }
+    this.panel.title = title;
   }
 
   protected infoOf(index: number) {
