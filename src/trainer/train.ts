@@ -180,8 +180,10 @@ export async function resumeRun(runDir: string, options: RunOptions): Promise<Ru
   return execute(recorder, config, checkpoint, options);
 }
 
-function tensorRecord(vars: Record<string, tf.Variable>): Record<string, { shape: number[]; values: Float32Array }> {
-  return Object.fromEntries(Object.entries(vars).map(([name, v]) => [name, { shape: v.shape, values: v.dataSync() as Float32Array }]));
+/** Reads with await data(): the webgpu backend cannot read synchronously under Node. */
+async function tensorRecord(vars: Record<string, tf.Variable>): Promise<Record<string, { shape: number[]; values: Float32Array }>> {
+  const entries = await Promise.all(Object.entries(vars).map(async ([name, v]) => [name, { shape: v.shape, values: (await v.data()) as Float32Array }] as const));
+  return Object.fromEntries(entries);
 }
 
 function restoreTensors(target: Record<string, tf.Variable>, saved: CheckpointContent['parameters'], what: string): void {
@@ -219,8 +221,8 @@ async function saveCheckpoint(s: Session, position: TrainPosition, epochsComplet
     position,
     progress: { train: train.toJSON(), trainSeconds },
     lastEpochEvent,
-    parameters: tensorRecord(s.model.variables),
-    modelState: tensorRecord(s.model.state),
+    parameters: await tensorRecord(s.model.variables),
+    modelState: await tensorRecord(s.model.state),
     optimizer: await s.step.getOptimizerState(),
   });
 }
@@ -339,7 +341,7 @@ async function trainEpochs(s: Session, start: TrainPosition, train: MeanAccumula
         binarizeDynamic(x, () => rng.uniform(), x);
       }
       const eps = Rng.fromKey(config.seed, Stream.trainNoise, epoch, b).fillNormal(epsBuffer.subarray(0, config.trainSamples * rows * config.dimz));
-      const result = step.step(x, rows, eps, klWeight);
+      const result = await step.step(x, rows, eps, klWeight);
       if (!Number.isFinite(result.loss)) {
         throw new DivergenceError(divergenceMessage('training loss', result.loss, epoch, config, b + 1, batches), epoch, b + 1);
       }
@@ -363,7 +365,7 @@ async function trainEpochs(s: Session, start: TrainPosition, train: MeanAccumula
     const evalStarted = performance.now();
     // The test pass, the pictures and the checkpoint below all read the weights written back here.
     step.sync();
-    const tested = evaluateTestSet(model, data.test, data.testCount, config.testSamples, klWeight, config.seed);
+    const tested = await evaluateTestSet(model, data.test, data.testCount, config.testSamples, klWeight, config.seed);
     if (!Number.isFinite(tested.metrics.loss)) {
       throw new DivergenceError(divergenceMessage('test loss', tested.metrics.loss, epoch, config), epoch);
     }
