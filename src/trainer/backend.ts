@@ -12,7 +12,7 @@ import { getThreadsCount, setThreadsCount, setWasmPaths, version_wasm } from '@t
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { cpus, hostname } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { BackendChoice } from '../shared/config';
 import type { RunEnvironment } from '../shared/run';
 
@@ -52,16 +52,21 @@ async function capturingWarnings<T>(fn: () => Promise<T>): Promise<{ result: T; 
   }
 }
 
+/** Environment variable naming a folder (a project, or its node_modules) to load native TensorFlow from. */
+export const NATIVE_MODULES_ENV = 'VAE_LENS_NATIVE_MODULES';
+
 /**
- * Requires a native backend package: first as the trainer's own dependency (a source checkout),
- * then from the folder the trainer runs in (the workspace), so that an installed extension, which
- * ships no node_modules, uses a native TensorFlow that the user installed in the project.
- * tfjs-core keeps its engine and kernel registry in a global, so a backend registered by the
- * package's own copy of tfjs-core is visible to the trainer's.
+ * Requires a native backend package from VAE Lens's own install, then from the folder that
+ * VAE_LENS_NATIVE_MODULES names: never from the folder the trainer runs in, where a cloned
+ * repository's node_modules would run its code inside the trainer. tfjs-core keeps its engine and
+ * kernel registry in a global, so a backend registered by the package's own copy of tfjs-core is
+ * visible to the trainer's.
  */
 function loadNative(choice: 'tensorflow-gpu' | 'tensorflow'): string {
   const pkg = NATIVE_PACKAGE[choice];
-  const requirers: NodeJS.Require[] = [require, createRequire(join(process.cwd(), 'package.json'))];
+  const named = process.env[NATIVE_MODULES_ENV];
+  const requirers: NodeJS.Require[] = [require];
+  if (named) requirers.push(createRequire(join(resolve(named), 'noop.js')));
   for (const req of requirers) {
     try {
       req(pkg);
@@ -75,8 +80,9 @@ function loadNative(choice: 'tensorflow-gpu' | 'tensorflow'): string {
     }
   }
   throw new BackendError(
-    `${pkg} is not installed. It is an optional dependency whose install downloads the TensorFlow library; ` +
-      `install it where the internet is reachable (npm install ${pkg}@${tf.version_core}, in VAE Lens's folder or in your project), or choose backend "wasm".`,
+    `${pkg} is not installed with VAE Lens${named ? ` nor in ${NATIVE_MODULES_ENV}=${named}` : ''}. It is an optional dependency whose install downloads the TensorFlow library; ` +
+      `install it where the internet is reachable (npm install ${pkg}@${tf.version_core} in VAE Lens's folder ${dirname(__dirname)}, or in a folder you name with ${NATIVE_MODULES_ENV}), ` +
+      'or choose backend "wasm".',
   );
 }
 
