@@ -41,14 +41,29 @@ export function displayedEpoch(status: RunStatus, epochsCompleted: number, epoch
   return status === 'running' && epochsCompleted < epochs ? epochsCompleted + 1 : epochsCompleted;
 }
 
+/** The WebGPU adapter a webgpu run trained on, as Dawn describes it. */
+export interface RunAdapter {
+  /** e.g. 'NVIDIA H200', 'Apple M2', 'llvmpipe Mesa 25.0.7, software'. */
+  name: string;
+  /** The native API Dawn drives it through: 'Metal', 'Vulkan' or 'D3D12'. */
+  api: string;
+  vendor: string;
+  architecture: string;
+  description: string;
+  /** A software renderer (llvmpipe, SwiftShader, WARP). */
+  software: boolean;
+}
+
 export interface RunEnvironment {
-  /** TensorFlow.js backend actually used: 'tensorflow' (native, GPU or CPU), 'wasm' or 'cpu'. */
+  /** TensorFlow.js backend actually used: 'webgpu', 'tensorflow' (native, GPU or CPU), 'wasm' or 'cpu'. */
   backend: string;
   /** Version of the backend package (and tfjs-core). */
   backendVersion: string;
   tfjsVersion: string;
-  /** e.g. 'NVIDIA A100 (CUDA)', 'CPU (wasm, SIMD, 2 threads)'. */
+  /** e.g. 'NVIDIA H200 (Vulkan)', 'NVIDIA A100 (CUDA)', 'CPU (wasm, SIMD, 2 threads)'. */
   device: string;
+  /** The webgpu backend's adapter. */
+  adapter?: RunAdapter;
   threads?: number;
   node: string;
   platform: string;

@@ -1,7 +1,7 @@
 /**
- * Chooses the TensorFlow.js backend: native TensorFlow (GPU, then CPU) when its optional package is
- * installed, else WebAssembly, else plain JavaScript. A forced backend that cannot load is an error
- * that says why, never a silent fallback.
+ * Chooses the TensorFlow.js backend: WebGPU on a hardware adapter, native TensorFlow (GPU, then
+ * CPU) when its optional package is installed, else WebAssembly, else plain JavaScript. A forced
+ * backend that cannot load is an error that says why, never a silent fallback.
  */
 import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs-core';
@@ -15,6 +15,7 @@ import { cpus, hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { BackendChoice } from '../shared/config';
 import type { RunEnvironment } from '../shared/run';
+import { startWebGpu } from './webgpu';
 
 export class BackendError extends Error {
   constructor(message: string) {
@@ -24,7 +25,8 @@ export class BackendError extends Error {
 }
 
 type Concrete = Exclude<BackendChoice, 'auto'>;
-const AUTO_ORDER: Concrete[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+/** `auto` skips a software WebGPU adapter (slower than wasm); asking for webgpu by name uses it. */
+const AUTO_ORDER: Concrete[] = ['webgpu', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
 
 export interface BackendOptions {
   /** wasm threads; 0 = the backend's default. */
@@ -82,7 +84,7 @@ function loadNative(choice: 'tensorflow-gpu' | 'tensorflow'): string {
   throw new BackendError(
     `${pkg} is not installed with VAE Lens${named ? ` nor in ${NATIVE_MODULES_ENV}=${named}` : ''}. It is an optional dependency whose install downloads the TensorFlow library; ` +
       `install it where the internet is reachable (npm install ${pkg}@${tf.version_core} in VAE Lens's folder ${dirname(__dirname)}, or in a folder you name with ${NATIVE_MODULES_ENV}), ` +
-      'or choose backend "wasm".',
+      'or choose backend "webgpu" or "wasm".',
   );
 }
 
@@ -112,9 +114,25 @@ function gpuName(): string {
   return 'GPU (CUDA)';
 }
 
-async function activate(choice: Concrete, options: BackendOptions): Promise<RunEnvironment> {
+/** @param forced the backend was asked for by name: webgpu then runs on a software adapter too. */
+async function activate(choice: Concrete, options: BackendOptions, forced: boolean): Promise<RunEnvironment> {
   const base = { tfjsVersion: tf.version_core, node: process.version, platform: `${process.platform}-${process.arch}`, hostname: hostname() };
   const cpuModel = cpus()[0]?.model?.trim() ?? 'CPU';
+  if (choice === 'webgpu') {
+    const started = await startWebGpu(forced).catch((e: Error) => {
+      throw new BackendError(e.message);
+    });
+    const a = started.adapter;
+    options.log?.(`webgpu: Dawn's dawn.node (N-API) loaded by ${started.dawn.runtime} from ${started.dawn.file}`);
+    if (a.software) options.log?.(`webgpu: ${a.display} is a software renderer: expect training slower than the wasm backend.`);
+    return {
+      ...base,
+      backend: 'webgpu',
+      backendVersion: tf.version_core,
+      device: a.display,
+      adapter: { name: a.name, api: a.api, vendor: a.vendor, architecture: a.architecture, description: a.description, software: a.software },
+    };
+  }
   if (choice === 'tensorflow-gpu' || choice === 'tensorflow') {
     const version = loadNative(choice);
     const { result: ok, warnings } = await capturingWarnings(() =>
@@ -158,15 +176,15 @@ async function activate(choice: Concrete, options: BackendOptions): Promise<RunE
 }
 
 /**
- * Activates the backend. `auto` tries tensorflow-gpu, tensorflow, wasm, cpu in order and logs why
- * each skipped one did not load; a forced choice fails with its reason.
+ * Activates the backend. `auto` tries webgpu (hardware adapters only), tensorflow-gpu, tensorflow,
+ * wasm, cpu in order and logs why each skipped one did not load; a forced choice fails with its reason.
  */
 export async function selectBackend(choice: BackendChoice, options: BackendOptions = {}): Promise<RunEnvironment> {
-  if (choice !== 'auto') return activate(choice, options);
+  if (choice !== 'auto') return activate(choice, options, true);
   const reasons: string[] = [];
   for (const candidate of AUTO_ORDER) {
     try {
-      const env = await activate(candidate, options);
+      const env = await activate(candidate, options, false);
       // One short line per skipped backend: the full advice only matters when a backend is forced.
       for (const r of reasons) options.log?.(`backend: skipped ${r.split('. ')[0]}`);
       options.log?.(`backend: ${env.backend} on ${env.device}`);
