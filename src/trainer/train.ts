@@ -11,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { promises as fs, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { validateConfig, type TrainConfig } from '../shared/config';
+import { validateConfig, type BackendChoice, type TrainConfig } from '../shared/config';
 import { EVENTS_SCHEMA_VERSION, type EpochEvent, type RunEvent, type SplitMetrics, type StatusEvent, type TrainerMessage } from '../shared/events';
 import { appendEvent, clearStopRequest, readRun, stopRequested, writeRunInfo } from '../node/runFolder';
 import { currentTrainerProcess, localProcessProbe } from '../node/processProbe';
@@ -74,6 +74,8 @@ export interface RunOptions {
   output: TrainerOutput;
   stop?: StopRequest;
   data?: LoadDatasetOptions;
+  /** Resume only: train on this backend instead of the run's own (a checkpoint is the same on every backend). */
+  backend?: BackendChoice;
 }
 
 export interface RunOutcome {
@@ -168,7 +170,7 @@ export async function resumeRun(runDir: string, options: RunOptions): Promise<Ru
   if (liveness.state === 'elsewhere') {
     throw new Error(`Run ${info.id} is running on ${liveness.host}; stop it there (or wait for it to end) before resuming here.`);
   }
-  const config = validated(info.config);
+  const config = validated(options.backend ? { ...info.config, backend: options.backend } : info.config);
   const checkpoint = await readCheckpoint(dir);
   const recorder = new RunRecorder(dir, info, options.output);
   options.output.send({ type: 'started', runId: info.id, runDir: dir });
