@@ -7,7 +7,8 @@
  *
  * Options: --epochs N (measured epochs per model, default 5), --batches N (batches per epoch,
  * default 20), --models a,b, --no-cpu, --no-parallel, --quick (fewer of everything), --block N (batches each step runs before
- * the next takes over in the interleaved measurement, default 2).
+ * the next takes over in the interleaved measurement, default 2), --backend webgpu (the webgpu
+ * benchmark instead: batch 100 and 1,000 beside the wasm fast step; see lib/webgpu.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../src/trainer/backend';
@@ -26,6 +27,7 @@ import { matmulFlopsPerSample } from './lib/flops';
 import { median, fmt } from './lib/stats';
 import { runDiagnosticsBench } from './lib/diagnostics';
 import { benchWorkerScript } from './lib/parallel';
+import { runWebGpuBench } from './lib/webgpu';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => args.includes(`--${name}`);
@@ -259,6 +261,15 @@ async function coresProbe(): Promise<string> {
 
 async function main(): Promise<void> {
   if (flag('probe')) return probe();
+  const backendArg = args.indexOf('--backend') >= 0 ? args[args.indexOf('--backend') + 1] : 'wasm';
+  if (backendArg === 'webgpu') {
+    const t0 = performance.now();
+    console.log(`VAE Lens bench:train --backend webgpu — ${new Date().toISOString()}, node ${process.version}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+    await runWebGpuBench(modelsArg as ModelName[], quick);
+    console.log(`\nbench:train finished in ${fmt((performance.now() - t0) / 1000, 0)} s`);
+    return;
+  }
+  if (backendArg !== 'wasm') throw new Error(`--backend: ${backendArg} (wasm, the default, or webgpu)`);
   const started = performance.now();
   const { images, pixels } = loadMnistTrain(BATCHES * BATCH * 2);
   console.log(`VAE Lens bench:train — ${new Date().toISOString()}, node ${process.version}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}; ${EPOCHS} measured epochs × ${BATCHES} batches of ${BATCH} (MNIST), after one warm-up epoch`);
