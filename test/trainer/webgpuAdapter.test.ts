@@ -1,14 +1,16 @@
 /**
  * How the webgpu backend names adapters and checks Dawn's binary, without starting a GPU: the
- * naming rules on adapter infos as Dawn reports them, and the binary checks on real files.
+ * naming rules on adapter infos as Dawn reports them, the binary checks on real files, and the
+ * built trainer falling back when the binary beside it cannot be loaded.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeAdapter, humanizeDeviceName } from '../../src/trainer/webgpu/adapter';
-import { dawnCandidates, isNapiModule, loadDawn, runtimeName } from '../../src/trainer/webgpu/dawn';
+import { dawnCandidates, dawnPlatformDir, isNapiModule, loadDawn, runtimeName } from '../../src/trainer/webgpu/dawn';
+import { CLI_JS, ROOT, runCli } from './support';
 
 test('adapters are named as users know them, with the API Dawn drives them through', () => {
   assert.equal(describeAdapter({ vendor: 'apple', architecture: 'metal-3', device: 'Apple M2', description: 'Metal driver on macOS Version 14.5' }, 'darwin').display, 'Apple M2 (Metal)');
@@ -51,4 +53,29 @@ test('Dawn\'s binary is checked for N-API before it is loaded, and a missing or 
   const real = dawnCandidates().find((f) => existsSync(f) && isNapiModule(f));
   assert.ok(real, `an N-API dawn.node in ${dawnCandidates().join(', ')}`);
   assert.equal(runtimeName({ ...process.versions, electron: '34.5.8', node: '20.19.1', napi: '9' }), 'Electron 34.5.8 (Node v20.19.1, N-API 9)');
+});
+
+/** The built CLI in a folder of its own, with `binary` as its platform's dawn.node (the layout of an installed package). */
+function cliWithDawn(binary: Buffer): string {
+  const dir = mkdtempSync(join(tmpdir(), 'vae-lens-install-'));
+  copyFileSync(CLI_JS, join(dir, 'cli.js'));
+  for (const asset of ['wasm', 'data']) symlinkSync(join(ROOT, 'dist', asset), join(dir, asset));
+  mkdirSync(join(dir, 'dawn', dawnPlatformDir()), { recursive: true });
+  writeFileSync(join(dir, 'dawn', dawnPlatformDir(), 'dawn.node'), binary);
+  return dir;
+}
+
+test('a Dawn binary that cannot be loaded makes auto fall back with the reason, and fails a forced webgpu run without crashing', async () => {
+  const args = ['train', '--epochs', '1', '--train-limit', '200', '--test-limit', '100', '--dimz', '4'];
+  // Built for one Node ABI: refused before loading.
+  const foreign = cliWithDawn(Buffer.concat([Buffer.from('\x7fELF'), Buffer.from('node_register_module_v115')]));
+  const auto = await runCli([...args, '--runs-dir', join(foreign, 'runs')], foreign, {}, join(foreign, 'cli.js'));
+  assert.equal(auto.code, 0, auto.stderr);
+  assert.match(auto.stderr, /skipped webgpu: .*dawn\.node is not an N-API module, so it cannot be loaded safely by Node/);
+  assert.match(auto.stderr, /backend: wasm/);
+  // N-API's entry point but no loadable library: require() throws, the run fails with the reason.
+  const broken = cliWithDawn(Buffer.from('not a shared library, but it names napi_register_module_v1'));
+  const forced = await runCli([...args, '--backend', 'webgpu', '--runs-dir', join(broken, 'runs')], broken, {}, join(broken, 'cli.js'));
+  assert.equal(forced.code, 1, forced.stderr);
+  assert.match(forced.stderr, /dawn\.node could not be loaded by Node v[\d.]+ \(N-API \d+\): /);
 });
