@@ -21,9 +21,9 @@ export interface WebGpuStart {
   features: string[];
 }
 
-/** Why the backend was not started; `software` marks the one refusal that asking by name overrides. */
+/** Why the backend was not started, in words that say what to do. */
 export class WebGpuUnavailable extends Error {
-  constructor(message: string, readonly software = false) {
+  constructor(message: string) {
     super(message);
     this.name = 'WebGpuUnavailable';
   }
@@ -53,7 +53,7 @@ function noAdapterAdvice(platform: NodeJS.Platform): string {
 /**
  * Starts TensorFlow.js's webgpu backend on the system's high-performance adapter. With
  * `allowSoftware` false (what `auto` passes), a software adapter is refused with WebGpuUnavailable
- * (software = true) before any device is created.
+ * before any device is created.
  */
 export async function startWebGpu(allowSoftware: boolean): Promise<WebGpuStart> {
   let dawn: LoadedDawn;
@@ -70,7 +70,6 @@ export async function startWebGpu(allowSoftware: boolean): Promise<WebGpuStart> 
   if (described.software && !allowSoftware) {
     throw new WebGpuUnavailable(
       `The only WebGPU adapter is ${described.display}, a software renderer that trains slower than wasm; choose backend "webgpu" to use it anyway.`,
-      true,
     );
   }
   // The same device TensorFlow.js's own factory would create, but on the adapter named above.
