@@ -7,7 +7,8 @@
  *
  * Options: --epochs N (measured epochs per model, default 5), --batches N (batches per epoch,
  * default 20), --models a,b, --no-cpu, --no-parallel, --quick (fewer of everything), --block N (batches each step runs before
- * the next takes over in the interleaved measurement, default 2).
+ * the next takes over in the interleaved measurement, default 2), --backend webgpu (the webgpu
+ * benchmark instead: batch 100 and 1,000 beside the wasm fast step; see lib/webgpu.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../src/trainer/backend';
@@ -26,6 +27,7 @@ import { matmulFlopsPerSample } from './lib/flops';
 import { median, fmt } from './lib/stats';
 import { runDiagnosticsBench } from './lib/diagnostics';
 import { benchWorkerScript } from './lib/parallel';
+import { runWebGpuBench } from './lib/webgpu';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => args.includes(`--${name}`);
@@ -45,11 +47,11 @@ function eps(seed: number, step: number, n: number): Float32Array {
 }
 
 /** Runs `batches` steps; returns samples/s. */
-function epoch(step: TrainStep, data: Float32Array, pixels: number, dimz: number, batches: number, offset: number): number {
+async function epoch(step: TrainStep, data: Float32Array, pixels: number, dimz: number, batches: number, offset: number): Promise<number> {
   const t0 = performance.now();
   for (let i = 0; i < batches; i++) {
     const b = (offset + i) % Math.floor(data.length / (BATCH * pixels));
-    step.step(data.subarray(b * BATCH * pixels, (b + 1) * BATCH * pixels), BATCH, eps(7, offset + i, BATCH * dimz), 1);
+    await step.step(data.subarray(b * BATCH * pixels, (b + 1) * BATCH * pixels), BATCH, eps(7, offset + i, BATCH * dimz), 1);
   }
   return (batches * BATCH) / ((performance.now() - t0) / 1000);
 }
@@ -85,8 +87,8 @@ async function checkAgainstStock(name: ModelName, dimz: number, data: Float32Arr
   for (let s = 0; s < steps; s++) {
     const x = data.subarray(s * BATCH * pixels, (s + 1) * BATCH * pixels);
     const e = eps(3, s, BATCH * dimz);
-    const r1 = stock.step(x, BATCH, e, 1);
-    const r2 = fast.step(x, BATCH, e, 1);
+    const r1 = await stock.step(x, BATCH, e, 1);
+    const r2 = await fast.step(x, BATCH, e, 1);
     const d = Math.abs(r1.loss - r2.loss);
     maxAbs = Math.max(maxAbs, d);
     maxRel = Math.max(maxRel, d / Math.abs(r1.loss));
@@ -105,8 +107,8 @@ async function stockProfile(step: TrainStep, data: Float32Array, pixels: number,
   const reps = 3;
   const wall0 = performance.now();
   for (let r = 0; r < reps; r++) {
-    const info = await tf.profile(() => {
-      step.step(data.subarray(0, BATCH * pixels), BATCH, eps(5, r, BATCH * dimz), 1);
+    const info = await tf.profile(async () => {
+      await step.step(data.subarray(0, BATCH * pixels), BATCH, eps(5, r, BATCH * dimz), 1);
     });
     for (const k of info.kernels) {
       const ms = Number(k.kernelTimeMs) || 0;
@@ -154,9 +156,9 @@ async function benchModel(name: ModelName, data: Float32Array, pixels: number, p
   const flops = matmulFlopsPerSample(name, pixels, dimz);
   const r: ModelResult = { stock: [], fast: [], ratios: [], parallel: [], parallelRatios: [] };
   // Warm-up epoch for each (XNNPACK operator creation, JIT), then interleaved measured epochs.
-  epoch(stock, data, pixels, dimz, 3, 0);
-  epoch(fast, data, pixels, dimz, BATCHES, 0);
-  if (parallel) epoch(parallel, data, pixels, dimz, BATCHES, 0);
+  await epoch(stock, data, pixels, dimz, 3, 0);
+  await epoch(fast, data, pixels, dimz, BATCHES, 0);
+  if (parallel) await epoch(parallel, data, pixels, dimz, BATCHES, 0);
   fastStepTimer(fast)?.reset();
   fastStepTimer(parallel ?? fast)?.reset();
   if (parallel instanceof ParallelMlpStep) parallel.resetWorkerTimes();
@@ -169,9 +171,9 @@ async function benchModel(name: ModelName, data: Float32Array, pixels: number, p
     for (let b0 = 0; b0 < BATCHES; b0 += BLOCK) {
       const n = Math.min(BLOCK, BATCHES - b0);
       const off = e * BATCHES + b0;
-      ms.stock += (n * BATCH * 1000) / epoch(stock, data, pixels, dimz, n, off);
-      ms.fast += (n * BATCH * 1000) / epoch(fast, data, pixels, dimz, n, off);
-      if (parallel) ms.parallel += (n * BATCH * 1000) / epoch(parallel, data, pixels, dimz, n, off);
+      ms.stock += (n * BATCH * 1000) / await epoch(stock, data, pixels, dimz, n, off);
+      ms.fast += (n * BATCH * 1000) / await epoch(fast, data, pixels, dimz, n, off);
+      if (parallel) ms.parallel += (n * BATCH * 1000) / await epoch(parallel, data, pixels, dimz, n, off);
     }
     const sps = (t: number) => (BATCHES * BATCH * 1000) / t;
     r.stock.push(sps(ms.stock));
@@ -231,7 +233,7 @@ async function probe(): Promise<void> {
   const ms: number[] = [];
   for (let i = 0; i < 45; i++) {
     const t0 = performance.now();
-    epoch(step, images, pixels, 20, 1, i);
+    await epoch(step, images, pixels, 20, 1, i);
     if (i >= 5) ms.push(performance.now() - t0);
   }
   console.log(JSON.stringify({ ms: median(ms) }));
@@ -259,6 +261,15 @@ async function coresProbe(): Promise<string> {
 
 async function main(): Promise<void> {
   if (flag('probe')) return probe();
+  const backendArg = args.indexOf('--backend') >= 0 ? args[args.indexOf('--backend') + 1] : 'wasm';
+  if (backendArg === 'webgpu') {
+    const t0 = performance.now();
+    console.log(`VAE Lens bench:train --backend webgpu — ${new Date().toISOString()}, node ${process.version}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+    await runWebGpuBench(modelsArg as ModelName[], quick);
+    console.log(`\nbench:train finished in ${fmt((performance.now() - t0) / 1000, 0)} s`);
+    return;
+  }
+  if (backendArg !== 'wasm') throw new Error(`--backend: ${backendArg} (wasm, the default, or webgpu)`);
   const started = performance.now();
   const { images, pixels } = loadMnistTrain(BATCHES * BATCH * 2);
   console.log(`VAE Lens bench:train — ${new Date().toISOString()}, node ${process.version}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}; ${EPOCHS} measured epochs × ${BATCHES} batches of ${BATCH} (MNIST), after one warm-up epoch`);
@@ -272,8 +283,9 @@ async function main(): Promise<void> {
     const cpuPeak = matmulPeak();
     const m = createModel('chainer-mlp', pixels, 20, 5);
     const stock = new TapeTrainStep(m, defaultConfig('chainer-mlp'));
-    epoch(stock, images, pixels, 20, 1, 0);
-    const sps = [0, 1, 2].map((e) => epoch(stock, images, pixels, 20, 2, e * 2));
+    await epoch(stock, images, pixels, 20, 1, 0);
+    const sps: number[] = [];
+    for (const e of [0, 1, 2]) sps.push(await epoch(stock, images, pixels, 20, 2, e * 2));
     console.log(`\ncpu (plain JS): matmul peak ${fmt(cpuPeak, 1)} GFLOP/s; chainer-mlp stock step ${fmt(median(sps), 0)} samples/s (no fast step on cpu)`);
     stock.dispose();
     m.dispose();

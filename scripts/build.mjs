@@ -14,6 +14,10 @@ const args = new Set(process.argv.slice(2));
 const production = args.has('--production');
 const watch = args.has('--watch');
 const dist = join(root, 'dist');
+// The platform whose Dawn binary (WebGPU) goes into dist/dawn/: --target <vsce target>
+// (linux-x64, darwin-arm64, win32-x64, …), default this machine's. A package carries one platform's.
+const targetArg = process.argv.indexOf('--target');
+const target = targetArg >= 0 ? process.argv[targetArg + 1] : `${process.platform}-${process.arch}`;
 
 // Native TensorFlow backends are optional installs; they are loaded with require() at run time.
 const nativeTf = ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'];
@@ -77,7 +81,28 @@ async function gzipIfNewer(from, to) {
   renameSync(tmp, to);
 }
 
+/** Dawn's folder in the npm package `webgpu` for a vsce target: macOS has one universal binary. */
+function dawnDirFor(vsceTarget) {
+  const [platform, arch] = vsceTarget.split('-');
+  if (!['linux', 'darwin', 'win32'].includes(platform) || !['x64', 'arm64'].includes(arch)) {
+    throw new Error(`--target ${vsceTarget}: expected one of linux-x64, linux-arm64, darwin-x64, darwin-arm64, win32-x64, win32-arm64`);
+  }
+  return platform === 'darwin' ? 'darwin-universal' : vsceTarget;
+}
+
+/** dist/dawn/<dir>/: dawn.node and, on Windows, the shader compiler DLLs it loads from its own folder. */
+function copyDawn() {
+  const dir = dawnDirFor(target);
+  const from = join(root, 'node_modules/webgpu/dist', dir);
+  if (!existsSync(join(from, 'dawn.node'))) throw new Error(`Dawn's binary for ${target} is missing: ${join(from, 'dawn.node')} (npm ci installs it).`);
+  const to = join(dist, 'dawn');
+  // Only the target's binary: a package for one platform must not carry another's.
+  if (existsSync(to)) for (const other of readdirSync(to)) if (other !== dir) rmSync(join(to, other), { recursive: true, force: true });
+  for (const f of readdirSync(from)) copyIfNewer(join(from, f), join(to, dir, f));
+}
+
 async function copyAssets() {
+  copyDawn();
   const wasmDir = join(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist');
   for (const f of readdirSync(wasmDir).filter((n) => n.endsWith('.wasm'))) {
     copyIfNewer(join(wasmDir, f), join(dist, 'wasm', f));

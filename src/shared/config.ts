@@ -7,7 +7,7 @@
 export const MODELS = ['chainer-mlp', 'deep-bn'] as const;
 export type ModelName = (typeof MODELS)[number];
 
-export const BACKENDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export const BACKENDS = ['auto', 'webgpu', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKENDS)[number];
 
 export const BINARIZE = ['none', 'static', 'dynamic'] as const;
@@ -74,7 +74,7 @@ export const CONFIG_FIELDS: Record<keyof TrainConfig, FieldSpec> = {
   testLimit: { kind: 'integer', min: 1, max: 100000000, nullable: true, description: 'Use only the first N test images (null: all).' },
   binarize: { kind: 'enum', values: BINARIZE, description: 'none: pixels/255 as in the example; static: threshold at 0.5 once; dynamic: resample Bernoulli pixels every epoch.' },
   seed: { kind: 'integer', min: 0, max: 2 ** 31 - 1, description: 'Seed for weights, batch order, z samples and the fixed prior noise.' },
-  backend: { kind: 'enum', values: BACKENDS, description: 'TensorFlow.js backend: auto tries tensorflow-gpu, tensorflow, wasm, cpu in that order.' },
+  backend: { kind: 'enum', values: BACKENDS, description: 'TensorFlow.js backend: auto tries webgpu (on a hardware GPU), tensorflow-gpu, tensorflow, wasm, cpu in that order; webgpu by name also runs on a software adapter.' },
   threads: { kind: 'integer', min: 0, max: 256, description: 'CPU threads for training on the wasm backend: the study models\' fast step runs data-parallel on 2 threads when this is 2 or more (0: automatic, 2 threads on machines with at least 4 cores).' },
 };
 

@@ -10,7 +10,7 @@
  *     checkpoint/     latest weights + optimizer state + RNG state + epoch, written atomically
  */
 import { configJsonSchema, validateConfig, type TrainConfig } from './config';
-import { SchemaError, array, check, custom, describeValue, number, object, oneOf, optional, string, type Infer } from './schema';
+import { SchemaError, array, boolean, check, custom, describeValue, number, object, oneOf, optional, string, type Infer } from './schema';
 
 export const RUN_SCHEMA_VERSION = 1;
 export const RUN_FILE = 'run.json';
@@ -42,14 +42,30 @@ export function displayedEpoch(status: RunStatus, epochsCompleted: number, epoch
   return status === 'running' && epochsCompleted < epochs ? epochsCompleted + 1 : epochsCompleted;
 }
 
+/** The GPU the webgpu backend trains on, as Dawn reports it. */
+export const runAdapterSchema = object({
+  /** e.g. 'NVIDIA H200', 'Apple M2', 'llvmpipe Mesa 25.0.7, software'. */
+  name: string(),
+  /** The native API Dawn drives it through: 'Metal', 'Vulkan' or 'D3D12'. */
+  api: string(),
+  vendor: string(),
+  architecture: string(),
+  description: string(),
+  /** A software renderer (llvmpipe, SwiftShader, WARP). */
+  software: boolean(),
+});
+export type RunAdapter = Infer<typeof runAdapterSchema>;
+
 export const runEnvironmentSchema = object({
-  /** TensorFlow.js backend actually used: 'tensorflow' (native, GPU or CPU), 'wasm' or 'cpu'. */
+  /** TensorFlow.js backend actually used: 'webgpu', 'tensorflow' (native, GPU or CPU), 'wasm' or 'cpu'. */
   backend: string(),
   /** Version of the backend package (and tfjs-core). */
   backendVersion: string(),
   tfjsVersion: string(),
-  /** e.g. 'NVIDIA A100 (CUDA)', 'CPU (wasm, SIMD, 2 threads)'. */
+  /** e.g. 'NVIDIA H200 (Vulkan)', 'NVIDIA A100 (CUDA)', 'CPU (wasm, SIMD, 2 threads)'. */
   device: string(),
+  /** The webgpu backend's adapter. */
+  adapter: optional(runAdapterSchema),
   threads: optional(number({ integer: true, min: 0 })),
   node: string(),
   platform: string(),

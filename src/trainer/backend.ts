@@ -1,7 +1,7 @@
 /**
- * Chooses the TensorFlow.js backend: native TensorFlow (GPU, then CPU) when its optional package is
- * installed, else WebAssembly, else plain JavaScript. A forced backend that cannot load is an error
- * that says why, never a silent fallback.
+ * Chooses the TensorFlow.js backend: WebGPU on a hardware adapter, native TensorFlow (GPU, then
+ * CPU) when its optional package is installed, else WebAssembly, else plain JavaScript. A forced
+ * backend that cannot load is an error that says why, never a silent fallback.
  */
 import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs-core';
@@ -12,9 +12,10 @@ import { getThreadsCount, setThreadsCount, setWasmPaths, version_wasm } from '@t
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { cpus, hostname } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { BackendChoice } from '../shared/config';
 import type { RunEnvironment } from '../shared/run';
+import { startWebGpu } from './webgpu';
 
 export class BackendError extends Error {
   constructor(message: string) {
@@ -24,7 +25,8 @@ export class BackendError extends Error {
 }
 
 type Concrete = Exclude<BackendChoice, 'auto'>;
-const AUTO_ORDER: Concrete[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+/** `auto` skips a software WebGPU adapter (slower than wasm); asking for webgpu by name uses it. */
+const AUTO_ORDER: Concrete[] = ['webgpu', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
 
 export interface BackendOptions {
   /** wasm threads; 0 = the backend's default. */
@@ -52,16 +54,21 @@ async function capturingWarnings<T>(fn: () => Promise<T>): Promise<{ result: T; 
   }
 }
 
+/** Environment variable naming a folder (a project, or its node_modules) to load native TensorFlow from. */
+export const NATIVE_MODULES_ENV = 'VAE_LENS_NATIVE_MODULES';
+
 /**
- * Requires a native backend package: first as the trainer's own dependency (a source checkout),
- * then from the folder the trainer runs in (the workspace), so that an installed extension, which
- * ships no node_modules, uses a native TensorFlow that the user installed in the project.
- * tfjs-core keeps its engine and kernel registry in a global, so a backend registered by the
- * package's own copy of tfjs-core is visible to the trainer's.
+ * Requires a native backend package from VAE Lens's own install, then from the folder that
+ * VAE_LENS_NATIVE_MODULES names: never from the folder the trainer runs in, where a cloned
+ * repository's node_modules would run its code inside the trainer. tfjs-core keeps its engine and
+ * kernel registry in a global, so a backend registered by the package's own copy of tfjs-core is
+ * visible to the trainer's.
  */
 function loadNative(choice: 'tensorflow-gpu' | 'tensorflow'): string {
   const pkg = NATIVE_PACKAGE[choice];
-  const requirers: NodeJS.Require[] = [require, createRequire(join(process.cwd(), 'package.json'))];
+  const named = process.env[NATIVE_MODULES_ENV];
+  const requirers: NodeJS.Require[] = [require];
+  if (named) requirers.push(createRequire(join(resolve(named), 'noop.js')));
   for (const req of requirers) {
     try {
       req(pkg);
@@ -75,8 +82,9 @@ function loadNative(choice: 'tensorflow-gpu' | 'tensorflow'): string {
     }
   }
   throw new BackendError(
-    `${pkg} is not installed. It is an optional dependency whose install downloads the TensorFlow library; ` +
-      `install it where the internet is reachable (npm install ${pkg}@${tf.version_core}, in VAE Lens's folder or in your project), or choose backend "wasm".`,
+    `${pkg} is not installed with VAE Lens${named ? ` nor in ${NATIVE_MODULES_ENV}=${named}` : ''}. It is an optional dependency whose install downloads the TensorFlow library; ` +
+      `install it where the internet is reachable (npm install ${pkg}@${tf.version_core} in VAE Lens's folder ${dirname(__dirname)}, or in a folder you name with ${NATIVE_MODULES_ENV}), ` +
+      'or choose backend "webgpu" or "wasm".',
   );
 }
 
@@ -106,9 +114,25 @@ function gpuName(): string {
   return 'GPU (CUDA)';
 }
 
-async function activate(choice: Concrete, options: BackendOptions): Promise<RunEnvironment> {
+/** @param forced the backend was asked for by name: webgpu then runs on a software adapter too. */
+async function activate(choice: Concrete, options: BackendOptions, forced: boolean): Promise<RunEnvironment> {
   const base = { tfjsVersion: tf.version_core, node: process.version, platform: `${process.platform}-${process.arch}`, hostname: hostname() };
   const cpuModel = cpus()[0]?.model?.trim() ?? 'CPU';
+  if (choice === 'webgpu') {
+    const started = await startWebGpu(forced).catch((e: Error) => {
+      throw new BackendError(e.message);
+    });
+    const a = started.adapter;
+    options.log?.(`webgpu: Dawn's dawn.node (N-API) loaded by ${started.dawn.runtime} from ${started.dawn.file}`);
+    if (a.software) options.log?.(`webgpu: ${a.display} is a software renderer: expect training slower than the wasm backend.`);
+    return {
+      ...base,
+      backend: 'webgpu',
+      backendVersion: tf.version_core,
+      device: a.display,
+      adapter: { name: a.name, api: a.api, vendor: a.vendor, architecture: a.architecture, description: a.description, software: a.software },
+    };
+  }
   if (choice === 'tensorflow-gpu' || choice === 'tensorflow') {
     const version = loadNative(choice);
     const { result: ok, warnings } = await capturingWarnings(() =>
@@ -152,15 +176,15 @@ async function activate(choice: Concrete, options: BackendOptions): Promise<RunE
 }
 
 /**
- * Activates the backend. `auto` tries tensorflow-gpu, tensorflow, wasm, cpu in order and logs why
- * each skipped one did not load; a forced choice fails with its reason.
+ * Activates the backend. `auto` tries webgpu (hardware adapters only), tensorflow-gpu, tensorflow,
+ * wasm, cpu in order and logs why each skipped one did not load; a forced choice fails with its reason.
  */
 export async function selectBackend(choice: BackendChoice, options: BackendOptions = {}): Promise<RunEnvironment> {
-  if (choice !== 'auto') return activate(choice, options);
+  if (choice !== 'auto') return activate(choice, options, true);
   const reasons: string[] = [];
   for (const candidate of AUTO_ORDER) {
     try {
-      const env = await activate(candidate, options);
+      const env = await activate(candidate, options, false);
       // One short line per skipped backend: the full advice only matters when a backend is forced.
       for (const r of reasons) options.log?.(`backend: skipped ${r.split('. ')[0]}`);
       options.log?.(`backend: ${env.backend} on ${env.device}`);

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { CONFIG_FIELDS, type TrainConfig } from '../shared/config';
+import { CONFIG_FIELDS, type BackendChoice, type TrainConfig } from '../shared/config';
 import { readRunInfo, listRunDirs } from '../node/runFolder';
 import { localProcessProbe } from '../node/processProbe';
 import { EventTail } from '../node/eventTail';
@@ -69,7 +69,7 @@ Starts a run. Options override the config file; everything else takes the defaul
   --test-limit <n>     use the first n test images (default all)
   --binarize <b>       none | static | dynamic (default none)
   --seed <n>           seed for weights, batch order, noise (default 0)
-  --backend <b>        auto | tensorflow-gpu | tensorflow | wasm | cpu (default auto)
+  --backend <b>        auto | webgpu | tensorflow-gpu | tensorflow | wasm | cpu (default auto)
   --threads <n>        wasm threads (default 0: automatic)
 ${DATA_HELP}
 ${COMMON_HELP}
@@ -79,6 +79,7 @@ Ctrl+C stops after the current batch and saves a checkpoint; vae-lens resume con
 
 Continues a stopped, interrupted or failed run from its checkpoint. With the same seed and backend
 it computes the same numbers as a run that was never interrupted.
+  --backend <b>        train on this backend instead of the run's own (e.g. wasm on a machine without the GPU)
 ${DATA_HELP}
 ${COMMON_HELP}`,
   list: `vae-lens list
@@ -188,11 +189,12 @@ async function train(args: string[]): Promise<number> {
 }
 
 async function resume(args: string[]): Promise<number> {
-  const { values, positionals } = parse(args);
+  const { values, positionals } = parse(args, { backend: { type: 'string' } });
   if (values.help) return help('resume');
   if (positionals.length !== 1) throw new UsageError('vae-lens resume needs exactly one run (a folder or a run id).');
   const dir = resolveRunDir(positionals[0], runsDirOf(values));
-  return (await runTraining(!!values.json, (o) => resumeRun(dir, { ...o, data: dataOptionsOf(values) }))).code;
+  const backend = values.backend as BackendChoice | undefined;
+  return (await runTraining(!!values.json, (o) => resumeRun(dir, { ...o, data: dataOptionsOf(values), backend }))).code;
 }
 
 async function list(args: string[]): Promise<number> {

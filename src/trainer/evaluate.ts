@@ -22,22 +22,22 @@ export interface TestResult {
  * chunk i is keyed by (seed, i) and is the same every epoch, so epoch-to-epoch changes of the test
  * curves come from the model, not from resampling.
  */
-export function evaluateTestSet(model: VaeModel, test: Float32Array, testCount: number, testSamples: number, klWeight: number, seed: number): TestResult {
+export async function evaluateTestSet(model: VaeModel, test: Float32Array, testCount: number, testSamples: number, klWeight: number, seed: number): Promise<TestResult> {
   const latent = new LatentStatsAccumulator(model.dimz);
   const means = new MeanAccumulator();
   const chunk = Math.max(1, Math.floor(EVAL_CHUNK / Math.max(1, Math.ceil(testSamples / 10))));
   for (let start = 0, index = 0; start < testCount; start += chunk, index++) {
     const rows = Math.min(chunk, testCount - start);
     const eps = Rng.fromKey(seed, Stream.testNoise, index).fillNormal(new Float32Array(testSamples * rows * model.dimz));
-    const out = tf.tidy(() => {
+    // Read with await data(): the webgpu backend cannot read synchronously under Node.
+    const kept = tf.tidy(() => {
       const x = tf.tensor2d(test.subarray(start * model.pixels, (start + rows) * model.pixels), [rows, model.pixels]);
       const parts = vaeLoss(model, x, eps, klWeight, false);
-      return {
-        scalars: tf.stack([parts.loss, parts.reconstruction, parts.kl]).dataSync(),
-        mu: parts.mu.dataSync(),
-        lnVar: parts.lnVar.dataSync(),
-      };
+      return [tf.stack([parts.loss, parts.reconstruction, parts.kl]), parts.mu, parts.lnVar];
     });
+    const [scalars, mu, lnVar] = (await Promise.all(kept.map((t) => t.data()))) as Float32Array[];
+    tf.dispose(kept);
+    const out = { scalars, mu, lnVar };
     means.add({ loss: out.scalars[0], reconstruction: out.scalars[1], kl: out.scalars[2] }, rows);
     latent.add(out.mu, out.lnVar, rows);
   }

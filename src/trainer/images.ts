@@ -51,10 +51,19 @@ async function writeAtomically(file: string, data: Buffer): Promise<void> {
   await fs.rename(tmp, file);
 }
 
+/** A tensor's values, read with await data() (the webgpu backend cannot read synchronously under Node). */
+async function readAndDispose(t: tf.Tensor): Promise<Float32Array> {
+  try {
+    return (await t.data()) as Float32Array;
+  } finally {
+    t.dispose();
+  }
+}
+
 /** sigmoid(decode(noise)) for the 64 rows of the fixed prior noise, as an 8×8 grid. */
 export async function writePriorSamples(model: VaeModel, noise: Float32Array, width: number, height: number, file: string): Promise<void> {
   const rows = noise.length / model.dimz;
-  const means = tf.tidy(() => tf.sigmoid(model.decode(tf.tensor2d(noise, [rows, model.dimz]), false)).dataSync() as Float32Array);
+  const means = await readAndDispose(tf.tidy(() => tf.sigmoid(model.decode(tf.tensor2d(noise, [rows, model.dimz]), false))));
   await writeAtomically(file, encodeGrid(rowsOf(means, rows, model.pixels), GRID, GRID, width, height));
 }
 
@@ -65,10 +74,10 @@ export async function writePriorSamples(model: VaeModel, noise: Float32Array, wi
 export async function writeReconstructions(model: VaeModel, test: Float32Array, testCount: number, width: number, height: number, file: string): Promise<void> {
   const n = Math.min(RECON_IMAGES, testCount);
   const originals = test.subarray(0, n * model.pixels);
-  const recon = tf.tidy(() => {
+  const recon = await readAndDispose(tf.tidy(() => {
     const { mu } = model.encode(tf.tensor2d(originals, [n, model.pixels]), false);
-    return tf.sigmoid(model.decode(mu, false)).dataSync() as Float32Array;
-  });
+    return tf.sigmoid(model.decode(mu, false));
+  }));
   const tiles: Float32Array[] = [];
   const o = rowsOf(originals, n, model.pixels);
   const r = rowsOf(recon, n, model.pixels);

@@ -30,8 +30,9 @@ export interface TrainStep {
    * @param x batch × pixels, values in [0, 1] (row-major); batchSize rows.
    * @param eps trainSamples × batchSize × dimz standard-normal noise for z = μ + σ·ε.
    * @param klWeight C for this step (KL warm-up).
+   * May be async: a GPU backend's results can only be read asynchronously. Callers always await.
    */
-  step(x: Float32Array, batchSize: number, eps: Float32Array, klWeight: number): StepResult;
+  step(x: Float32Array, batchSize: number, eps: Float32Array, klWeight: number): StepResult | Promise<StepResult>;
   /** Writes any state kept outside the model's variables back into them (before eval or checkpoint). */
   sync(): void;
   /**

@@ -12,7 +12,8 @@ import { createFastStep } from './fast';
  * On wasm, the study's two models get the fast step (src/trainer/fast: same numbers as the tape
  * step, several times faster; chainer-mlp on both cores when `threads` allows). It returns null
  * elsewhere, for k > 1 on deep-bn, when tfjs is not the pinned version, or with
- * VAE_LENS_STOCK_STEP=1 (the escape hatch), and then the tape step runs.
+ * VAE_LENS_STOCK_STEP=1 (the escape hatch), and then the tape step runs. On webgpu the tape step
+ * runs on the GPU (there is no fused webgpu step yet); it reads its results with await data().
  */
 export function createTrainStep(model: VaeModel, config: TrainConfig, backend: string): TrainStep {
   return createFastStep(model, config, backend, { threads: config.threads }) ?? new TapeTrainStep(model, config);

@@ -28,7 +28,8 @@ export class TapeTrainStep implements TrainStep {
     for (const [name, v] of Object.entries(model.variables)) this.canonicalName.set(v.name, name);
   }
 
-  step(x: Float32Array, batchSize: number, eps: Float32Array, klWeight: number): StepResult {
+  /** Reads its results with `await data()`: the webgpu backend cannot read synchronously under Node. */
+  async step(x: Float32Array, batchSize: number, eps: Float32Array, klWeight: number): Promise<StepResult> {
     let aux: tf.Tensor | null = null;
     const cost = this.optimizer.minimize(
       () => {
@@ -41,8 +42,7 @@ export class TapeTrainStep implements TrainStep {
       true,
       this.varList,
     );
-    const values = (aux as unknown as tf.Tensor).dataSync();
-    const loss = (cost as tf.Scalar).dataSync()[0];
+    const [values, [loss]] = await Promise.all([(aux as unknown as tf.Tensor).data(), (cost as tf.Scalar).data()]);
     (aux as unknown as tf.Tensor).dispose();
     cost?.dispose();
     return { loss, reconstruction: values[0], kl: values[1], sumMu: values[2], sumSigma: values[3] };

@@ -11,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { promises as fs, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { validateConfig, type TrainConfig } from '../shared/config';
+import { validateConfig, type BackendChoice, type TrainConfig } from '../shared/config';
 import { EVENTS_SCHEMA_VERSION, type EpochEvent, type RunEvent, type SplitMetrics, type StatusEvent, type TrainerMessage } from '../shared/events';
 import { appendEvent, clearStopRequest, readRun, removeRunInfoLeftovers, stopRequested, truncateTornEventLine, writeRunInfo } from '../node/runFolder';
 import { formatBytes, freeBytes, isNoSpaceError } from '../node/leftovers';
@@ -76,6 +76,8 @@ export interface RunOptions {
   output: TrainerOutput;
   stop?: StopRequest;
   data?: LoadDatasetOptions;
+  /** Resume only: train on this backend instead of the run's own (a checkpoint is the same on every backend). */
+  backend?: BackendChoice;
 }
 
 export interface RunOutcome {
@@ -170,7 +172,7 @@ export async function resumeRun(runDir: string, options: RunOptions): Promise<Ru
   if (liveness.state === 'elsewhere') {
     throw new Error(`Run ${info.id} is running on ${liveness.host}; stop it there (or wait for it to end) before resuming here.`);
   }
-  const config = validated(info.config);
+  const config = validated(options.backend ? { ...info.config, backend: options.backend } : info.config);
   // Refuse before anything is written: the run must continue on the data it started with.
   if (info.data) await checkDataUnchanged(config, info.data, options.data);
   await removeRunInfoLeftovers(dir);
@@ -190,8 +192,10 @@ export async function resumeRun(runDir: string, options: RunOptions): Promise<Ru
   return execute(recorder, config, checkpoint, options);
 }
 
-function tensorRecord(vars: Record<string, tf.Variable>): Record<string, { shape: number[]; values: Float32Array }> {
-  return Object.fromEntries(Object.entries(vars).map(([name, v]) => [name, { shape: v.shape, values: v.dataSync() as Float32Array }]));
+/** Reads with await data(): the webgpu backend cannot read synchronously under Node. */
+async function tensorRecord(vars: Record<string, tf.Variable>): Promise<Record<string, { shape: number[]; values: Float32Array }>> {
+  const entries = await Promise.all(Object.entries(vars).map(async ([name, v]) => [name, { shape: v.shape, values: (await v.data()) as Float32Array }] as const));
+  return Object.fromEntries(entries);
 }
 
 function restoreTensors(target: Record<string, tf.Variable>, saved: CheckpointContent['parameters'], what: string): void {
@@ -229,8 +233,8 @@ async function saveCheckpoint(s: Session, position: TrainPosition, epochsComplet
     position,
     progress: { train: train.toJSON(), trainSeconds },
     lastEpochEvent,
-    parameters: tensorRecord(s.model.variables),
-    modelState: tensorRecord(s.model.state),
+    parameters: await tensorRecord(s.model.variables),
+    modelState: await tensorRecord(s.model.state),
     optimizer: await s.step.getOptimizerState(),
   });
 }
@@ -382,7 +386,7 @@ async function trainEpochs(s: Session, start: TrainPosition, train: MeanAccumula
         binarizeDynamic(x, () => rng.uniform(), x);
       }
       const eps = Rng.fromKey(config.seed, Stream.trainNoise, epoch, b).fillNormal(epsBuffer.subarray(0, config.trainSamples * rows * config.dimz));
-      const result = step.step(x, rows, eps, klWeight);
+      const result = await step.step(x, rows, eps, klWeight);
       if (!Number.isFinite(result.loss)) {
         throw new DivergenceError(divergenceMessage('training loss', result.loss, epoch, config, b + 1, batches), epoch, b + 1);
       }
@@ -406,7 +410,7 @@ async function trainEpochs(s: Session, start: TrainPosition, train: MeanAccumula
     const evalStarted = performance.now();
     // The test pass, the pictures and the checkpoint below all read the weights written back here.
     step.sync();
-    const tested = evaluateTestSet(model, data.test, data.testCount, config.testSamples, klWeight, config.seed);
+    const tested = await evaluateTestSet(model, data.test, data.testCount, config.testSamples, klWeight, config.seed);
     if (!Number.isFinite(tested.metrics.loss)) {
       throw new DivergenceError(divergenceMessage('test loss', tested.metrics.loss, epoch, config), epoch);
     }

@@ -255,7 +255,7 @@ export function extensionPackage(): string {
   return path;
 }
 
-/** Kept equal to the flags in package.json's "package" script. */
+/** Kept equal to the flags in scripts/package.mjs (npm run package). */
 export const VSCE_PACKAGE_ARGS = ['package', '--no-dependencies', '--allow-missing-repository', '--no-rewrite-relative-links'];
 
 // ---------------------------------------------------------------------------------------------

@@ -94,8 +94,8 @@ async function compare(name: ModelName, dimz: number, makeFast: (m: VaeModel) =>
       const x = batch(s, opts.batchSize);
       const eps = noise(s, opts.k * opts.batchSize * dimz);
       const klWeight = s === 0 ? 0.5 : 1;
-      const r1 = stock.step(x, opts.batchSize, eps, klWeight);
-      const r2 = fast.step(x, opts.batchSize, eps, klWeight);
+      const r1 = await stock.step(x, opts.batchSize, eps, klWeight);
+      const r2 = await fast.step(x, opts.batchSize, eps, klWeight);
       // sumMu and sumSigma add batch × dimz values (10,000 for deep-bn), which the stock step sums
       // in float32: their tolerance is float32's accumulation error over that many terms (1e-5 of
       // the larger of the total and the term count, as μ's total may cancel), not 2e-6.
@@ -171,7 +171,7 @@ async function handOver(name: ModelName, dimz: number, first: (m: VaeModel) => T
   const s1 = first(m);
   await fastStepReady(s1);
   const losses: number[] = [];
-  for (let s = 0; s < 2; s++) losses.push(s1.step(batch(s, 50), 50, noise(s, 50 * dimz), 1).loss);
+  for (let s = 0; s < 2; s++) losses.push((await s1.step(batch(s, 50), 50, noise(s, 50 * dimz), 1)).loss);
   s1.sync();
   const state = await s1.getOptimizerState();
   s1.dispose();
@@ -181,7 +181,7 @@ async function handOver(name: ModelName, dimz: number, first: (m: VaeModel) => T
   const s2 = second(m2);
   await fastStepReady(s2);
   await s2.setOptimizerState(state);
-  for (let s = 2; s < 4; s++) losses.push(s2.step(batch(s, 50), 50, noise(s, 50 * dimz), 1).loss);
+  for (let s = 2; s < 4; s++) losses.push((await s2.step(batch(s, 50), 50, noise(s, 50 * dimz), 1)).loss);
   s2.dispose();
   m.dispose();
   m2.dispose();
@@ -243,8 +243,8 @@ test('a two-thread step runs on one thread until its worker is up, then hands it
     for (let s = 0; s < 5; s++) {
       if (s === 2) assert.ok(await par.whenReady(), 'worker ready');
       const eps = noise(s, 50 * 20);
-      const r1 = stock.step(batch(s, 50), 50, eps, 1);
-      const r2 = par.step(batch(s, 50), 50, eps, 1);
+      const r1 = await stock.step(batch(s, 50), 50, eps, 1);
+      const r2 = await par.step(batch(s, 50), 50, eps, 1);
       threads.push(par.threadsInUse);
       assert.ok(Math.abs(r1.loss - r2.loss) <= 2e-6 * r1.loss, `step ${s}: stock ${r1.loss}, fast ${r2.loss}`);
     }

@@ -75,10 +75,10 @@ export function spawnTrainer(request: unknown, env: Record<string, string> = {})
   return { child, messages, stderr: () => err, exited, onMessage: (fn) => void listeners.push(fn) };
 }
 
-/** Runs the CLI to completion. */
-export function runCli(args: string[], cwd = ROOT): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** Runs the CLI (the built one, or `script`, a copy of it elsewhere) to completion. */
+export function runCli(args: string[], cwd = ROOT, env: Record<string, string> = {}, script = CLI_JS): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((done) => {
-    const child = spawn(process.execPath, [CLI_JS, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [script, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));

@@ -132,7 +132,7 @@ test('the stock step keeps tf.memory().numTensors flat and names parameters as t
   const counts: number[] = [];
   for (let b = 0; b < 3; b++) {
     const eps = Rng.fromKey(0, 99, b).fillNormal(new Float32Array(100 * 20));
-    const r = step.step(data.train.subarray(b * 100 * 784, (b + 1) * 100 * 784), 100, eps, 1);
+    const r = await step.step(data.train.subarray(b * 100 * 784, (b + 1) * 100 * 784), 100, eps, 1);
     assert.ok(Number.isFinite(r.loss) && Math.abs(r.loss - (r.reconstruction + r.kl)) < 1e-3);
     counts.push(tf.memory().numTensors);
   }
