@@ -12,6 +12,7 @@ import type { FrameLocator, Locator } from 'playwright-core';
 import { PNG } from 'pngjs';
 import { makeWorkspace, repoRoot } from '../support/codeServer';
 import { E2E_TIMEOUT_MS, withWorkbench, type Workbench } from '../support/workbench';
+import { openFromTree, treeRow } from '../support/runsView';
 import { appendEvents, fixtureEpoch, writeEpochImages, writeFixtureRun } from '../webview/fixtures';
 
 const RUNS = '.vae-runs';
@@ -25,22 +26,6 @@ function workspaceWithRecordedRuns(): { workspace: string; runsDir: string } {
   mkdirSync(runsDir, { recursive: true });
   cpSync(join(repoRoot(), 'test/fixtures/runs'), runsDir, { recursive: true });
   return { workspace, runsDir };
-}
-
-function treeRow(pane: Locator, label: string): Locator {
-  return pane.locator('.monaco-list-row').filter({ has: pane.page().locator('.label-name', { hasText: new RegExp(`^\\s*${label}\\s*$`) }) }).first();
-}
-
-async function openFromTree(wb: Workbench, label: string): Promise<FrameLocator> {
-  const pane = await wb.viewPane('VAE Runs');
-  const row = treeRow(pane, label);
-  await wb.expectVisible(row, `the run "${label}" in the VAE Runs view`, 30_000);
-  const before = await wb.page.locator('iframe.webview.ready').count();
-  await row.click();
-  await wb.page.waitForFunction((n) => document.querySelectorAll('iframe.webview.ready').length > n, before, { timeout: 30_000 }).catch(() => {
-    throw new Error(`Clicking "${label}" in the VAE Runs view opened no webview panel.`);
-  });
-  return wb.webviewFrame();
 }
 
 /** Nothing any frame of the workbench logged was a Content-Security-Policy violation (webviews report theirs on the console). */

@@ -52,6 +52,7 @@ export abstract class RunsPanel implements vscode.Disposable {
     protected readonly ctx: PanelContext,
   ) {
     const webview = panel.webview;
+    ctx.log.info(`VAE Lens panel ${dirs.map((d) => basename(d)).join(', ')}: created (visible ${panel.visible})`);
     // Set again on every construction, restore included: the extension folder may have moved after an update.
     webview.options = webviewOptions(ctx.extensionUri, dirs);
     const nonce = makeNonce((n) => randomBytes(n));
@@ -66,7 +67,7 @@ export abstract class RunsPanel implements vscode.Disposable {
       ...dirs.map((dir) => ctx.store.follow(dir, (u) => this.onRunUpdate(dir, u))),
       webview.onDidReceiveMessage((raw: unknown) => this.onMessage(raw)),
       panel.onDidChangeViewState(() => {
-        this.ctx.log.debug(`VAE Lens panel ${dirs.map((d) => basename(d)).join(', ')}: view state visible=${panel.visible} active=${panel.active} ready=${this.webviewReady}`);
+        this.ctx.log.info(`VAE Lens panel ${dirs.map((d) => basename(d)).join(', ')}: view state visible=${panel.visible} active=${panel.active} ready=${this.webviewReady}`);
         const becameVisible = panel.visible && !this.wasVisible;
         this.wasVisible = panel.visible;
         // A hidden webview is discarded (no retainContextWhenHidden); its next page says ready again.
@@ -146,7 +147,7 @@ export abstract class RunsPanel implements vscode.Disposable {
     }
     this.updateTitle();
     this.post({ type: 'snapshot', v: 1, panel: this.kind, interactive: true, runs, health: healthSettings() });
-    this.ctx.log.debug(`VAE Lens panel ${this.dirs.map((d) => basename(d)).join(', ')}: snapshot sent (${runs.map((r) => `${r.epochs.length} epochs`).join(', ')}, visible ${this.panel.visible})`);
+    this.ctx.log.info(`VAE Lens panel ${this.dirs.map((d) => basename(d)).join(', ')}: snapshot sent (${runs.map((r) => `${r.epochs.length} epochs`).join(', ')}, visible ${this.panel.visible})`);
   }
 
   private onRunUpdate(dir: string, update: RunFeedUpdate): void {
@@ -175,7 +176,7 @@ export abstract class RunsPanel implements vscode.Disposable {
   private async handle(message: FromWebviewMessage): Promise<void> {
     switch (message.type) {
       case 'ready':
-        this.ctx.log.debug(`VAE Lens panel ${this.dirs.map((d) => basename(d)).join(', ')}: the page is ready`);
+        this.ctx.log.info(`VAE Lens panel ${this.dirs.map((d) => basename(d)).join(', ')}: the page is ready`);
         this.webviewReady = true;
         await this.sendSnapshot();
         return;
