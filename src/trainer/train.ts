@@ -29,6 +29,7 @@ import { Rng, Stream, epochPermutation, priorNoise } from './rng';
 import type { TrainStep } from './step';
 import { createTrainStep } from './stepFactory';
 import { fastStepReady } from './fast';
+import { MemoryError, memoryRefusal } from './memory';
 
 /** An invalid config: every invalid field, each with its allowed values. */
 export class ConfigError extends Error {
@@ -261,6 +262,12 @@ async function execute(recorder: RunRecorder, config: TrainConfig, checkpoint: C
     const data = await loadDataset(config, {
       ...options.data,
       idxFolder: recorder.info.data?.folder,
+      checkSizes: ({ trainImages, testImages }) => {
+        const [trainCount = 0, rows = 0, cols = 0] = trainImages.sizes;
+        const images = Math.min(trainCount, config.trainLimit ?? Infinity) + Math.min(testImages.sizes[0] ?? 0, config.testLimit ?? Infinity);
+        const refusal = memoryRefusal(config, { width: cols, height: rows }, images, environment.backend);
+        if (refusal) throw new MemoryError(refusal);
+      },
       signal: stop.signal,
       onProgress: (p, fraction) => phase(fraction === undefined ? p : `${p} (${Math.round(fraction * 100)}%)`),
     });
@@ -311,7 +318,7 @@ async function execute(recorder: RunRecorder, config: TrainConfig, checkpoint: C
     }
     output.log(`VAE Lens: run ${runId} failed: ${message}`);
     // Errors VAE Lens raises explain themselves; anything else gets its stack, for a bug report.
-    const explained = noSpace || [DivergenceError, ConfigError, BackendError, DataError, CheckpointError].some((c) => e instanceof c);
+    const explained = noSpace || [DivergenceError, ConfigError, BackendError, DataError, CheckpointError, MemoryError].some((c) => e instanceof c);
     if (!explained) output.log(error.stack ?? '');
     return { runId, runDir: recorder.dir, status: 'failed', epochsCompleted: recorder.info.epochsCompleted, message };
   } finally {
