@@ -126,8 +126,32 @@ function validated(raw: unknown): TrainConfig {
   return result.config;
 }
 
+/** A runs folder that cannot be written: which folder, why, and the flag and setting that choose another. */
+export class RunsFolderError extends Error {
+  override readonly name = 'RunsFolderError';
+}
+
+function runsFolderError(e: unknown, runsDir: string): Error {
+  const { code, message } = e as NodeJS.ErrnoException;
+  const why =
+    code === 'EACCES' || code === 'EPERM' ? 'permission denied' :
+    code === 'EROFS' ? 'the file system is read-only' :
+    code === 'ENOSPC' || code === 'EDQUOT' ? 'the disk is full' :
+    code === 'ENOTDIR' || code === 'EEXIST' ? 'a file is in the way of the folder' : message;
+  return new RunsFolderError(
+    `Cannot create a run folder in ${runsDir} (${why}${code ? `, ${code}` : ''}). Choose a runs folder you can write: ` +
+      `vae-lens --runs-dir <folder>, or the vaeLens.runsDirectory setting in the editor.`,
+  );
+}
+
 async function createRunFolder(runsDir: string, config: TrainConfig): Promise<{ id: string; dir: string }> {
-  await fs.mkdir(runsDir, { recursive: true });
+  try {
+    await fs.mkdir(runsDir, { recursive: true });
+  } catch (e) {
+    // A recursive mkdir reports ENOENT where the real cause is a read-only file system: ask again without it.
+    const cause = (e as NodeJS.ErrnoException).code === 'ENOENT' ? await fs.mkdir(runsDir).then(() => e, (again: unknown) => again) : e;
+    throw runsFolderError(cause, runsDir);
+  }
   const base = makeRunId(config.name, new Date());
   for (let n = 1; ; n++) {
     const id = n === 1 ? base : `${base}-${n}`;
@@ -136,7 +160,7 @@ async function createRunFolder(runsDir: string, config: TrainConfig): Promise<{ 
       await fs.mkdir(dir);
       return { id, dir };
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw runsFolderError(e, runsDir);
     }
   }
 }
