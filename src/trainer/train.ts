@@ -268,7 +268,8 @@ async function execute(recorder: RunRecorder, config: TrainConfig, checkpoint: C
   // another window or machine) stops the run like a signal would, without any signal being sent.
   await clearStopRequest(recorder.dir);
   const stopFilePoll = setInterval(() => {
-    if (!stop.requested && stopRequested(recorder.dir)) stop.request('stop requested through the run folder');
+    // request() keeps the first reason; reading stop.requested here would count as a check between batches.
+    if (stopRequested(recorder.dir)) stop.request('stop requested through the run folder');
   }, 500);
   stopFilePoll.unref();
   let model: VaeModel | undefined;
