@@ -3,7 +3,7 @@
  * folder per run; the tree, the panels, warnings, compare, export and the CLI report read it.
  *
  *   <runs dir>/<run id>/
- *     run.json        RunInfo: config, environment, created, status, pid
+ *     run.json        RunInfo: config, environment, created, status, pid, data (folder + fingerprint)
  *     events.jsonl    append-only RunEvent lines (see events.ts)
  *     samples/        epoch-0001.png …: 8×8 grid decoded from the run's fixed prior noise
  *     recon/          epoch-0001.png …: 32 fixed test images above their reconstructions

@@ -29,6 +29,7 @@ import { Rng, Stream, epochPermutation, priorNoise } from './rng';
 import type { TrainStep } from './step';
 import { createTrainStep } from './stepFactory';
 import { fastStepReady } from './fast';
+import { MemoryError, memoryRefusal } from './memory';
 
 /** An invalid config: every invalid field, each with its allowed values. */
 export class ConfigError extends Error {
@@ -127,8 +128,32 @@ function validated(raw: unknown): TrainConfig {
   return result.config;
 }
 
+/** A runs folder that cannot be written: which folder, why, and the flag and setting that choose another. */
+export class RunsFolderError extends Error {
+  override readonly name = 'RunsFolderError';
+}
+
+function runsFolderError(e: unknown, runsDir: string): Error {
+  const { code, message } = e as NodeJS.ErrnoException;
+  const why =
+    code === 'EACCES' || code === 'EPERM' ? 'permission denied' :
+    code === 'EROFS' ? 'the file system is read-only' :
+    code === 'ENOSPC' || code === 'EDQUOT' ? 'the disk is full' :
+    code === 'ENOTDIR' || code === 'EEXIST' ? 'a file is in the way of the folder' : message;
+  return new RunsFolderError(
+    `Cannot create a run folder in ${runsDir} (${why}${code ? `, ${code}` : ''}). Choose a runs folder you can write: ` +
+      `vae-lens --runs-dir <folder>, or the vaeLens.runsDirectory setting in the editor.`,
+  );
+}
+
 async function createRunFolder(runsDir: string, config: TrainConfig): Promise<{ id: string; dir: string }> {
-  await fs.mkdir(runsDir, { recursive: true });
+  try {
+    await fs.mkdir(runsDir, { recursive: true });
+  } catch (e) {
+    // A recursive mkdir reports ENOENT where the real cause is a read-only file system: ask again without it.
+    const cause = (e as NodeJS.ErrnoException).code === 'ENOENT' ? await fs.mkdir(runsDir).then(() => e, (again: unknown) => again) : e;
+    throw runsFolderError(cause, runsDir);
+  }
   const base = makeRunId(config.name, new Date());
   for (let n = 1; ; n++) {
     const id = n === 1 ? base : `${base}-${n}`;
@@ -137,7 +162,7 @@ async function createRunFolder(runsDir: string, config: TrainConfig): Promise<{ 
       await fs.mkdir(dir);
       return { id, dir };
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw runsFolderError(e, runsDir);
     }
   }
 }
@@ -247,6 +272,7 @@ async function execute(recorder: RunRecorder, config: TrainConfig, checkpoint: C
   // another window or machine) stops the run like a signal would, without any signal being sent.
   await clearStopRequest(recorder.dir);
   const stopFilePoll = setInterval(() => {
+    // request() keeps the first reason; reading stop.requested here would count as a check between batches.
     if (stopRequested(recorder.dir)) stop.request('stop requested through the run folder');
   }, 500);
   stopFilePoll.unref();
@@ -265,6 +291,12 @@ async function execute(recorder: RunRecorder, config: TrainConfig, checkpoint: C
     const data = await loadDataset(config, {
       ...options.data,
       idxFolder: recorder.info.data?.folder,
+      checkSizes: ({ trainImages, testImages }) => {
+        const [trainCount = 0, rows = 0, cols = 0] = trainImages.sizes;
+        const images = Math.min(trainCount, config.trainLimit ?? Infinity) + Math.min(testImages.sizes[0] ?? 0, config.testLimit ?? Infinity);
+        const refusal = memoryRefusal(config, { width: cols, height: rows }, images, environment.backend);
+        if (refusal) throw new MemoryError(refusal);
+      },
       signal: stop.signal,
       onProgress: (p, fraction) => phase(fraction === undefined ? p : `${p} (${Math.round(fraction * 100)}%)`),
     });
@@ -315,7 +347,7 @@ async function execute(recorder: RunRecorder, config: TrainConfig, checkpoint: C
     }
     output.log(`VAE Lens: run ${runId} failed: ${message}`);
     // Errors VAE Lens raises explain themselves; anything else gets its stack, for a bug report.
-    const explained = noSpace || [DivergenceError, ConfigError, BackendError, DataError, CheckpointError].some((c) => e instanceof c);
+    const explained = noSpace || [DivergenceError, ConfigError, BackendError, DataError, CheckpointError, MemoryError].some((c) => e instanceof c);
     if (!explained) output.log(error.stack ?? '');
     return { runId, runDir: recorder.dir, status: 'failed', epochsCompleted: recorder.info.epochsCompleted, message };
   } finally {

@@ -5,13 +5,14 @@
  */
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { cpSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, appendFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { appendFileSync, chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EpochEvent } from '../../src/shared/events';
 import { readRun } from '../../src/node/runFolder';
 import { startRun } from '../../src/trainer/train';
-import { collectingOutput, epochsOf, runCli, tempRunsDir } from './support';
+import { CLI_JS, collectingOutput, epochsOf, runCli, tempRunsDir } from './support';
 
 let runsDir: string;
 let original: string;
@@ -154,4 +155,54 @@ test('the name error states the 100-character limit', async () => {
   const r = await runCli(['train', '--name', 'n'.repeat(101), '--runs-dir', tempRunsDir()]);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /"name": "n{101}" is not allowed; expected a non-empty name without .* of at most 100 characters/);
+});
+
+/** The CLI as an unprivileged user (nobody), so that file permissions apply as they do for a user. */
+function cliAsNobody(args: string[]): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, [CLI_JS, ...args], { cwd: tmpdir(), uid: 65534, gid: 65534, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    child.on('error', (e) => done({ code: null, stderr: `could not start the CLI as user nobody: ${e.message}` }));
+    child.on('exit', (code) => done({ code, stderr }));
+  });
+}
+
+test('a runs folder or cache folder the user cannot write (EACCES) is named with the cause and the flag/setting, without a stack', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'vae-lens-eacces-'));
+  chmodSync(root, 0o700); // root's alone: nobody may not create anything in it
+  const open = mkdtempSync(join(tmpdir(), 'vae-lens-open-'));
+  chmodSync(open, 0o777);
+  try {
+    const runs = await cliAsNobody(['train', '--runs-dir', join(root, 'runs'), '--epochs', '1']);
+    assert.equal(runs.code, 1, runs.stderr);
+    assert.equal(
+      runs.stderr.trim(),
+      `vae-lens train: Cannot create a run folder in ${join(root, 'runs')} (permission denied, EACCES). Choose a runs folder you can write: vae-lens --runs-dir <folder>, or the vaeLens.runsDirectory setting in the editor.`,
+    );
+    const cache = await cliAsNobody(['train', '--dataset', 'fashion-mnist', '--data-cache-dir', join(root, 'cache'), '--runs-dir', open, '--epochs', '1', '--backend', 'wasm']);
+    assert.equal(cache.code, 1, cache.stderr);
+    assert.match(cache.stderr, new RegExp(`failed: Cannot save Fashion-MNIST: cannot write ${join(root, 'cache', 'fashion-mnist')} \\(permission denied, EACCES\\)\\. This is the cache folder .*, not the network\\. Set vaeLens\\.dataCacheDirectory \\(CLI: --data-cache-dir or VAE_LENS_DATA_CACHE\\) to a folder you can write\\.`));
+    assert.doesNotMatch(cache.stderr, /\n\s+at /, 'no stack');
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+    rmSync(open, { recursive: true, force: true });
+  }
+});
+
+test('a read-only runs folder (EROFS) says so and names the flag', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vae-lens-readonly-'));
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=1m', 'tmpfs', dir], { stdio: 'pipe' });
+  } catch (e) {
+    assert.fail(`This test needs a read-only file system: mount -t tmpfs -o ro failed (${(e as Error).message.trim()}); run the trainer tests as root.`);
+  }
+  try {
+    const r = await runCli(['train', '--runs-dir', join(dir, 'runs'), '--epochs', '1']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /Cannot create a run folder in .*\(the file system is read-only, EROFS\)\. Choose a runs folder you can write: vae-lens --runs-dir <folder>/);
+  } finally {
+    execFileSync('umount', [dir]);
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

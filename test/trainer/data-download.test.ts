@@ -323,7 +323,7 @@ test('a cache folder that cannot be written is named with the setting that moves
     writeFileSync(notAFolder, 'x');
     await assert.rejects(loadDataset(config, { cacheDir: notAFolder, baseUrl: `${base}/good/`, fashionChecksums: checksums }), (e: Error) => {
       assert.equal(e.name, 'DataError');
-      assert.match(e.message, new RegExp(`^Cannot save Fashion-MNIST: cannot write ${notAFolder}/fashion-mnist \\(.*ENOTDIR\\)\\. The download itself worked; the cache folder ${notAFolder}/fashion-mnist is not writable\\. Set vaeLens\\.dataCacheDirectory \\(CLI: --data-cache-dir or VAE_LENS_DATA_CACHE\\) to a folder you can write\\.$`));
+      assert.match(e.message, new RegExp(`^Cannot save Fashion-MNIST: cannot write ${notAFolder}/fashion-mnist \\(.*ENOTDIR\\)\\. This is the cache folder ${notAFolder}/fashion-mnist, not the network\\. Set vaeLens\\.dataCacheDirectory \\(CLI: --data-cache-dir or VAE_LENS_DATA_CACHE\\) to a folder you can write\\.$`));
       return true;
     });
   }));
@@ -340,7 +340,7 @@ test('a disk that fills up during a download is a local write error that names t
     rmSync(cacheDir, { recursive: true, force: true });
   });
   return assert.rejects(loadDataset(config, { cacheDir, baseUrl: `${base}/good/`, fashionChecksums: checksums }), (e: Error) => {
-    assert.match(e.message, /^Cannot save Fashion-MNIST: cannot write .*\.part \(no space left on the disk, ENOSPC\)\. The download itself worked;.* Set vaeLens\.dataCacheDirectory \(CLI: --data-cache-dir or VAE_LENS_DATA_CACHE\) to a folder you can write\.$/);
+    assert.match(e.message, /^Cannot save Fashion-MNIST: cannot write .*\.part \(no space left on the disk, ENOSPC\)\. This is the cache folder .*, not the network\. Set vaeLens\.dataCacheDirectory \(CLI: --data-cache-dir or VAE_LENS_DATA_CACHE\) to a folder you can write\.$/);
     assert.doesNotMatch(e.message, /connection/);
     assert.deepEqual(cached(cacheDir), []);
     return true;

@@ -5,13 +5,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TrainerMessage } from '../../src/shared/events';
 import { parseEvents } from '../../src/shared/events';
 import { readRun, readRunInfo } from '../../src/node/runFolder';
 import { startRun } from '../../src/trainer/train';
-import { assertSameEpochNumbers, collectingOutput, epochsOf, runCli, spawnTrainer, tempRunsDir } from './support';
+import { CLI_JS, assertSameEpochNumbers, collectingOutput, epochsOf, runCli, spawnTrainer, tempRunsDir } from './support';
 
 const config = { model: 'chainer-mlp' as const, dimz: 4, epochs: 4, trainLimit: 2000, testLimit: 200, backend: 'wasm' as const, seed: 11, name: 'killed' };
 
@@ -63,4 +64,43 @@ test('10 SIGKILLs at random times, each followed by resume: list and report say 
   const straight = await startRun({ config, runsDir }, { output: collectingOutput() });
   const expected = epochsOf((await readRun(straight.runDir)).events);
   for (let i = 0; i < 4; i++) assertSameEpochNumbers(epochs[i], expected[i], 1e-6);
+});
+
+test('a double Ctrl+C leaves run.json saying running; list and report show the run as interrupted, and resume completes it', async () => {
+  const runsDir = tempRunsDir();
+  const child = spawn(process.execPath, [CLI_JS, 'train', '--runs-dir', runsDir, '--json', '--epochs', '3', '--train-limit', '4000', '--batch-size', '1000', '--test-limit', '200', '--dimz', '4', '--backend', 'wasm'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, VAE_LENS_PROGRESS_MS: '0' },
+  });
+  let runDir = '';
+  let pending = '';
+  await new Promise<void>((done) => {
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      pending += chunk;
+      const lines = pending.split('\n');
+      pending = lines.pop()!;
+      for (const line of lines) {
+        const m = JSON.parse(line) as TrainerMessage;
+        if (m.type === 'started') runDir = m.runDir;
+        // Batches of 1,000 images: the first Ctrl+C waits for one, so the second lands while it runs.
+        if (m.type === 'progress' && m.phase === 'training' && m.batch >= 1) done();
+      }
+    });
+  });
+  // The second Ctrl+C once the first has been taken (two pending signals of one kind arrive as one).
+  const firstTaken = new Promise<void>((done) => child.stderr.setEncoding('utf8').on('data', (c: string) => /SIGINT: finishing the current batch/.test(c) && done()));
+  child.kill('SIGINT');
+  await firstTaken;
+  child.kill('SIGINT');
+  const code = await new Promise<number | null>((done) => child.on('exit', (c) => done(c)));
+  assert.equal(code, 130);
+  assert.equal((await readRunInfo(runDir)).status, 'running');
+  const listed = await runCli(['list', '--runs-dir', runsDir]);
+  assert.match(listed.stdout, /\s+interrupted\s+\d\/3/);
+  const out = join(runsDir, 'report.html');
+  assert.equal((await runCli(['report', runDir, '--out', out])).code, 0);
+  assert.match(readFileSync(out, 'utf8'), /"status":"interrupted"/);
+  const resumed = await runCli(['resume', runDir]);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.deepEqual(epochsOf((await readRun(runDir)).events).map((e) => e.epoch), [1, 2, 3]);
 });

@@ -108,7 +108,7 @@ function explain(e: DownloadError, baseUrl: string, folder: string): DataError {
     case 'downgrade':
       return new DataError(`Fashion-MNIST download refused: ${e.message}. ${where} over https, or give an http:// base URL yourself if plain http is what you want.`, e.file);
     case 'local':
-      return new DataError(`Cannot save Fashion-MNIST: ${e.message}. The download itself worked; the cache folder ${folder} is not writable. ${CACHE_KNOB} to a folder you can write.`, e.file);
+      return new DataError(`Cannot save Fashion-MNIST: ${e.message}. This is the cache folder ${folder}, not the network. ${CACHE_KNOB} to a folder you can write.`, e.file);
   }
 }
 

@@ -48,6 +48,8 @@ export interface LoadDatasetOptions {
    * resume reads from it, whatever the working folder is now.
    */
   idxFolder?: string;
+  /** Called with the image files' IDX sizes before they are read; throws to refuse the data (too large to train). */
+  checkSizes?: (files: RunData['files']) => void;
 }
 
 async function locate(dataset: string, opts: LoadDatasetOptions, baseDir: string): Promise<IdxPaths & { folder: string }> {
@@ -80,7 +82,10 @@ export async function loadDataset(
   const paths = await locate(config.dataset, opts, baseDir);
   if (opts.signal?.aborted) throw abortError(opts.signal);
   opts.onProgress?.(`reading ${config.dataset}`);
-  const [set, files] = await Promise.all([readIdxSet(paths), fingerprintData(paths)]);
+  // The headers first (the fingerprint reads them): a set too large to train is refused before it is read.
+  const files = await fingerprintData(paths);
+  opts.checkSizes?.(files);
+  const set = await readIdxSet(paths);
   if (opts.signal?.aborted) throw abortError(opts.signal);
   return { ...buildDataset(config.dataset, set, config, paths.folder), data: { folder: paths.folder, files } };
 }
