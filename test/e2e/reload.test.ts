@@ -33,7 +33,8 @@ async function waitForPanels(wb: Workbench, expected: string[], timeoutMs: numbe
     await wb.page.waitForTimeout(200);
   }
   await wb.screenshot(`${what}-timeout`);
-  throw new Error(`Expected ${what}: visible run panels showing ${JSON.stringify(expected)} within ${timeoutMs} ms, but they showed ${JSON.stringify(last)} ("" is a panel still loading).`);
+  const errors = wb.consoleErrors().map((e) => `${e.text} (${e.url})`).join('\n  ');
+  throw new Error(`Expected ${what}: visible run panels showing ${JSON.stringify(expected)} within ${timeoutMs} ms, but they showed ${JSON.stringify(last)} ("" is a panel still loading). Console errors:\n  ${errors || 'none'}`);
 }
 
 test('after a reload, two run panels in two editor groups both show their runs; Compare Runs from the palette still works', { timeout: E2E_TIMEOUT_MS }, async (t) => {
@@ -72,7 +73,7 @@ test('after a reload, two run panels in two editor groups both show their runs; 
   });
 });
 
-test.skip('a run panel whose folder is deleted says so, and shows the run again when the folder returns', { timeout: E2E_TIMEOUT_MS }, async (t) => {
+test('a run panel whose folder is deleted says so, and shows the run again when the folder returns', { timeout: E2E_TIMEOUT_MS }, async (t) => {
   const workspace = makeWorkspace({});
   const runsDir = join(workspace, '.vae-runs');
   mkdirSync(runsDir, { recursive: true });

@@ -15,6 +15,10 @@ import type { RunFeedUpdate, RunStore } from '../model/runStore';
 import type { OpenPanels } from './openPanels';
 import { healthSettings, SECTION } from '../settings';
 
+/** How long a visible panel's page may take to say `ready` before it is loaded again, and how often. */
+const PAGE_START_MS = 8000;
+const MAX_PAGE_LOADS = 3;
+
 export interface PanelContext {
   extensionUri: vscode.Uri;
   log: vscode.LogOutputChannel;
@@ -44,6 +48,10 @@ export abstract class RunsPanel implements vscode.Disposable {
   private readonly lastSeen = new Map<string, RunView>();
   private wasVisible = true;
   private disposed = false;
+  /** The shown runs' folder names, for the log. */
+  private readonly label: string;
+  private pageLoads = 0;
+  private pageWatchdog: ReturnType<typeof setTimeout> | undefined;
 
   protected constructor(
     readonly panel: vscode.WebviewPanel,
@@ -52,22 +60,16 @@ export abstract class RunsPanel implements vscode.Disposable {
     protected readonly ctx: PanelContext,
   ) {
     const webview = panel.webview;
-    ctx.log.info(`VAE Lens panel ${dirs.map((d) => basename(d)).join(', ')}: created (visible ${panel.visible})`);
+    this.label = dirs.map((d) => basename(d)).join(', ');
+    ctx.log.debug(`VAE Lens panel ${this.label}: created (visible ${panel.visible})`);
     // Set again on every construction, restore included: the extension folder may have moved after an update.
     webview.options = webviewOptions(ctx.extensionUri, dirs);
-    const nonce = makeNonce((n) => randomBytes(n));
-    webview.html = renderLinkedPanelHtml({
-      title: panel.title,
-      panel: kind,
-      nonce,
-      csp: webviewCsp(webview.cspSource, nonce),
-      url: (path) => webview.asWebviewUri(vscode.Uri.joinPath(ctx.extensionUri, ...path.split('/'))).toString(),
-    });
+    this.loadPage();
     this.disposables.push(
       ...dirs.map((dir) => ctx.store.follow(dir, (u) => this.onRunUpdate(dir, u))),
       webview.onDidReceiveMessage((raw: unknown) => this.onMessage(raw)),
       panel.onDidChangeViewState(() => {
-        this.ctx.log.info(`VAE Lens panel ${dirs.map((d) => basename(d)).join(', ')}: view state visible=${panel.visible} active=${panel.active} ready=${this.webviewReady}`);
+        this.ctx.log.debug(`VAE Lens panel ${this.label}: view state visible=${panel.visible} active=${panel.active} ready=${this.webviewReady}`);
         const becameVisible = panel.visible && !this.wasVisible;
         this.wasVisible = panel.visible;
         // A hidden webview is discarded (no retainContextWhenHidden); its next page says ready again.
@@ -85,6 +87,46 @@ export abstract class RunsPanel implements vscode.Disposable {
       () => this.updateTitle(),
       (e: Error) => this.showProblem(e),
     );
+  }
+
+  /**
+   * Sets the page. A page that has not said `ready` within PAGE_START_MS while the panel is visible
+   * gets its page again: a browser-hosted VS Code sometimes restores a panel in a group that is not
+   * active after a reload without ever running its script (the panel would stay on "Loading…").
+   */
+  private loadPage(): void {
+    const webview = this.panel.webview;
+    const nonce = makeNonce((n) => randomBytes(n));
+    webview.html = renderLinkedPanelHtml({
+      title: this.panel.title,
+      panel: this.kind,
+      nonce,
+      csp: webviewCsp(webview.cspSource, nonce),
+      url: (path) => webview.asWebviewUri(vscode.Uri.joinPath(this.ctx.extensionUri, ...path.split('/'))).toString(),
+    });
+    this.pageLoads++;
+    if (this.pageWatchdog) clearTimeout(this.pageWatchdog);
+    this.pageWatchdog = setTimeout(() => {
+      this.pageWatchdog = undefined;
+      if (this.disposed || this.webviewReady) return;
+      if (!this.panel.visible) {
+        // A hidden page starts when it is shown; check again then.
+        this.pageWatchdog = setTimeout(() => {
+          if (this.panel.visible && !this.webviewReady && !this.disposed) this.reloadPage();
+        }, PAGE_START_MS);
+        return;
+      }
+      this.reloadPage();
+    }, PAGE_START_MS);
+  }
+
+  private reloadPage(): void {
+    if (this.pageLoads >= MAX_PAGE_LOADS) {
+      this.ctx.log.warn(`VAE Lens panel ${this.label}: its page did not start after ${this.pageLoads} tries; close and reopen the panel.`);
+      return;
+    }
+    this.ctx.log.info(`VAE Lens panel ${this.label}: its page did not start within ${PAGE_START_MS / 1000} s; loading it again.`);
+    this.loadPage();
   }
 
   protected abstract title(): string;
@@ -105,6 +147,10 @@ export abstract class RunsPanel implements vscode.Disposable {
   }
 
   private showProblem(e: Error): void {
+    // The problem page has no script: it never says ready, and must not be replaced by the page watchdog.
+    if (this.pageWatchdog) clearTimeout(this.pageWatchdog);
+    this.pageWatchdog = undefined;
+    this.pageLoads = MAX_PAGE_LOADS;
     this.ctx.log.error(`VAE Lens panel: ${e.message}`);
     if (this.disposed) return;
     // The page would otherwise stay at "Loading…": say what is wrong where the user looks.
@@ -147,7 +193,7 @@ export abstract class RunsPanel implements vscode.Disposable {
     }
     this.updateTitle();
     this.post({ type: 'snapshot', v: 1, panel: this.kind, interactive: true, runs, health: healthSettings() });
-    this.ctx.log.info(`VAE Lens panel ${this.dirs.map((d) => basename(d)).join(', ')}: snapshot sent (${runs.map((r) => `${r.epochs.length} epochs`).join(', ')}, visible ${this.panel.visible})`);
+    this.ctx.log.debug(`VAE Lens panel ${this.label}: snapshot sent (${runs.map((r) => `${r.epochs.length} epochs`).join(', ')}, visible ${this.panel.visible})`);
   }
 
   private onRunUpdate(dir: string, update: RunFeedUpdate): void {
@@ -176,7 +222,7 @@ export abstract class RunsPanel implements vscode.Disposable {
   private async handle(message: FromWebviewMessage): Promise<void> {
     switch (message.type) {
       case 'ready':
-        this.ctx.log.info(`VAE Lens panel ${this.dirs.map((d) => basename(d)).join(', ')}: the page is ready`);
+        this.ctx.log.debug(`VAE Lens panel ${this.label}: the page is ready`);
         this.webviewReady = true;
         await this.sendSnapshot();
         return;
@@ -201,6 +247,7 @@ export abstract class RunsPanel implements vscode.Disposable {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    if (this.pageWatchdog) clearTimeout(this.pageWatchdog);
     this.onDispose();
     for (const d of this.disposables.splice(0)) d.dispose();
     this.panel.dispose();
