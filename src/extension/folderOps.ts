@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CHECKPOINT_DIR, isLiveStatus } from '../shared/run';
-import { readRun, readRunInfo } from '../node/runFolder';
+import { readRunInfo } from '../node/runFolder';
 import type { RunState } from './model/runStore';
 import { metricsCsv } from './model/metricsCsv';
 import { exportFileName } from './model/runPaths';
@@ -112,16 +112,17 @@ export class FolderOps {
   async exportMetrics(arg?: RunArg): Promise<void> {
     const [dir] = await this.picker.targets(arg, undefined, { action: 'Export Metrics', placeHolder: 'Run to export', filter: (r) => !!r.latest });
     if (!dir) return;
-    const run = await readRun(dir);
+    const info = this.d.store.get(dir)?.info ?? (await readRunInfo(dir));
+    const events = await this.d.store.allEvents(dir);
     const target = await vscode.window.showSaveDialog({
-      defaultUri: vscode.Uri.file(join(dirname(dir), exportFileName(run.info.id))),
+      defaultUri: vscode.Uri.file(join(dirname(dir), exportFileName(info.id))),
       filters: { 'CSV': ['csv'] },
-      title: `Export metrics of "${run.info.name}"`,
+      title: `Export metrics of "${info.name}"`,
     });
     if (!target) return;
-    await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(metricsCsv(run.events)));
+    await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(metricsCsv(events, this.d.store.healthSettings)));
     this.d.log.info(`Exported metrics of ${dir} to ${target.fsPath}`);
-    void vscode.window.showInformationMessage(`VAE Lens: metrics of "${run.info.name}" written to ${vscode.workspace.asRelativePath(target)}.`);
+    void vscode.window.showInformationMessage(`VAE Lens: metrics of "${info.name}" written to ${vscode.workspace.asRelativePath(target)}.`);
   }
 
   async reveal(arg?: RunArg): Promise<void> {

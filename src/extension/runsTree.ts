@@ -1,4 +1,5 @@
 /** The "VAE Runs" view: a TreeDataProvider over the run store, with health badges as file decorations. */
+import { warningsMuted } from '../shared/runRules';
 import * as vscode from 'vscode';
 import type { RunStore, RunsRoot, StoreChange } from './model/runStore';
 import { groupRuns, queuedItemModel, runItemModel, type RunItemModel } from './model/treeModel';
@@ -147,7 +148,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
 
   /** How many runs have a warning or error active (the view's badge). */
   warningCount(): number {
-    return this.store.runs().filter((r) => r.findings.some((f) => f.severity !== 'info')).length;
+    return this.store.runs().filter((r) => !warningsMuted(r.warnings) && r.findings.some((f) => f.severity !== 'info')).length;
   }
 
   dispose(): void {

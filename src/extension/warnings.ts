@@ -5,14 +5,14 @@
  * informational or muted, shown as a notification with "Open Run" and "Don't Warn for This Run".
  */
 import * as vscode from 'vscode';
-import { readRun } from '../node/runFolder';
 import { appendWarning } from './model/runWriter';
 import { EVENTS_SCHEMA_VERSION, type WarningEvent } from '../shared/events';
 import { isLiveStatus } from '../shared/run';
 import type { HealthFinding } from '../shared/health';
 import type { RunState, RunStore, StoreChange } from './model/runStore';
 import { notificationsEnabled } from './settings';
-import { isMuted, newFindings } from './model/warningState';
+import { newFindings } from './model/warningState';
+import { warningsMuted } from '../shared/runRules';
 
 export const OPEN_RUN = 'Open Run';
 export const DONT_WARN = "Don't Warn for This Run";
@@ -52,9 +52,9 @@ export class WarningNotifier implements vscode.Disposable {
     if (candidates.length === 0) return;
     // The store may hold only the end of a long events file, and another window may have just
     // written the same warning: the file itself decides.
-    const onDisk = (await readRun(run.dir)).events.filter((e): e is WarningEvent => e.type === 'warning');
+    const onDisk = (await this.store.allEvents(run.dir)).filter((e): e is WarningEvent => e.type === 'warning');
     candidates = newFindings(candidates, onDisk);
-    const muted = isMuted(onDisk);
+    const muted = warningsMuted(onDisk);
     for (const f of candidates) {
       raisedHere.add(f.kind);
       const event: WarningEvent = { type: 'warning', v: EVENTS_SCHEMA_VERSION, time: new Date().toISOString(), kind: f.kind, severity: f.severity, epoch: f.epoch, message: f.message };

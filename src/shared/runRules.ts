@@ -39,3 +39,12 @@ export function canStop(info: Pick<RunInfo, 'status'>): boolean {
 export function canResume(info: Pick<RunInfo, 'status' | 'epochsCompleted' | 'config'>): boolean {
   return (info.status === 'stopped' || info.status === 'interrupted' || info.status === 'failed') && info.epochsCompleted < info.config.epochs;
 }
+
+/**
+ * "Don't Warn for This Run": once a user dismissed one of a run's warnings (a warning event with
+ * `dismissed`), the run's warnings no longer call for attention anywhere — no notification, no badge
+ * on its row or on the VAE Runs view, no banner in its panel. The gauges keep their colours.
+ */
+export function warningsMuted(warnings: readonly WarningEvent[]): boolean {
+  return warnings.some((w) => w.dismissed === true);
+}

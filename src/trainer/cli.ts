@@ -4,7 +4,7 @@
  *   vae-lens train [--config f.vae.json] [options]   vae-lens resume <run>   vae-lens list
  *   vae-lens report <run...> --out file.html          vae-lens demo
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CONFIG_FIELDS, type BackendChoice, type TrainConfig } from '../shared/config';
@@ -13,13 +13,13 @@ import { localProcessProbe } from '../node/processProbe';
 import { EventTail } from '../node/eventTail';
 import type { EpochEvent } from '../shared/events';
 import { effectiveStatus } from '../shared/liveness';
-import { DEFAULT_RUNS_DIR } from '../shared/run';
+import { DEFAULT_RUNS_DIR, RUN_FILE } from '../shared/run';
 import { terminalCell, terminalText } from './terminalText';
 import { cliOutput } from './progress';
 import { writeReport } from './report';
 import { listenForStop } from './signals';
 import type { LoadDatasetOptions } from './data';
-import { ConfigError, StopRequest, resolveRunDir, resumeRun, startRun, type RunOutcome } from './train';
+import { ConfigError, StopRequest, resumeRun, startRun, type RunOutcome } from './train';
 
 /** Exit codes: 0 done (completed or stopped), 1 the run failed, 2 bad usage or invalid config. */
 class UsageError extends Error {}
@@ -286,6 +286,14 @@ async function lastEpochEvent(dir: string): Promise<EpochEvent | undefined> {
     if (last || !partial) return last;
   }
   return undefined;
+}
+
+/** A run named on the command line: a run folder, or a run id under the runs folder. */
+export function resolveRunDir(runOrId: string, runsDir: string): string {
+  if (existsSync(join(runOrId, RUN_FILE))) return resolve(runOrId);
+  const inRuns = join(runsDir, runOrId);
+  if (existsSync(join(inRuns, RUN_FILE))) return resolve(inRuns);
+  throw new Error(`No run "${runOrId}": neither a run folder nor a run id under ${resolve(runsDir)}.`);
 }
 
 function help(command: keyof typeof HELP): number {

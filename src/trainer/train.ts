@@ -9,15 +9,15 @@
  * number is keyed by (seed, epoch, batch), the resumed run computes what the uninterrupted one would.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { promises as fs, existsSync } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { validateConfig, type BackendChoice, type TrainConfig } from '../shared/config';
-import { EVENTS_SCHEMA_VERSION, type EpochEvent, type RunEvent, type SplitMetrics, type StatusEvent, type TrainerMessage } from '../shared/events';
-import { appendEvent, clearStopRequest, readRun, removeRunInfoLeftovers, stopRequested, truncateTornEventLine, writeRunInfo } from '../node/runFolder';
+import { EVENTS_SCHEMA_VERSION, type EpochEvent, type SplitMetrics, type TrainerMessage } from '../shared/events';
+import { clearStopRequest, readRun, removeRunInfoLeftovers, stopRequested, truncateTornEventLine, writeRunInfo } from '../node/runFolder';
 import { formatBytes, freeBytes, isNoSpaceError } from '../node/leftovers';
 import { currentTrainerProcess, localProcessProbe } from '../node/processProbe';
 import { trainerLiveness } from '../shared/liveness';
-import { EVENTS_FILE, RECON_DIR, RUN_FILE, RUN_SCHEMA_VERSION, SAMPLES_DIR, epochImageName, isLiveStatus, makeRunId, type RunInfo, type RunStatus } from '../shared/run';
+import { EVENTS_FILE, RECON_DIR, RUN_SCHEMA_VERSION, SAMPLES_DIR, epochImageName, makeRunId, type RunInfo, type RunStatus } from '../shared/run';
 import { MeanAccumulator } from '../shared/stats';
 import { BackendError, selectBackend } from './backend';
 import { CheckpointError, readCheckpoint, removeCheckpointLeftovers, writeCheckpoint, type CheckpointContent, type TrainPosition } from './checkpoint';
@@ -30,6 +30,7 @@ import type { TrainStep } from './step';
 import { createTrainStep } from './stepFactory';
 import { fastStepReady } from './fast';
 import { MemoryError, memoryRefusal } from './memory';
+import { RunRecorder, now } from './recorder';
 
 /** An invalid config: every invalid field, each with its allowed values. */
 export class ConfigError extends Error {
@@ -93,33 +94,6 @@ export interface RunOutcome {
 export function klWeightForEpoch(config: Pick<TrainConfig, 'klWeight' | 'klWarmupEpochs'>, epoch: number): number {
   if (config.klWarmupEpochs <= 0) return config.klWeight;
   return config.klWeight * Math.min(1, (epoch - 1) / config.klWarmupEpochs);
-}
-
-function now(): string {
-  return new Date().toISOString();
-}
-
-/** Writes run.json and events.jsonl and copies each event to the parent. */
-class RunRecorder {
-  constructor(readonly dir: string, readonly info: RunInfo, private readonly output: TrainerOutput) {}
-
-  async event(event: RunEvent): Promise<void> {
-    await appendEvent(this.dir, event);
-    this.output.send({ type: 'event', runId: this.info.id, event });
-  }
-
-  async update(changes: Partial<RunInfo>): Promise<void> {
-    Object.assign(this.info, changes, { updated: now() });
-    await writeRunInfo(this.dir, this.info);
-  }
-
-  async status(status: RunStatus, extra: { message?: string; epoch?: number } = {}): Promise<void> {
-    const me = currentTrainerProcess();
-    const live = isLiveStatus(status);
-    await this.update({ status, message: extra.message, pid: live ? me.pid : undefined, host: live ? me.host : undefined, processStart: live ? me.start : undefined });
-    const event: StatusEvent = { type: 'status', v: EVENTS_SCHEMA_VERSION, time: now(), status, ...extra };
-    await this.event(event);
-  }
 }
 
 function validated(raw: unknown): TrainConfig {
@@ -487,9 +461,3 @@ async function trainEpochs(s: Session, start: TrainPosition, train: MeanAccumula
 }
 
 /** A run id or a folder → the run's folder. */
-export function resolveRunDir(runOrId: string, runsDir: string): string {
-  if (existsSync(join(runOrId, RUN_FILE))) return resolve(runOrId);
-  const inRuns = join(runsDir, runOrId);
-  if (existsSync(join(inRuns, RUN_FILE))) return resolve(inRuns);
-  throw new Error(`No run "${runOrId}": neither a run folder nor a run id under ${resolve(runsDir)}.`);
-}

@@ -1,4 +1,5 @@
 /** Pieces both views use: image URLs, warnings from the shared health rules, status text. */
+import { warningsMuted } from '../shared/runRules';
 import type { EpochEvent, WarningEvent } from '../shared/events';
 import { evaluateHealth, type HealthFinding, type HealthSettings } from '../shared/health';
 import { estimateSecondsLeft, formatDuration } from '../shared/progress';
@@ -20,12 +21,11 @@ export function imageEpochs(run: RunView, kind: 'samples' | 'recon'): number[] {
 }
 
 /**
- * The conditions that hold now, by the same rules as the VAE Runs view's warnings, minus those
- * a user dismissed for this run ("Don't Warn for This Run" writes a dismissed warning event).
+ * The conditions that hold now, by the same rules as the VAE Runs view's warnings; none once a
+ * user chose "Don't Warn for This Run" (runRules.warningsMuted: one meaning everywhere).
  */
 export function activeFindings(epochs: readonly EpochEvent[], warnings: readonly WarningEvent[], health: HealthSettings): HealthFinding[] {
-  const dismissed = new Set(warnings.filter((w) => w.dismissed).map((w) => w.kind));
-  return evaluateHealth(epochs as EpochEvent[], health).filter((f) => !dismissed.has(f.kind));
+  return warningsMuted(warnings) ? [] : evaluateHealth(epochs as EpochEvent[], health);
 }
 
 const SEVERITY_ICON: Record<string, string> = { error: 'codicon-error', warning: 'codicon-warning', info: 'codicon-info' };

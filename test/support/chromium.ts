@@ -9,7 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 
-/** Flags measured to work here (docs: ENVIRONMENT.md); the user-data dir is passed separately. */
+/**
+ * Flags that work for Debian's Chromium as root on a machine without network: no sandbox, no GPU, and
+ * none of the background connections that a closed network refuses; the user-data dir is passed separately.
+ */
 export const CHROMIUM_ARGS: readonly string[] = [
   '--headless',
   '--no-sandbox',

@@ -3,7 +3,8 @@
  * runs on Node 20), installed from npm into <repo>/.cache on first use, the way
  * @vscode/test-electron caches a desktop build. Each test gets its own server with a fresh
  * user-data dir, extensions dir and XDG folders, with the freshly built VAE Lens .vsix installed.
- * The install pitfalls handled here are measured facts from ENVIRONMENT.md.
+ * The install pitfalls handled below (root, kerberos headers, ripgrep's download, node-pty's npx)
+ * were each seen on a machine without internet access.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';

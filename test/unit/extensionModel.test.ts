@@ -5,10 +5,12 @@ import { join } from 'node:path';
 import { configJsonSchema } from '../../src/shared/config';
 import { TRAIN_PRESETS, resolveTrainConfig, parseExperimentFile, experimentNameFromFile } from '../../src/extension/model/presets';
 import { metricsCsv, METRICS_CSV_HEADER } from '../../src/extension/model/metricsCsv';
+import { DEFAULT_HEALTH_SETTINGS } from '../../src/shared/health';
 import { statusBarText } from '../../src/extension/model/statusText';
-import { runDescription } from '../../src/extension/model/treeModel';
+import { runDescription, runItemModel } from '../../src/extension/model/treeModel';
 import { displayedEpoch } from '../../src/shared/run';
-import { isMuted, newFindings } from '../../src/extension/model/warningState';
+import { newFindings } from '../../src/extension/model/warningState';
+import { warningsMuted as isMuted } from '../../src/shared/runRules';
 import type { RunState } from '../../src/extension/model/runStore';
 import type { RunEvent, WarningEvent } from '../../src/shared/events';
 import { defaultConfig } from '../../src/shared/config';
@@ -71,6 +73,13 @@ describe('metrics CSV', () => {
     assert.equal(cols[METRICS_CSV_HEADER.indexOf('dimz')], '4');
     assert.ok(Math.abs(Number(cols[METRICS_CSV_HEADER.indexOf('aggregate_variance_active')]) - 0.98) < 1e-12);
     assert.equal(lines[3].split(',')[METRICS_CSV_HEADER.indexOf('test_loss')], '');
+    // Active units follow the user's threshold, which the row states (the fixture's Var(μ_d) is 0.9).
+    assert.equal(cols[METRICS_CSV_HEADER.indexOf('active_units')], '4');
+    assert.equal(cols[METRICS_CSV_HEADER.indexOf('active_threshold')], '0.01');
+    const strict = metricsCsv(events, { ...DEFAULT_HEALTH_SETTINGS, activeVarianceThreshold: 0.95 }).split('\n')[1].split(',');
+    assert.equal(strict[METRICS_CSV_HEADER.indexOf('active_units')], '0');
+    assert.equal(strict[METRICS_CSV_HEADER.indexOf('active_threshold')], '0.95');
+    assert.equal(strict[METRICS_CSV_HEADER.indexOf('aggregate_variance_active')], '', 'no active dimension: no aggregate');
   });
 });
 
@@ -117,5 +126,10 @@ describe('status bar and warning state', () => {
     assert.deepEqual(newFindings(findings, [w('sigma-far-from-one')]).map((f) => f.kind), ['overfitting']);
     assert.equal(isMuted([w('overfitting')]), false);
     assert.equal(isMuted([w('overfitting'), w('overfitting', true)]), true);
+    // One meaning: a muted run has no badge in the view either (and its panel no banner: webview tests).
+    const base = run([1, 2]);
+    const warned: RunState = { ...base, findings, warnings: [w('sigma-far-from-one')] };
+    assert.ok(runItemModel(warned).badge, 'a warned run has a badge');
+    assert.equal(runItemModel({ ...warned, warnings: [w('sigma-far-from-one'), w('sigma-far-from-one', true)] }).badge, undefined, 'muted: no badge');
   });
 });

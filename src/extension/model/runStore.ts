@@ -228,6 +228,16 @@ export class RunStore {
     return { dir, info: now.state.info, events: now.history ?? [], problem: now.state.problem, gone: false };
   }
 
+  /** Every event of a run once (Export Metrics, the warnings' check against the file), read by the store like a panel's history. */
+  async allEvents(dir: string): Promise<RunEvent[]> {
+    const sub = this.follow(dir, () => undefined);
+    try {
+      return [...((await this.history(dir))?.events ?? [])];
+    } finally {
+      sub.dispose();
+    }
+  }
+
   /** Starts over reading a run's events from the first byte, so that history holds all of them. */
   private rebuildHistory(entry: Entry): void {
     entry.tail = new EventTail(entry.state.dir);

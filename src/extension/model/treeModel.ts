@@ -2,6 +2,7 @@
  * What a run looks like in the "VAE Runs" view: label, description, icon, context value, badge and
  * tooltip, as plain data (the tree provider turns it into vscode.TreeItem). Pure, unit-tested.
  */
+import { warningsMuted } from '../../shared/runRules';
 import { formatNumber } from '../../shared/format';
 import { displayedEpoch, type RunStatus } from '../../shared/run';
 import type { TrainConfig } from '../../shared/config';
@@ -175,7 +176,7 @@ export function runTooltip(run: RunState, health: HealthSettings = DEFAULT_HEALT
 
 export function runItemModel(run: RunState, health: HealthSettings = DEFAULT_HEALTH_SETTINGS): RunItemModel {
   const status = runStatus(run);
-  const badge = healthBadge(run.findings);
+  const badge = warningsMuted(run.warnings) ? undefined : healthBadge(run.findings);
   return {
     id: run.dir,
     label: run.info?.name ?? run.id,

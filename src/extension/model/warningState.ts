@@ -1,11 +1,7 @@
-/** Which findings still need raising for a run (pure): one warning event per kind per run, and muting. */
+/** Which findings still need raising for a run (pure): one warning event per kind per run (muting: runRules.warningsMuted). */
 import type { WarningEvent } from '../../shared/events';
 import type { HealthFinding } from '../../shared/health';
 
-/** A run is muted once any of its warning events says a user dismissed it. */
-export function isMuted(warnings: readonly WarningEvent[]): boolean {
-  return warnings.some((w) => w.dismissed);
-}
 
 /** Findings not yet written for this run (one warning event per kind per run). */
 export function newFindings(findings: readonly HealthFinding[], written: readonly WarningEvent[]): HealthFinding[] {

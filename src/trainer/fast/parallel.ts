@@ -1,7 +1,8 @@
 /**
  * chainer-mlp on two cores: data parallelism across two wasm backends.
  *
- * TensorFlow.js switches its threaded wasm build off under Node (ENVIRONMENT.md), so instead this
+ * TensorFlow.js 4.22 switches its threaded wasm build off under Node (WASM_HAS_MULTITHREAD_SUPPORT is
+ * false there, and its worker is handed a Blob URL that worker_threads cannot load), so instead this
  * thread and one worker_thread each run their own single-threaded wasm backend with a replica of
  * the model. Each step, this thread takes the first part of the batch and the worker the rest
  * (about half each, see splitBatch); both compute gradients of the whole batch's mean loss for their half. The optimizer is sharded:
