@@ -7,7 +7,7 @@
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { EVENTS_FILE } from '../shared/run';
-import { EventLineBuffer, type RunEvent } from '../shared/events';
+import { EventLineBuffer, type RunEvent, type SkippedLine } from '../shared/events';
 
 export interface TailRead {
   /** Events appended since the last read (after a reset: all events in the file). */
@@ -47,6 +47,11 @@ export class EventTail {
 
   get skippedLines(): number {
     return this.buffer.skipped;
+  }
+
+  /** The first few skipped lines and why (not valid JSON, not a valid event, a newer version). */
+  get skippedProblems(): readonly SkippedLine[] {
+    return this.buffer.problems;
   }
 
   async read(): Promise<TailRead> {

@@ -55,8 +55,11 @@ const epochFields = object({
   klWeight: nonNegative,
   samplesPerSecond: nonNegative,
   secondsPerEpoch: nonNegative,
-  /** Paths relative to the run folder; only the trainer's own image names, so no path can lead outside the run. */
-  images: object({ samples: string({ pattern: /^samples\/epoch-\d{4,}\.png$/ }), recon: string({ pattern: /^recon\/epoch-\d{4,}\.png$/ }) }),
+  /**
+   * Paths relative to the run folder, '' for an epoch without images; only the trainer's own image
+   * names, so no path can lead outside the run.
+   */
+  images: object({ samples: string({ pattern: /^(samples\/epoch-\d{4,}\.png)?$/ }), recon: string({ pattern: /^(recon\/epoch-\d{4,}\.png)?$/ }) }),
 });
 
 /** One epoch's results; the per-dimension arrays all have one entry per latent dimension. */

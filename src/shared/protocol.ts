@@ -10,7 +10,7 @@
  * epochs. A hidden webview drops messages, so the host sends a full snapshot again whenever the
  * panel becomes visible (never a delta that could land on a stale page).
  */
-import { epochEventSchema, warningEventSchema, type EpochEvent, type RunEvent, type WarningEvent } from './events';
+import { epochEventSchema, warningEventSchema, type EpochEvent, type RunEvent, type SkippedLine, type WarningEvent } from './events';
 import { DEFAULT_HEALTH_SETTINGS, resolveHealthSettings, type HealthSettings } from './health';
 import { checkRunInfo, type RunInfo } from './run';
 import { SchemaError, array, boolean, check, custom, literal, number, object, oneOf, optional, string, tagged } from './schema';
@@ -32,11 +32,18 @@ export interface RunView {
   imageBase: string;
   /** Embedded images (static report): relative path → data: URI. When present, only these exist. */
   images?: Record<string, string>;
+  /** Lines of events.jsonl that could not be used: how many, and the first few with their reasons. */
+  skipped?: SkippedLines;
   /**
    * The run's folder no longer exists (deleted or moved away): the view holds what was loaded
    * before, and the panel says so; the host sends a snapshot without it when the folder is back.
    */
   gone?: boolean;
+}
+
+export interface SkippedLines {
+  count: number;
+  problems: SkippedLine[];
 }
 
 // ---- host → webview ----
@@ -163,6 +170,7 @@ const runViewSchema = object({
     return value as Record<string, string>;
   }, () => ({}))),
   gone: optional(boolean()),
+  skipped: optional(object({ count: number({ integer: true, min: 0 }), problems: array(object({ line: number({ integer: true, min: 1 }), reason: string({ maxLength: MAX_TEXT }) }), { maxLength: 20 }) })),
 });
 
 const toWebviewSchema = tagged('type', {

@@ -195,6 +195,13 @@ export class RunPanelView {
       this.warnings.prepend(h('div', { class: 'warning', 'data-severity': info.status === 'failed' ? 'error' : 'info' }, info.message));
       this.warnings.hidden = false;
     }
+    const skipped = this.run.skipped;
+    if (skipped && skipped.count > 0) {
+      const first = skipped.problems.map((p) => `line ${p.line}: ${p.reason}`).slice(0, 3).join('; ');
+      this.warnings.append(h('div', { class: 'warning', 'data-severity': 'warning', 'data-testid': 'skipped-lines' },
+        `${skipped.count} line${skipped.count === 1 ? '' : 's'} of events.jsonl could not be read and ${skipped.count === 1 ? 'is' : 'are'} not shown (${first}).`));
+      this.warnings.hidden = false;
+    }
   }
 
   private renderConfig(): void {

@@ -137,3 +137,16 @@ test('the record of open panels finds a panel\'s runs by its kind and title, the
   assert.equal(new OpenPanels(undefined).find('run', 'VAE: a'), undefined, 'no workspace storage: nothing kept');
   rmSync(storage, { recursive: true, force: true });
 });
+
+test('a followed run says how many lines of events.jsonl it could not use, and why', async () => {
+  const dir = writeFixtureRun(runsDir, { id: 'bad-lines', completed: 3 });
+  appendFixtureEvent(dir, { ...fixtureEpoch(4, 10, 20), test: null } as never);
+  writeFileSync(join(dir, 'events.jsonl'), readFileSync(join(dir, 'events.jsonl'), 'utf8') + '{"type":"epo\n');
+  await store.refreshAll();
+  follow(dir);
+  const h = await store.history(dir);
+  assert.equal(epochsOf(h!.events), 3);
+  assert.equal(h!.skipped?.count, 2);
+  assert.match(h!.skipped!.problems[0].reason, /^test: expected an object, got null/);
+  assert.deepEqual(h!.skipped!.problems.map((p) => p.line), [5, 6]);
+});

@@ -302,3 +302,14 @@ test('a run whose folder is gone: a banner says so, the loaded epochs stay, no "
   assert.deepEqual(await panel.cspViolations(), []);
   await panel.page.close();
 });
+
+test('lines of events.jsonl that break the schema are counted in the panel, with the first reasons', async () => {
+  const dir = writeFixtureRun(runsDir, { name: 'skipped', epochs: 6, written: 3 });
+  const panel = await openPanel(env.context, env.server, 'run', [dir]);
+  const note = panel.page.getByTestId('skipped-lines');
+  assert.equal(await note.count(), 0, 'nothing skipped: no note');
+  const run = panel.snapshot.runs[0];
+  await panel.send({ ...panel.snapshot, runs: [{ ...run, skipped: { count: 2, problems: [{ line: 4, reason: 'test: expected an object, got null' }, { line: 9, reason: 'not a complete JSON line (torn by a crash or a full disk?)' }] } }] });
+  assert.equal(await note.textContent(), '2 lines of events.jsonl could not be read and are not shown (line 4: test: expected an object, got null; line 9: not a complete JSON line (torn by a crash or a full disk?)).');
+  await panel.page.close();
+});

@@ -10,6 +10,7 @@ import { promises as fs } from 'node:fs';
 import { basename, join } from 'node:path';
 import { RUN_FILE, isLiveStatus, type RunInfo } from '../../shared/run';
 import type { EpochEvent, ErrorEvent, RunEvent, StatusEvent, WarningEvent } from '../../shared/events';
+import type { SkippedLines } from '../../shared/protocol';
 import { DEFAULT_HEALTH_SETTINGS, evaluateHealth, type HealthFinding, type HealthSettings } from '../../shared/health';
 import { listRunDirs, readRunInfo } from '../../node/runFolder';
 import { recordInterrupted } from './runWriter';
@@ -116,6 +117,8 @@ export interface RunHistory {
   problem?: string;
   /** The folder no longer exists (the panel says so and waits for it to come back). */
   gone: boolean;
+  /** Lines of events.jsonl that could not be used (the panel says how many, and why). */
+  skipped?: SkippedLines;
 }
 
 export class RunStore {
@@ -225,7 +228,7 @@ export class RunStore {
     if (!entry || entry.rebuilding || !entry.history) await this.refreshDirs([dir]);
     const now = this.entries.get(dir);
     if (!now) return { dir, events: [], gone: true };
-    return { dir, info: now.state.info, events: now.history ?? [], problem: now.state.problem, gone: false };
+    return { dir, info: now.state.info, events: now.history ?? [], problem: now.state.problem, gone: false, skipped: { count: now.tail.skippedLines, problems: [...now.tail.skippedProblems] } };
   }
 
   /** Every event of a run once (Export Metrics, the warnings' check against the file), read by the store like a panel's history. */

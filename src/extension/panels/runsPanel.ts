@@ -175,7 +175,7 @@ export abstract class RunsPanel implements vscode.Disposable {
       if (this.disposed) return;
       if (history?.info && !history.gone) {
         this.gone.delete(dir);
-        const view = toRunView({ dir, info: history.info, events: history.events }, this.imageBase(dir));
+        const view = { ...toRunView({ dir, info: history.info, events: history.events }, this.imageBase(dir)), ...(history.skipped?.count ? { skipped: history.skipped } : {}) };
         this.lastSeen.set(dir, view);
         runs.push(view);
         continue;
