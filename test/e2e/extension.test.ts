@@ -282,6 +282,9 @@ test('a real run with σ far from 1 raises the σ warning (notification with act
     const deadline = Date.now() + 10_000;
     while (!eventLines().some((l) => l.includes('"dismissed":true')) && Date.now() < deadline) await page.waitForTimeout(200);
     assert.ok(eventLines().some((l) => l.includes('"dismissed":true')), 'a dismissed warning event in events.jsonl');
+    // One meaning of muting: the run's badge and the view's count go too.
+    await wb.expectHidden(row.locator('[class*="monaco-decoration"]'), 'the warning decoration on the muted run', 15_000);
+    await wb.expectHidden(page.locator('#workbench\\.parts\\.activitybar .badge .badge-content', { hasText: /^1$/ }), 'the VAE view badge once the only warned run is muted', 15_000);
     const beforeReload = JSON.parse(readFileSync(join(run.dir, 'run.json'), 'utf8')) as RunJson;
     assert.equal(beforeReload.status, 'running', 'the run should still be training when the window reloads (make it longer if this fails)');
 
@@ -300,7 +303,8 @@ test('a real run with σ far from 1 raises the σ warning (notification with act
     while ((await epochShown()) <= epochAfterReload && Date.now() < until) await page.waitForTimeout(500);
     assert.ok((await epochShown()) > epochAfterReload, `a later epoch than ${epochAfterReload} should arrive after the reload`);
     await wb.expectVisible(statusBarItem(page), 'the status bar following the run after the reload', 30_000);
-    await wb.expectVisible(treeRow(paneAfter, 'narrow').locator('[class*="monaco-decoration"]'), 'the warning decoration on the run after the reload', 15_000);
+    // The muting is read from the run folder: the reloaded window shows no badge for the run either.
+    await wb.expectHidden(treeRow(paneAfter, 'narrow').locator('[class*="monaco-decoration"]'), 'the warning decoration on the muted run after the reload', 15_000);
     await wb.screenshot('after-reload-live');
     assert.notEqual(readFileSync(join(run.dir, 'run.json'), 'utf8').includes('"interrupted"'), true, 'a live run is not marked interrupted by the new window');
     // The trainer now belongs to no window: Stop from the tree asks it through its run folder (no
