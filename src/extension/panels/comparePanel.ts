@@ -12,7 +12,7 @@ function keyOf(dirs: readonly string[]): string {
 export class ComparePanel extends RunsPanel {
   private static readonly open = new Map<string, ComparePanel>();
 
-  static createOrShow(ctx: PanelContext, dirs: string[]): ComparePanel {
+  static createOrShow(ctx: PanelContext, dirs: string[], at?: { viewColumn: vscode.ViewColumn; preserveFocus: boolean }): ComparePanel {
     const unique = [...new Set(dirs)];
     if (unique.length < MIN_COMPARE_RUNS || unique.length > MAX_COMPARE_RUNS) {
       throw new Error(`Compare Runs needs ${MIN_COMPARE_RUNS} to ${MAX_COMPARE_RUNS} different runs (got ${unique.length}).`);
@@ -22,7 +22,7 @@ export class ComparePanel extends RunsPanel {
       existing.panel.reveal();
       return existing;
     }
-    const panel = vscode.window.createWebviewPanel(COMPARE_PANEL_TYPE, `VAE: compare ${unique.length} runs`, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: false }, webviewOptions(ctx.extensionUri, unique));
+    const panel = vscode.window.createWebviewPanel(COMPARE_PANEL_TYPE, `VAE: compare ${unique.length} runs`, at ?? { viewColumn: vscode.ViewColumn.Beside, preserveFocus: false }, webviewOptions(ctx.extensionUri, unique));
     return new ComparePanel(panel, unique, ctx);
   }
 

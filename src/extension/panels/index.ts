@@ -36,6 +36,11 @@ export function createPanels(context: vscode.ExtensionContext, log: vscode.LogOu
     store,
     openPanels,
     openRun: (dir) => RunPanel.createOrShow(ctx, dir),
+    reopen: (kind, dirs, viewColumn) => {
+      const at = { viewColumn, preserveFocus: true };
+      if (kind === 'run') RunPanel.createOrShow(ctx, dirs[0], at);
+      else ComparePanel.createOrShow(ctx, [...dirs], at);
+    },
   };
   const restore = (kind: 'run' | 'compare') => ({
     async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown): Promise<void> {

@@ -8,13 +8,13 @@ export const RUN_PANEL_TYPE = 'vaeLens.run';
 export class RunPanel extends RunsPanel {
   private static readonly open = new Map<string, RunPanel>();
 
-  static createOrShow(ctx: PanelContext, dir: string): RunPanel {
+  static createOrShow(ctx: PanelContext, dir: string, at?: { viewColumn: vscode.ViewColumn; preserveFocus: boolean }): RunPanel {
     const existing = RunPanel.open.get(dir);
     if (existing) {
       existing.panel.reveal();
       return existing;
     }
-    const panel = vscode.window.createWebviewPanel(RUN_PANEL_TYPE, `VAE: ${basename(dir)}`, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: false }, webviewOptions(ctx.extensionUri, [dir]));
+    const panel = vscode.window.createWebviewPanel(RUN_PANEL_TYPE, `VAE: ${basename(dir)}`, at ?? { viewColumn: vscode.ViewColumn.Beside, preserveFocus: false }, webviewOptions(ctx.extensionUri, [dir]));
     return new RunPanel(panel, dir, ctx);
   }
 

@@ -17,7 +17,7 @@ import { healthSettings, SECTION } from '../settings';
 
 /** How long a visible panel's page may take to say `ready` before it is loaded again, and how often. */
 const PAGE_START_MS = 8000;
-const MAX_PAGE_LOADS = 3;
+const MAX_PAGE_LOADS = 2;
 
 export interface PanelContext {
   extensionUri: vscode.Uri;
@@ -27,6 +27,8 @@ export interface PanelContext {
   openPanels: OpenPanels;
   /** Opens (or reveals) the run panel of one run: the compare panel's "Open". */
   openRun(dir: string): void;
+  /** Opens a new panel of this kind on these runs in this editor column (a stuck panel's replacement). */
+  reopen(kind: PanelKind, dirs: readonly string[], viewColumn: vscode.ViewColumn): void;
 }
 
 /** Only what the page loads: the bundles, the CSS, and the shown runs' own folders (nothing else of the disk). */
@@ -122,10 +124,16 @@ export abstract class RunsPanel implements vscode.Disposable {
 
   private reloadPage(): void {
     if (this.pageLoads >= MAX_PAGE_LOADS) {
-      this.ctx.log.warn(`VAE Lens panel ${this.label}: its page did not start after ${this.pageLoads} tries; close and reopen the panel.`);
+      // Setting the page again did not help: a new panel in the same place always starts.
+      const column = this.panel.viewColumn ?? vscode.ViewColumn.Active;
+      this.ctx.log.info(`VAE Lens panel ${this.label}: its page did not start after ${this.pageLoads} tries; opening it anew in column ${column}.`);
+      const { kind, dirs, ctx } = this;
+      this.dispose();
+      ctx.reopen(kind, dirs, column);
       return;
     }
     this.ctx.log.info(`VAE Lens panel ${this.label}: its page did not start within ${PAGE_START_MS / 1000} s; loading it again.`);
+    this.panel.reveal(undefined, true);
     this.loadPage();
   }
 
