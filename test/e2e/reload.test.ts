@@ -1,7 +1,6 @@
 // Panels across a window reload, in the real VS Code (code-server + Chromium): two run panels in two
-// editor groups both come back showing their runs; Compare Runs from the palette still offers its
-// picker; a restored panel shows only what the run store reads, and says so when the run's folder
-// is deleted under it (and recovers when it returns).
+// editor groups both come back showing their runs; a panel says so when its run's folder is deleted
+// under it, and recovers when the folder returns.
 import assert from 'node:assert/strict';
 import { cpSync, mkdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
@@ -37,7 +36,7 @@ async function waitForPanels(wb: Workbench, expected: string[], timeoutMs: numbe
   throw new Error(`Expected ${what}: visible run panels showing ${JSON.stringify(expected)} within ${timeoutMs} ms, but they showed ${JSON.stringify(last)} ("" is a panel still loading). Console errors:\n  ${errors || 'none'}`);
 }
 
-test('after a reload, two run panels in two editor groups both show their runs; Compare Runs from the palette still works', { timeout: E2E_TIMEOUT_MS }, async (t) => {
+test('after a reload, two run panels in two editor groups both show their runs', { timeout: E2E_TIMEOUT_MS }, async (t) => {
   const workspace = makeWorkspace({});
   const runsDir = join(workspace, '.vae-runs');
   mkdirSync(runsDir, { recursive: true });
@@ -60,16 +59,6 @@ test('after a reload, two run panels in two editor groups both show their runs; 
     console.log(`both run panels showed their runs ${tookMs} ms after the workbench was ready again`);
     await wb.screenshot('two-panels-after-reload');
 
-    // Compare Runs from the palette after the reload: the picker appears and opens the comparison.
-    await wb.runCommand('VAE: Compare Runs');
-    const picker = wb.page.locator('.quick-input-widget');
-    await wb.expectVisible(picker.locator('.quick-input-list .monaco-list-row').first(), 'the Compare Runs picker after the reload', 30_000);
-    for (const label of [EXP1, EXP2]) {
-      await picker.locator('.quick-input-list .monaco-list-row', { hasText: label }).locator('.monaco-checkbox, input[type=checkbox]').first().click();
-    }
-    await picker.locator('.quick-input-action .monaco-button, a.monaco-button', { hasText: /^OK$/ }).first().click();
-    await wb.expectVisible(wb.webviewFrame().locator('[data-testid="final-metrics"]').first(), 'the compare panel opened from the palette after the reload', 30_000);
-    await wb.screenshot('compare-after-reload');
   });
 });
 
