@@ -269,6 +269,21 @@ describe('run store', () => {
     assert.equal(store.get(r)?.root.label, 'renamed');
   });
 
+  test('flush waits for the first scan: a command run right after activation sees the runs', async () => {
+    const r = writeFixtureRun(dir, { id: 'r', status: 'completed', completed: 2 });
+    const store = new RunStore({ debounceMs: 1 });
+    store.setRoots([{ label: 'ws', runsDir: dir }]);
+    // Activation starts the first scan without awaiting it; a palette command flushes at once.
+    void store.refreshAll();
+    await store.flush();
+    assert.deepEqual(store.runs().map((s) => s.dir), [r]);
+    // A store nobody scanned yet: flush scans.
+    const fresh = new RunStore({ debounceMs: 1 });
+    fresh.setRoots([{ label: 'ws', runsDir: dir }]);
+    await fresh.flush();
+    assert.deepEqual(fresh.runs().map((s) => s.dir), [r]);
+  });
+
   test('scheduled refreshes are debounced into one', async () => {
     const store = new RunStore({ debounceMs: 20 });
     store.setRoots([{ label: 'ws', runsDir: dir }]);

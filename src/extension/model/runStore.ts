@@ -271,14 +271,19 @@ export class RunStore {
     }, this.debounceMs);
   }
 
-  /** Runs the pending refresh now (tests, commands that need fresh state). */
+  /**
+   * Runs the pending refresh now and waits for any refresh in flight (tests, commands that need
+   * fresh state): a command run right after activation sees the runs of the first scan, not an
+   * empty store.
+   */
   async flush(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     const pending = this.pendingDirs;
     this.pendingDirs = new Set();
-    if (pending === 'all') await this.refreshAll();
+    if (pending === 'all' || !this.loaded) await this.refreshAll();
     else if (pending.size) await this.refreshDirs([...pending]);
+    await this.queue;
   }
 
   private serialize<T>(work: () => Promise<T>): Promise<T> {
