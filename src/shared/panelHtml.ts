@@ -115,6 +115,23 @@ ${scripts}
 `;
 }
 
+/**
+ * The page's first script, inline under the page's nonce: it takes VS Code's API for the bundle
+ * (which may be acquired once), tells the host at once that the page runs, and tells it when a
+ * script or stylesheet of the page fails to load. Right after a window reload, VS Code can show a
+ * restored panel before its resource loader is ready: the page's files then fail to load and the
+ * panel would stay on "Loading…"; the host loads such a page again (runsPanel.ts). `page` numbers
+ * the host's loads of the page, so that it can tell a failure of an earlier load from a new one.
+ */
+export const pageBootScript = (page: number): string => `if (typeof acquireVsCodeApi === 'function') {
+  const api = window.vaeLensVsCodeApi = acquireVsCodeApi();
+  api.postMessage({ type: 'loading' });
+  window.addEventListener('error', (e) => {
+    const t = e.target;
+    if (t && (t.tagName === 'SCRIPT' || t.tagName === 'LINK')) api.postMessage({ type: 'loadFailed', page: ${Math.trunc(page)}, url: String(t.src || t.href).slice(0, 1000) });
+  }, true);
+}`;
+
 /** Paths (relative to the extension root) of what the panel page loads, in order. */
 export const PANEL_ASSETS = {
   styles: ['dist/media/codicon.css', 'media/panel.css'],
@@ -127,13 +144,13 @@ export const PANEL_ASSETS = {
 } as const;
 
 /** The panel page loading its assets from URLs (a webview's resource URIs, or a test server). */
-export function renderLinkedPanelHtml(options: { title: string; panel: PanelKind; csp: string; nonce: string; url: (path: string) => string; extraStyles?: string[] }): string {
+export function renderLinkedPanelHtml(options: { title: string; panel: PanelKind; csp: string; nonce: string; url: (path: string) => string; extraStyles?: string[]; page?: number }): string {
   return renderPanelHtml({
     title: options.title,
     panel: options.panel,
     csp: options.csp,
     nonce: options.nonce,
     styles: [...(options.extraStyles ?? []), ...PANEL_ASSETS.styles].map((p) => ({ href: options.url(p) })),
-    scripts: PANEL_ASSETS.scripts.map((s) => ({ src: options.url(s.path), module: s.module })),
+    scripts: [{ text: pageBootScript(options.page ?? 1) }, ...PANEL_ASSETS.scripts.map((s) => ({ src: options.url(s.path), module: s.module }))],
   });
 }

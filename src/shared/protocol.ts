@@ -80,6 +80,19 @@ export interface ReadyMessage {
   type: 'ready';
 }
 
+/** The page's first script runs (before its bundles load): the page is alive, not yet ready. */
+export interface LoadingMessage {
+  type: 'loading';
+}
+
+/** One of the page's own scripts or stylesheets failed to load: the page cannot start. */
+export interface LoadFailedMessage {
+  type: 'loadFailed';
+  /** Which load of the page (the host counts them). */
+  page: number;
+  url: string;
+}
+
 /** Stop a live run (the host runs the command vaeLens.stop). */
 export interface StopRunMessage {
   type: 'stop';
@@ -104,7 +117,7 @@ export interface WebviewErrorMessage {
   message: string;
 }
 
-export type FromWebviewMessage = ReadyMessage | StopRunMessage | ResumeRunMessage | OpenRunMessage | WebviewErrorMessage;
+export type FromWebviewMessage = ReadyMessage | LoadingMessage | LoadFailedMessage | StopRunMessage | ResumeRunMessage | OpenRunMessage | WebviewErrorMessage;
 
 export type ParseResult<T> = { ok: true; message: T } | { ok: false; error: string };
 
@@ -131,9 +144,17 @@ export function parseFromWebviewMessage(value: unknown): ParseResult<FromWebview
   if (!isPlainObject(value)) return { ok: false, error: 'a message must be an object' };
   const type = value.type;
   switch (type) {
-    case 'ready': {
+    case 'ready':
+    case 'loading': {
       const extra = onlyKeys(value, ['type']);
-      return extra ? { ok: false, error: `ready: ${extra}` } : { ok: true, message: { type } };
+      return extra ? { ok: false, error: `${type}: ${extra}` } : { ok: true, message: { type } };
+    }
+    case 'loadFailed': {
+      const extra = onlyKeys(value, ['type', 'page', 'url']);
+      if (extra) return { ok: false, error: `loadFailed: ${extra}` };
+      if (typeof value.page !== 'number' || !Number.isSafeInteger(value.page) || value.page < 1) return { ok: false, error: 'loadFailed: "page" must be a positive whole number' };
+      if (!isText(value.url)) return { ok: false, error: 'loadFailed: "url" must be a non-empty string' };
+      return { ok: true, message: { type, page: value.page, url: value.url } };
     }
     case 'stop':
     case 'resume':

@@ -22,7 +22,8 @@ declare function acquireVsCodeApi(): VsCodeApi;
 
 
 export function vscodeHost(): PanelHost {
-  const api = acquireVsCodeApi();
+  // The page's boot script (PAGE_BOOT_SCRIPT) has taken the API already; VS Code gives it once.
+  const api = (globalThis as { vaeLensVsCodeApi?: VsCodeApi }).vaeLensVsCodeApi ?? acquireVsCodeApi();
   return {
     post: (m) => api.postMessage(m),
     getState: () => api.getState(),

@@ -1,6 +1,7 @@
 // Panels across a window reload, in the real VS Code (code-server + Chromium): two run panels in two
-// editor groups both come back showing their runs; a panel says so when its run's folder is deleted
-// under it, and recovers when the folder returns.
+// editor groups both come back showing their runs, and Compare Runs from the palette still offers
+// its picker; a panel says so when its run's folder is deleted under it, and recovers when the
+// folder returns.
 import assert from 'node:assert/strict';
 import { cpSync, mkdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
@@ -36,7 +37,7 @@ async function waitForPanels(wb: Workbench, expected: string[], timeoutMs: numbe
   throw new Error(`Expected ${what}: visible run panels showing ${JSON.stringify(expected)} within ${timeoutMs} ms, but they showed ${JSON.stringify(last)} ("" is a panel still loading). Console errors:\n  ${errors || 'none'}`);
 }
 
-test('after a reload, two run panels in two editor groups both show their runs', { timeout: E2E_TIMEOUT_MS }, async (t) => {
+test('after a reload, two run panels in two editor groups both show their runs; Compare Runs from the palette works', { timeout: E2E_TIMEOUT_MS }, async (t) => {
   const workspace = makeWorkspace({});
   const runsDir = join(workspace, '.vae-runs');
   mkdirSync(runsDir, { recursive: true });
@@ -56,8 +57,22 @@ test('after a reload, two run panels in two editor groups both show their runs',
 
     await wb.reload();
     const tookMs = await waitForPanels(wb, [EXP1, EXP2], 60_000, 'both panels after the reload');
-    console.log(`both run panels showed their runs ${tookMs} ms after the workbench was ready again`);
+    // The reloaded window's extension host starts after the workbench; VAE Lens restores its panels when it activates.
+    const activated = [...wb.server.readLogChannel('VAE Lens').matchAll(/^(\S+ \S+) \[info\] VAE Lens [\d.]+ activated/gm)].at(-1);
+    const sinceActivation = activated ? `, ${Date.now() - Date.parse(activated[1].replace(' ', 'T'))} ms after VAE Lens activated` : '';
+    console.log(`both run panels showed their runs ${tookMs} ms after the workbench was ready again${sinceActivation}`);
     await wb.screenshot('two-panels-after-reload');
+
+    // Compare Runs from the palette after the reload: the picker appears and opens the comparison.
+    await wb.runCommand('VAE: Compare Runs');
+    const picker = wb.page.locator('.quick-input-widget');
+    await wb.expectVisible(picker.locator('.quick-input-list .monaco-list-row').first(), 'the Compare Runs picker after the reload', 30_000);
+    for (const label of [EXP1, EXP2]) {
+      await picker.locator('.quick-input-list .monaco-list-row', { hasText: label }).locator('.monaco-checkbox, input[type=checkbox]').first().click();
+    }
+    await picker.locator('.quick-input-action .monaco-button, a.monaco-button', { hasText: /^OK$/ }).first().click();
+    await wb.expectVisible(wb.webviewFrame().locator('[data-testid="final-metrics"]').first(), 'the compare panel opened from the palette after the reload', 30_000);
+    await wb.screenshot('compare-after-reload');
 
   });
 });

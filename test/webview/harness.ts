@@ -14,7 +14,7 @@ import { after, before } from 'node:test';
 import type { BrowserContext, Page } from 'playwright-core';
 import { launchChromium } from '../support/chromium';
 import { readRun } from '../../src/node/runFolder';
-import { PANEL_ASSETS, renderPanelHtml, webviewCsp } from '../../src/shared/panelHtml';
+import { pageBootScript, PANEL_ASSETS, renderPanelHtml, webviewCsp } from '../../src/shared/panelHtml';
 import { toRunView, type PanelKind, type SnapshotMessage, type ToWebviewMessage } from '../../src/shared/protocol';
 import { DEFAULT_HEALTH_SETTINGS } from '../../src/shared/health';
 
@@ -122,7 +122,7 @@ export function panelTestEnvironment(viewport = { width: 1300, height: 1000 }): 
 }
 
 /** Records posted messages and state; stands in for VS Code's acquireVsCodeApi. */
-function fakeVsCodeApi(initialState: unknown): string {
+export function fakeVsCodeApi(initialState: unknown): string {
   return `
 window.__posted = [];
 window.__csp = [];
@@ -171,7 +171,7 @@ export async function openPanel(
     nonce,
     csp: webviewCsp(server.origin, nonce),
     styles: ['media/report-theme.css', ...PANEL_ASSETS.styles].map((p) => ({ href: `${server.origin}/${p}` })),
-    scripts: [{ text: fakeVsCodeApi(options.state) }, ...PANEL_ASSETS.scripts.map((s) => ({ src: `${server.origin}/${s.path}`, module: s.module }))],
+    scripts: [{ text: fakeVsCodeApi(options.state) }, { text: pageBootScript(1) }, ...PANEL_ASSETS.scripts.map((s) => ({ src: `${server.origin}/${s.path}`, module: s.module }))],
   });
   const page = await context.newPage();
   if (options.viewport) await page.setViewportSize(options.viewport);

@@ -5,7 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
-import { openPanel, panelTestEnvironment, type OpenedPanel } from './harness';
+import { fakeVsCodeApi, openPanel, panelTestEnvironment, type OpenedPanel } from './harness';
+import { renderLinkedPanelHtml, webviewCsp } from '../../src/shared/panelHtml';
 import { tempRunsDir, writeFixtureRun } from './fixtures';
 import { RUN_TABS } from '../../src/shared/protocol';
 import { TAB_TITLES as TAB_NAMES } from '../../src/webview/runView';
@@ -71,4 +72,26 @@ test('the compare panel draws with zero CSP violations and zero console errors',
   await panel.page.waitForFunction(() => Array.from(document.querySelectorAll('img.epoch-image')).every((i) => (i as HTMLImageElement).naturalWidth > 0));
   await expectClean(panel, 'the compare panel');
   await panel.page.close();
+});
+
+test('the page tells the host at once that it runs, and which of its files failed to load', async () => {
+  // The page as VS Code gets it, with its bundle's address broken (as when a restored panel's
+  // resource loader is not ready yet): its boot script runs and reports the failed load.
+  const nonce = 'bootnonce' + Math.random().toString(36).slice(2);
+  const html = renderLinkedPanelHtml({ title: 'boot', panel: 'run', nonce, csp: webviewCsp(env.server.origin, nonce), page: 3, url: (p) => `${env.server.origin}/${p === 'dist/webview.js' ? 'missing/webview.js' : p}` })
+    .replace(`<script nonce="${nonce}">`, `<script nonce="${nonce}">${fakeVsCodeApi(null)}</script>\n<script nonce="${nonce}">`);
+  const page = await env.context.newPage();
+  try {
+    await page.goto(env.server.addPage(html));
+    await page.waitForFunction(() => (window as unknown as { __posted: Array<{ type: string }> }).__posted.some((m) => m.type === 'loadFailed'), null, { timeout: 20000 });
+    const posted = await page.evaluate(() => (window as unknown as { __posted: Array<{ type: string; page?: number; url?: string }> }).__posted);
+    assert.equal(posted[0].type, 'loading', 'the first message says the page runs');
+    const failed = posted.filter((m) => m.type === 'loadFailed');
+    assert.equal(failed.length, 1, `one failed file: ${JSON.stringify(posted)}`);
+    assert.equal(failed[0].page, 3, 'the failure names the load of the page');
+    assert.match(failed[0].url ?? '', /missing\/webview\.js$/);
+    assert.ok(!posted.some((m) => m.type === 'ready'), 'a page without its bundle never says ready');
+  } finally {
+    await page.close();
+  }
 });

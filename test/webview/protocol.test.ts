@@ -11,6 +11,8 @@ import { fixtureEpoch } from './fixtures';
 
 test('the host accepts every well-formed message from the webview', () => {
   assert.deepEqual(parseFromWebviewMessage({ type: 'ready' }), { ok: true, message: { type: 'ready' } });
+  assert.deepEqual(parseFromWebviewMessage({ type: 'loading' }), { ok: true, message: { type: 'loading' } });
+  assert.deepEqual(parseFromWebviewMessage({ type: 'loadFailed', page: 2, url: 'https://x/webview.js' }), { ok: true, message: { type: 'loadFailed', page: 2, url: 'https://x/webview.js' } });
   for (const type of ['stop', 'resume', 'openRun'] as const) {
     assert.deepEqual(parseFromWebviewMessage({ type, dir: '/runs/a' }), { ok: true, message: { type, dir: '/runs/a' } });
   }
@@ -26,6 +28,8 @@ test('the host rejects malformed messages, each with a reason', () => {
     { type: 'resume', dir: '/r', command: 'rm -rf /' },
     { type: 'openRun', dir: null },
     { type: 'error' }, { type: 'error', message: { toString: 'x' } },
+    { type: 'loading', page: 1 }, { type: 'loadFailed', url: 'u' }, { type: 'loadFailed', page: 0, url: 'u' },
+    { type: 'loadFailed', page: 1.5, url: 'u' }, { type: 'loadFailed', page: 1, url: '' }, { type: 'loadFailed', page: 1, url: 'u', more: 1 },
   ];
   for (const value of bad) {
     const result = parseFromWebviewMessage(value);

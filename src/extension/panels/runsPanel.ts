@@ -15,9 +15,16 @@ import type { RunFeedUpdate, RunStore } from '../model/runStore';
 import type { OpenPanels } from './openPanels';
 import { healthSettings, SECTION } from '../settings';
 
-/** How long a visible panel's page may take to say `ready` before it is loaded again, and how often. */
+/**
+ * How long a visible panel's page may take to run its first script (it says `loading`, before its
+ * bundles load) before it is loaded again, and how often. A page whose files fail to load says so
+ * at once (`loadFailed`); this is the fallback for a page that says nothing. A page that runs is
+ * never reloaded: on a busy machine its bundles may take long to load.
+ */
 const PAGE_START_MS = 8000;
-const MAX_PAGE_LOADS = 2;
+const MAX_PAGE_LOADS = 3;
+/** How long after a failed load the page is loaded again (VS Code's resource loader is then ready). */
+const PAGE_RELOAD_DELAY_MS = 250;
 
 export interface PanelContext {
   extensionUri: vscode.Uri;
@@ -44,6 +51,9 @@ export abstract class RunsPanel implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   private recordedTitle: string | undefined;
   private webviewReady = false;
+  /** The page's first script ran (it said `loading` or `ready`). */
+  private pageRuns = false;
+  private reloadScheduled = false;
   /** Runs whose folder is gone: shown as loaded, with a banner, until the folder comes back. */
   private readonly gone = new Set<string>();
   /** What was last shown of a gone run (the store forgets it with the folder). */
@@ -92,9 +102,9 @@ export abstract class RunsPanel implements vscode.Disposable {
   }
 
   /**
-   * Sets the page. A page that has not said `ready` within PAGE_START_MS while the panel is visible
-   * gets its page again: a browser-hosted VS Code sometimes restores a panel in a group that is not
-   * active after a reload without ever running its script (the panel would stay on "Loading…").
+   * Sets the page. A page whose first script has not run within PAGE_START_MS while the panel is
+   * visible gets its page again: a browser-hosted VS Code sometimes restores one of several panels
+   * after a reload without ever running its script (the panel would stay on "Loading…").
    */
   private loadPage(): void {
     const webview = this.panel.webview;
@@ -105,20 +115,24 @@ export abstract class RunsPanel implements vscode.Disposable {
       nonce,
       csp: webviewCsp(webview.cspSource, nonce),
       url: (path) => webview.asWebviewUri(vscode.Uri.joinPath(this.ctx.extensionUri, ...path.split('/'))).toString(),
+      page: this.pageLoads + 1,
     });
     this.pageLoads++;
+    this.pageRuns = false;
+    this.watchPageStart();
+  }
+
+  private watchPageStart(): void {
     if (this.pageWatchdog) clearTimeout(this.pageWatchdog);
     this.pageWatchdog = setTimeout(() => {
       this.pageWatchdog = undefined;
-      if (this.disposed || this.webviewReady) return;
-      if (!this.panel.visible) {
-        // A hidden page starts when it is shown; check again then.
-        this.pageWatchdog = setTimeout(() => {
-          if (this.panel.visible && !this.webviewReady && !this.disposed) this.reloadPage();
-        }, PAGE_START_MS);
-        return;
+      if (this.disposed || this.pageRuns) return;
+      // A hidden page starts when it is shown; check again later.
+      if (!this.panel.visible) this.watchPageStart();
+      else {
+        this.ctx.log.info(`VAE Lens panel ${this.label}: its page did not run within ${PAGE_START_MS / 1000} s; loading it again.`);
+        this.reloadPage();
       }
-      this.reloadPage();
     }, PAGE_START_MS);
   }
 
@@ -126,13 +140,12 @@ export abstract class RunsPanel implements vscode.Disposable {
     if (this.pageLoads >= MAX_PAGE_LOADS) {
       // Setting the page again did not help: a new panel in the same place always starts.
       const column = this.panel.viewColumn ?? vscode.ViewColumn.Active;
-      this.ctx.log.info(`VAE Lens panel ${this.label}: its page did not start after ${this.pageLoads} tries; opening it anew in column ${column}.`);
+      this.ctx.log.info(`VAE Lens panel ${this.label}: its page did not start after ${this.pageLoads} loads; opening it anew in column ${column}.`);
       const { kind, dirs, ctx } = this;
       this.dispose();
       ctx.reopen(kind, dirs, column);
       return;
     }
-    this.ctx.log.info(`VAE Lens panel ${this.label}: its page did not start within ${PAGE_START_MS / 1000} s; loading it again.`);
     this.panel.reveal(undefined, true);
     this.loadPage();
   }
@@ -229,8 +242,23 @@ export abstract class RunsPanel implements vscode.Disposable {
 
   private async handle(message: FromWebviewMessage): Promise<void> {
     switch (message.type) {
+      case 'loadFailed':
+        // Only a failure of the current load, before the page started, and once per load.
+        if (message.page !== this.pageLoads || this.webviewReady || this.reloadScheduled) return;
+        this.ctx.log.info(`VAE Lens panel ${this.label}: its page could not load ${message.url}; loading it again.`);
+        this.reloadScheduled = true;
+        setTimeout(() => {
+          this.reloadScheduled = false;
+          if (!this.disposed && !this.webviewReady && message.page === this.pageLoads) this.reloadPage();
+        }, PAGE_RELOAD_DELAY_MS);
+        return;
+      case 'loading':
+        this.ctx.log.debug(`VAE Lens panel ${this.label}: the page runs`);
+        this.pageRuns = true;
+        return;
       case 'ready':
         this.ctx.log.debug(`VAE Lens panel ${this.label}: the page is ready`);
+        this.pageRuns = true;
         this.webviewReady = true;
         await this.sendSnapshot();
         return;
