@@ -116,12 +116,12 @@ async function twentyEpochs(name: ModelName, quick: boolean): Promise<void> {
   const epochs = quick ? 6 : 20;
   // Small subsets keep the 20 epochs short; what is measured (tensors, RSS) does not depend on them.
   const limits = name === 'deep-bn' ? { train: 500, test: 200 } : { train: 1000, test: 200 };
-  const rows: { epoch: number; tensors: number; rss: number; seconds: number }[] = [];
+  const rows: { epoch: number; tensors: number; rss: number }[] = [];
   const output = {
     send(m: TrainerMessage) {
-      if (m.type === 'event' && m.event.type === 'epoch') {
+      if (m.type === 'appended' && m.kind === 'epoch' && m.epoch !== undefined) {
         collectGarbage();
-        rows.push({ epoch: m.event.epoch, tensors: tf.memory().numTensors, rss: process.memoryUsage().rss, seconds: m.event.secondsPerEpoch });
+        rows.push({ epoch: m.epoch, tensors: tf.memory().numTensors, rss: process.memoryUsage().rss });
       }
     },
     log() {},

@@ -138,11 +138,11 @@ export class RunManager implements vscode.Disposable {
         else report?.({ message: p.phase });
         this.progressEmitter.fire(p);
       },
-      onEvent: (_runId, e) => {
-        if (e.type === 'epoch') resolveStarted();
-        if (e.type === 'error') this.log.error(`Run ${child.runId ?? ''}: ${e.message}`);
+      onAppended: (m) => {
+        if (m.kind === 'epoch') resolveStarted();
         if (child.runDir) this.store.schedule(child.runDir);
       },
+      onNotStarted: (message) => this.log.error(`The trainer for "${label}" did not start a run: ${message}`),
       onStderr: (line) => this.log.info(`[trainer ${child.pid ?? ''}] ${line}`),
       onExit: (code, signal) => {
         resolveStarted();

@@ -1,11 +1,12 @@
 /**
  * One forked trainer (dist/trainer.js). Forked detached, in its own process group, so a window
  * reload does not end training: the run folder carries the run on, and a reloaded window finds it
- * by its pid in run.json. IPC carries only ephemeral progress and copies of the events it appends.
+ * by its pid in run.json. IPC carries only ephemeral progress and nudges: the trainer appended an
+ * event (the run store reads it from the run folder), or could not start a run (and why).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, promises as fs } from 'node:fs';
-import type { ProgressMessage, RunEvent, TrainerCommand, TrainerMessage, TrainerRequest } from '../shared/events';
+import type { AppendedMessage, ProgressMessage, TrainerCommand, TrainerMessage, TrainerRequest } from '../shared/events';
 import { isValidPid } from '../shared/liveness';
 import type { Signaller } from './model/stopRun';
 
@@ -20,7 +21,10 @@ export type TrainerJob = TrainerRequest;
 export interface TrainerCallbacks {
   onStarted?(runId: string, runDir: string): void;
   onProgress?(p: ProgressMessage): void;
-  onEvent?(runId: string, e: RunEvent): void;
+  /** The trainer appended an event to its run folder. */
+  onAppended?(m: AppendedMessage): void;
+  /** The trainer could not start a run (nothing was written). */
+  onNotStarted?(message: string): void;
   onStderr?(line: string): void;
   onExit?(code: number | null, signal: NodeJS.Signals | null): void;
 }
@@ -73,9 +77,12 @@ export class TrainerProcess {
           if (m.phase === 'training' && this.state === 'starting') this.state = 'running';
           cb.onProgress?.(m);
           break;
-        case 'event':
-          if (m.event.type === 'epoch' && this.state === 'starting') this.state = 'running';
-          cb.onEvent?.(m.runId, m.event);
+        case 'appended':
+          if (m.kind === 'epoch' && this.state === 'starting') this.state = 'running';
+          cb.onAppended?.(m);
+          break;
+        case 'notStarted':
+          if (typeof m.message === 'string') cb.onNotStarted?.(m.message);
           break;
       }
     });

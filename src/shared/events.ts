@@ -149,11 +149,25 @@ export interface ProgressMessage {
   phase: string;
 }
 
-/** What the trainer sends its parent: progress, and a copy of every event it appended (with the run id). */
+/**
+ * A nudge: the trainer appended an event of this kind to its run's events.jsonl. The parent reads
+ * the event from the run folder (the one source of a run's events), never from the message.
+ */
+export interface AppendedMessage {
+  type: 'appended';
+  runId: string;
+  kind: RunEvent['type'];
+  /** The epoch of an epoch event, for progress only. */
+  epoch?: number;
+}
+
+/** What the trainer sends its parent: progress, nudges for what it appended, and why it could not start a run. */
 export type TrainerMessage =
   | ProgressMessage
-  | { type: 'event'; runId: string; event: RunEvent }
-  | { type: 'started'; runId: string; runDir: string };
+  | AppendedMessage
+  | { type: 'started'; runId: string; runDir: string }
+  /** Before a run folder exists (bad request, invalid config, unreadable run): nothing was written. */
+  | { type: 'notStarted'; message: string };
 
 /** What the parent may send a forked trainer. */
 export type TrainerCommand = { type: 'stop' };

@@ -4,7 +4,7 @@
  * JSON lines on stdout. stdout carries nothing else; human-readable logs go to stderr.
  * Exit code 0 when the run completed or was stopped, 1 when it failed, 2 for a bad request.
  */
-import { EVENTS_SCHEMA_VERSION, type TrainerRequest } from '../shared/events';
+import type { TrainerRequest } from '../shared/events';
 import { ipcOutput, jsonLinesOutput, type ClosableOutput } from './progress';
 import { listenForStop } from './signals';
 import { ConfigError, StopRequest, resumeRun, startRun, type RunOutcome } from './train';
@@ -30,9 +30,9 @@ async function main(): Promise<number> {
     outcome = 'resume' in request ? await resumeRun(request.resume, options) : await startRun(request, options);
     code = outcome.status === 'failed' ? 1 : 0;
   } catch (e) {
-    // Before a run folder exists (bad request, invalid config, unreadable run): the error goes to the parent as an event.
+    // Before a run folder exists (bad request, invalid config, unreadable run): the parent is told why.
     const message = (e as Error).message;
-    output.send({ type: 'event', runId: '', event: { type: 'error', v: EVENTS_SCHEMA_VERSION, time: new Date().toISOString(), message } });
+    output.send({ type: 'notStarted', message });
     output.log(`VAE Lens trainer: ${message}`);
     code = e instanceof ConfigError || e instanceof SyntaxError ? 2 : 1;
   }

@@ -1,6 +1,6 @@
 /**
  * The trainer's writes to its run folder: run.json (replaced atomically, naming this process while
- * the run is live) and events.jsonl (appended), each event copied to the parent. The run-folder
+ * the run is live) and events.jsonl (appended), the parent nudged after each append. The run-folder
  * contract is in docs/DESIGN.md.
  */
 import { EVENTS_SCHEMA_VERSION, type RunEvent, type StatusEvent } from '../shared/events';
@@ -13,13 +13,13 @@ export function now(): string {
   return new Date().toISOString();
 }
 
-/** Writes run.json and events.jsonl and copies each event to the parent. */
+/** Writes run.json and events.jsonl and tells the parent what kind of event it appended. */
 export class RunRecorder {
   constructor(readonly dir: string, readonly info: RunInfo, private readonly output: TrainerOutput) {}
 
   async event(event: RunEvent): Promise<void> {
     await appendEvent(this.dir, event);
-    this.output.send({ type: 'event', runId: this.info.id, event });
+    this.output.send({ type: 'appended', runId: this.info.id, kind: event.type, ...(event.type === 'epoch' ? { epoch: event.epoch } : {}) });
   }
 
   async update(changes: Partial<RunInfo>): Promise<void> {

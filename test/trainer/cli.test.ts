@@ -42,7 +42,7 @@ test('vae-lens train (config file + flags, --json), list, resume by run id, repo
   assert.equal(run.info.config.dimz, 6, 'flags override the file');
   assert.equal(run.info.config.binarize, 'dynamic');
   assert.equal(run.info.status, 'completed');
-  assert.ok(messages.some((m) => m.type === 'event' && m.event.type === 'epoch'));
+  assert.ok(messages.some((m) => m.type === 'appended' && m.kind === 'epoch'));
   assert.match(trained.stderr, /epoch 1\/1: train loss/);
 
   const listed = await runCli(['list', '--runs-dir', runsDir]);

@@ -28,8 +28,8 @@ test('an invalid config is rejected before anything starts, with every invalid f
   // The trainer process: exit code 2 and the error as a message; the CLI: every field on stderr.
   const child = spawnTrainer({ config: bad, runsDir });
   assert.equal((await child.exited).code, 2);
-  const error = child.messages.find((m) => m.type === 'event' && m.event.type === 'error');
-  assert.ok(error && error.type === 'event' && /"dimz"/.test((error.event as ErrorEvent).message));
+  const error = child.messages.find((m) => m.type === 'notStarted');
+  assert.ok(error && error.type === 'notStarted' && /"dimz"/.test(error.message), JSON.stringify(child.messages));
   const cli = await runCli(['train', '--model', 'resnet', '--dimz', 'many', '--lr=-1', '--runs-dir', runsDir]);
   assert.equal(cli.code, 2);
   for (const field of ['"model"', '"dimz"', '"learningRate"']) assert.ok(cli.stderr.includes(field), cli.stderr);
@@ -84,5 +84,5 @@ test('a loss that becomes NaN fails the run with the epoch, the batch and a sugg
 
   const child = spawnTrainer({ config, runsDir });
   assert.equal((await child.exited).code, 1);
-  assert.ok(child.messages.some((m) => m.type === 'event' && m.event.type === 'status' && m.event.status === 'failed'));
+  assert.equal(child.messages.filter((m) => m.type === 'appended').at(-1)?.kind, 'status', 'the parent was nudged after the failed status was appended');
 });

@@ -112,10 +112,12 @@ test('SIGTERM and the IPC stop message both finish the batch, checkpoint, and ex
   await waitFor(viaSignal, (m) => m.type === 'progress' && m.phase === 'training' && m.batch >= 2);
   viaSignal.child.kill('SIGTERM');
   assert.equal((await viaSignal.exited).code, 0, viaSignal.stderr());
-  const stopped = viaSignal.messages.find((m) => m.type === 'event' && m.event.type === 'status' && m.event.status === 'stopped');
-  assert.ok(stopped, 'a stopped status event reached the parent');
   const dir = (viaSignal.messages[0] as Extract<TrainerMessage, { type: 'started' }>).runDir;
-  assert.equal((await readRun(dir)).info.status, 'stopped');
+  const signalled = await readRun(dir);
+  assert.equal(signalled.info.status, 'stopped');
+  const last = signalled.events.at(-1);
+  assert.ok(last?.type === 'status' && last.status === 'stopped', 'the run folder ends with the stopped status event');
+  assert.equal(viaSignal.messages.filter((m) => m.type === 'appended').at(-1)?.kind, 'status', 'the parent was nudged after the status was appended');
   assert.ok((await readCheckpoint(dir))!.position.batch >= 2);
 
   // IPC: fork with a channel, send {type: 'stop'}.
@@ -139,7 +141,7 @@ test('SIGTERM and the IPC stop message both finish the batch, checkpoint, and ex
   const run = await readRun(ipcDir);
   assert.equal(run.info.status, 'stopped');
   assert.match(run.info.message ?? '', /stop requested/);
-  assert.ok(received.some((m) => m.type === 'event' && m.event.type === 'checkpoint'));
+  assert.ok(received.some((m) => m.type === 'appended' && m.kind === 'checkpoint'));
 });
 
 test('a stop before training begins (e.g. during a download) ends the run as stopped, and resume starts it from the beginning', async () => {

@@ -88,7 +88,7 @@ test('a 2-epoch chainer-mlp run on 2,000 MNIST digits writes a complete run fold
 
   // The parent saw the same events, and batch progress.
   assert.equal(out.messages[0].type, 'started');
-  assert.equal(out.messages.filter((m) => m.type === 'event' && m.event.type === 'epoch').length, 2);
+  assert.equal(out.messages.filter((m) => m.type === 'appended' && m.kind === 'epoch').length, 2);
   assert.ok(out.messages.some((m) => m.type === 'progress' && m.phase === 'training' && m.batches === 20));
 
   const checkpoint = await readCheckpoint(outcome.runDir);

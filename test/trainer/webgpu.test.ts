@@ -46,10 +46,10 @@ async function train(config: Record<string, unknown>, options: { stopAfterEpoch?
   const send = output.send;
   output.send = (m: TrainerMessage) => {
     send(m);
-    if (m.type === 'event' && m.event.type === 'epoch') {
+    if (m.type === 'appended' && m.kind === 'epoch') {
       const mem = tf.memory();
       memory.push({ numTensors: mem.numTensors, numBytes: mem.numBytes, gpuBuffers: webGpuBufferCount() });
-      if (m.event.epoch === options.stopAfterEpoch) stop.request('test: continue on the other backend');
+      if (m.epoch === options.stopAfterEpoch) stop.request('test: continue on the other backend');
     }
   };
   const original = tf.Tensor.prototype.dataSync;
