@@ -8,15 +8,16 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { StepResult, TrainStep } from '../step';
-import { AdamState, DEFAULT_ADAM, type AdamHyper } from './adam';
+import { DEFAULT_ADAM, type AdamHyper, type AdamState } from './adam';
 import {
-  addRowBias, bernoulliLossAndGrad, headGradAndKl, loadHead, putHeadSlots, putLayerSlots, readVariable, reparameterize,
-  resultFromSums, setHeadSlots, setLayerSlots, slotGetter, storeHead, writeVariable,
-  type BatchSums, type FastModel, type OptimizerStateLike,
+  addRowBias, bernoulliLossAndGrad, loadHead, putHeadSlots, putLayerSlots, readVariable,
+  resultFromSums, setHeadSlots, setLayerSlots, storeHead, writeVariable,
+  type BatchSums, type FastModel,
 } from './common';
 import { DenseT, transposeInto, transposedTensor } from './dense';
+import { FastStepBase, LatentSample } from './latent';
 import { heapView } from './wasmHeap';
-import { Timer } from './timer';
+import type { Timer } from './timer';
 
 const HIDDEN = 600;
 export const BN_EPS = 2e-5;
@@ -117,6 +118,14 @@ class BnBlock {
     return H;
   }
 
+  /** forward, with the output also batch-major [N, 600] (the next layer's backward needs it). */
+  forwardBoth(xT: tf.Tensor, timer: Timer): [tf.Tensor, tf.Tensor] {
+    const HT = this.forward(xT, timer);
+    const H = transposedTensor(HT, new Float32Array(HT.size));
+    timer.lap('other');
+    return [HT, H];
+  }
+
   /**
    * From dLoss/dh (dHT, a fresh product output, overwritten in place) to the gradients of γ, β,
    * W, b; returns dxᵀ when the layer has an input gradient. `x` is the block's input, batch-major.
@@ -181,37 +190,24 @@ class BnBlock {
   }
 }
 
-export class FastDeepBnStep implements TrainStep {
-  private readonly enc1: BnBlock;
-  private readonly enc2: BnBlock;
-  private readonly head: DenseT;
-  private readonly dec1: BnBlock;
-  private readonly dec2: BnBlock;
+export class FastDeepBnStep extends FastStepBase implements TrainStep {
+  /** enc1, enc2 (encoder) and dec1, dec2 (decoder), named as the model names them. */
+  private readonly blocks: readonly [BnBlock, BnBlock, BnBlock, BnBlock];
   private readonly out: DenseT;
-  private readonly adam: AdamState;
-  private readonly dimz: number;
-  private readonly pixels: number;
-  readonly timer = new Timer();
 
-  constructor(private readonly model: FastModel, hyper: AdamHyper = DEFAULT_ADAM) {
-    if (model.name !== 'deep-bn') throw new Error(`FastDeepBnStep is for deep-bn, not ${model.name}`);
-    this.dimz = model.dimz;
-    this.pixels = model.pixels;
-    this.enc1 = new BnBlock('enc1', this.pixels, false);
-    this.enc2 = new BnBlock('enc2', HIDDEN, true);
-    this.head = new DenseT(HIDDEN, 2 * this.dimz, true);
-    this.dec1 = new BnBlock('dec1', this.dimz, true);
-    this.dec2 = new BnBlock('dec2', HIDDEN, true);
+  constructor(model: FastModel, hyper: AdamHyper = DEFAULT_ADAM) {
+    super(model, 'deep-bn', HIDDEN, hyper);
+    this.blocks = [
+      new BnBlock('enc1', this.pixels, false),
+      new BnBlock('enc2', HIDDEN, true),
+      new BnBlock('dec1', this.dimz, true),
+      new BnBlock('dec2', HIDDEN, true),
+    ];
     this.out = new DenseT(HIDDEN, this.pixels, true);
-    this.adam = new AdamState(hyper);
     this.loadFromModel();
   }
 
-  private get blocks(): BnBlock[] {
-    return [this.enc1, this.enc2, this.dec1, this.dec2];
-  }
-
-  private loadFromModel(): void {
+  protected loadFromModel(): void {
     const m = this.model;
     const P = this.pixels;
     for (const b of this.blocks) b.load(m);
@@ -246,34 +242,19 @@ export class FastDeepBnStep implements TrainStep {
     const XT = tf.tensor2d(xTArr, [P, B]);
     t.lap('other');
 
+    const [enc1, enc2, dec1, dec2] = this.blocks;
+
     // Encoder.
-    const H1T = this.enc1.forward(XT, t);
-    const H1 = transposedTensor(H1T, new Float32Array(B * HIDDEN));
-    t.lap('other');
-    const H2T = this.enc2.forward(H1T, t);
-    const H2 = transposedTensor(H2T, new Float32Array(B * HIDDEN));
-    t.lap('other');
+    const [H1T, H1] = enc1.forwardBoth(XT, t);
+    const [H2T, H2] = enc2.forwardBoth(H1T, t);
     const headOut = this.head.forward(H2T);
     t.lap('matmul');
-    const hv = heapView(headOut);
-    addRowBias(hv, this.head.b, 2 * Z, B);
-    const muT = hv.slice(0, Z * B);
-    const lvT = hv.slice(Z * B, 2 * Z * B);
-    const sigmaT = new Float32Array(Z * B);
-    const zTArr = new Float32Array(Z * B);
-    const zArr = new Float32Array(B * Z);
-    reparameterize(muT, lvT, eps, Z, B, 1, zTArr, zArr, sigmaT);
+    const latent = new LatentSample(headOut, this.head, eps, Z, B);
     t.lap('elementwise');
-    const ZT = tf.tensor2d(zTArr, [Z, B]);
-    const Zb = tf.tensor2d(zArr, [B, Z]);
 
     // Decoder.
-    const D1T = this.dec1.forward(ZT, t);
-    const D1 = transposedTensor(D1T, new Float32Array(B * HIDDEN));
-    t.lap('other');
-    const D2T = this.dec2.forward(D1T, t);
-    const D2 = transposedTensor(D2T, new Float32Array(B * HIDDEN));
-    t.lap('other');
+    const [D1T, D1] = dec1.forwardBoth(latent.ZT, t);
+    const [D2T, D2] = dec2.forwardBoth(D1T, t);
     const LT = this.out.forward(D2T);
     t.lap('matmul');
     addRowBias(heapView(LT), this.out.b, P, B);
@@ -284,18 +265,17 @@ export class FastDeepBnStep implements TrainStep {
     // Backward.
     const dD2T = this.out.backward(LT, D2) as tf.Tensor;
     t.lap('matmul');
-    const dD1T = this.dec2.backward(dD2T, D1, t) as tf.Tensor;
-    const dZT = this.dec1.backward(dD1T, Zb, t) as tf.Tensor;
-    const headT = new Float32Array(2 * Z * B);
-    const { klSum, sumMu, sumSigma } = headGradAndKl(heapView(dZT), muT, lvT, sigmaT, eps, Z, B, 1, klWeight / B, headT);
+    const dD1T = dec2.backward(dD2T, D1, t) as tf.Tensor;
+    const dZT = dec1.backward(dD1T, latent.Zb, t) as tf.Tensor;
+    const { dHeadT, klSum, sumMu, sumSigma } = latent.backward(dZT, klWeight / B);
     t.lap('elementwise');
-    const dHeadT = tf.tensor2d(headT, [2 * Z, B]);
     const dH2T = this.head.backward(dHeadT, H2) as tf.Tensor;
     t.lap('matmul');
-    const dH1T = this.enc2.backward(dH2T, H1, t) as tf.Tensor;
-    this.enc1.backward(dH1T, X, t);
+    const dH1T = enc2.backward(dH2T, H1, t) as tf.Tensor;
+    enc1.backward(dH1T, X, t);
 
-    tf.dispose([X, XT, H1T, H1, H2T, H2, headOut, ZT, Zb, D1T, D1, D2T, D2, LT, ST, dD2T, dD1T, dZT, dHeadT, dH2T, dH1T]);
+    latent.dispose();
+    tf.dispose([X, XT, H1T, H1, H2T, H2, headOut, D1T, D1, D2T, D2, LT, ST, dD2T, dD1T, dZT, dHeadT, dH2T, dH1T]);
     t.lap('other');
     return { recSum, klSum, sumMu, sumSigma };
   }
@@ -308,23 +288,16 @@ export class FastDeepBnStep implements TrainStep {
     writeVariable(m, 'dec_out/b', this.out.b);
   }
 
-  getOptimizerState(): OptimizerStateLike {
-    const slots: Record<string, Float32Array> = {};
+  protected putSlots(slots: Record<string, Float32Array>): void {
     for (const b of this.blocks) b.getSlots(slots);
     putLayerSlots(slots, 'dec_out', this.out);
     putHeadSlots(slots, this.head, HEAD_MU, HEAD_LV);
-    this.adam.saveSlots(slots);
-    return { step: this.adam.step, slots };
   }
 
-  /** See FastMlpStep.setOptimizerState: re-reads the parameters and BN state restored into the model. */
-  setOptimizerState(state: OptimizerStateLike): void {
-    this.loadFromModel();
-    const get = slotGetter(state);
+  protected setSlots(get: (key: string) => Float32Array): void {
     for (const b of this.blocks) b.setSlots(get);
     setLayerSlots(this.out, 'dec_out', get);
     setHeadSlots(this.head, HEAD_MU, HEAD_LV, get);
-    this.adam.restore(state.step, state.slots);
   }
 
   dispose(): void {

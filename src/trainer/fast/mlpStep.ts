@@ -8,15 +8,16 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { StepResult, TrainStep } from '../step';
-import { AdamState, DEFAULT_ADAM, type AdamHyper } from './adam';
+import { DEFAULT_ADAM, type AdamHyper, type AdamState } from './adam';
 import {
-  addRowBias, bernoulliLossAndGrad, headGradAndKl, loadHead, putHeadSlots, putLayerSlots, readVariable, reparameterize,
-  resultFromSums, setHeadSlots, setLayerSlots, slotGetter, storeHead, writeVariable,
-  type BatchSums, type FastModel, type OptimizerStateLike,
+  addRowBias, bernoulliLossAndGrad, loadHead, putHeadSlots, putLayerSlots, readVariable,
+  resultFromSums, setHeadSlots, setLayerSlots, storeHead, writeVariable,
+  type BatchSums, type FastModel,
 } from './common';
 import { DenseT } from './dense';
+import { FastStepBase, LatentSample } from './latent';
 import { heapView } from './wasmHeap';
-import { Timer } from './timer';
+import type { Timer } from './timer';
 
 const HIDDEN = 500;
 /** The model's μ and lnVar layers, which this step runs as one head layer. */
@@ -47,29 +48,34 @@ function tanhBackward(dy: Float32Array, t: Float32Array): void {
   for (let i = 0; i < n; i++) dy[i] *= 1 - t[i] * t[i];
 }
 
-export class FastMlpStep implements TrainStep {
+/**
+ * tanh(x·W + b) of one layer for a feature-major input [nIn, cols]: the output in both layouts,
+ * feature-major [nOut, cols] and batch-major [cols, nOut] (the input of the next layer's backward).
+ */
+function tanhLayer(layer: DenseT, inT: tf.Tensor, cols: number, t: Timer): [tf.Tensor, tf.Tensor] {
+  const A = layer.forward(inT);
+  t.lap('matmul');
+  const HT = biasTanh(A, layer.b, layer.nOut, cols);
+  t.lap('elementwise');
+  const H = tf.transpose(HT);
+  t.lap('other');
+  return [HT, H];
+}
+
+export class FastMlpStep extends FastStepBase implements TrainStep {
   private readonly le1: DenseT;
-  private readonly head: DenseT;
   private readonly ld1: DenseT;
   private readonly ld2: DenseT;
-  private readonly adam: AdamState;
-  private readonly dimz: number;
-  private readonly pixels: number;
-  readonly timer = new Timer();
 
-  constructor(private readonly model: FastModel, hyper: AdamHyper = DEFAULT_ADAM) {
-    if (model.name !== 'chainer-mlp') throw new Error(`FastMlpStep is for chainer-mlp, not ${model.name}`);
-    this.dimz = model.dimz;
-    this.pixels = model.pixels;
+  constructor(model: FastModel, hyper: AdamHyper = DEFAULT_ADAM) {
+    super(model, 'chainer-mlp', HIDDEN, hyper);
     this.le1 = new DenseT(this.pixels, HIDDEN, false);
-    this.head = new DenseT(HIDDEN, 2 * this.dimz, true);
     this.ld1 = new DenseT(this.dimz, HIDDEN, true);
     this.ld2 = new DenseT(HIDDEN, this.pixels, true);
-    this.adam = new AdamState(hyper);
     this.loadFromModel();
   }
 
-  private loadFromModel(): void {
+  protected loadFromModel(): void {
     const m = this.model;
     const P = this.pixels;
     const Z = this.dimz;
@@ -113,7 +119,6 @@ export class FastMlpStep implements TrainStep {
     const N = K * B;
     const t = this.timer;
 
-
     // Inputs: both layouts, made from the typed array (never a slice of a data tensor). The
     // layout changes here and below go through the backend's Transpose kernel, several times
     // faster than a JavaScript loop.
@@ -122,33 +127,14 @@ export class FastMlpStep implements TrainStep {
     t.lap('other');
 
     // Encoder.
-    const A1T = this.le1.forward(XT);
-    t.lap('matmul');
-    const H1T = biasTanh(A1T, this.le1.b, HIDDEN, B);
-    t.lap('elementwise');
-    const H1 = tf.transpose(H1T);
-    t.lap('other');
+    const [H1T, H1] = tanhLayer(this.le1, XT, B, t);
     const headOut = this.head.forward(H1T);
     t.lap('matmul');
-    const hv = heapView(headOut);
-    addRowBias(hv, this.head.b, 2 * Z, B);
-    const muT = hv.slice(0, Z * B);
-    const lvT = hv.slice(Z * B, 2 * Z * B);
-    const sigmaT = new Float32Array(Z * B);
-    const zTArr = new Float32Array(Z * N);
-    const zArr = new Float32Array(N * Z);
-    reparameterize(muT, lvT, eps, Z, B, K, zTArr, zArr, sigmaT);
+    const latent = new LatentSample(headOut, this.head, eps, Z, B);
     t.lap('elementwise');
-    const ZT = tf.tensor2d(zTArr, [Z, N]);
-    const Zb = tf.tensor2d(zArr, [N, Z]);
 
     // Decoder.
-    const AD1T = this.ld1.forward(ZT);
-    t.lap('matmul');
-    const D1T = biasTanh(AD1T, this.ld1.b, HIDDEN, N);
-    t.lap('elementwise');
-    const D1 = tf.transpose(D1T);
-    t.lap('other');
+    const [D1T, D1] = tanhLayer(this.ld1, latent.ZT, N, t);
     const LT = this.ld2.forward(D1T);
     t.lap('matmul');
 
@@ -163,12 +149,10 @@ export class FastMlpStep implements TrainStep {
     t.lap('matmul');
     tanhBackward(heapView(dD1T), heapView(D1T));
     t.lap('elementwise');
-    const dZT = this.ld1.backward(dD1T, Zb) as tf.Tensor;
+    const dZT = this.ld1.backward(dD1T, latent.Zb) as tf.Tensor;
     t.lap('matmul');
-    const headT = new Float32Array(2 * Z * B);
-    const { klSum, sumMu, sumSigma } = headGradAndKl(heapView(dZT), muT, lvT, sigmaT, eps, Z, B, K, klWeight / scaleBatch, headT);
+    const { dHeadT, klSum, sumMu, sumSigma } = latent.backward(dZT, klWeight / scaleBatch);
     t.lap('elementwise');
-    const dHeadT = tf.tensor2d(headT, [2 * Z, B]);
 
     // Backward through the encoder.
     const dH1T = this.head.backward(dHeadT, H1) as tf.Tensor;
@@ -178,7 +162,8 @@ export class FastMlpStep implements TrainStep {
     this.le1.backward(dH1T, X);
     t.lap('matmul');
 
-    tf.dispose([X, XT, H1T, H1, headOut, ZT, Zb, D1T, D1, LT, ST, dD1T, dZT, dHeadT, dH1T]);
+    latent.dispose();
+    tf.dispose([X, XT, H1T, H1, headOut, D1T, D1, LT, ST, dD1T, dZT, dHeadT, dH1T]);
     t.lap('other');
     return { recSum, klSum, sumMu, sumSigma };
   }
@@ -210,24 +195,14 @@ export class FastMlpStep implements TrainStep {
     writeVariable(m, 'ld2/b', this.ld2.b);
   }
 
-  getOptimizerState(): OptimizerStateLike {
-    const slots: Record<string, Float32Array> = {};
+  protected putSlots(slots: Record<string, Float32Array>): void {
     for (const [prefix, layer] of this.plainLayers) putLayerSlots(slots, prefix, layer);
     putHeadSlots(slots, this.head, HEAD_MU, HEAD_LV);
-    this.adam.saveSlots(slots);
-    return { step: this.adam.step, slots };
   }
 
-  /**
-   * Restores a checkpoint's optimizer state. The trainer restores the parameters into the model's
-   * variables first; this step keeps its own copy of them, so it re-reads them here.
-   */
-  setOptimizerState(state: OptimizerStateLike): void {
-    this.loadFromModel();
-    const get = slotGetter(state);
+  protected setSlots(get: (key: string) => Float32Array): void {
     for (const [prefix, layer] of this.plainLayers) setLayerSlots(layer, prefix, get);
     setHeadSlots(this.head, HEAD_MU, HEAD_LV, get);
-    this.adam.restore(state.step, state.slots);
   }
 
   /** The layers other than the head, with the model's names for them. */
