@@ -20,238 +20,21 @@
  *
  * Batch normalization (deep-bn) would need the batch statistics of both halves, so only
  * chainer-mlp runs here.
+ *
+ * This file is the step as the main thread sees it; sharedMemory.ts has the shared layout and the
+ * barrier, shardedAdam.ts the sharded update both threads run, worker.ts the worker's side.
  */
 import { Worker } from 'node:worker_threads';
-import * as tf from '@tensorflow/tfjs-core';
 import type { StepResult, TrainStep } from '../step';
 import type { AdamHyper } from './adam';
 import { addSums, resultFromSums, type BatchSums, type FastModel, type OptimizerStateLike } from './common';
 import { FastMlpStep } from './mlpStep';
-import { heapView } from './wasmHeap';
+import { ShardedUpdate } from './shardedAdam';
+import {
+  allocateShared, Command, Ctl, makeLayout, Scalar, waitFor, type ParallelLayout, type SharedBuffers, type WorkerInit, type WorkerTimes,
+} from './sharedMemory';
 import { performance } from 'node:perf_hooks';
 import { PHASES, Timer, type Phase } from './timer';
-
-/** Control words (Int32) of the shared buffer. */
-export const Ctl = {
-  /** Incremented by the main thread to issue a command. */
-  seq: 0,
-  command: 1,
-  /** Set by the worker to the seq it has finished (ready, or a non-step command). */
-  ack: 2,
-  /** Step numbers each side has reached the gradient barrier for. */
-  arriveMain: 3,
-  arriveWorker: 4,
-  batchMain: 5,
-  batchWorker: 6,
-  samples: 7,
-  /** Non-zero when the worker failed; its message then comes over the port. */
-  failed: 8,
-  /** Set to 1 by the worker once its backend and replica are up. */
-  ready: 9,
-  /** Step numbers each side has published its updated weight shard for. */
-  doneMain: 10,
-  doneWorker: 11,
-  size: 16,
-} as const;
-
-/** Float64 slots of the shared scalars. */
-export const Scalar = {
-  klWeight: 0,
-  recSum: 1,
-  klSum: 2,
-  sumMu: 3,
-  sumSigma: 4,
-  issuedAt: 5,
-  /** The worker's steps counted, then its per-phase totals in PHASES order, then its total wake-up latency (ms). */
-  workerSteps: 6,
-  workerPhases: 7,
-  workerWake: 7 + PHASES.length,
-  size: 8 + PHASES.length,
-} as const;
-
-export const Command = { step: 1, setState: 2, exit: 3, gatherMoments: 4 } as const;
-
-export interface ParallelLayout {
-  /** Float32 offsets of each layer's dWᵀ and db inside one gradient slot. */
-  layers: { wOffset: number; wSize: number; bOffset: number; bSize: number }[];
-  slotFloats: number;
-  maxBatch: number;
-  maxSamples: number;
-}
-
-export interface SharedBuffers {
-  control: Int32Array;
-  /**
-   * klWeight, the worker's batch sums (rec, kl, μ, σ), the time the main thread issued the step
-   * (ms since the epoch, performance.timeOrigin + now), and the worker's timer (see WorkerTimes).
-   */
-  scalars: Float64Array;
-  x: Float32Array;
-  eps: Float32Array;
-  /** [rank 0 parity 0, rank 0 parity 1, rank 1 parity 0, rank 1 parity 1] gradient slots. */
-  grads: Float32Array;
-  /** Updated weights (Wᵀ, at the layout's offsets): each rank writes its own shard's elements. */
-  weights: Float32Array;
-}
-
-export function makeLayout(layers: { nIn: number; nOut: number }[], maxBatch: number, maxSamples: number): ParallelLayout {
-  let off = 0;
-  const out: ParallelLayout['layers'] = [];
-  for (const l of layers) {
-    const wSize = l.nIn * l.nOut;
-    out.push({ wOffset: off, wSize, bOffset: off + wSize, bSize: l.nOut });
-    off += wSize + l.nOut;
-  }
-  return { layers: out, slotFloats: off, maxBatch, maxSamples };
-}
-
-export function allocateShared(layout: ParallelLayout, pixels: number, dimz: number): { sab: SharedArrayBuffer[]; views: SharedBuffers } {
-  const sab = [
-    new SharedArrayBuffer(Ctl.size * 4),
-    new SharedArrayBuffer(Scalar.size * 8),
-    new SharedArrayBuffer(layout.maxBatch * pixels * 4),
-    new SharedArrayBuffer(layout.maxSamples * layout.maxBatch * dimz * 4),
-    new SharedArrayBuffer(4 * layout.slotFloats * 4),
-    new SharedArrayBuffer(layout.slotFloats * 4),
-  ];
-  return { sab, views: sharedViews(sab) };
-}
-
-export function sharedViews(sab: SharedArrayBuffer[]): SharedBuffers {
-  return {
-    control: new Int32Array(sab[0]),
-    scalars: new Float64Array(sab[1]),
-    x: new Float32Array(sab[2]),
-    eps: new Float32Array(sab[3]),
-    grads: new Float32Array(sab[4]),
-    weights: new Float32Array(sab[5]),
-  };
-}
-
-export function gradSlot(buffers: SharedBuffers, layout: ParallelLayout, rank: number, step: number): Float32Array {
-  const index = rank * 2 + (step & 1);
-  return buffers.grads.subarray(index * layout.slotFloats, (index + 1) * layout.slotFloats);
-}
-
-/**
- * The elements [start, end) of a layer's flat Wᵀ that `rank` owns: rank 0 the first half (rounded
- * down to a multiple of 4 for the SIMD Adam), rank 1 the rest.
- */
-export function shardOf(wSize: number, rank: number): { start: number; end: number } {
-  const split = 4 * Math.floor(wSize / 8);
-  return rank === 0 ? { start: 0, end: split } : { start: split, end: wSize };
-}
-
-/**
- * One replica's side of the sharded update, the same code on both threads. Every copy goes
- * straight between the wasm heap and the shared buffers. The `peer` tensors receive the other
- * replica's gradients of this replica's shard; they are only ever read by Adam, never a matMul
- * operand.
- */
-export class ShardedUpdate {
-  private readonly peer: tf.Tensor[];
-  private readonly other: number;
-  /** The step whose updated shard from the other replica is still to be copied in, or 0. */
-  private pending = 0;
-
-  constructor(
-    private readonly replica: FastMlpStep,
-    private readonly layout: ParallelLayout,
-    private readonly shared: SharedBuffers,
-    readonly rank: number,
-  ) {
-    this.peer = replica.layers.map((l) => tf.zeros([l.nOut * l.nIn]));
-    this.other = 1 - rank;
-  }
-
-  /** Copies the other replica's shard of this replica's weight gradients, and all bias gradients, into this rank's slot. */
-  publishGradients(stepNo: number): void {
-    const slot = gradSlot(this.shared, this.layout, this.rank, stepNo);
-    this.replica.layers.forEach((layer, i) => {
-      const l = this.layout.layers[i];
-      if (layer.gradWT === null) throw new Error('publishGradients before backward');
-      const { start, end } = shardOf(l.wSize, this.other);
-      slot.set(heapView(layer.gradWT).subarray(start, end), l.wOffset + start);
-      slot.set(layer.gradB, l.bOffset);
-    });
-  }
-
-  /**
-   * Once the other's gradients are in: Adam on this replica's shard (and on every bias) with the
-   * summed gradients, then publishes the updated shard and says so. The other's updated shard is
-   * copied in later, by `settle` (the next step's start): by then it is almost always there, so
-   * neither thread sleeps at a second barrier (a futex wake-up here costs ≈ 0.2–0.5 ms).
-   */
-  finishStep(stepNo: number): void {
-    this.updateOwnShard(stepNo);
-    const done = this.rank === 0 ? Ctl.doneMain : Ctl.doneWorker;
-    Atomics.store(this.shared.control, done, stepNo);
-    Atomics.notify(this.shared.control, done);
-    this.pending = stepNo;
-  }
-
-  /** Copies in the other's updated shard of the last step, waiting for it if needed (before anything reads the weights). */
-  settle(check: () => void = () => {}): void {
-    if (this.pending === 0) return;
-    waitFor(this.shared.control, this.rank === 0 ? Ctl.doneWorker : Ctl.doneMain, this.pending, 1000, check);
-    this.loadOtherShard();
-    this.pending = 0;
-  }
-
-  private updateOwnShard(stepNo: number): void {
-    const slot = gradSlot(this.shared, this.layout, this.other, stepNo);
-    const adam = this.replica.adamState;
-    this.replica.layers.forEach((layer, i) => {
-      const l = this.layout.layers[i];
-      if (layer.gradWT === null) throw new Error('update before backward');
-      const { start, end } = shardOf(l.wSize, this.rank);
-      heapView(this.peer[i]).set(slot.subarray(l.wOffset + start, l.wOffset + end), start);
-      adam.updateRange(layer.wT, layer.gradWT, this.peer[i], layer.mW, layer.vW, start, end - start);
-      const g = layer.gradB;
-      const o = slot.subarray(l.bOffset, l.bOffset + l.bSize);
-      for (let j = 0; j < g.length; j++) g[j] += o[j];
-      adam.update(layer.b, g, layer.mB, layer.vB);
-      this.shared.weights.set(heapView(layer.wT).subarray(start, end), l.wOffset + start);
-    });
-    adam.advance();
-  }
-
-  /** Once the other published its updated shard: copies it in, refreshes W, drops the gradients. */
-  private loadOtherShard(): void {
-    this.replica.layers.forEach((layer, i) => {
-      const l = this.layout.layers[i];
-      const { start, end } = shardOf(l.wSize, this.other);
-      heapView(layer.wT).set(this.shared.weights.subarray(l.wOffset + start, l.wOffset + end), start);
-      layer.refreshW();
-      layer.dropGradients();
-    });
-  }
-
-  /** Copies Adam's moments of this replica's shard into rank 1's gradient slots (m: parity 0, v: parity 1), between steps. */
-  publishMoments(): void {
-    this.moments((heap, shared) => shared.set(heap), this.rank);
-  }
-
-  /** Copies the other replica's published moments into this replica's, which then hold the whole state. */
-  loadOtherMoments(): void {
-    this.moments((heap, shared) => heap.set(shared), this.other);
-  }
-
-  private moments(copy: (heap: Float32Array, shared: Float32Array) => void, rank: number): void {
-    const mSlot = gradSlot(this.shared, this.layout, 1, 0);
-    const vSlot = gradSlot(this.shared, this.layout, 1, 1);
-    this.replica.layers.forEach((layer, i) => {
-      const l = this.layout.layers[i];
-      const { start, end } = shardOf(l.wSize, rank);
-      copy(heapView(layer.mW).subarray(start, end), mSlot.subarray(l.wOffset + start, l.wOffset + end));
-      copy(heapView(layer.vW).subarray(start, end), vSlot.subarray(l.wOffset + start, l.wOffset + end));
-    });
-  }
-
-  dispose(): void {
-    tf.dispose(this.peer);
-  }
-}
 
 /**
  * How a batch of B images is split between this thread and the worker. XNNPACK's f32 GEMM on wasm
@@ -278,61 +61,11 @@ export function epsPart(eps: Float32Array, batch: number, dimz: number, samples:
 
 export const WORKER_READY_TIMEOUT_MS = 60_000;
 
-/**
- * How long a replica spins before sleeping at a barrier. Off by default: on this project's busy
- * 2-core machines, spinning 0.3 ms took the CPU from the partner and doubled the step time
- * (22–25 → 48–55 ms); VAE_LENS_FAST_SPIN_MS sets it for experiments on quiet machines.
- */
-const SPIN_MS = Number(process.env.VAE_LENS_FAST_SPIN_MS ?? 0);
-
-/**
- * Waits until control word `index` (a counter that only grows) reaches `value`. Reaches, not
- * equals: the other side may already be one step further when this side looks (the main thread
- * starts step n+1 while the worker still finishes step n's update). Optionally spins first (SPIN_MS),
- * then sleeps in slices of `sliceMs`, calling `check` between them (it throws to abort).
- */
-export function waitFor(c: Int32Array, index: number, value: number, sliceMs: number, check: () => void = () => {}): void {
-  const spinUntil = performance.now() + SPIN_MS;
-  for (;;) {
-    const now = Atomics.load(c, index);
-    if (now >= value) return;
-    if (performance.now() < spinUntil) continue;
-    check();
-    Atomics.wait(c, index, now, sliceMs);
-  }
-}
-
-export interface WorkerTimes {
-  steps: number;
-  /** Mean ms per step in each phase, on the worker. */
-  perStep: Record<Phase, number>;
-  /** Mean ms from the main thread issuing a step to the worker starting it. */
-  wakeMs: number;
-}
-
-/** Adds the worker's timer totals (and its wake-up latency) into the shared scalars, after each step. */
-export function publishWorkerTimes(scalars: Float64Array, timer: Timer, wakeMs: number): void {
-  scalars[Scalar.workerSteps] = timer.steps;
-  PHASES.forEach((p, i) => (scalars[Scalar.workerPhases + i] = timer.totals[p]));
-  scalars[Scalar.workerWake] += wakeMs;
-}
-
 /** The model's trainable weights as the worker takes them (its replica's parameters). */
 function weightsOf(model: FastModel): WorkerInit['weights'] {
   const weights: WorkerInit['weights'] = {};
   for (const [name, v] of Object.entries(model.variables)) weights[name] = { data: v.dataSync() as Float32Array, shape: v.shape };
   return weights;
-}
-
-export interface WorkerInit {
-  vaeLensFastWorker: true;
-  sab: SharedArrayBuffer[];
-  layout: ParallelLayout;
-  pixels: number;
-  dimz: number;
-  hyper: AdamHyper;
-  weights: Record<string, { data: Float32Array; shape: number[] }>;
-  optimizer: OptimizerStateLike | null;
 }
 
 /**

@@ -11,9 +11,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../backend';
 import type { BatchSums, FastModel, OptimizerStateLike } from './common';
 import { FastMlpStep } from './mlpStep';
+import { ShardedUpdate } from './shardedAdam';
 import {
-  Command, Ctl, publishWorkerTimes, Scalar, ShardedUpdate, sharedViews, waitFor, type WorkerInit,
-} from './parallel';
+  Command, Ctl, publishWorkerTimes, Scalar, sharedViews, waitFor, type WorkerInit,
+} from './sharedMemory';
 import { performance } from 'node:perf_hooks';
 
 function makeModel(init: WorkerInit): FastModel {
