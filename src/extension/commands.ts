@@ -10,6 +10,7 @@ import type { RunsNode, RunsTreeProvider } from './runsTree';
 import { FolderOps } from './folderOps';
 import { RunPicker, argDir, type RunArg } from './runPicker';
 import { TrainFlow } from './trainFlow';
+import { MAX_COMPARE_RUNS, MIN_COMPARE_RUNS, canCompare } from '../shared/runRules';
 
 export interface CommandDeps {
   context: vscode.ExtensionContext;
@@ -38,11 +39,11 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
     const clicked = argDir(arg);
     if (clicked && !dirs.includes(clicked)) dirs = [clicked];
     dirs = dirs.length < 2
-      ? await picker.targets(undefined, undefined, { action: 'Compare Runs', placeHolder: 'Runs to compare (2 to 6)', filter: (r) => !!r.info, many: true })
+      ? await picker.targets(undefined, undefined, { action: 'Compare Runs', placeHolder: `Runs to compare (${MIN_COMPARE_RUNS} to ${MAX_COMPARE_RUNS})`, filter: (r) => !!r.info, many: true })
       : await picker.checked(dirs, 'Compare Runs');
     if (dirs.length === 0) return;
-    if (dirs.length < 2 || dirs.length > 6) {
-      void vscode.window.showWarningMessage(`VAE Lens: select 2 to 6 runs to compare (${dirs.length} selected). In the VAE Runs view, Ctrl/Cmd-click selects several.`);
+    if (!canCompare(dirs.length)) {
+      void vscode.window.showWarningMessage(`VAE Lens: select ${MIN_COMPARE_RUNS} to ${MAX_COMPARE_RUNS} runs to compare (${dirs.length} selected). In the VAE Runs view, Ctrl/Cmd-click selects several.`);
       return;
     }
     d.compareRuns(dirs);

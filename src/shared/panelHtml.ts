@@ -3,7 +3,7 @@
  * styles as webview URIs), the static report (inlined) and the webview tests (served over HTTP),
  * so all three run the same page under the same kind of Content-Security-Policy.
  */
-import type { PanelKind } from './protocol';
+import type { PanelKind } from './panelState';
 
 export type PageScript = { src: string; module?: boolean } | { text: string; module?: boolean };
 export type PageStyle = { href: string } | { text: string };

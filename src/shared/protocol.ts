@@ -9,17 +9,17 @@
  * epoch, warnings, where the images are). While a run trains, the host posts `append` with the new
  * epochs. A hidden webview drops messages, so the host sends a full snapshot again whenever the
  * panel becomes visible (never a delta that could land on a stale page).
+ *
+ * What a page persists across reloads is in panelState.ts; how epochs fold (the later event for an
+ * epoch wins, also when an append rewrites one) in runRules.ts.
  */
 import { epochEventSchema, warningEventSchema, type EpochEvent, type RunEvent, type SkippedLine, type WarningEvent } from './events';
 import { DEFAULT_HEALTH_SETTINGS, resolveHealthSettings, type HealthSettings } from './health';
 import { checkRunInfo, type RunInfo } from './run';
-import { SchemaError, array, boolean, check, custom, literal, number, object, oneOf, optional, string, tagged } from './schema';
-import { foldEpochs, warningEvents } from './runRules';
+import type { PanelKind } from './panelState';
+import { SchemaError, array, boolean, check, custom, isPlainObject, literal, number, object, oneOf, optional, string, tagged } from './schema';
+import { foldEpochs, MAX_COMPARE_RUNS, warningEvents } from './runRules';
 
-/** Which view a panel shows: one run, or 2–6 runs overlaid. */
-export type PanelKind = 'run' | 'compare';
-export const MAX_COMPARE_RUNS = 6;
-export const MIN_COMPARE_RUNS = 2;
 
 /** One run as the webview sees it: what is on disk, plus where its images can be loaded from. */
 export interface RunView {
@@ -123,10 +123,6 @@ export type ParseResult<T> = { ok: true; message: T } | { ok: false; error: stri
 
 const MAX_TEXT = 4096;
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 function onlyKeys(value: Record<string, unknown>, keys: readonly string[]): string | undefined {
   const extra = Object.keys(value).filter((k) => !keys.includes(k));
   return extra.length ? `unexpected field(s) ${extra.join(', ')}` : undefined;
@@ -218,55 +214,6 @@ export function parseHealthSettings(value: unknown): HealthSettings {
   return resolveHealthSettings(value as Partial<Record<keyof HealthSettings, unknown>>);
 }
 
-// ---- UI state the webview persists with setState (and the serializer reads back) ----
-
-export const RUN_TABS = ['curves', 'dimensions', 'images', 'config'] as const;
-export type RunTab = (typeof RUN_TABS)[number];
-export const HEATMAP_METRICS = ['sigma', 'kl', 'varMu'] as const;
-export type HeatmapMetric = (typeof HEATMAP_METRICS)[number];
-
-export interface UiState {
-  tab: RunTab;
-  /** Epoch shown in the image views; null follows the latest epoch. */
-  imageEpoch: number | null;
-  logY: boolean;
-  /** Exponential smoothing weight in [0, 0.99]; 0 shows the raw traces only. */
-  smoothing: number;
-  heatmapMetric: HeatmapMetric;
-}
-
-export const DEFAULT_UI_STATE: UiState = { tab: 'curves', imageEpoch: null, logY: false, smoothing: 0.6, heatmapMetric: 'kl' };
-
-/** What a panel's webview persists: which runs it shows (so it can be restored after a reload) and its UI state. */
-export interface PanelState {
-  panel: PanelKind;
-  dirs: string[];
-  ui: UiState;
-}
-
-/** Reads persisted UI state, falling back to defaults field by field (state from an older version must not break a panel). */
-export function parseUiState(value: unknown): UiState {
-  const v = isPlainObject(value) ? value : {};
-  const tab = (RUN_TABS as readonly unknown[]).includes(v.tab) ? (v.tab as RunTab) : DEFAULT_UI_STATE.tab;
-  const imageEpoch = typeof v.imageEpoch === 'number' && Number.isInteger(v.imageEpoch) && v.imageEpoch >= 1 ? v.imageEpoch : null;
-  const logY = typeof v.logY === 'boolean' ? v.logY : DEFAULT_UI_STATE.logY;
-  const smoothing = typeof v.smoothing === 'number' && v.smoothing >= 0 && v.smoothing <= 0.99 ? v.smoothing : DEFAULT_UI_STATE.smoothing;
-  const heatmapMetric = (HEATMAP_METRICS as readonly unknown[]).includes(v.heatmapMetric) ? (v.heatmapMetric as HeatmapMetric) : DEFAULT_UI_STATE.heatmapMetric;
-  return { tab, imageEpoch, logY, smoothing, heatmapMetric };
-}
-
-/** Reads the state a serializer is handed on restore; undefined when it cannot name the runs to show. */
-export function parsePanelState(value: unknown): PanelState | undefined {
-  if (!isPlainObject(value)) return undefined;
-  const panel = value.panel;
-  if (panel !== 'run' && panel !== 'compare') return undefined;
-  const dirs = value.dirs;
-  if (!Array.isArray(dirs) || !dirs.every(isText)) return undefined;
-  if (panel === 'run' && dirs.length !== 1) return undefined;
-  if (panel === 'compare' && (dirs.length < MIN_COMPARE_RUNS || dirs.length > MAX_COMPARE_RUNS)) return undefined;
-  return { panel, dirs: dirs as string[], ui: parseUiState(value.ui) };
-}
-
 /** Splits a run's events into what a view shows: epochs by runRules.foldEpochs, and warnings. */
 export function splitRunEvents(events: readonly RunEvent[]): { epochs: EpochEvent[]; warnings: WarningEvent[] } {
   return { epochs: foldEpochs(events), warnings: warningEvents(events) };
@@ -276,20 +223,4 @@ export function splitRunEvents(events: readonly RunEvent[]): { epochs: EpochEven
 export function toRunView(run: { dir: string; info: RunInfo; events: readonly RunEvent[] }, imageBase: string, images?: Record<string, string>): RunView {
   const { epochs, warnings } = splitRunEvents(run.events);
   return { dir: run.dir, info: run.info, epochs, warnings, imageBase, ...(images ? { images } : {}) };
-}
-
-/**
- * Folds an append's epochs into a run's list, by the same rule as splitRunEvents (the later event
- * for an epoch wins). Epochs that only extend the list come back as `fresh`, to be appended to the
- * charts; when a resumed run rewrote or back-filled an epoch, `redraw` is the merged, sorted list
- * and the panel redraws from it once.
- */
-export function mergeAppendedEpochs(current: readonly EpochEvent[], incoming: readonly EpochEvent[]): { fresh: EpochEvent[] } | { redraw: EpochEvent[] } {
-  const known = new Map(current.map((e) => [e.epoch, e]));
-  const last = current[current.length - 1]?.epoch ?? 0;
-  const rewritten = incoming.some((e) => known.has(e.epoch) && known.get(e.epoch)?.time !== e.time);
-  const fresh = incoming.filter((e) => !known.has(e.epoch));
-  if (!rewritten && fresh.every((e, i) => e.epoch > (i ? fresh[i - 1].epoch : last))) return { fresh };
-  for (const e of incoming) known.set(e.epoch, e);
-  return { redraw: [...known.values()].sort((a, b) => a.epoch - b.epoch) };
 }

@@ -25,6 +25,22 @@ export function foldEpochInto(epochs: EpochEvent[], event: EpochEvent): EpochEve
   return epochs;
 }
 
+/**
+ * Folds an append's epochs into a run's list, by the same rule as splitRunEvents (the later event
+ * for an epoch wins). Epochs that only extend the list come back as `fresh`, to be appended to the
+ * charts; when a resumed run rewrote or back-filled an epoch, `redraw` is the merged, sorted list
+ * and the panel redraws from it once.
+ */
+export function mergeAppendedEpochs(current: readonly EpochEvent[], incoming: readonly EpochEvent[]): { fresh: EpochEvent[] } | { redraw: EpochEvent[] } {
+  const known = new Map(current.map((e) => [e.epoch, e]));
+  const last = current[current.length - 1]?.epoch ?? 0;
+  const rewritten = incoming.some((e) => known.has(e.epoch) && known.get(e.epoch)?.time !== e.time);
+  const fresh = incoming.filter((e) => !known.has(e.epoch));
+  if (!rewritten && fresh.every((e, i) => e.epoch > (i ? fresh[i - 1].epoch : last))) return { fresh };
+  for (const e of incoming) known.set(e.epoch, e);
+  return { redraw: [...known.values()].sort((a, b) => a.epoch - b.epoch) };
+}
+
 /** Every warning event, in file order. */
 export function warningEvents(events: readonly RunEvent[]): WarningEvent[] {
   return events.filter((e): e is WarningEvent => e.type === 'warning');
@@ -47,4 +63,13 @@ export function canResume(info: Pick<RunInfo, 'status' | 'epochsCompleted' | 'co
  */
 export function warningsMuted(warnings: readonly WarningEvent[]): boolean {
   return warnings.some((w) => w.dismissed === true);
+}
+
+/** How many runs a comparison takes (compare panel, report, commands). */
+export const MIN_COMPARE_RUNS = 2;
+export const MAX_COMPARE_RUNS = 6;
+
+/** Whether `count` different runs can be compared side by side. */
+export function canCompare(count: number): boolean {
+  return count >= MIN_COMPARE_RUNS && count <= MAX_COMPARE_RUNS;
 }

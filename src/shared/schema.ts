@@ -26,6 +26,11 @@ export interface Schema<T> {
 
 export type Infer<S> = S extends Schema<infer T> ? T : never;
 
+/** A JSON object (not null, not an array). */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 /** What a value looked like, for an error message (short; never the whole value). */
 export function describeValue(value: unknown): string {
   if (value === null) return 'null';

@@ -7,7 +7,9 @@
 import { CONFIG_FIELDS, type TrainConfig } from '../shared/config';
 import type { EpochEvent } from '../shared/events';
 import type { HealthLevel, HealthSettings } from '../shared/health';
-import { mergeAppendedEpochs, type AppendMessage, type RunView, type UiState } from '../shared/protocol';
+import type { UiState } from '../shared/panelState';
+import type { AppendMessage, RunView } from '../shared/protocol';
+import { mergeAppendedEpochs } from '../shared/runRules';
 import { activeFindings, imageEpochs, imageUrl, progressText, renderWarnings } from './common';
 import { CurveSet } from './curves';
 import { h } from './dom';

@@ -11,7 +11,7 @@
  * 1,000 epochs is a 100,000-pixel image, cheap enough that a new epoch simply redraws it.
  */
 import type { EpochEvent } from '../shared/events';
-import type { HeatmapMetric } from '../shared/protocol';
+import type { HeatmapMetric } from '../shared/panelState';
 import { clear, h, svg } from './dom';
 import { formatNumber } from './format';
 import { VisibleView } from './plotView';

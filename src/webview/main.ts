@@ -3,7 +3,8 @@
  * or in the static HTML report (a shim with the embedded snapshot). It says `ready`, draws the
  * snapshot it gets back, and extends the charts with each `append`.
  */
-import { parseHealthSettings, parseUiState, type PanelState, type SnapshotMessage, type ToWebviewMessage } from '../shared/protocol';
+import { parseUiState, type PanelState } from '../shared/panelState';
+import { parseHealthSettings, type SnapshotMessage, type ToWebviewMessage } from '../shared/protocol';
 import { ComparePanelView } from './compareView';
 import { h } from './dom';
 import { detectHost, type PanelHost } from './host';

@@ -4,7 +4,9 @@
  */
 import type { EpochEvent } from '../shared/events';
 import type { HealthSettings } from '../shared/health';
-import { HEATMAP_METRICS, mergeAppendedEpochs, RUN_TABS, type AppendMessage, type HeatmapMetric, type RunView, type UiState } from '../shared/protocol';
+import { HEATMAP_METRICS, RUN_TABS, type HeatmapMetric, type UiState } from '../shared/panelState';
+import type { AppendMessage, RunView } from '../shared/protocol';
+import { mergeAppendedEpochs } from '../shared/runRules';
 import { activeFindings, imageEpochs, imageUrl, progressText, renderWarnings } from './common';
 import { canResume, canStop } from '../shared/runRules';
 import { CurveSet } from './curves';

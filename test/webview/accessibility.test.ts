@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { openPanel, panelTestEnvironment, PANEL_THEMES } from './harness';
 import { tempRunsDir, writeFixtureRun } from './fixtures';
-import { RUN_TABS } from '../../src/shared/protocol';
+import { RUN_TABS } from '../../src/shared/panelState';
 import { TAB_TITLES } from '../../src/webview/runView';
 
 const env = panelTestEnvironment();

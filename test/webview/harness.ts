@@ -15,7 +15,8 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { launchChromium } from '../support/chromium';
 import { readRun } from '../../src/node/runFolder';
 import { pageBootScript, PANEL_ASSETS, renderPanelHtml, webviewCsp } from '../../src/shared/panelHtml';
-import { toRunView, type PanelKind, type SnapshotMessage, type ToWebviewMessage } from '../../src/shared/protocol';
+import type { PanelKind } from '../../src/shared/panelState';
+import { toRunView, type SnapshotMessage, type ToWebviewMessage } from '../../src/shared/protocol';
 import { DEFAULT_HEALTH_SETTINGS } from '../../src/shared/health';
 
 export const ROOT = process.env.VAE_LENS_ROOT ?? resolve(__dirname, '../../..');

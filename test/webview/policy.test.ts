@@ -8,7 +8,7 @@ import type { Page } from 'playwright-core';
 import { fakeVsCodeApi, openPanel, panelTestEnvironment, type OpenedPanel } from './harness';
 import { renderLinkedPanelHtml, webviewCsp } from '../../src/shared/panelHtml';
 import { tempRunsDir, writeFixtureRun } from './fixtures';
-import { RUN_TABS } from '../../src/shared/protocol';
+import { RUN_TABS } from '../../src/shared/panelState';
 import { TAB_TITLES as TAB_NAMES } from '../../src/webview/runView';
 
 const env = panelTestEnvironment();

@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_UI_STATE, parseFromWebviewMessage, parseHealthSettings, parsePanelState, parseUiState, splitRunEvents, mergeAppendedEpochs } from '../../src/shared/protocol';
+import { DEFAULT_UI_STATE, parsePanelState, parseUiState } from '../../src/shared/panelState';
+import { parseFromWebviewMessage, parseHealthSettings, splitRunEvents } from '../../src/shared/protocol';
+import { mergeAppendedEpochs } from '../../src/shared/runRules';
 import { DEFAULT_HEALTH_SETTINGS } from '../../src/shared/health';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,6 +1,6 @@
-/** The compare panel: 2–6 runs; the same set of runs (in any order) has one panel. */
+/** The compare panel: MIN_COMPARE_RUNS to MAX_COMPARE_RUNS runs (runRules); the same set of runs (in any order) has one panel. */
 import * as vscode from 'vscode';
-import { MAX_COMPARE_RUNS, MIN_COMPARE_RUNS } from '../../shared/protocol';
+import { canCompare, MAX_COMPARE_RUNS, MIN_COMPARE_RUNS } from '../../shared/runRules';
 import { RunsPanel, webviewOptions, type PanelContext } from './runsPanel';
 
 export const COMPARE_PANEL_TYPE = 'vaeLens.compare';
@@ -14,7 +14,7 @@ export class ComparePanel extends RunsPanel {
 
   static createOrShow(ctx: PanelContext, dirs: string[], at?: { viewColumn: vscode.ViewColumn; preserveFocus: boolean }): ComparePanel {
     const unique = [...new Set(dirs)];
-    if (unique.length < MIN_COMPARE_RUNS || unique.length > MAX_COMPARE_RUNS) {
+    if (!canCompare(unique.length)) {
       throw new Error(`Compare Runs needs ${MIN_COMPARE_RUNS} to ${MAX_COMPARE_RUNS} different runs (got ${unique.length}).`);
     }
     const existing = ComparePanel.open.get(keyOf(unique));

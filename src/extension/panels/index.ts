@@ -4,7 +4,7 @@
  * tree, notifications).
  */
 import * as vscode from 'vscode';
-import { parsePanelState } from '../../shared/protocol';
+import { parsePanelState } from '../../shared/panelState';
 import type { RunStore } from '../model/runStore';
 import { COMPARE_PANEL_TYPE, ComparePanel } from './comparePanel';
 import { checkRunDir } from '../model/runPaths';

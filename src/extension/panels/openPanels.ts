@@ -7,7 +7,7 @@
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { PanelKind } from '../../shared/protocol';
+import type { PanelKind } from '../../shared/panelState';
 
 export interface OpenPanel {
   kind: PanelKind;

@@ -14,7 +14,8 @@ import { readRunInfo } from '../../node/runFolder';
 import { localProcessProbe } from '../../node/processProbe';
 import { effectiveStatus } from '../../shared/liveness';
 import { makeNonce, PANEL_ASSETS, renderPanelHtml, REPORT_DATA_ID, reportCsp } from '../../shared/panelHtml';
-import { MAX_COMPARE_RUNS, toRunView, type SnapshotMessage } from '../../shared/protocol';
+import { toRunView, type SnapshotMessage } from '../../shared/protocol';
+import { MAX_COMPARE_RUNS } from '../../shared/runRules';
 import { DEFAULT_HEALTH_SETTINGS } from '../../shared/health';
 
 /** At most this many epochs' images per run are embedded (evenly spaced, first and last kept), so a long run's report stays small. */
