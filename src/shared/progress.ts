@@ -2,6 +2,7 @@
  * Time left in a run, estimated and written one way for every place that shows it (the VAE Runs
  * tooltip, the status bar, the run and compare panels), so they never disagree about the same run.
  */
+import { isLiveStatus, type RunStatus } from './run';
 
 /** "1 h 05 min", "4 min 10 s", "12 s". */
 export function formatDuration(seconds: number): string {
@@ -20,4 +21,17 @@ export function estimateSecondsLeft(epochs: readonly { secondsPerEpoch: number }
   const recent = epochs.slice(-5).map((e) => e.secondsPerEpoch).filter((x) => Number.isFinite(x) && x > 0);
   if (recent.length === 0) return undefined;
   return Math.max(0, remainingEpochs) * (recent.reduce((a, b) => a + b, 0) / recent.length);
+}
+
+/**
+ * The time left that is shown for a run: only while it is live (starting or running) and has
+ * epochs still to run; a stopped, failed or finished run shows none.
+ */
+export function shownSecondsLeft(
+  status: RunStatus,
+  epochs: readonly { secondsPerEpoch: number }[],
+  epochsDone: number,
+  epochsTotal: number,
+): number | undefined {
+  return isLiveStatus(status) && epochsDone < epochsTotal ? estimateSecondsLeft(epochs, epochsTotal - epochsDone) : undefined;
 }

@@ -2,9 +2,9 @@
 import { warningsMuted } from '../shared/runRules';
 import type { EpochEvent, WarningEvent } from '../shared/events';
 import { evaluateHealth, type HealthFinding, type HealthSettings } from '../shared/health';
-import { estimateSecondsLeft, formatDuration } from '../shared/progress';
+import { formatDuration, shownSecondsLeft } from '../shared/progress';
 import type { RunView } from '../shared/protocol';
-import { displayedEpoch, isLiveStatus, type RunInfo } from '../shared/run';
+import { displayedEpoch, type RunInfo } from '../shared/run';
 import { h } from './dom';
 import { formatRate } from './format';
 
@@ -48,7 +48,7 @@ export function progressText(info: RunInfo, epochs: readonly EpochEvent[]): { ep
   const last = epochs[epochs.length - 1];
   const total = info.config.epochs;
   const done = last?.epoch ?? info.epochsCompleted ?? 0;
-  const seconds = isLiveStatus(info.status) && done < total ? estimateSecondsLeft(epochs, total - done) : undefined;
+  const seconds = shownSecondsLeft(info.status, epochs, done, total);
   const left = seconds !== undefined ? `${formatDuration(seconds)} left` : '';
   return { epoch: `epoch ${displayedEpoch(info.status, done, total)} / ${total}`, rate: last ? formatRate(last.samplesPerSecond) : '', left };
 }

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { escapeInlineText, makeNonce, MAP_STYLE_ID, renderPanelHtml, webviewCsp } from '../../src/shared/panelHtml';
 import { ROOT } from './harness';
-import { estimateSecondsLeft, formatDuration } from '../../src/shared/progress';
+import { estimateSecondsLeft, formatDuration, shownSecondsLeft } from '../../src/shared/progress';
 import { fixtureEpoch } from './fixtures';
 
 test('the host accepts every well-formed message from the webview', () => {
@@ -143,4 +143,10 @@ test('time left: one estimate and one wording for the panels, the tree and the s
   assert.equal(formatDuration(242), '4 min 02 s');
   assert.equal(formatDuration(3720), '1 h 02 min');
   assert.equal(formatDuration(Number.NaN), '–');
+  assert.equal(shownSecondsLeft('running', timings(10), 2, 5), 30, 'a running run shows the estimate');
+  assert.equal(shownSecondsLeft('starting', timings(10), 2, 5), 30);
+  for (const status of ['completed', 'stopped', 'failed', 'interrupted', 'queued'] as const) {
+    assert.equal(shownSecondsLeft(status, timings(10), 2, 5), undefined, `a ${status} run shows no time left`);
+  }
+  assert.equal(shownSecondsLeft('running', timings(10), 5, 5), undefined, 'no time left once every epoch is done');
 });

@@ -11,7 +11,7 @@ import {
   activeAggregateVariance, activeDimensions, DEFAULT_HEALTH_SETTINGS, type HealthFinding, type HealthLevel, type HealthSettings, worstLevel,
 } from '../../shared/health';
 import type { RunState, RunsRoot } from './runStore';
-import { estimateSecondsLeft, formatDuration } from '../../shared/progress';
+import { formatDuration, shownSecondsLeft } from '../../shared/progress';
 
 /** Re-exported for the status bar; the panels use the same one. */
 export { formatDuration };
@@ -65,10 +65,10 @@ export function epochProgress(run: RunState): { epoch: number; epochs: number } 
   return undefined;
 }
 
-/** Seconds left, by the shared estimate the panels use too. */
+/** Seconds left, by the shared rule the panels use too (shownSecondsLeft: live runs only). */
 export function secondsLeft(run: RunState): number | undefined {
   const p = epochProgress(run);
-  return p ? estimateSecondsLeft(run.recentEpochs, p.epochs - p.epoch) : undefined;
+  return p && run.info ? shownSecondsLeft(run.info.status, run.recentEpochs, p.epoch, p.epochs) : undefined;
 }
 
 export function runStatus(run: RunState): RunStatus | 'invalid' {
@@ -149,7 +149,7 @@ export function runTooltip(run: RunState, health: HealthSettings = DEFAULT_HEALT
   const latest = run.latest;
   if (p) {
     const speed = latest ? ` · ${formatNumber(latest.secondsPerEpoch, 1)} s/epoch · ${Math.round(latest.samplesPerSecond)} samples/s` : '';
-    const left = run.info?.status === 'running' ? secondsLeft(run) : undefined;
+    const left = secondsLeft(run);
     const shown = shownEpoch(run) ?? p;
     const done = shown.epoch !== p.epoch ? ` in progress, ${p.epoch} completed` : '';
     lines.push(`Epoch ${shown.epoch}/${shown.epochs}${done}${speed}${left !== undefined ? ` · ${formatDuration(left)} left` : ''}`, '');
