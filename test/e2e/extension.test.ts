@@ -15,6 +15,7 @@ import { writeFixtureRun } from '../unit/fixtures/runFixture';
 import { isProcessAlive, processStartId } from '../../src/node/processProbe';
 import { STOP_REQUEST_FILE } from '../../src/shared/run';
 import { E2E_TIMEOUT_MS, withWorkbench, type Workbench } from '../support/workbench';
+import { chooseFromContextMenu, selectRuns, treeRow, treeRows } from '../support/runsView';
 
 const RUNS = '.vae-runs';
 
@@ -62,12 +63,8 @@ async function runCommandSoon(wb: Workbench, title: string): Promise<void> {
   }
 }
 
-function treeRow(pane: Locator, label: string): Locator {
-  return pane.locator('.monaco-list-row').filter({ has: pane.page().locator('.label-name', { hasText: new RegExp(`^\\s*${label}\\s*$`) }) });
-}
-
 async function waitForRow(wb: Workbench, pane: Locator, label: string, description: RegExp, what: string, timeoutMs = 60_000): Promise<Locator> {
-  const row = treeRow(pane, label).filter({ has: pane.page().locator('.label-description', { hasText: description }) });
+  const row = treeRows(pane, label).filter({ has: pane.page().locator('.label-description', { hasText: description }) });
   await wb.expectVisible(row, what, timeoutMs);
   return row.first();
 }
@@ -81,20 +78,6 @@ async function clickInline(wb: Workbench, row: Locator, action: string): Promise
   const button = row.locator(`.actions a.action-label[aria-label^="${action}"]`);
   await wb.expectVisible(button, `the inline "${action}" action on the run`);
   await button.first().click();
-}
-
-async function contextMenu(wb: Workbench, row: Locator, item: string): Promise<void> {
-  await row.click({ button: 'right' });
-  const entry = wb.page.locator('.context-view .monaco-menu .action-item').filter({ hasText: new RegExp(`^\\s*${item}\\s*$`) });
-  await wb.expectVisible(entry, `"${item}" in the run's context menu`);
-  await entry.first().click();
-  // A click that lands while the menu is still opening only highlights the entry: Enter runs it.
-  const menu = wb.page.locator('.context-view .monaco-menu');
-  await wb.page.waitForTimeout(300);
-  if (await menu.isVisible()) {
-    await entry.first().hover();
-    await wb.page.keyboard.press('Enter');
-  }
 }
 
 async function statusBarTexts(page: Page, samples: number, intervalMs: number): Promise<string[]> {
@@ -175,7 +158,7 @@ test('VAE: Train from F1 (Quick check and an experiment file), live tree and sta
     await waitForRow(wb, pane, 'Quick check', /^stopped/, 'the resumed run stopped again', 60_000);
 
     // Export Metrics writes one CSV row per epoch (the save dialog is VS Code's own path input here).
-    await contextMenu(wb, done, 'Export Metrics');
+    await chooseFromContextMenu(wb, done, 'Export Metrics');
     await wb.expectVisible(page.locator('.quick-input-widget input'), 'the save dialog for the metrics CSV');
     await page.locator('.quick-input-widget input').press('Enter');
     const csvFile = join(workspace, RUNS, `${tinyRun.info.id}-metrics.csv`);
@@ -185,7 +168,7 @@ test('VAE: Train from F1 (Quick check and an experiment file), live tree and sta
     assert.match(csv[0], /^epoch,train_loss,/);
 
     // Delete asks first (modal); Cancel keeps the folder.
-    await contextMenu(wb, done, 'Delete Run');
+    await chooseFromContextMenu(wb, done, 'Delete Run');
     const dialog = page.locator('.monaco-dialog-box');
     await wb.expectVisible(dialog.filter({ hasText: 'Delete "tiny"?' }), 'the modal "Delete "tiny"?" confirmation');
     await wb.expectVisible(dialog.locator('.monaco-button', { hasText: 'Move to Trash' }), 'the "Move to Trash" button');
@@ -196,16 +179,14 @@ test('VAE: Train from F1 (Quick check and an experiment file), live tree and sta
     await wb.expectVisible(treeRow(pane, 'tiny'), 'the tiny run still listed after Cancel');
 
     // Rename changes the name shown (and in run.json); the folder keeps its id.
-    await contextMenu(wb, treeRow(pane, 'tiny').first(), 'Rename Run');
+    await chooseFromContextMenu(wb, treeRow(pane, 'tiny'), 'Rename Run');
     await wb.submitQuickInput('tiny, renamed');
     await waitForRow(wb, pane, 'tiny, renamed', /^completed · epoch 2\/2/, 'the renamed run');
     assert.equal((JSON.parse(readFileSync(join(tinyRun.dir, 'run.json'), 'utf8')) as RunJson).name, 'tiny, renamed');
 
     // Compare Runs on a multi-selection in the tree opens the compare panel with both.
-    const renamed = treeRow(pane, 'tiny, renamed').first();
-    await renamed.click();
-    await treeRow(pane, 'Quick check').first().click({ modifiers: ['Control'] });
-    await contextMenu(wb, renamed, 'Compare Runs');
+    await selectRuns(wb, pane, ['tiny, renamed', 'Quick check']);
+    await chooseFromContextMenu(wb, treeRow(pane, 'tiny, renamed'), 'Compare Runs');
     await wb.expectVisible(page.locator('.tabs-container .tab', { hasText: /VAE: (tiny, renamed vs Quick check|Quick check vs tiny, renamed|compare 2 runs)/ }), 'the compare panel of the two selected runs', 30_000);
     await wb.screenshot('compare-two-runs');
 

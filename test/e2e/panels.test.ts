@@ -12,7 +12,7 @@ import type { FrameLocator, Locator } from 'playwright-core';
 import { PNG } from 'pngjs';
 import { makeWorkspace, repoRoot } from '../support/codeServer';
 import { E2E_TIMEOUT_MS, withWorkbench, type Workbench } from '../support/workbench';
-import { openFromTree, treeRow } from '../support/runsView';
+import { chooseFromContextMenu, openFromTree, selectRuns, treeRow } from '../support/runsView';
 import { appendEvents, fixtureEpoch, writeEpochImages, writeFixtureRun } from '../webview/fixtures';
 
 const RUNS = '.vae-runs';
@@ -259,18 +259,8 @@ test('two runs compared from the VAE Runs view: config differences, overlaid cur
   await withWorkbench(t, { workspace, theme: 'Default Light Modern', viewport: { width: 1500, height: 1000 } }, async (wb) => {
     await wb.openView('VAE');
     const pane = await wb.viewPane('VAE Runs');
-    const first = treeRow(pane, EXP1);
-    const second = treeRow(pane, EXP2);
-    await wb.expectVisible(second, 'the deep-bn run in the view', 30_000);
-    await first.click();
-    await second.click({ modifiers: ['Control'] });
-    await second.click({ button: 'right' });
-    const entry = wb.page.locator('.context-view .monaco-menu .action-item').filter({ hasText: /^\s*Compare Runs\s*$/ });
-    await wb.expectVisible(entry, '"Compare Runs" in the context menu of two selected runs');
-    // The workbench's menus act on mouse-up over the focused item; keyboard choice is the reliable path.
-    await entry.first().hover();
-    await wb.page.keyboard.press('Enter');
-    await wb.expectHidden(entry, 'the context menu after choosing Compare Runs');
+    await selectRuns(wb, pane, [EXP1, EXP2]);
+    await chooseFromContextMenu(wb, treeRow(pane, EXP2), 'Compare Runs');
     const frame = wb.webviewFrame();
     await expectText(wb, frame.locator('h1'), 'Comparing 2 runs', 'the compare panel');
     const keys = await frame.locator('[data-testid="config-diff"] tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-key')));
