@@ -16,6 +16,7 @@ import { isProcessAlive, processStartId } from '../../src/node/processProbe';
 import { STOP_REQUEST_FILE } from '../../src/shared/run';
 import { E2E_TIMEOUT_MS, withWorkbench, type Workbench } from '../support/workbench';
 import { chooseFromContextMenu, selectRuns, treeRow, treeRows } from '../support/runsView';
+import { scenario } from '../support/scenario';
 
 const RUNS = '.vae-runs';
 
@@ -90,7 +91,7 @@ async function statusBarTexts(page: Page, samples: number, intervalMs: number): 
   return seen;
 }
 
-test('VAE: Train from F1 (Quick check and an experiment file), live tree and status bar, the queue, Stop/Resume from the tree, completion, Export Metrics, Delete asks first, Rename, divergence, interrupted runs', { timeout: E2E_TIMEOUT_MS * 2 }, async (t) => {
+test('VAE: Train and a run\'s life in the VAE Runs view, part by part', { timeout: E2E_TIMEOUT_MS * 2 }, async (t) => {
   const workspace = makeWorkspace({ 'experiments/tiny.vae.json': JSON.stringify(tiny, null, 2) + '\n', 'experiments/boom.vae.json': JSON.stringify(boom) });
   // A run left marked running by a trainer that died (no process has this pid) before its first checkpoint.
   const crashed = writeFixtureRun(join(workspace, RUNS), { id: '20261127-080000-crashed', name: 'crashed run', status: 'running', epochs: 10, completed: 0, pid: 4_000_000, hostname: hostname() });
@@ -103,114 +104,144 @@ test('VAE: Train from F1 (Quick check and an experiment file), live tree and sta
     await wb.openView('VAE');
     const pane = await wb.viewPane('VAE Runs');
 
-    // On activation the dead run becomes interrupted (on disk too) and offers Resume, which explains why it cannot.
-    const interrupted = await waitForRow(wb, pane, 'crashed run', /^interrupted · epoch 0\/10$/, 'the crashed run shown as interrupted');
-    assert.equal((JSON.parse(readFileSync(join(crashed, 'run.json'), 'utf8')) as RunJson).status, 'interrupted');
-    await clickInline(wb, interrupted, 'Resume');
-    await wb.waitForNotification(/"crashed run" has no checkpoint yet/);
-
-    // F1 → VAE: Train → the Quick check preset.
-    await runCommandSoon(wb, 'VAE: Train');
-    await wb.screenshot('train-quick-pick');
-    await wb.pickQuickItem('Quick check — chainer-mlp, dimz 20, 5 epochs on 10,000 MNIST images');
-    const quick = await waitForRow(wb, pane, 'Quick check', /^(starting|running)/, 'the Quick check run in the VAE Runs view', 60_000);
-    await waitForRow(wb, pane, 'Quick check', /^running · epoch 1\/5/, 'the Quick check run shown as running its first epoch', 90_000);
-    await wb.expectVisible(statusBarItem(page).filter({ hasText: /epoch 1\/5 \(\d+%\)/ }), 'the status bar showing batch progress of epoch 1/5', 60_000);
-    const moving = await statusBarTexts(page, 8, 700);
-    assert.ok(moving.length >= 2, `the status bar should move while training; it showed ${JSON.stringify(moving)}`);
-    await wb.screenshot('quick-check-running');
-
-    // The status-bar item opens the run's panel.
-    await statusBarItem(page).first().click();
-    await wb.expectVisible(page.locator('.tabs-container .tab', { hasText: 'VAE: ' }), 'the run panel opened from the status bar', 30_000);
-
-    // A second run waits in the queue (vaeLens.maxConcurrentRuns is 1) and shows as queued. The pick offers the last choice first.
-    await runCommandSoon(wb, 'VAE: Train');
-    await wb.expectVisible(page.locator('.quick-input-widget .monaco-list-row').first().filter({ hasText: 'Last used: Quick check — chainer-mlp, dimz 20, 5 epochs on 10,000 MNIST images' }), 'the "Last used" entry first in the Train quick pick');
-    await wb.pickQuickItem('experiments/tiny.vae.json');
-    await waitForRow(wb, pane, 'tiny', /^queued · #1 · chainer-mlp, dimz 20, 2 epochs$/, 'the tiny run shown as queued', 15_000);
-    await wb.screenshot('tiny-queued');
-
-    // Stop from the tree (inline): the Quick check stops with a checkpoint, and the queued run starts.
-    await clickInline(wb, quick, 'Stop');
-    await waitForRow(wb, pane, 'Quick check', /^stopped/, 'the Quick check run shown as stopped', 60_000);
-    const [stopped] = runFolders(workspace).filter((r) => r.info.name === 'Quick check');
-    assert.equal(stopped.info.status, 'stopped');
-    assert.equal((stopped.info as unknown as { config: { backend: string } }).config.backend, 'cpu', 'the vaeLens.backend setting reaches the run config');
-    assert.ok(existsSync(join(stopped.dir, 'checkpoint')), 'a stopped run has a checkpoint to resume from');
-    // The tiny run is short: by now it may be running or already done.
-    await waitForRow(wb, pane, 'tiny', /^(starting|running|completed)/, 'the queued tiny run starting once the slot is free', 60_000);
-    const done = await waitForRow(wb, pane, 'tiny', /^completed · epoch 2\/2 · test loss \d+\.\d$/, 'the tiny run completed with its test loss', 180_000);
-    await wb.expectHidden(statusBarItem(page), 'the status-bar item once nothing trains', 15_000);
-    await wb.screenshot('tiny-completed');
-    const tinyRun = runFolders(workspace).find((r) => r.info.name === 'tiny')!;
-    assert.equal(tinyRun.info.status, 'completed');
-    assert.equal(tinyRun.info.epochsCompleted, 2);
-    assert.equal((tinyRun.info as unknown as { config: { backend: string } }).config.backend, 'wasm', 'an experiment file\'s own backend wins over vaeLens.backend');
-
-    // Resume from the tree (inline) continues the same run folder; stop it again to keep the test short.
-    await clickInline(wb, await waitForRow(wb, pane, 'Quick check', /^stopped/, 'the stopped run'), 'Resume');
-    await waitForRow(wb, pane, 'Quick check', /^running/, 'the resumed Quick check run shown as running', 90_000);
-    await wb.expectVisible(statusBarItem(page).filter({ hasText: /epoch \d\/5/ }), 'the status bar following the resumed run', 90_000);
-    assert.equal(runFolders(workspace).filter((r) => r.info.name === 'Quick check').length, 1, 'Resume continues the same run folder');
-    await wb.screenshot('quick-check-resumed');
-    await clickInline(wb, await waitForRow(wb, pane, 'Quick check', /^running/, 'the resumed run'), 'Stop');
-    await waitForRow(wb, pane, 'Quick check', /^stopped/, 'the resumed run stopped again', 60_000);
-
-    // Export Metrics writes one CSV row per epoch (the save dialog is VS Code's own path input here).
-    await chooseFromContextMenu(wb, done, 'Export Metrics');
-    await wb.expectVisible(page.locator('.quick-input-widget input'), 'the save dialog for the metrics CSV');
-    await page.locator('.quick-input-widget input').press('Enter');
-    const csvFile = join(workspace, RUNS, `${tinyRun.info.id}-metrics.csv`);
-    await wb.waitForNotification(/metrics of "tiny" written to/, 15_000);
-    const csv = readFileSync(csvFile, 'utf8').trim().split('\n');
-    assert.equal(csv.length, 3, `header + 2 epochs in ${csvFile}`);
-    assert.match(csv[0], /^epoch,train_loss,/);
-
-    // Delete asks first (modal); Cancel keeps the folder.
-    await chooseFromContextMenu(wb, done, 'Delete Run');
+    const s = scenario(t);
     const dialog = page.locator('.monaco-dialog-box');
-    await wb.expectVisible(dialog.filter({ hasText: 'Delete "tiny"?' }), 'the modal "Delete "tiny"?" confirmation');
-    await wb.expectVisible(dialog.locator('.monaco-button', { hasText: 'Move to Trash' }), 'the "Move to Trash" button');
-    await wb.screenshot('delete-asks-first');
-    await dialog.locator('.monaco-button', { hasText: 'Cancel' }).first().click();
-    await wb.expectHidden(dialog, 'the confirmation dialog');
-    assert.ok(existsSync(tinyRun.dir), 'Cancel keeps the run folder');
-    await wb.expectVisible(treeRow(pane, 'tiny'), 'the tiny run still listed after Cancel');
+    // What the parts build on: the Quick check's row, the tiny run's row and folder.
+    let quick!: Locator;
+    let done!: Locator;
+    let tinyRun!: ReturnType<typeof runFolders>[number];
+    await s.step('a dead run found on activation is interrupted; its Resume explains why not', async () => {
+      // On activation the dead run becomes interrupted (on disk too) and offers Resume, which explains why it cannot.
+      const interrupted = await waitForRow(wb, pane, 'crashed run', /^interrupted · epoch 0\/10$/, 'the crashed run shown as interrupted');
+      assert.equal((JSON.parse(readFileSync(join(crashed, 'run.json'), 'utf8')) as RunJson).status, 'interrupted');
+      await clickInline(wb, interrupted, 'Resume');
+      await wb.waitForNotification(/"crashed run" has no checkpoint yet/);
+    });
 
-    // Rename changes the name shown (and in run.json); the folder keeps its id.
-    await chooseFromContextMenu(wb, treeRow(pane, 'tiny'), 'Rename Run');
-    await wb.submitQuickInput('tiny, renamed');
-    await waitForRow(wb, pane, 'tiny, renamed', /^completed · epoch 2\/2/, 'the renamed run');
-    assert.equal((JSON.parse(readFileSync(join(tinyRun.dir, 'run.json'), 'utf8')) as RunJson).name, 'tiny, renamed');
+    await s.step('VAE: Train from F1: the Quick check runs, live in the tree and the status bar', async () => {
+      // F1 → VAE: Train → the Quick check preset.
+      await runCommandSoon(wb, 'VAE: Train');
+      await wb.screenshot('train-quick-pick');
+      await wb.pickQuickItem('Quick check — chainer-mlp, dimz 20, 5 epochs on 10,000 MNIST images');
+      quick = await waitForRow(wb, pane, 'Quick check', /^(starting|running)/, 'the Quick check run in the VAE Runs view', 60_000);
+      await waitForRow(wb, pane, 'Quick check', /^running · epoch 1\/5/, 'the Quick check run shown as running its first epoch', 90_000);
+      await wb.expectVisible(statusBarItem(page).filter({ hasText: /epoch 1\/5 \(\d+%\)/ }), 'the status bar showing batch progress of epoch 1/5', 60_000);
+      const moving = await statusBarTexts(page, 8, 700);
+      assert.ok(moving.length >= 2, `the status bar should move while training; it showed ${JSON.stringify(moving)}`);
+      await wb.screenshot('quick-check-running');
+    });
 
-    // Compare Runs on a multi-selection in the tree opens the compare panel with both.
-    await selectRuns(wb, pane, ['tiny, renamed', 'Quick check']);
-    await chooseFromContextMenu(wb, treeRow(pane, 'tiny, renamed'), 'Compare Runs');
-    await wb.expectVisible(page.locator('.tabs-container .tab', { hasText: /VAE: (tiny, renamed vs Quick check|Quick check vs tiny, renamed|compare 2 runs)/ }), 'the compare panel of the two selected runs', 30_000);
-    await wb.screenshot('compare-two-runs');
+    await s.step("the status-bar item opens the run's panel", async () => {
+      // The status-bar item opens the run's panel.
+      await statusBarItem(page).first().click();
+      await wb.expectVisible(page.locator('.tabs-container .tab', { hasText: 'VAE: ' }), 'the run panel opened from the status bar', 30_000);
+    });
 
-    // From the palette a run is picked; confirming moves the folder to the trash (or, where there is no trash, asks again before deleting for good).
-    await runCommandSoon(wb, 'VAE: Delete Run');
-    await wb.pickQuickItem('crashed run');
-    await dialog.filter({ hasText: 'Delete "crashed run"?' }).locator('.monaco-button', { hasText: 'Move to Trash' }).first().click();
-    const permanently = dialog.locator('.monaco-button', { hasText: 'Delete Permanently' });
-    await page.waitForTimeout(1000);
-    if (await permanently.isVisible()) {
-      await wb.screenshot('no-trash-asks-again');
-      await permanently.first().click();
-    }
-    await wb.expectHidden(treeRow(pane, 'crashed run'), 'the deleted run in the tree', 15_000);
-    assert.ok(!existsSync(crashed), 'the deleted run folder is gone from the runs directory');
+    await s.step('a second run waits in the queue; the pick offers the last choice first', async () => {
+      // A second run waits in the queue (vaeLens.maxConcurrentRuns is 1) and shows as queued. The pick offers the last choice first.
+      await runCommandSoon(wb, 'VAE: Train');
+      await wb.expectVisible(page.locator('.quick-input-widget .monaco-list-row').first().filter({ hasText: 'Last used: Quick check — chainer-mlp, dimz 20, 5 epochs on 10,000 MNIST images' }), 'the "Last used" entry first in the Train quick pick');
+      await wb.pickQuickItem('experiments/tiny.vae.json');
+      await waitForRow(wb, pane, 'tiny', /^queued · #1 · chainer-mlp, dimz 20, 2 epochs$/, 'the tiny run shown as queued', 15_000);
+      await wb.screenshot('tiny-queued');
+    });
 
-    // A run that diverges: failed in the tree with an error badge, and an error notification that says why.
-    await runCommandSoon(wb, 'VAE: Train');
-    await wb.pickQuickItem('experiments/boom.vae.json');
-    const toast = await wb.waitForNotification(/boom, epoch 1: Training diverged at epoch 1: The training loss became NaN/, 90_000);
-    await wb.expectVisible(toast.locator('.monaco-button', { hasText: 'Open Run' }), 'the "Open Run" action on the divergence error');
-    const failed = await waitForRow(wb, pane, 'boom', /^failed/, 'the diverged run shown as failed');
-    await wb.expectVisible(failed.locator('[class*="monaco-decoration"]'), 'the error badge on the diverged run');
-    await wb.screenshot('diverged');
+    await s.step('Stop from the tree keeps a checkpoint; the queued run starts and completes', async () => {
+      // Stop from the tree (inline): the Quick check stops with a checkpoint, and the queued run starts.
+      await clickInline(wb, quick, 'Stop');
+      await waitForRow(wb, pane, 'Quick check', /^stopped/, 'the Quick check run shown as stopped', 60_000);
+      const [stopped] = runFolders(workspace).filter((r) => r.info.name === 'Quick check');
+      assert.equal(stopped.info.status, 'stopped');
+      assert.equal((stopped.info as unknown as { config: { backend: string } }).config.backend, 'cpu', 'the vaeLens.backend setting reaches the run config');
+      assert.ok(existsSync(join(stopped.dir, 'checkpoint')), 'a stopped run has a checkpoint to resume from');
+      // The tiny run is short: by now it may be running or already done.
+      await waitForRow(wb, pane, 'tiny', /^(starting|running|completed)/, 'the queued tiny run starting once the slot is free', 60_000);
+      done = await waitForRow(wb, pane, 'tiny', /^completed · epoch 2\/2 · test loss \d+\.\d$/, 'the tiny run completed with its test loss', 180_000);
+      await wb.expectHidden(statusBarItem(page), 'the status-bar item once nothing trains', 15_000);
+      await wb.screenshot('tiny-completed');
+      tinyRun = runFolders(workspace).find((r) => r.info.name === 'tiny')!;
+      assert.equal(tinyRun.info.status, 'completed');
+      assert.equal(tinyRun.info.epochsCompleted, 2);
+      assert.equal((tinyRun.info as unknown as { config: { backend: string } }).config.backend, 'wasm', 'an experiment file\'s own backend wins over vaeLens.backend');
+    });
+
+    await s.step('Resume from the tree continues the same run folder', async () => {
+      // Resume from the tree (inline) continues the same run folder; stop it again to keep the test short.
+      await clickInline(wb, await waitForRow(wb, pane, 'Quick check', /^stopped/, 'the stopped run'), 'Resume');
+      await waitForRow(wb, pane, 'Quick check', /^running/, 'the resumed Quick check run shown as running', 90_000);
+      await wb.expectVisible(statusBarItem(page).filter({ hasText: /epoch \d\/5/ }), 'the status bar following the resumed run', 90_000);
+      assert.equal(runFolders(workspace).filter((r) => r.info.name === 'Quick check').length, 1, 'Resume continues the same run folder');
+      await wb.screenshot('quick-check-resumed');
+      await clickInline(wb, await waitForRow(wb, pane, 'Quick check', /^running/, 'the resumed run'), 'Stop');
+      await waitForRow(wb, pane, 'Quick check', /^stopped/, 'the resumed run stopped again', 60_000);
+    });
+
+    await s.step('Export Metrics writes one CSV row per epoch', async () => {
+      // Export Metrics writes one CSV row per epoch (the save dialog is VS Code's own path input here).
+      await chooseFromContextMenu(wb, done, 'Export Metrics');
+      await wb.expectVisible(page.locator('.quick-input-widget input'), 'the save dialog for the metrics CSV');
+      await page.locator('.quick-input-widget input').press('Enter');
+      const csvFile = join(workspace, RUNS, `${tinyRun.info.id}-metrics.csv`);
+      await wb.waitForNotification(/metrics of "tiny" written to/, 15_000);
+      const csv = readFileSync(csvFile, 'utf8').trim().split('\n');
+      assert.equal(csv.length, 3, `header + 2 epochs in ${csvFile}`);
+      assert.match(csv[0], /^epoch,train_loss,/);
+    });
+
+    await s.step('Delete asks first; Cancel keeps the folder', async () => {
+      // Delete asks first (modal); Cancel keeps the folder.
+      await chooseFromContextMenu(wb, done, 'Delete Run');
+      await wb.expectVisible(dialog.filter({ hasText: 'Delete "tiny"?' }), 'the modal "Delete "tiny"?" confirmation');
+      await wb.expectVisible(dialog.locator('.monaco-button', { hasText: 'Move to Trash' }), 'the "Move to Trash" button');
+      await wb.screenshot('delete-asks-first');
+      await dialog.locator('.monaco-button', { hasText: 'Cancel' }).first().click();
+      await wb.expectHidden(dialog, 'the confirmation dialog');
+      assert.ok(existsSync(tinyRun.dir), 'Cancel keeps the run folder');
+      await wb.expectVisible(treeRow(pane, 'tiny'), 'the tiny run still listed after Cancel');
+    });
+
+    await s.step('Rename changes the name, not the folder', async () => {
+      // Rename changes the name shown (and in run.json); the folder keeps its id.
+      await chooseFromContextMenu(wb, treeRow(pane, 'tiny'), 'Rename Run');
+      await wb.submitQuickInput('tiny, renamed');
+      await waitForRow(wb, pane, 'tiny, renamed', /^completed · epoch 2\/2/, 'the renamed run');
+      assert.equal((JSON.parse(readFileSync(join(tinyRun.dir, 'run.json'), 'utf8')) as RunJson).name, 'tiny, renamed');
+    });
+
+    await s.step('Compare Runs on a multi-selection opens the compare panel', async () => {
+      // Compare Runs on a multi-selection in the tree opens the compare panel with both.
+      await selectRuns(wb, pane, ['tiny, renamed', 'Quick check']);
+      await chooseFromContextMenu(wb, treeRow(pane, 'tiny, renamed'), 'Compare Runs');
+      await wb.expectVisible(page.locator('.tabs-container .tab', { hasText: /VAE: (tiny, renamed vs Quick check|Quick check vs tiny, renamed|compare 2 runs)/ }), 'the compare panel of the two selected runs', 30_000);
+      await wb.screenshot('compare-two-runs');
+    });
+
+    await s.step('Delete from the palette removes the folder', async () => {
+      // From the palette a run is picked; confirming moves the folder to the trash (or, where there is no trash, asks again before deleting for good).
+      await runCommandSoon(wb, 'VAE: Delete Run');
+      await wb.pickQuickItem('crashed run');
+      await dialog.filter({ hasText: 'Delete "crashed run"?' }).locator('.monaco-button', { hasText: 'Move to Trash' }).first().click();
+      const permanently = dialog.locator('.monaco-button', { hasText: 'Delete Permanently' });
+      await page.waitForTimeout(1000);
+      if (await permanently.isVisible()) {
+        await wb.screenshot('no-trash-asks-again');
+        await permanently.first().click();
+      }
+      await wb.expectHidden(treeRow(pane, 'crashed run'), 'the deleted run in the tree', 15_000);
+      assert.ok(!existsSync(crashed), 'the deleted run folder is gone from the runs directory');
+    });
+
+    await s.step('a diverging run fails with a notification that says why', async () => {
+      // A run that diverges: failed in the tree with an error badge, and an error notification that says why.
+      await runCommandSoon(wb, 'VAE: Train');
+      await wb.pickQuickItem('experiments/boom.vae.json');
+      const toast = await wb.waitForNotification(/boom, epoch 1: Training diverged at epoch 1: The training loss became NaN/, 90_000);
+      await wb.expectVisible(toast.locator('.monaco-button', { hasText: 'Open Run' }), 'the "Open Run" action on the divergence error');
+      const failed = await waitForRow(wb, pane, 'boom', /^failed/, 'the diverged run shown as failed');
+      await wb.expectVisible(failed.locator('[class*="monaco-decoration"]'), 'the error badge on the diverged run');
+      await wb.screenshot('diverged');
+    });
+    s.end();
   });
 });
 
