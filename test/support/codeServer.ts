@@ -15,23 +15,14 @@ import {
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { aptGetInstall, canUseAptGet } from './chromium';
+import { repoRoot } from './repoRoot';
 
 export const CODE_SERVER_VERSION = '4.100.3';
 /** @vscode/ripgrep's postinstall looks for this asset in os.tmpdir() before downloading it from GitHub. */
 const RIPGREP_PACKAGE_VERSION = '1.15.11';
 const RIPGREP_ASSET = 'ripgrep-v13.0.0-10-x86_64-unknown-linux-musl.tar.gz';
 
-/** The repository root: $VAE_LENS_ROOT (set by scripts/test.mjs), else the folder above out/ or test/. */
-export function repoRoot(): string {
-  if (process.env.VAE_LENS_ROOT) return process.env.VAE_LENS_ROOT;
-  let dir = __dirname;
-  while (!existsSync(join(dir, 'package.json')) || !existsSync(join(dir, 'scripts', 'build.mjs'))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error(`Cannot find the VAE Lens repository root above ${__dirname}; set VAE_LENS_ROOT.`);
-    dir = up;
-  }
-  return dir;
-}
+export { repoRoot };
 
 // ---------------------------------------------------------------------------------------------
 // Install (once per machine, shared by every test and every engineer's checkout of this folder)

@@ -6,9 +6,10 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { repoRoot } from './repoRoot';
 
-const ROOT = process.env.VAE_LENS_ROOT ?? resolve(__dirname, '..', '..', '..');
+const ROOT = repoRoot();
 const INSTALLER = join(ROOT, '.ci', 'install-software-vulkan');
 
 let ensured = false;

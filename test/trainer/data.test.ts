@@ -7,8 +7,9 @@ import { gzipSync } from 'node:zlib';
 import { binarizeDynamic, DataError, findMnistDir, loadDataset, type Dataset } from '../../src/trainer/data/index';
 import { fixedUniform } from '../../src/trainer/data/binarize';
 import { encodeIdx } from '../../src/trainer/data/idx';
+import { repoRoot } from '../support/repoRoot';
 
-const root = process.env.VAE_LENS_ROOT ?? join(__dirname, '..', '..', '..');
+const root = repoRoot();
 const none = { trainLimit: null, testLimit: null, binarize: 'none' } as const;
 
 // The canonical MNIST label counts (LeCun et al.), train and t10k.

@@ -3,11 +3,12 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { EpochEvent, RunEvent, TrainerMessage } from '../../src/shared/events';
 import type { TrainerOutput } from '../../src/trainer/train';
+import { repoRoot } from '../support/repoRoot';
 
-export const ROOT = process.env.VAE_LENS_ROOT ?? resolve(__dirname, '..', '..', '..');
+export const ROOT = repoRoot();
 export const TRAINER_JS = join(ROOT, 'dist', 'trainer.js');
 export const CLI_JS = join(ROOT, 'dist', 'cli.js');
 

@@ -9,8 +9,9 @@ import { checkRunInfo, runJsonSchema, RUN_SCHEMA_VERSION } from '../../src/share
 import { checkEventLine, eventJsonSchema, parseEvents, EventLineBuffer, EVENTS_SCHEMA_VERSION } from '../../src/shared/events';
 import { readRun, readRunInfo, RunFolderError } from '../../src/node/runFolder';
 import { parseToWebviewMessage, toRunView } from '../../src/shared/protocol';
+import { repoRoot } from '../support/repoRoot';
 
-const root = process.env.VAE_LENS_ROOT ?? join(__dirname, '../../..');
+const root = repoRoot();
 const fixtures = join(root, 'test/fixtures/runs');
 const fixtureRun = (name: string) => JSON.parse(readFileSync(join(fixtures, name, 'run.json'), 'utf8'));
 const runs = readdirSync(fixtures);

@@ -3,8 +3,9 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_HEALTH_SETTINGS } from '../../src/shared/health';
+import { repoRoot } from '../support/repoRoot';
 
-const root = process.env.VAE_LENS_ROOT ?? join(__dirname, '..', '..', '..');
+const root = repoRoot();
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const contributes = pkg.contributes;
 

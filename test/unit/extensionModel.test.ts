@@ -15,8 +15,9 @@ import type { RunState } from '../../src/extension/model/runStore';
 import type { RunEvent, WarningEvent } from '../../src/shared/events';
 import { defaultConfig } from '../../src/shared/config';
 import { fixtureEpoch } from './fixtures/runFixture';
+import { repoRoot } from '../support/repoRoot';
 
-const root = process.env.VAE_LENS_ROOT ?? join(__dirname, '..', '..', '..');
+const root = repoRoot();
 
 describe('experiment files and presets', () => {
   test('the committed *.vae.json schema is exactly configJsonSchema()', () => {

@@ -8,7 +8,7 @@
 import { createServer, type Server } from 'node:http';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { extname, join, normalize, resolve, sep } from 'node:path';
+import { extname, join, normalize, sep } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { after, before } from 'node:test';
 import type { BrowserContext, Page } from 'playwright-core';
@@ -18,8 +18,9 @@ import { pageBootScript, PANEL_ASSETS, renderPanelHtml, webviewCsp } from '../..
 import type { PanelKind } from '../../src/shared/panelState';
 import { toRunView, type SnapshotMessage, type ToWebviewMessage } from '../../src/shared/protocol';
 import { DEFAULT_HEALTH_SETTINGS } from '../../src/shared/health';
+import { repoRoot } from '../support/repoRoot';
 
-export const ROOT = process.env.VAE_LENS_ROOT ?? resolve(__dirname, '../../..');
+export const ROOT = repoRoot();
 
 const TYPES: Record<string, string> = {
   '.js': 'text/javascript', '.css': 'text/css', '.png': 'image/png', '.ttf': 'font/ttf', '.html': 'text/html', '.json': 'application/json',
