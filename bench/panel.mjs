@@ -15,7 +15,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 process.env.VAE_LENS_ROOT ??= root;
 const require = createRequire(import.meta.url);
 const { PanelServer, openPanel } = require(join(root, 'out/test/webview/harness.js'));
-const { fixtureEpoch, tempRunsDir, writeFixtureRun } = require(join(root, 'out/test/webview/fixtures.js'));
+const { mnistLikeEpoch: fixtureEpoch, tempRunsDir, writeMnistLikeRun: writeFixtureRun } = require(join(root, 'out/test/support/runFixtures.js'));
 const { launchChromium } = require(join(root, 'out/test/support/chromium.js'));
 
 const args = process.argv.slice(2);

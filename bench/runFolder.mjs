@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 process.env.VAE_LENS_ROOT ??= root;
 const require = createRequire(import.meta.url);
-const { writeFixtureRun } = require(join(root, 'out/test/webview/fixtures.js'));
+const { writeMnistLikeRun: writeFixtureRun } = require(join(root, 'out/test/support/runFixtures.js'));
 
 const args = process.argv.slice(2);
 const option = (name, fallback) => {

@@ -95,7 +95,7 @@ async function activateOnce(workspaceDir) {
 async function main() {
   const runCount = option('--runs', 200);
   const repeat = option('--repeat', 15);
-  const fixtures = require(join(root, 'out', 'test', 'unit', 'fixtures', 'runFixture.js'));
+  const fixtures = require(join(root, 'out', 'test', 'support', 'runFixtures.js'));
   const workspace = mkdtempSync(join(tmpdir(), 'vae-lens-bench-ui-'));
   const runsDir = join(workspace, '.vae-runs');
   try {
@@ -105,7 +105,7 @@ async function main() {
     for (let i = 0; i < runCount; i++) {
       const deep = i % 4 === 3;
       const completed = 5 + ((i * 37) % 96);
-      const dir = fixtures.writeFixtureRun(runsDir, {
+      const dir = fixtures.writeRunFolder(runsDir, {
         id: `20261128-${String(100000 + i)}-run-${i}`, name: `run ${i}`, status: i % 25 === 0 ? 'running' : 'completed',
         epochs: 100, completed, pid: i % 25 === 0 ? process.pid : undefined, config: { model: deep ? 'deep-bn' : 'chainer-mlp', dimz: deep ? 100 : 20 },
       });
@@ -144,13 +144,13 @@ async function main() {
     const single = [];
     for (let i = 0; i < Math.max(repeat, 20); i++) {
       const dir = dirs[(i * 7) % dirs.length];
-      appendFileSync(join(dir, 'events.jsonl'), JSON.stringify(fixtures.fixtureEpoch(101 + i, 200, 20)) + '\n');
+      appendFileSync(join(dir, 'events.jsonl'), JSON.stringify(fixtures.healthEpoch(101 + i, 200, 20)) + '\n');
       let t = performance.now();
       await api.store.refreshAll();
       const shown = await renderAll();
       full.push(performance.now() - t);
       if (shown !== runCount) throw new Error(`the tree showed ${shown} runs, expected ${runCount}`);
-      appendFileSync(join(dir, 'events.jsonl'), JSON.stringify(fixtures.fixtureEpoch(301 + i, 400, 20)) + '\n');
+      appendFileSync(join(dir, 'events.jsonl'), JSON.stringify(fixtures.healthEpoch(301 + i, 400, 20)) + '\n');
       t = performance.now();
       await api.store.refreshDirs([dir]);
       await renderAll();

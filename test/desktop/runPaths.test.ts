@@ -12,7 +12,7 @@ import { suite, suiteSetup, suiteTeardown, test } from 'mocha';
 import * as vscode from 'vscode';
 import type { VaeLensApi } from '../../src/extension/extension';
 import { STOP_REQUEST_FILE } from '../../src/shared/run';
-import { writeFixtureRun } from '../unit/fixtures/runFixture';
+import { writeRunFolder } from '../support/runFixtures';
 
 const EXTENSION_ID = 'vae-lens.vae-lens';
 /** A command that refuses returns at once; one that asks the user waits for an answer that never comes. */
@@ -38,9 +38,9 @@ suite('Run commands check the paths they are given', () => {
     const api = (await vscode.extensions.getExtension<VaeLensApi>(EXTENSION_ID)?.activate()) as VaeLensApi;
     runsDir = api.store.getRoots()[0]?.runsDir;
     assert.ok(runsDir, 'the workspace has a runs folder');
-    inside = writeFixtureRun(runsDir, { id: '20261201-100000-inside', name: 'inside', status: 'completed', epochs: 2, completed: 2 });
+    inside = writeRunFolder(runsDir, { id: '20261201-100000-inside', name: 'inside', status: 'completed', epochs: 2, completed: 2 });
     elsewhere = mkdtempSync(join(tmpdir(), 'vae-lens-elsewhere-'));
-    outside = writeFixtureRun(elsewhere, { id: '20261201-100000-outside', name: 'outside', status: 'completed', epochs: 2, completed: 2 });
+    outside = writeRunFolder(elsewhere, { id: '20261201-100000-outside', name: 'outside', status: 'completed', epochs: 2, completed: 2 });
     escape = join(runsDir, 'escape');
     symlinkSync(outside, escape);
   });
@@ -58,13 +58,13 @@ suite('Run commands check the paths they are given', () => {
   });
 
   test('Stop given a path outside writes nothing there; given a run of this workspace on another host, it writes the stop request', async () => {
-    const live = writeFixtureRun(elsewhere, { id: '20261201-110000-live', name: 'live outside', status: 'running', epochs: 10, completed: 1, pid: 1, hostname: hostname() });
+    const live = writeRunFolder(elsewhere, { id: '20261201-110000-live', name: 'live outside', status: 'running', epochs: 10, completed: 1, pid: 1, hostname: hostname() });
     const before = files(live);
     await runPromptly('vaeLens.stop', live);
     assert.deepEqual(files(live), before);
     assert.equal(existsSync(join(live, STOP_REQUEST_FILE)), false);
 
-    const remote = writeFixtureRun(runsDir, { id: '20261201-120000-remote', name: 'remote', status: 'running', epochs: 10, completed: 1, pid: 4242, hostname: 'gpu-box-7' });
+    const remote = writeRunFolder(runsDir, { id: '20261201-120000-remote', name: 'remote', status: 'running', epochs: 10, completed: 1, pid: 4242, hostname: 'gpu-box-7' });
     writeFileSync(join(remote, 'run.json'), JSON.stringify({ ...JSON.parse(readFileSync(join(remote, 'run.json'), 'utf8')), host: 'gpu-box-7' }));
     await runPromptly('vaeLens.stop', remote);
     assert.ok(existsSync(join(remote, STOP_REQUEST_FILE)), 'a stop request in the run folder inside the runs folder');

@@ -11,7 +11,7 @@ import { createServer } from 'node:http';
 import { test } from 'node:test';
 import type { Locator, Page } from 'playwright-core';
 import { makeWorkspace } from '../support/codeServer';
-import { writeFixtureRun } from '../unit/fixtures/runFixture';
+import { writeRunFolder } from '../support/runFixtures';
 import { isProcessAlive, processStartId } from '../../src/node/processProbe';
 import { STOP_REQUEST_FILE } from '../../src/shared/run';
 import { E2E_TIMEOUT_MS, withWorkbench, type Workbench } from '../support/workbench';
@@ -94,7 +94,7 @@ async function statusBarTexts(page: Page, samples: number, intervalMs: number): 
 test('VAE: Train and a run\'s life in the VAE Runs view, part by part', { timeout: E2E_TIMEOUT_MS * 2 }, async (t) => {
   const workspace = makeWorkspace({ 'experiments/tiny.vae.json': JSON.stringify(tiny, null, 2) + '\n', 'experiments/boom.vae.json': JSON.stringify(boom) });
   // A run left marked running by a trainer that died (no process has this pid) before its first checkpoint.
-  const crashed = writeFixtureRun(join(workspace, RUNS), { id: '20261127-080000-crashed', name: 'crashed run', status: 'running', epochs: 10, completed: 0, pid: 4_000_000, hostname: hostname() });
+  const crashed = writeRunFolder(join(workspace, RUNS), { id: '20261127-080000-crashed', name: 'crashed run', status: 'running', epochs: 10, completed: 0, pid: 4_000_000, hostname: hostname() });
   t.after(() => killTrainers(workspace));
   // The plain JavaScript backend (setting vaeLens.backend) keeps the Quick check in its first epoch for
   // a minute or more, so it is still running when the test stops it.
@@ -331,9 +331,9 @@ test('a real run with σ far from 1 raises the σ warning (notification with act
 
 test('in an untrusted workspace runs are shown, Train and Resume are not offered, and Stop, Delete and Rename refuse', { timeout: E2E_TIMEOUT_MS }, async (t) => {
   const workspace = makeWorkspace({ 'a.vae.json': JSON.stringify(tiny) });
-  writeFixtureRun(join(workspace, RUNS), { id: '20261128-090000-earlier', name: 'earlier run', status: 'stopped', epochs: 10, completed: 4 });
+  writeRunFolder(join(workspace, RUNS), { id: '20261128-090000-earlier', name: 'earlier run', status: 'stopped', epochs: 10, completed: 4 });
   // A run whose trainer died: shown as interrupted, but viewing an untrusted workspace writes nothing.
-  const crashed = writeFixtureRun(join(workspace, RUNS), { id: '20261128-080000-crashed', name: 'crashed run', status: 'running', epochs: 10, completed: 2, pid: 4_000_000, hostname: hostname() });
+  const crashed = writeRunFolder(join(workspace, RUNS), { id: '20261128-080000-crashed', name: 'crashed run', status: 'running', epochs: 10, completed: 2, pid: 4_000_000, hostname: hostname() });
   const crashedFiles = () => ['run.json', 'events.jsonl'].map((f) => readFileSync(join(crashed, f), 'utf8'));
   const crashedBefore = crashedFiles();
   await withWorkbench(t, { workspace, workspaceTrust: true }, async (wb) => {
@@ -369,7 +369,7 @@ test('in an untrusted workspace runs are shown, Train and Resume are not offered
 
 test('runs this window did not start are never signalled: pid 1 and a reused pid are judged interrupted; Stop asks another host\'s or a CLI trainer through its run folder', { timeout: E2E_TIMEOUT_MS }, async (t) => {
   const workspace = makeWorkspace({});
-  writeFixtureRun(join(workspace, RUNS), { id: '20261128-070000-earlier', name: 'earlier run', status: 'completed', epochs: 2, completed: 2 });
+  writeRunFolder(join(workspace, RUNS), { id: '20261128-070000-earlier', name: 'earlier run', status: 'completed', epochs: 2, completed: 2 });
   // A harmless process whose pid the run folders name: a signal from Stop would end it.
   const sleeper = spawn('sleep', ['300'], { stdio: 'ignore' });
   t.after(() => sleeper.kill('SIGKILL'));
@@ -378,7 +378,7 @@ test('runs this window did not start are never signalled: pid 1 and a reused pid
   assert.ok(sleepStart, 'this platform tells process starts apart (Linux /proc)');
   /** A run whose run.json says it is running, with these trainer fields. */
   const liveRun = (id: string, name: string, trainer: { pid: number; host: string; processStart?: string }) => {
-    const dir = writeFixtureRun(join(workspace, RUNS), { id, name, status: 'running', epochs: 10, completed: 1, hostname: trainer.host });
+    const dir = writeRunFolder(join(workspace, RUNS), { id, name, status: 'running', epochs: 10, completed: 1, hostname: trainer.host });
     const info = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as Record<string, unknown>;
     writeFileSync(join(dir, 'run.json'), JSON.stringify({ ...info, ...trainer, updated: new Date().toISOString() }));
     return dir;
@@ -467,9 +467,9 @@ test('cancelling the start notification during a data download ends the trainer'
 test('in a multi-root workspace runs are grouped by workspace folder', { timeout: E2E_TIMEOUT_MS }, async (t) => {
   const alpha = makeWorkspace({});
   const beta = makeWorkspace({});
-  writeFixtureRun(join(alpha, RUNS), { id: '20261128-090000-a1', name: 'alpha one', status: 'completed', epochs: 3, completed: 3 });
-  writeFixtureRun(join(alpha, RUNS), { id: '20261128-091000-a2', name: 'alpha two', status: 'completed', epochs: 3, completed: 3 });
-  writeFixtureRun(join(beta, RUNS), { id: '20261128-092000-b1', name: 'beta one', status: 'stopped', epochs: 3, completed: 1 });
+  writeRunFolder(join(alpha, RUNS), { id: '20261128-090000-a1', name: 'alpha one', status: 'completed', epochs: 3, completed: 3 });
+  writeRunFolder(join(alpha, RUNS), { id: '20261128-091000-a2', name: 'alpha two', status: 'completed', epochs: 3, completed: 3 });
+  writeRunFolder(join(beta, RUNS), { id: '20261128-092000-b1', name: 'beta one', status: 'stopped', epochs: 3, completed: 1 });
   const file = join(mkdtempSync(join(tmpdir(), 'vae-lens-multi-')), 'two.code-workspace');
   writeFileSync(file, JSON.stringify({ folders: [{ name: 'alpha', path: alpha }, { name: 'beta', path: beta }] }));
   t.after(() => {

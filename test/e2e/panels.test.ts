@@ -13,7 +13,7 @@ import { PNG } from 'pngjs';
 import { makeWorkspace, repoRoot } from '../support/codeServer';
 import { E2E_TIMEOUT_MS, withWorkbench, type Workbench } from '../support/workbench';
 import { chooseFromContextMenu, openFromTree, selectRuns, treeRow } from '../support/runsView';
-import { appendEvents, fixtureEpoch, writeEpochImages, writeFixtureRun } from '../webview/fixtures';
+import { appendEvents, mnistLikeEpoch, writeEpochImages, writeMnistLikeRun } from '../support/runFixtures';
 
 const RUNS = '.vae-runs';
 const EXP1 = 'exp1-chainer-mlp';
@@ -220,7 +220,7 @@ test('a change of vaeLens.warnings.* settings recolours an open panel\'s gauges 
 test('a running run\'s panel follows the epochs appended to events.jsonl (light theme)', { timeout: E2E_TIMEOUT_MS }, async (t) => {
   const { workspace, runsDir } = workspaceWithRecordedRuns();
   writeFileSync(join(workspace, 'notes.md'), '# Notes\n');
-  const dir = writeFixtureRun(runsDir, { name: 'live', epochs: 10, written: 3, status: 'running', dimz: 20, active: 12 });
+  const dir = writeMnistLikeRun(runsDir, { name: 'live', epochs: 10, written: 3, status: 'running', dimz: 20, active: 12 });
   await withWorkbench(t, { workspace, theme: 'Default Light Modern', viewport: { width: 1500, height: 1000 } }, async (wb) => {
     await wb.openView('VAE');
     const frame = await openFromTree(wb, 'live');
@@ -228,7 +228,7 @@ test('a running run\'s panel follows the epochs appended to events.jsonl (light 
     await wb.expectVisible(frame.locator('[data-chart="loss"] .main-svg'), 'the loss chart');
     for (const epoch of [4, 5]) {
       writeEpochImages(dir, epoch);
-      const event = fixtureEpoch(epoch, { epochs: 10, dimz: 20, active: 12 });
+      const event = mnistLikeEpoch(epoch, { epochs: 10, dimz: 20, active: 12 });
       appendEvents(dir, [event]);
       const info = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8'));
       writeFileSync(join(dir, 'run.json'), JSON.stringify({ ...info, epochsCompleted: epoch }, null, 2));
@@ -243,7 +243,7 @@ test('a running run\'s panel follows the epochs appended to events.jsonl (light 
     await wb.openFile('notes.md');
     await wb.expectHidden(wb.page.locator('iframe.webview.ready'), 'the run panel hidden behind notes.md');
     writeEpochImages(dir, 6);
-    const sixth = fixtureEpoch(6, { epochs: 10, dimz: 20, active: 12 });
+    const sixth = mnistLikeEpoch(6, { epochs: 10, dimz: 20, active: 12 });
     appendEvents(dir, [sixth]);
     await wb.page.waitForTimeout(2500);
     await wb.page.locator('.tabs-container .tab').filter({ hasText: 'VAE: live' }).click();

@@ -14,7 +14,7 @@ import { warningsMuted as isMuted } from '../../src/shared/runRules';
 import type { RunState } from '../../src/extension/model/runStore';
 import type { RunEvent, WarningEvent } from '../../src/shared/events';
 import { defaultConfig } from '../../src/shared/config';
-import { fixtureEpoch } from './fixtures/runFixture';
+import { healthEpoch } from '../support/runFixtures';
 import { repoRoot } from '../support/repoRoot';
 
 const root = repoRoot();
@@ -60,10 +60,10 @@ describe('experiment files and presets', () => {
 
 describe('metrics CSV', () => {
   test('one row per epoch, the last of a repeated epoch, NaN as an empty cell', () => {
-    const e2 = fixtureEpoch(2, 3, 4);
-    const nan = fixtureEpoch(3, 3, 4);
+    const e2 = healthEpoch(2, 3, 4);
+    const nan = healthEpoch(3, 3, 4);
     (nan.test as { loss: unknown }).loss = null;
-    const events: RunEvent[] = [fixtureEpoch(1, 3, 4), fixtureEpoch(2, 3, 4), e2, nan];
+    const events: RunEvent[] = [healthEpoch(1, 3, 4), healthEpoch(2, 3, 4), e2, nan];
     const lines = metricsCsv(events).trimEnd().split('\n');
     assert.equal(lines[0], METRICS_CSV_HEADER.join(','));
     assert.equal(lines.length, 4);
@@ -86,7 +86,7 @@ describe('metrics CSV', () => {
 
 describe('status bar and warning state', () => {
   const run = (epochs: number[], status: 'running' | 'stopped' = 'running'): RunState => {
-    const recent = epochs.map((e) => fixtureEpoch(e, 10, 4));
+    const recent = epochs.map((e) => healthEpoch(e, 10, 4));
     return { dir: '/r', id: 'r', root: { label: 'w', runsDir: '/' }, info: { schemaVersion: 1, id: 'r', name: 'r', config: { ...defaultConfig(), epochs: 10 }, created: '', updated: '', status, epochsCompleted: epochs.length }, recentEpochs: recent, latest: recent.at(-1), warnings: [], findings: [], partial: false, version: 1 };
   };
   const epochPart = (text: string) => /epoch \d+\/\d+/.exec(text)?.[0];

@@ -15,7 +15,7 @@ import { TrainerProcess, signalGroup, STOP_GRACE_MS } from '../../src/extension/
 import { localProcessProbe, processStartId, isProcessAlive } from '../../src/node/processProbe';
 import { readRunInfo } from '../../src/node/runFolder';
 import { STOP_REQUEST_FILE, type RunInfo } from '../../src/shared/run';
-import { writeFixtureRun } from './fixtures/runFixture';
+import { writeRunFolder } from '../support/runFixtures';
 
 /** Every signal anything in this process tries to send (signal 0, a liveness probe, is let through). */
 const attempted: { pid: number; signal: string | number }[] = [];
@@ -52,7 +52,7 @@ afterEach(() => {
 
 /** A run folder whose run.json says it is running with these trainer fields. */
 function liveRun(id: string, trainer: Partial<Pick<RunInfo, 'pid' | 'host' | 'processStart' | 'updated'>>): string {
-  const dir = writeFixtureRun(runs, { id, name: id, status: 'running', epochs: 10, completed: 1, hostname: hostname() });
+  const dir = writeRunFolder(runs, { id, name: id, status: 'running', epochs: 10, completed: 1, hostname: hostname() });
   const info = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as RunInfo;
   writeFileSync(join(dir, 'run.json'), JSON.stringify({ ...info, ...trainer }));
   return dir;
@@ -153,7 +153,7 @@ describe('Stop on a run this window did not start', () => {
     const s = await stop(starting, signals);
     assert.equal(s.kind, 'requested');
     assert.ok(existsSync(join(starting, STOP_REQUEST_FILE)));
-    const done = writeFixtureRun(runs, { id: 'done', status: 'completed', epochs: 2, completed: 2, pid: sleeper.pid });
+    const done = writeRunFolder(runs, { id: 'done', status: 'completed', epochs: 2, completed: 2, pid: sleeper.pid });
     const d = await stop(done, signals);
     assertNoSignal(signals);
     assert.deepEqual(d, { kind: 'not-running', message: '"r" is not running (it is completed).' });

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { RunStore, type RunFeedUpdate } from '../../src/extension/model/runStore';
 import { OpenPanels } from '../../src/extension/panels/openPanels';
 import type { RunInfo } from '../../src/shared/run';
-import { appendFixtureEvent, fixtureEpoch, writeFixtureRun } from './fixtures/runFixture';
+import { appendEvents, healthEpoch, writeRunFolder } from '../support/runFixtures';
 
 let runsDir: string;
 let store: RunStore;
@@ -42,7 +42,7 @@ function follow(dir: string) {
 const epochsOf = (events: { type: string }[]) => events.filter((e) => e.type === 'epoch').length;
 
 test('a follower gets the whole history once, even where the tree reads only the end, then only appends', async () => {
-  const dir = writeFixtureRun(runsDir, { id: 'long', status: 'running', epochs: 60, completed: 40, hostname: 'here', pid: process.pid });
+  const dir = writeRunFolder(runsDir, { id: 'long', status: 'running', epochs: 60, completed: 40, hostname: 'here', pid: process.pid });
   await store.refreshAll();
   assert.equal(store.get(dir)!.partial, true, 'the tree read only the last 4 KiB');
   const seen: string[] = [];
@@ -52,7 +52,7 @@ test('a follower gets the whole history once, even where the tree reads only the
   assert.equal(epochsOf(history!.events), 40, 'every epoch, from the first byte');
   assert.equal(store.get(dir)!.partial, false);
   assert.deepEqual(seen, [], 're-reading old epochs for a panel is not news (no warnings again)');
-  appendFixtureEvent(dir, fixtureEpoch(41, 60, 20));
+  appendEvents(dir, [healthEpoch(41, 60, 20)]);
   const appended = await next('appended');
   assert.deepEqual(appended.kind === 'appended' && appended.events.map((e) => e.type === 'epoch' && e.epoch), [41]);
   assert.equal(epochsOf((await store.history(dir))!.events), 41);
@@ -70,7 +70,7 @@ test('a follower gets the whole history once, even where the tree reads only the
   await next('appended');
   assert.equal((await store.history(dir))!.info!.status, 'stopped');
   // events.jsonl replaced by a shorter file: the follower takes a new snapshot.
-  writeFileSync(join(dir, 'events.jsonl'), JSON.stringify(fixtureEpoch(1, 60, 20)) + '\n');
+  writeFileSync(join(dir, 'events.jsonl'), JSON.stringify(healthEpoch(1, 60, 20)) + '\n');
   await next('reset');
   assert.equal(epochsOf((await store.history(dir))!.events), 1);
   sub.dispose();
@@ -78,7 +78,7 @@ test('a follower gets the whole history once, even where the tree reads only the
 });
 
 test('a live run whose trainer is gone shows as interrupted to tree and panel alike', async () => {
-  const dir = writeFixtureRun(runsDir, { id: 'crashed', status: 'running', completed: 2, hostname: 'here', pid: 2 ** 22 + 12345 });
+  const dir = writeRunFolder(runsDir, { id: 'crashed', status: 'running', completed: 2, hostname: 'here', pid: 2 ** 22 + 12345 });
   await store.refreshAll();
   const { next } = follow(dir);
   await store.history(dir);
@@ -89,7 +89,7 @@ test('a live run whose trainer is gone shows as interrupted to tree and panel al
 });
 
 test('a followed folder that is deleted is reported gone, and comes back when it does', async () => {
-  const dir = writeFixtureRun(runsDir, { id: 'r', completed: 3 });
+  const dir = writeRunFolder(runsDir, { id: 'r', completed: 3 });
   await store.refreshAll();
   const { next } = follow(dir);
   await store.history(dir);
@@ -108,8 +108,8 @@ test('a followed folder that is deleted is reported gone, and comes back when it
 });
 
 test('a panel restored before the first scan gets its run, and the scan still lists every run', async () => {
-  const a = writeFixtureRun(runsDir, { id: 'a', completed: 3 });
-  writeFixtureRun(runsDir, { id: 'b', completed: 2 });
+  const a = writeRunFolder(runsDir, { id: 'a', completed: 3 });
+  writeRunFolder(runsDir, { id: 'b', completed: 2 });
   const { updates } = follow(a);
   const history = store.history(a);
   const scan = store.refreshAll();
@@ -139,8 +139,8 @@ test('the record of open panels finds a panel\'s runs by its kind and title, the
 });
 
 test('a followed run says how many lines of events.jsonl it could not use, and why', async () => {
-  const dir = writeFixtureRun(runsDir, { id: 'bad-lines', completed: 3 });
-  appendFixtureEvent(dir, { ...fixtureEpoch(4, 10, 20), test: null } as never);
+  const dir = writeRunFolder(runsDir, { id: 'bad-lines', completed: 3 });
+  appendEvents(dir, [{ ...healthEpoch(4, 10, 20), test: null } as never]);
   writeFileSync(join(dir, 'events.jsonl'), readFileSync(join(dir, 'events.jsonl'), 'utf8') + '{"type":"epo\n');
   await store.refreshAll();
   follow(dir);

@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkRunDir, exportFileName, EXPORT_NAME_MAX } from '../../src/extension/model/runPaths';
-import { writeFixtureRun } from './fixtures/runFixture';
+import { writeRunFolder } from '../support/runFixtures';
 
 let base: string;
 let runs: string;
@@ -14,7 +14,7 @@ let run: string;
 beforeEach(() => {
   base = mkdtempSync(join(tmpdir(), 'vae-lens-paths-'));
   runs = join(base, 'ws', '.vae-runs');
-  run = writeFixtureRun(runs, { id: '20261128-090000-a' });
+  run = writeRunFolder(runs, { id: '20261128-090000-a' });
 });
 afterEach(() => rmSync(base, { recursive: true, force: true }));
 
@@ -34,9 +34,9 @@ describe('checkRunDir', () => {
     await refused('/etc', /"\/etc" is not a run folder directly inside a runs folder of this workspace/);
     await refused(runs, /is not a run folder directly inside/);
     await refused(join(base, 'ws'), /is not a run folder directly inside/);
-    const nested = writeFixtureRun(run, { id: 'nested' });
+    const nested = writeRunFolder(run, { id: 'nested' });
     await refused(nested, /is not a run folder directly inside/);
-    const outside = writeFixtureRun(join(base, 'elsewhere'), { id: 'x' });
+    const outside = writeRunFolder(join(base, 'elsewhere'), { id: 'x' });
     await refused(outside, /is not a run folder directly inside/);
   });
 
@@ -64,7 +64,7 @@ describe('checkRunDir', () => {
   });
 
   test('a symbolic link in the runs folder that leads out is refused; the runs folder itself may be a link', async () => {
-    const outside = writeFixtureRun(join(base, 'elsewhere'), { id: 'victim' });
+    const outside = writeRunFolder(join(base, 'elsewhere'), { id: 'victim' });
     symlinkSync(outside, join(runs, 'escape'));
     await refused(join(runs, 'escape'), /\(it leads to .*elsewhere\/victim\) is not a run folder directly inside/);
     const linkedRuns = join(base, 'linked-runs');

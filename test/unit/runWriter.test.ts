@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { RunWriteRefused, appendWarning, recordInterrupted, renameRun, runNameProblem, writeStopRequest } from '../../src/extension/model/runWriter';
 import { interruptedInfo } from '../../src/extension/model/runStore';
 import { readRun, readRunInfo, stopRequested } from '../../src/node/runFolder';
-import { writeFixtureRun } from './fixtures/runFixture';
+import { writeRunFolder } from '../support/runFixtures';
 
 let runs: string;
 beforeEach(() => {
@@ -16,7 +16,7 @@ beforeEach(() => {
 afterEach(() => rmSync(runs, { recursive: true, force: true }));
 
 test('Rename writes the trimmed name into run.json and keeps everything else', async () => {
-  const dir = writeFixtureRun(runs, { id: 'r', name: 'old', status: 'stopped', completed: 2 });
+  const dir = writeRunFolder(runs, { id: 'r', name: 'old', status: 'stopped', completed: 2 });
   const before = await readRunInfo(dir);
   const after = await renameRun(dir, '  new name ', new Date('2026-12-01T10:00:00Z'));
   assert.deepEqual(await readRunInfo(dir), { ...before, name: 'new name', updated: '2026-12-01T10:00:00.000Z' });
@@ -24,10 +24,10 @@ test('Rename writes the trimmed name into run.json and keeps everything else', a
 });
 
 test('Rename refuses a live run and an invalid name, and leaves run.json as it was', async () => {
-  const live = writeFixtureRun(runs, { id: 'live', name: 'live', status: 'running' });
+  const live = writeRunFolder(runs, { id: 'live', name: 'live', status: 'running' });
   const text = readFileSync(join(live, 'run.json'), 'utf8');
   await assert.rejects(renameRun(live, 'other'), (e: Error) => e instanceof RunWriteRefused && /"live" is training; rename it once it has stopped/.test(e.message));
-  const done = writeFixtureRun(runs, { id: 'done', name: 'done' });
+  const done = writeRunFolder(runs, { id: 'done', name: 'done' });
   await assert.rejects(renameRun(done, 'a/b'), /"a\/b" cannot be a run name: Use a non-empty name without/);
   await assert.rejects(renameRun(done, '   '), /A name is needed/);
   assert.equal(readFileSync(join(live, 'run.json'), 'utf8'), text);
@@ -37,7 +37,7 @@ test('Rename refuses a live run and an invalid name, and leaves run.json as it w
 });
 
 test('an interrupted run gets its run.json and a matching status event', async () => {
-  const dir = writeFixtureRun(runs, { id: 'r', status: 'running', completed: 3, pid: 4_000_000 });
+  const dir = writeRunFolder(runs, { id: 'r', status: 'running', completed: 3, pid: 4_000_000 });
   const info = await readRunInfo(dir);
   await recordInterrupted(dir, interruptedInfo(info, new Date('2026-12-01T10:00:00Z')));
   const run = await readRun(dir);
@@ -48,7 +48,7 @@ test('an interrupted run gets its run.json and a matching status event', async (
 });
 
 test('a stop request and a warning land in the run folder', async () => {
-  const dir = writeFixtureRun(runs, { id: 'r', status: 'running' });
+  const dir = writeRunFolder(runs, { id: 'r', status: 'running' });
   assert.equal(stopRequested(dir), false);
   await writeStopRequest(dir);
   assert.equal(stopRequested(dir), true);

@@ -12,7 +12,7 @@ import {
 } from '../../src/extension/model/treeModel';
 import { defaultConfig } from '../../src/shared/config';
 import { DEFAULT_HEALTH_SETTINGS } from '../../src/shared/health';
-import { writeFixtureRun, appendFixtureEvent, fixtureEpoch } from './fixtures/runFixture';
+import { appendEvents, healthEpoch, writeRunFolder } from '../support/runFixtures';
 
 let dir: string;
 beforeEach(() => {
@@ -25,14 +25,14 @@ const statusLine = (s: string) => JSON.stringify({ type: 'status', v: 1, time: '
 describe('event tail', () => {
   test('reads only the bytes appended since the last read, keeping a partial line for later', async () => {
     const run = join(dir, 'r');
-    writeFixtureRun(dir, { id: 'r', completed: 2 });
+    writeRunFolder(dir, { id: 'r', completed: 2 });
     const tail = new EventTail(run);
     const first = await tail.read();
     assert.equal(first.events.length, 3);
     const size = statSync(join(run, 'events.jsonl')).size;
     assert.equal(tail.bytesConsumed, size);
     assert.deepEqual((await tail.read()).bytesRead, 0);
-    const line = JSON.stringify(fixtureEpoch(3, 10, 20)) + '\n';
+    const line = JSON.stringify(healthEpoch(3, 10, 20)) + '\n';
     appendFileSync(join(run, 'events.jsonl'), line.slice(0, 100));
     const partial = await tail.read();
     assert.equal(partial.bytesRead, 100);
@@ -46,7 +46,7 @@ describe('event tail', () => {
 
   test('a truncated or replaced file is read again from the start, with reset set', async () => {
     const run = join(dir, 'r');
-    writeFixtureRun(dir, { id: 'r', completed: 3 });
+    writeRunFolder(dir, { id: 'r', completed: 3 });
     const tail = new EventTail(run);
     assert.equal((await tail.read()).events.length, 4);
     writeFileSync(join(run, 'events.jsonl'), statusLine('running'));
@@ -64,8 +64,8 @@ describe('event tail', () => {
   test('a missing file is no error; a large file can be read from a window at its end', async () => {
     const run = join(dir, 'r');
     assert.deepEqual(await new EventTail(run).read(), { events: [], reset: false, bytesRead: 0, partial: false });
-    writeFixtureRun(dir, { id: 'r', completed: 30 });
-    const oneLine = JSON.stringify(fixtureEpoch(1, 10, 20)).length;
+    writeRunFolder(dir, { id: 'r', completed: 30 });
+    const oneLine = JSON.stringify(healthEpoch(1, 10, 20)).length;
     const tail = new EventTail(run, oneLine * 4);
     const read = await tail.read();
     assert.equal(read.partial, true);
@@ -79,8 +79,8 @@ describe('run store', () => {
   test('scans runs, tails events, evaluates health, and reports new epochs once', async () => {
     const store = new RunStore({ debounceMs: 1 });
     store.setRoots([{ label: 'ws', runsDir: dir }]);
-    writeFixtureRun(dir, { id: 'a', status: 'completed', completed: 10 });
-    const b = writeFixtureRun(dir, { id: 'b', status: 'running', completed: 1, pid: process.pid, hostname: hostname() });
+    writeRunFolder(dir, { id: 'a', status: 'completed', completed: 10 });
+    const b = writeRunFolder(dir, { id: 'b', status: 'running', completed: 1, pid: process.pid, hostname: hostname() });
     const changes: StoreChange[] = [];
     store.onDidChange((c) => changes.push(c));
     await store.refreshAll();
@@ -92,13 +92,13 @@ describe('run store', () => {
     // Nothing changed: nothing emitted.
     await store.refreshAll();
     assert.equal(changes.length, 1);
-    appendFixtureEvent(b, fixtureEpoch(2, 10, 20));
+    appendEvents(b, [healthEpoch(2, 10, 20)]);
     await store.refreshDirs([b]);
     assert.equal(changes.length, 2);
     assert.deepEqual(changes[1].newEpochs.get(b)?.map((e) => e.epoch), [2]);
     assert.deepEqual([...changes[1].appended], [b]);
     // A non-epoch event (the trainer's error before a failed status) is reported as appended too.
-    appendFixtureEvent(b, { type: 'error', v: 1, time: 't', message: 'Loss is NaN at batch 3', epoch: 3 });
+    appendEvents(b, [{ type: 'error', v: 1, time: 't', message: 'Loss is NaN at batch 3', epoch: 3 }]);
     await store.refreshDirs([b]);
     assert.deepEqual([...changes[2].appended], [b]);
     assert.equal(changes[2].newEpochs.size, 0);
@@ -112,9 +112,9 @@ describe('run store', () => {
   test('a run marked running whose pid is gone becomes interrupted, on disk and as a status event', async () => {
     const store = new RunStore();
     store.setRoots([{ label: 'ws', runsDir: dir }]);
-    const gone = writeFixtureRun(dir, { id: 'gone', status: 'running', completed: 3, pid: 2 ** 22 + 12345, hostname: hostname() });
-    const alive = writeFixtureRun(dir, { id: 'alive', status: 'running', completed: 3, pid: process.pid, hostname: hostname() });
-    const remote = writeFixtureRun(dir, { id: 'remote', status: 'running', completed: 3, pid: 2 ** 22 + 12345, hostname: 'gpu-box' });
+    const gone = writeRunFolder(dir, { id: 'gone', status: 'running', completed: 3, pid: 2 ** 22 + 12345, hostname: hostname() });
+    const alive = writeRunFolder(dir, { id: 'alive', status: 'running', completed: 3, pid: process.pid, hostname: hostname() });
+    const remote = writeRunFolder(dir, { id: 'remote', status: 'running', completed: 3, pid: 2 ** 22 + 12345, hostname: 'gpu-box' });
     await store.refreshAll();
     const marked = await store.markInterrupted({ persist: true });
     assert.deepEqual(marked.map((m) => m.id), ['gone']);
@@ -130,7 +130,7 @@ describe('run store', () => {
   test('Stop\'s run.json, replaced by rename within the same mtime, is still seen: the tree leaves "running"', async () => {
     const store = new RunStore();
     store.setRoots([{ label: 'ws', runsDir: dir }]);
-    const r = writeFixtureRun(dir, { id: 'r', status: 'running', completed: 2, pid: process.pid, hostname: hostname() });
+    const r = writeRunFolder(dir, { id: 'r', status: 'running', completed: 2, pid: process.pid, hostname: hostname() });
     const file = join(r, 'run.json');
     // File clocks are coarse: two writes within one tick share an mtime. Pin both writes to one.
     const tick = new Date(Date.now() - 3_600_000);
@@ -172,7 +172,7 @@ describe('run store', () => {
   test('untrusted: a dead run is shown interrupted without writing a byte; trusted later, it is written', async () => {
     const store = new RunStore();
     store.setRoots([{ label: 'ws', runsDir: dir }]);
-    const gone = writeFixtureRun(dir, { id: 'gone', status: 'running', completed: 3, pid: 2 ** 22 + 12345, hostname: hostname() });
+    const gone = writeRunFolder(dir, { id: 'gone', status: 'running', completed: 3, pid: 2 ** 22 + 12345, hostname: hostname() });
     const files = () => [readFileSync(join(gone, 'run.json'), 'utf8'), readFileSync(join(gone, 'events.jsonl'), 'utf8')];
     const before = files();
     await store.refreshAll();
@@ -200,7 +200,7 @@ describe('run store', () => {
   test('a run that moves on after being shown interrupted in memory shows what run.json says', async () => {
     const store = new RunStore();
     store.setRoots([{ label: 'ws', runsDir: dir }]);
-    const r = writeFixtureRun(dir, { id: 'r', status: 'running', completed: 3, pid: 2 ** 22 + 12345, hostname: hostname() });
+    const r = writeRunFolder(dir, { id: 'r', status: 'running', completed: 3, pid: 2 ** 22 + 12345, hostname: hostname() });
     await store.refreshAll();
     await store.markInterrupted({ persist: false });
     assert.equal(store.get(r)!.info!.status, 'interrupted');
@@ -232,7 +232,7 @@ describe('run store', () => {
   test('an unreadable run.json shows as a problem, not a crash', async () => {
     const store = new RunStore();
     store.setRoots([{ label: 'ws', runsDir: dir }]);
-    const r = writeFixtureRun(dir, { id: 'broken' });
+    const r = writeRunFolder(dir, { id: 'broken' });
     writeFileSync(join(r, 'run.json'), '{"id": ');
     await store.refreshAll();
     const state = store.get(r)!;
@@ -246,7 +246,7 @@ describe('run store', () => {
     const a = join(dir, 'a');
     const b = join(dir, 'b');
     store.setRoots([{ label: 'first', runsDir: a }]);
-    const r = writeFixtureRun(a, { id: 'r', status: 'completed', completed: 3 });
+    const r = writeRunFolder(a, { id: 'r', status: 'completed', completed: 3 });
     await store.refreshAll();
     const changes: StoreChange[] = [];
     store.onDidChange((c) => changes.push(c));
@@ -270,7 +270,7 @@ describe('run store', () => {
   });
 
   test('flush waits for the first scan: a command run right after activation sees the runs', async () => {
-    const r = writeFixtureRun(dir, { id: 'r', status: 'completed', completed: 2 });
+    const r = writeRunFolder(dir, { id: 'r', status: 'completed', completed: 2 });
     const store = new RunStore({ debounceMs: 1 });
     store.setRoots([{ label: 'ws', runsDir: dir }]);
     // Activation starts the first scan without awaiting it; a palette command flushes at once.
@@ -288,7 +288,7 @@ describe('run store', () => {
     const store = new RunStore({ debounceMs: 20 });
     store.setRoots([{ label: 'ws', runsDir: dir }]);
     await store.flush();
-    const r = writeFixtureRun(dir, { id: 'r', status: 'running', completed: 1 });
+    const r = writeRunFolder(dir, { id: 'r', status: 'running', completed: 1 });
     let emitted = 0;
     store.onDidChange(() => emitted++);
     for (let i = 0; i < 5; i++) store.schedule(r);
@@ -304,10 +304,10 @@ describe('run store', () => {
 });
 
 describe('tree model', () => {
-  async function load(opts: Parameters<typeof writeFixtureRun>[1]) {
+  async function load(opts: Parameters<typeof writeRunFolder>[1]) {
     const store = new RunStore();
     store.setRoots([{ label: 'ws', runsDir: dir }]);
-    const r = writeFixtureRun(dir, opts);
+    const r = writeRunFolder(dir, opts);
     await store.refreshAll();
     return store.get(r)!;
   }

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { openPanel, panelTestEnvironment, PANEL_THEMES } from './harness';
-import { tempRunsDir, writeFixtureRun } from './fixtures';
+import { tempRunsDir, writeMnistLikeRun } from '../support/runFixtures';
 import { RUN_TABS } from '../../src/shared/panelState';
 import { TAB_TITLES } from '../../src/webview/runView';
 
@@ -37,7 +37,7 @@ async function seriousViolations(page: Page): Promise<string[]> {
 
 for (const theme of PANEL_THEMES) {
   test(`axe: the run panel's four tabs, ${theme} theme, have no serious or critical violations`, async () => {
-    const dir = writeFixtureRun(runsDir, { name: `a11y-${theme}`, epochs: 6, dimz: 12, active: 5 });
+    const dir = writeMnistLikeRun(runsDir, { name: `a11y-${theme}`, epochs: 6, dimz: 12, active: 5 });
     const panel = await openPanel(env.context, env.server, 'run', [dir], { theme });
     const found: string[] = [];
     for (const tab of RUN_TABS) {
@@ -53,8 +53,8 @@ for (const theme of PANEL_THEMES) {
 
   test(`axe: the compare panel, ${theme} theme, has no serious or critical violations`, async () => {
     const dirs = [
-      writeFixtureRun(runsDir, { name: `a11y-a-${theme}`, epochs: 4, flavour: 0 }),
-      writeFixtureRun(runsDir, { name: `a11y-b-${theme}`, epochs: 4, flavour: 1, config: { learningRate: 3e-4 } }),
+      writeMnistLikeRun(runsDir, { name: `a11y-a-${theme}`, epochs: 4, flavour: 0 }),
+      writeMnistLikeRun(runsDir, { name: `a11y-b-${theme}`, epochs: 4, flavour: 1, config: { learningRate: 3e-4 } }),
     ];
     const panel = await openPanel(env.context, env.server, 'compare', dirs, { theme });
     await panel.page.locator('[data-chart="mean-sigma"] .main-svg').first().waitFor();

@@ -1,16 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chartTraces, openPanel, panelTestEnvironment } from './harness';
-import { tempRunsDir, writeFixtureRun } from './fixtures';
+import { tempRunsDir, writeMnistLikeRun } from '../support/runFixtures';
 
 const env = panelTestEnvironment();
 const runsDir = tempRunsDir();
 
 function threeRuns(): string[] {
   return [
-    writeFixtureRun(runsDir, { name: 'exp1', epochs: 8, dimz: 20, active: 12, flavour: 0 }),
-    writeFixtureRun(runsDir, { name: 'exp2', epochs: 8, dimz: 100, active: 30, flavour: 1, config: { model: 'deep-bn' } }),
-    writeFixtureRun(runsDir, { name: 'exp3', epochs: 8, dimz: 20, active: 10, flavour: 2, config: { learningRate: 3e-4 } }),
+    writeMnistLikeRun(runsDir, { name: 'exp1', epochs: 8, dimz: 20, active: 12, flavour: 0 }),
+    writeMnistLikeRun(runsDir, { name: 'exp2', epochs: 8, dimz: 100, active: 30, flavour: 1, config: { model: 'deep-bn' } }),
+    writeMnistLikeRun(runsDir, { name: 'exp3', epochs: 8, dimz: 20, active: 10, flavour: 2, config: { learningRate: 3e-4 } }),
   ];
 }
 

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { openPanel, panelTestEnvironment } from './harness';
-import { fixtureEpoch, tempRunsDir, writeEpochImages, writeFixtureRun } from './fixtures';
+import { mnistLikeEpoch, tempRunsDir, writeEpochImages, writeMnistLikeRun } from '../support/runFixtures';
 import { CURVES } from '../../src/webview/curves';
 import { epochTickStep, niceStep, ticksWithin } from '../../src/webview/ticks';
 
@@ -33,7 +33,7 @@ test('tick steps: whole epochs, 1, 2 or 5 × 10^k', () => {
 });
 
 test('a 3-epoch run: every chart of the run panel ticks 1, 2, 3', async () => {
-  const dir = writeFixtureRun(runsDir, { name: 'short', epochs: 3, dimz: 8, active: 3 });
+  const dir = writeMnistLikeRun(runsDir, { name: 'short', epochs: 3, dimz: 8, active: 3 });
   const panel = await openPanel(env.context, env.server, 'run', [dir]);
   for (const c of CURVES) assert.deepEqual(await curveTicks(panel.page, c.id), ['1', '2', '3'], c.id);
   await panel.page.locator('vscode-tab-header', { hasText: 'Latent dimensions' }).click();
@@ -43,11 +43,11 @@ test('a 3-epoch run: every chart of the run panel ticks 1, 2, 3', async () => {
 });
 
 test('a growing run and a zoom keep whole-epoch ticks; longer runs step by whole epochs', async () => {
-  const dir = writeFixtureRun(runsDir, { name: 'growing', epochs: 60, written: 2, status: 'running', dimz: 8, active: 3 });
+  const dir = writeMnistLikeRun(runsDir, { name: 'growing', epochs: 60, written: 2, status: 'running', dimz: 8, active: 3 });
   const panel = await openPanel(env.context, env.server, 'run', [dir]);
   assert.deepEqual(await curveTicks(panel.page, 'loss'), ['1', '2']);
   const run = panel.snapshot.runs[0];
-  const epochs = Array.from({ length: 38 }, (_, i) => fixtureEpoch(i + 3, { epochs: 60, dimz: 8, active: 3 }));
+  const epochs = Array.from({ length: 38 }, (_, i) => mnistLikeEpoch(i + 3, { epochs: 60, dimz: 8, active: 3 }));
   writeEpochImages(dir, 40);
   await panel.send({ type: 'append', dir, info: { ...run.info, epochsCompleted: 40 }, epochs, warnings: [] });
   await panel.page.waitForFunction(() => (document.querySelector('[data-chart="loss"]') as unknown as { data: Array<{ x: unknown[] }> }).data[0].x.length === 40);
@@ -69,7 +69,7 @@ test('a growing run and a zoom keep whole-epoch ticks; longer runs step by whole
 });
 
 test('the compare panel\'s overlaid curves tick whole epochs', async () => {
-  const dirs = [writeFixtureRun(runsDir, { name: 'cmp-a', epochs: 2 }), writeFixtureRun(runsDir, { name: 'cmp-b', epochs: 4, flavour: 1 })];
+  const dirs = [writeMnistLikeRun(runsDir, { name: 'cmp-a', epochs: 2 }), writeMnistLikeRun(runsDir, { name: 'cmp-b', epochs: 4, flavour: 1 })];
   const panel = await openPanel(env.context, env.server, 'compare', dirs);
   for (const c of CURVES) assert.deepEqual(await curveTicks(panel.page, c.id), ['1', '2', '3', '4'], c.id);
   await panel.page.close();

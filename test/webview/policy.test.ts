@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { fakeVsCodeApi, openPanel, panelTestEnvironment, type OpenedPanel } from './harness';
 import { renderLinkedPanelHtml, webviewCsp } from '../../src/shared/panelHtml';
-import { tempRunsDir, writeFixtureRun } from './fixtures';
+import { tempRunsDir, writeMnistLikeRun } from '../support/runFixtures';
 import { RUN_TABS } from '../../src/shared/panelState';
 import { TAB_TITLES as TAB_NAMES } from '../../src/webview/runView';
 
@@ -26,7 +26,7 @@ async function expectClean(panel: OpenedPanel, where: string): Promise<void> {
 }
 
 test('the run panel draws every tab with zero CSP violations and zero console errors', async () => {
-  const dir = writeFixtureRun(runsDir, { name: 'policy-run', epochs: 5, dimz: 12, active: 5 });
+  const dir = writeMnistLikeRun(runsDir, { name: 'policy-run', epochs: 5, dimz: 12, active: 5 });
   const panel = await openPanel(env.context, env.server, 'run', [dir]);
   // The page carries the extension's policy, unrelaxed.
   const csp = await panel.page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute('content');
@@ -64,8 +64,8 @@ test('the run panel draws every tab with zero CSP violations and zero console er
 
 test('the compare panel draws with zero CSP violations and zero console errors', async () => {
   const dirs = [
-    writeFixtureRun(runsDir, { name: 'policy-a', epochs: 4, flavour: 0 }),
-    writeFixtureRun(runsDir, { name: 'policy-b', epochs: 4, flavour: 1, config: { learningRate: 3e-4 } }),
+    writeMnistLikeRun(runsDir, { name: 'policy-a', epochs: 4, flavour: 0 }),
+    writeMnistLikeRun(runsDir, { name: 'policy-b', epochs: 4, flavour: 1, config: { learningRate: 3e-4 } }),
   ];
   const panel = await openPanel(env.context, env.server, 'compare', dirs);
   await panel.page.locator('[data-chart="mean-sigma"] .main-svg').first().waitFor();

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { escapeInlineText, makeNonce, MAP_STYLE_ID, renderPanelHtml, webviewCsp } from '../../src/shared/panelHtml';
 import { ROOT } from './harness';
 import { estimateSecondsLeft, formatDuration, shownSecondsLeft } from '../../src/shared/progress';
-import { fixtureEpoch } from './fixtures';
+import { mnistLikeEpoch } from '../support/runFixtures';
 
 test('the host accepts every well-formed message from the webview', () => {
   assert.deepEqual(parseFromWebviewMessage({ type: 'ready' }), { ok: true, message: { type: 'ready' } });
@@ -78,10 +78,10 @@ test('a restored panel needs a valid list of run folders: one for a run panel, 2
 
 test('a resumed run\'s repeated epoch replaces the earlier one; warnings are kept apart', () => {
   const o = { epochs: 3, dimz: 4, active: 2 };
-  const first2 = fixtureEpoch(2, o);
-  const again2 = { ...fixtureEpoch(2, o), time: '2026-11-28T10:00:00.000Z' };
+  const first2 = mnistLikeEpoch(2, o);
+  const again2 = { ...mnistLikeEpoch(2, o), time: '2026-11-28T10:00:00.000Z' };
   const warning = { type: 'warning' as const, v: 1, time: 't', kind: 'overfitting' as const, severity: 'warning' as const, epoch: 2, message: 'm' };
-  const { epochs, warnings } = splitRunEvents([fixtureEpoch(1, o), first2, warning, again2, fixtureEpoch(3, o)]);
+  const { epochs, warnings } = splitRunEvents([mnistLikeEpoch(1, o), first2, warning, again2, mnistLikeEpoch(3, o)]);
   assert.deepEqual(epochs.map((e) => e.epoch), [1, 2, 3]);
   assert.equal(epochs[1].time, again2.time);
   assert.deepEqual(warnings, [warning]);
@@ -108,7 +108,7 @@ test('the panel page allows scripts only by nonce and nothing from elsewhere', (
 });
 
 test('an append that only extends the epochs is appended; a rewritten or back-filled epoch redraws the merged list', () => {
-  const e = (n: number) => fixtureEpoch(n, { epochs: 10, dimz: 4, active: 2 });
+  const e = (n: number) => mnistLikeEpoch(n, { epochs: 10, dimz: 4, active: 2 });
   const current = [e(1), e(2), e(3)];
   const numbers = (list: { epoch: number }[]) => list.map((x) => x.epoch);
 

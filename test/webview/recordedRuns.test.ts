@@ -7,7 +7,7 @@ import { cpSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { chartTraces, openPanel, panelTestEnvironment, ROOT } from './harness';
-import { tempRunsDir } from './fixtures';
+import { tempRunsDir } from '../support/runFixtures';
 import { readRun } from '../../src/node/runFolder';
 
 const env = panelTestEnvironment({ width: 1100, height: 900 });

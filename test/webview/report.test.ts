@@ -4,7 +4,7 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
-import { tempRunsDir, writeFixtureRun } from './fixtures';
+import { tempRunsDir, writeMnistLikeRun } from '../support/runFixtures';
 import { launchPanelBrowser } from './harness';
 import { epochsToEmbed, writeReport } from '../../src/trainer/report';
 
@@ -36,7 +36,7 @@ async function openReport(file: string): Promise<{ page: Page; csp: string[]; er
 }
 
 test('a one-run report is the run panel, self-contained: data and images inline, no Stop/Resume', async () => {
-  const dir = writeFixtureRun(runsDir, { name: 'report-one', epochs: 7 });
+  const dir = writeMnistLikeRun(runsDir, { name: 'report-one', epochs: 7 });
   const file = join(runsDir, 'one.html');
   await writeReport([dir], file);
   const { page, csp, errors } = await openReport(file);
@@ -59,8 +59,8 @@ test('a one-run report is the run panel, self-contained: data and images inline,
 });
 
 test('a report of several runs is the compare panel', async () => {
-  const a = writeFixtureRun(runsDir, { name: 'report-a', epochs: 5 });
-  const b = writeFixtureRun(runsDir, { name: 'report-b', epochs: 5, config: { dimz: 32 }, dimz: 32, flavour: 1 });
+  const a = writeMnistLikeRun(runsDir, { name: 'report-a', epochs: 5 });
+  const b = writeMnistLikeRun(runsDir, { name: 'report-b', epochs: 5, config: { dimz: 32 }, dimz: 32, flavour: 1 });
   const file = join(runsDir, 'compare.html');
   await writeReport([a, b], file);
   const { page, csp, errors } = await openReport(file);

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { chartTraces, openPanel, panelTestEnvironment } from './harness';
-import { fixtureEpoch, tempRunsDir, writeEpochImages, writeFixtureRun } from './fixtures';
+import { mnistLikeEpoch, tempRunsDir, writeEpochImages, writeMnistLikeRun } from '../support/runFixtures';
 import type { AppendMessage } from '../../src/shared/protocol';
 
 const env = panelTestEnvironment();
@@ -30,7 +30,7 @@ async function selectTab(page: Page, name: string): Promise<void> {
 }
 
 test('the gauges show the last epoch\'s numbers, coloured by the shared health rules', async () => {
-  const dir = writeFixtureRun(runsDir, { name: 'gauges', epochs: 12, dimz: 20, active: 12 });
+  const dir = writeMnistLikeRun(runsDir, { name: 'gauges', epochs: 12, dimz: 20, active: 12 });
   const panel = await openPanel(env.context, env.server, 'run', [dir]);
   const last = panel.snapshot.runs[0].epochs.at(-1)!;
   const text = async (id: string) => (await panel.page.getByTestId(`gauge-${id}-value`).textContent())?.trim();
@@ -55,7 +55,7 @@ test('the gauges show the last epoch\'s numbers, coloured by the shared health r
 });
 
 test('the gauges and the banner judge by the thresholds the host sends (the user\'s settings), and follow a new snapshot', async () => {
-  const dir = writeFixtureRun(runsDir, { name: 'thresholds', epochs: 12, dimz: 20, active: 12 });
+  const dir = writeMnistLikeRun(runsDir, { name: 'thresholds', epochs: 12, dimz: 20, active: 12 });
   const panel = await openPanel(env.context, env.server, 'run', [dir]);
   const level = (id: string) => panel.page.locator(`[data-gauge="${id}"]`).getAttribute('data-level');
   // With the defaults: mean σ ≈ 0.58 is outside 1 ± 0.3 (a note), and the unused dimensions are in the banner.
@@ -81,7 +81,7 @@ test('the gauges and the banner judge by the thresholds the host sends (the user
 });
 
 test('loss, reconstruction, KL, mean μ and mean σ: train and test, raw and smoothed, one point per epoch', async () => {
-  const dir = writeFixtureRun(runsDir, { name: 'curves', epochs: 9 });
+  const dir = writeMnistLikeRun(runsDir, { name: 'curves', epochs: 9 });
   const panel = await openPanel(env.context, env.server, 'run', [dir]);
   for (const id of ['loss', 'reconstruction', 'kl', 'mean-mu', 'mean-sigma']) {
     const traces = await chartTraces(panel.page, id);
@@ -105,13 +105,13 @@ test('loss, reconstruction, KL, mean μ and mean σ: train and test, raw and smo
 });
 
 test('a running run\'s new epochs extend the charts in place, without a full redraw', async () => {
-  const dir = writeFixtureRun(runsDir, { name: 'live', epochs: 20, written: 10, status: 'running' });
+  const dir = writeMnistLikeRun(runsDir, { name: 'live', epochs: 20, written: 10, status: 'running' });
   const panel = await openPanel(env.context, env.server, 'run', [dir]);
   assert.equal(await panel.page.getByTestId('stop').evaluate((b) => b.hasAttribute('disabled')), false);
   const calls = await countPlotlyCalls(panel.page);
   const run = panel.snapshot.runs[0];
   writeEpochImages(dir, 11);
-  const epoch = fixtureEpoch(11, { epochs: 20, dimz: 20, active: 12 });
+  const epoch = mnistLikeEpoch(11, { epochs: 20, dimz: 20, active: 12 });
   const message: AppendMessage = { type: 'append', dir, info: { ...run.info, epochsCompleted: 11 }, epochs: [epoch], warnings: [] };
   await panel.send(message);
   await panel.page.waitForFunction(() => (document.querySelector('[data-chart="mean-sigma"]') as unknown as { data: Array<{ x: unknown[] }> }).data[0].x.length === 11);
@@ -154,7 +154,7 @@ test('Stop and Resume are enabled only when they apply; a disabled one cannot be
     { status: 'stopped', written: 3, stop: false, resume: true },
   ];
   for (const c of cases) {
-    const dir = writeFixtureRun(runsDir, { name: `actions-${c.status}`, epochs: 6, written: c.written, status: c.status });
+    const dir = writeMnistLikeRun(runsDir, { name: `actions-${c.status}`, epochs: 6, written: c.written, status: c.status });
     const panel = await openPanel(env.context, env.server, 'run', [dir]);
     const stop = await actionState(panel.page, 'stop');
     const resume = await actionState(panel.page, 'resume');
@@ -179,7 +179,7 @@ test('Stop and Resume are enabled only when they apply; a disabled one cannot be
 });
 
 test('one epoch slider moves both image grids; follow-latest is dropped when the user picks an epoch', async () => {
-  const dir = writeFixtureRun(runsDir, { name: 'images', epochs: 6 });
+  const dir = writeMnistLikeRun(runsDir, { name: 'images', epochs: 6 });
   const panel = await openPanel(env.context, env.server, 'run', [dir]);
   await selectTab(panel.page, 'Images');
   const images = panel.page.getByTestId('epoch-image');
@@ -205,7 +205,7 @@ test('one epoch slider moves both image grids; follow-latest is dropped when the
   // A new epoch does not move a user who chose an epoch...
   writeEpochImages(dir, 7);
   const run = panel.snapshot.runs[0];
-  await panel.send({ type: 'append', dir, info: run.info, epochs: [fixtureEpoch(7, { epochs: 8, dimz: 20, active: 12 })], warnings: [] });
+  await panel.send({ type: 'append', dir, info: run.info, epochs: [mnistLikeEpoch(7, { epochs: 8, dimz: 20, active: 12 })], warnings: [] });
   assert.equal(await panel.page.getByTestId('epoch-output').textContent(), 'epoch 4 of 7');
   // ...and follow-latest jumps to the newest.
   await panel.page.getByTestId('follow-latest').click();
@@ -215,7 +215,7 @@ test('one epoch slider moves both image grids; follow-latest is dropped when the
 });
 
 test('the heat map shows dimensions × epochs, most informative dimension first', async () => {
-  const dir = writeFixtureRun(runsDir, { name: 'heat', epochs: 8, dimz: 16, active: 6 });
+  const dir = writeMnistLikeRun(runsDir, { name: 'heat', epochs: 8, dimz: 16, active: 6 });
   const panel = await openPanel(env.context, env.server, 'run', [dir]);
   await selectTab(panel.page, 'Latent dimensions');
   await panel.page.waitForFunction(() => (document.querySelector('[data-chart="heatmap"]') as unknown as { figure?: unknown }).figure !== undefined);
@@ -233,7 +233,7 @@ test('the heat map shows dimensions × epochs, most informative dimension first'
 });
 
 test('UI state saved with setState comes back: tab and chosen epoch', async () => {
-  const dir = writeFixtureRun(runsDir, { name: 'restore', epochs: 5 });
+  const dir = writeMnistLikeRun(runsDir, { name: 'restore', epochs: 5 });
   const panel = await openPanel(env.context, env.server, 'run', [dir], { state: { panel: 'run', dirs: [dir], ui: { tab: 'images', imageEpoch: 3, smoothing: 0, logY: true, heatmapMetric: 'sigma' } } });
   assert.equal(await panel.page.getByTestId('epoch-output').textContent(), 'epoch 3 of 5');
   assert.equal(await panel.page.getByTestId('tabs').getAttribute('selected-index'), '2');
@@ -241,7 +241,7 @@ test('UI state saved with setState comes back: tab and chosen epoch', async () =
 });
 
 test('chart colours come from the theme\'s CSS variables and follow a theme change', async () => {
-  const dir = writeFixtureRun(runsDir, { name: 'theme', epochs: 4 });
+  const dir = writeMnistLikeRun(runsDir, { name: 'theme', epochs: 4 });
   const panel = await openPanel(env.context, env.server, 'run', [dir]);
   const testColour = () => panel.page.evaluate(() => (document.querySelector('[data-chart="loss"]') as unknown as { data: Array<{ name: string; line: { color: string } }> }).data.find((t) => t.name === 'test')!.line.color);
   const themeOrange = await panel.page.evaluate(() => getComputedStyle(document.documentElement).getPropertyValue('--vscode-charts-orange').trim());
@@ -258,7 +258,7 @@ test('chart colours come from the theme\'s CSS variables and follow a theme chan
 });
 
 test('a 1,000-epoch run with dimz 100 renders and still extends in place', async () => {
-  const dir = writeFixtureRun(runsDir, { name: 'long', epochs: 1001, written: 1000, dimz: 100, active: 30, status: 'running', imagesEvery: 100 });
+  const dir = writeMnistLikeRun(runsDir, { name: 'long', epochs: 1001, written: 1000, dimz: 100, active: 30, status: 'running', imagesEvery: 100 });
   const started = Date.now();
   const panel = await openPanel(env.context, env.server, 'run', [dir]);
   await panel.page.waitForFunction(() => Array.from(document.querySelectorAll('[data-chart]')).filter((c) => (c as unknown as { data?: Array<{ x: unknown[] }> }).data?.[0]?.x.length === 1000).length === 5, null, { timeout: 30_000 });
@@ -266,7 +266,7 @@ test('a 1,000-epoch run with dimz 100 renders and still extends in place', async
   assert.ok(openMs < 20_000, `opening took ${openMs} ms`);
   assert.equal(await panel.page.getByTestId('gauge-active-units-value').textContent(), '30 of 100');
   const calls = await countPlotlyCalls(panel.page);
-  await panel.send({ type: 'append', dir, info: panel.snapshot.runs[0].info, epochs: [fixtureEpoch(1001, { epochs: 1001, dimz: 100, active: 30 })], warnings: [] });
+  await panel.send({ type: 'append', dir, info: panel.snapshot.runs[0].info, epochs: [mnistLikeEpoch(1001, { epochs: 1001, dimz: 100, active: 30 })], warnings: [] });
   for (const t of await chartTraces(panel.page, 'loss')) assert.equal(t.points, 1001);
   const counted = await calls();
   assert.equal(counted.newPlot + counted.react, 0, 'no full redraw at epoch 1,001');
@@ -278,7 +278,7 @@ test('a 1,000-epoch run with dimz 100 renders and still extends in place', async
 });
 
 test('a run whose folder is gone: a banner says so, the loaded epochs stay, no "no images yet"; the snapshot after it clears it', async () => {
-  const dir = writeFixtureRun(runsDir, { name: 'gone', epochs: 6, written: 4, status: 'running' });
+  const dir = writeMnistLikeRun(runsDir, { name: 'gone', epochs: 6, written: 4, status: 'running' });
   const panel = await openPanel(env.context, env.server, 'run', [dir]);
   const banner = panel.page.getByTestId('folder-gone');
   assert.equal(await banner.isHidden(), true, 'no banner while the folder exists');
@@ -304,7 +304,7 @@ test('a run whose folder is gone: a banner says so, the loaded epochs stay, no "
 });
 
 test('lines of events.jsonl that break the schema are counted in the panel, with the first reasons', async () => {
-  const dir = writeFixtureRun(runsDir, { name: 'skipped', epochs: 6, written: 3 });
+  const dir = writeMnistLikeRun(runsDir, { name: 'skipped', epochs: 6, written: 3 });
   const panel = await openPanel(env.context, env.server, 'run', [dir]);
   const note = panel.page.getByTestId('skipped-lines');
   assert.equal(await note.count(), 0, 'nothing skipped: no note');

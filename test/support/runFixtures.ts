@@ -1,18 +1,26 @@
 /**
- * Run folders for the panel tests and benchmarks, written exactly as a trainer writes them
- * (run.json, events.jsonl, samples/ and recon/ PNGs), with numbers shaped like a real MNIST VAE:
- * the loss falls, a few latent dimensions become active while the rest stay on the prior
- * (σ_d ≈ 1, KL_d ≈ 0), mean σ settles well below 1 for the active ones.
+ * Run folders for the tests and benchmarks of every layer, written exactly as a trainer writes
+ * them (run.json, events.jsonl, samples/ and recon/ PNGs). Two shapes:
+ * - writeRunFolder / healthEpoch: a run with the status, owner (pid, host) and epochs a host or
+ *   rule test needs, its health numbers set by callbacks;
+ * - writeMnistLikeRun / mnistLikeEpoch: a plausible MNIST run for the panels: the loss falls, a
+ *   few latent dimensions become active while the rest stay on the prior (σ_d ≈ 1, KL_d ≈ 0),
+ *   mean σ settles well below 1 for the active ones, and every epoch has its images.
  */
-import { mkdirSync, writeFileSync, appendFileSync, mkdtempSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { defaultConfig, type TrainConfig } from '../../src/shared/config';
 import type { EpochEvent, RunEvent, WarningEvent } from '../../src/shared/events';
-import { epochImageName, RECON_DIR, SAMPLES_DIR, type RunInfo, type RunStatus } from '../../src/shared/run';
+import { EVENTS_FILE, RECON_DIR, RUN_FILE, SAMPLES_DIR, epochImageName, type RunInfo, type RunStatus } from '../../src/shared/run';
 
-export interface FixtureOptions {
+/** The environment run.json records, as a CPU trainer on `hostname` writes it. */
+function fixtureEnvironment(hostname: string): RunInfo['environment'] {
+  return { backend: 'wasm', backendVersion: '4.22.0', tfjsVersion: '4.22.0', device: 'CPU (wasm, SIMD, 1 thread)', threads: 1, node: 'v20.20.2', platform: 'linux', hostname };
+}
+
+export interface MnistLikeRunOptions {
   name?: string;
   epochs?: number;
   /** Epochs already written (default: all). */
@@ -45,8 +53,8 @@ export function fixturePng(epoch: number, width = 56, height = 56): Buffer {
   return PNG.sync.write(png, { colorType: 0, inputColorType: 0, bitDepth: 8 });
 }
 
-/** The numbers of one epoch of a plausible run. Deterministic in (epoch, options). */
-export function fixtureEpoch(epoch: number, o: { epochs: number; dimz: number; active: number; flavour?: number; images?: boolean }): EpochEvent {
+/** The numbers of one epoch of a plausible MNIST run. Deterministic in (epoch, options). */
+export function mnistLikeEpoch(epoch: number, o: { epochs: number; dimz: number; active: number; flavour?: number; images?: boolean }): EpochEvent {
   const f = o.flavour ?? 0;
   const t = 1 - Math.exp(-epoch / 8);
   const wobble = 0.6 * Math.sin(epoch * 1.7 + f);
@@ -96,15 +104,15 @@ export function writeEpochImages(dir: string, epoch: number): void {
 }
 
 export function appendEvents(dir: string, events: RunEvent[]): void {
-  appendFileSync(join(dir, 'events.jsonl'), events.map((e) => JSON.stringify(e) + '\n').join(''));
+  appendFileSync(join(dir, EVENTS_FILE), events.map((e) => JSON.stringify(e) + '\n').join(''));
 }
 
 export function writeRunJson(dir: string, info: RunInfo): void {
-  writeFileSync(join(dir, 'run.json'), JSON.stringify(info, null, 2) + '\n');
+  writeFileSync(join(dir, RUN_FILE), JSON.stringify(info, null, 2) + '\n');
 }
 
-/** Writes a run folder under runsDir and returns its path. */
-export function writeFixtureRun(runsDir: string, options: FixtureOptions = {}): string {
+/** Writes a plausible MNIST run (with images) under runsDir and returns its folder. */
+export function writeMnistLikeRun(runsDir: string, options: MnistLikeRunOptions = {}): string {
   const epochs = options.epochs ?? 12;
   const written = options.written ?? epochs;
   const dimz = options.dimz ?? 20;
@@ -117,7 +125,7 @@ export function writeFixtureRun(runsDir: string, options: FixtureOptions = {}): 
   const status = options.status ?? (written >= epochs ? 'completed' : 'running');
   const info: RunInfo = {
     schemaVersion: 1, id, name, config,
-    environment: { backend: 'wasm', backendVersion: '4.22.0', tfjsVersion: '4.22.0', device: 'CPU (wasm, SIMD, 1 thread)', threads: 1, node: 'v20.20.2', platform: 'linux', hostname: 'fixture' },
+    environment: fixtureEnvironment('fixture'),
     created: '2026-11-28T09:00:00.000Z', updated: '2026-11-28T09:10:00.000Z', status, epochsCompleted: written,
     ...(status === 'running' ? { pid: process.pid } : {}),
   };
@@ -125,13 +133,63 @@ export function writeFixtureRun(runsDir: string, options: FixtureOptions = {}): 
   const every = options.imagesEvery ?? 1;
   const events: RunEvent[] = [{ type: 'status', v: 1, time: info.created, status: 'running' }];
   for (let e = 1; e <= written; e++) {
-    const event = fixtureEpoch(e, { epochs, dimz, active, flavour: options.flavour });
+    const event = mnistLikeEpoch(e, { epochs, dimz, active, flavour: options.flavour });
     if (e % every === 0 || e === written || e === 1) writeEpochImages(dir, e);
     else event.images = { samples: '', recon: '' };
     events.push(event);
   }
   events.push(...(options.warnings ?? []));
   if (status === 'completed') events.push({ type: 'status', v: 1, time: info.updated, status: 'completed', epoch: written });
-  writeFileSync(join(dir, 'events.jsonl'), events.map((e) => JSON.stringify(e) + '\n').join(''));
+  writeFileSync(join(dir, EVENTS_FILE), events.map((e) => JSON.stringify(e) + '\n').join(''));
+  return dir;
+}
+
+export interface RunFolderOptions {
+  id: string;
+  name?: string;
+  status?: RunStatus;
+  epochs?: number;
+  /** Epoch events written. */
+  completed?: number;
+  config?: Partial<TrainConfig>;
+  pid?: number;
+  hostname?: string;
+  /** Mean σ of the test split per epoch (default: a healthy dimz-20 run, ≈ 0.3). */
+  sigma?: (epoch: number) => number;
+  /** Per-dimension Var(μ_d), E[σ_d²] (default: healthy, aggregate ≈ 1). */
+  dims?: (epoch: number, d: number) => { varMu: number; sigmaSq: number; kl: number; mu?: number };
+}
+
+/** One epoch whose health numbers (mean σ, per-dimension statistics) the options set; the rest is fixed. */
+export function healthEpoch(epoch: number, epochs: number, dimz: number, opts: Pick<RunFolderOptions, 'sigma' | 'dims'> = {}): EpochEvent {
+  const dims = Array.from({ length: dimz }, (_, d) => opts.dims?.(epoch, d) ?? { varMu: 0.9, sigmaSq: 0.08, kl: 2 + d / 10, mu: 0.01 });
+  const loss = 180 - 60 * (1 - Math.exp(-epoch / 5));
+  const split = (l: number) => ({ loss: l, reconstruction: l - 25, kl: 25, meanMu: 0.01, meanSigma: opts.sigma?.(epoch) ?? 0.3 });
+  return {
+    type: 'epoch', v: 1, time: new Date(Date.UTC(2026, 10, 28, 9, 0, epoch)).toISOString(), epoch, epochs,
+    train: split(loss - 1), test: split(loss),
+    dims: { meanMu: dims.map((d) => d.mu ?? 0), varMu: dims.map((d) => d.varMu), meanSigmaSq: dims.map((d) => d.sigmaSq), kl: dims.map((d) => d.kl) },
+    activeUnits: dims.filter((d) => d.varMu > 0.01).length,
+    aggregateVariance: dims.map((d) => d.varMu + d.sigmaSq),
+    klWeight: 1, samplesPerSecond: 2100, secondsPerEpoch: 28.5,
+    images: { samples: `samples/epoch-${String(epoch).padStart(4, '0')}.png`, recon: `recon/epoch-${String(epoch).padStart(4, '0')}.png` },
+  };
+}
+
+/** Writes a run folder with the given status, owner and epochs (no images) under runsDir and returns it. */
+export function writeRunFolder(runsDir: string, o: RunFolderOptions): string {
+  const dir = join(runsDir, o.id);
+  mkdirSync(dir, { recursive: true });
+  const config = { ...defaultConfig(), name: o.name ?? o.id, epochs: o.epochs ?? 10, ...o.config };
+  const completed = o.completed ?? 0;
+  const info: RunInfo = {
+    schemaVersion: 1, id: o.id, name: config.name, config, created: '2026-11-28T09:00:00.000Z', updated: '2026-11-28T09:00:00.000Z',
+    status: o.status ?? 'completed', pid: o.pid, epochsCompleted: completed,
+    environment: fixtureEnvironment(o.hostname ?? 'here'),
+  };
+  writeRunJson(dir, info);
+  const events: RunEvent[] = [{ type: 'status', v: 1, time: info.created, status: 'running' }];
+  for (let e = 1; e <= completed; e++) events.push(healthEpoch(e, config.epochs, config.dimz, o));
+  writeFileSync(join(dir, EVENTS_FILE), events.map((e) => JSON.stringify(e) + '\n').join(''));
   return dir;
 }
