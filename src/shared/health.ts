@@ -6,7 +6,9 @@
  * The study's gauges are mean μ → 0 and mean σ → 1. Mean σ far from 1 alone is ambiguous (see
  * DESIGN.md, "The study's blind spot"): what decides whether images decoded from prior samples look
  * like data is the aggregate posterior of the dimensions in use, E[μ_d] ≈ 0 and
- * Var(μ_d) + E[σ_d²] ≈ 1. The σ rule therefore takes its severity from the aggregate view.
+ * Var(μ_d) + E[σ_d²] ≈ 1. One verdict on that view (priorVerdict) decides the σ gauge's colour,
+ * the σ rule's severity and its wording, and whether the aggregate rule speaks on its own, so no
+ * two banners can disagree about whether prior samples are at risk.
  */
 import { foldEpochs } from './runRules';
 import type { EpochEvent, RunEvent, WarningKind, WarningSeverity } from './events';
@@ -148,22 +150,54 @@ export function dimensionsOffPrior(epoch: EpochEvent, s: HealthSettings = DEFAUL
   return { mean, variance };
 }
 
+/** Whether prior samples are at risk, judged once from the active dimensions' aggregate posterior. */
+export interface PriorVerdict {
+  /** At least one dimension is active and none is off the prior (neither its mean nor its variance). */
+  onPrior: boolean;
+  active: number;
+  /** Mean of Var(μ_d) + E[σ_d²] over the active dimensions (null: none is active). */
+  aggregate: number | null;
+  /** Active dimensions off the prior by their mean, by their variance. */
+  mean: number[];
+  variance: number[];
+}
+
+export function priorVerdict(epoch: EpochEvent, s: HealthSettings = DEFAULT_HEALTH_SETTINGS): PriorVerdict {
+  const active = activeDimensions(epoch, s).length;
+  const { mean, variance } = dimensionsOffPrior(epoch, s);
+  return { onPrior: active > 0 && mean.length === 0 && variance.length === 0, active, aggregate: activeAggregateVariance(epoch, s), mean, variance };
+}
+
+/** "2 have |E[μ_d]| > 0.30 (worst: dimension 8, -0.90); 1 has Var(μ_d) + E[σ_d²] outside …": the dimensions off the prior. */
+function offPriorParts(epoch: EpochEvent, v: PriorVerdict, s: HealthSettings): string[] {
+  const parts: string[] = [];
+  if (v.mean.length) {
+    const worst = v.mean.reduce((a, d) => (Math.abs(epoch.dims.meanMu[d]) > Math.abs(epoch.dims.meanMu[a]) ? d : a), v.mean[0]);
+    parts.push(`${v.mean.length} ${agree(v.mean.length, 'has', 'have')} |E[μ_d]| > ${fmt(s.meanMuTolerance)} (worst: dimension ${worst + 1}, ${fmt(epoch.dims.meanMu[worst])})`);
+  }
+  if (v.variance.length) {
+    const worst = v.variance.reduce((a, d) => (Math.abs(aggregateOf(epoch, d) - 1) > Math.abs(aggregateOf(epoch, a) - 1) ? d : a), v.variance[0]);
+    parts.push(`${v.variance.length} ${agree(v.variance.length, 'has', 'have')} Var(μ_d) + E[σ_d²] outside [${fmt(1 - s.aggregateVarianceTolerance)}, ${fmt(1 + s.aggregateVarianceTolerance)}] (worst: dimension ${worst + 1}, ${fmt(aggregateOf(epoch, worst))})`);
+  }
+  return parts;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Gauge classification (the panel colours its gauges with these; the rules below use them too)
 
-/** Whether the aggregate variance of the active dimensions is ≈ 1 (null: no active dimension). */
+/** Whether a variance (an aggregate of active dimensions) is ≈ 1 (null: no active dimension). */
 export function isAggregateVarianceNearOne(variance: number | null, s: HealthSettings = DEFAULT_HEALTH_SETTINGS): boolean {
   return variance !== null && Math.abs(variance - 1) <= s.aggregateVarianceTolerance;
 }
 
 /**
- * Test mean σ: good inside [1 − tol, 1 + tol]; outside it, info when the active dimensions'
- * aggregate variance is ≈ 1 (prior samples are not at risk), else warning. Non-finite: error.
+ * Test mean σ: good inside [1 − tol, 1 + tol]; outside it, info when the aggregate posterior is on
+ * the prior (priorVerdict: prior samples are not at risk), else warning. Non-finite: error.
  */
-export function classifyMeanSigma(meanSigma: number, aggregateVariance: number | null, s: HealthSettings = DEFAULT_HEALTH_SETTINGS): HealthLevel {
+export function classifyMeanSigma(meanSigma: number, onPrior: boolean, s: HealthSettings = DEFAULT_HEALTH_SETTINGS): HealthLevel {
   if (!isFiniteNumber(meanSigma)) return 'error';
   if (Math.abs(meanSigma - 1) <= s.sigmaTolerance) return 'good';
-  return isAggregateVarianceNearOne(aggregateVariance, s) ? 'info' : 'warning';
+  return onPrior ? 'info' : 'warning';
 }
 
 /** Test mean μ: good when |mean μ| ≤ meanMuTolerance, else warning. Non-finite: error. */
@@ -201,11 +235,12 @@ export function classifyEpoch(epoch: EpochEvent, s: HealthSettings = DEFAULT_HEA
   active: number;
   dimz: number;
 } {
-  const aggregate = activeAggregateVariance(epoch, s);
-  const active = activeDimensions(epoch, s).length;
+  const verdict = priorVerdict(epoch, s);
+  const aggregate = verdict.aggregate;
+  const active = verdict.active;
   const dimz = epoch.dims.varMu.length;
   return {
-    meanSigma: classifyMeanSigma(epoch.test.meanSigma, aggregate, s),
+    meanSigma: classifyMeanSigma(epoch.test.meanSigma, verdict.onPrior, s),
     meanMu: classifyMeanMu(epoch.test.meanMu, s),
     aggregateVariance: classifyAggregateVariance(aggregate, s),
     activeUnits: classifyActiveUnits(active, dimz, s),
@@ -230,16 +265,21 @@ export function sigmaFarFromOne(epochs: EpochEvent[], s: HealthSettings = DEFAUL
   if (!window) return null;
   const last = window[window.length - 1];
   const sigma = last.test.meanSigma;
-  const aggregate = activeAggregateVariance(last, s);
-  const severity = classifyMeanSigma(sigma, aggregate, s) === 'info' ? 'info' : 'warning';
+  const verdict = priorVerdict(last, s);
+  const severity = classifyMeanSigma(sigma, verdict.onPrior, s) === 'info' ? 'info' : 'warning';
   const range = `[${fmt(1 - s.sigmaTolerance)}, ${fmt(1 + s.sigmaTolerance)}]`;
   const what = sigma < 1
     ? 'the posteriors q(z|x) are much narrower than the prior N(0, I)'
     : 'the posteriors q(z|x) are much wider than the prior N(0, I)';
-  const aggregateText = aggregate === null ? 'no dimension is active' : `Var(μ_d) + E[σ_d²] over the ${countOf(activeDimensions(last, s).length, 'active dimension')} is ${fmt(aggregate)}`;
-  const consequence = severity === 'info'
-    ? `Over the whole test set, though, ${aggregateText} ≈ 1: the aggregate posterior matches the prior, so images decoded from prior samples are not at risk from it.`
-    : `The aggregate view is off too: ${aggregateText} (target 1), so images decoded from z ~ N(0, I) may land where the decoder was never trained.`;
+  const aggregateText = `Var(μ_d) + E[σ_d²] over the ${countOf(verdict.active, 'active dimension')} is ${fmt(verdict.aggregate ?? Number.NaN)}`;
+  let consequence: string;
+  if (verdict.onPrior) {
+    consequence = `Over the whole test set, though, every active dimension has E[μ_d] ≈ 0 and ${aggregateText} ≈ 1: the aggregate posterior matches the prior, so images decoded from prior samples are not at risk from it.`;
+  } else if (verdict.active === 0) {
+    consequence = 'No latent dimension is active, so the decoder ignores z and prior samples all decode to the same image.';
+  } else {
+    consequence = `The aggregate posterior is off the prior too: of ${countOf(verdict.active, 'active dimension')}, ${offPriorParts(last, verdict, s).join('; ')}; ${aggregateText} (target 1). Images decoded from z ~ N(0, I) may land where the decoder was never trained.`;
+  }
   return {
     kind: 'sigma-far-from-one',
     severity,
@@ -280,22 +320,12 @@ export function aggregateOffPrior(epochs: EpochEvent[], s: HealthSettings = DEFA
   const window = persistent(epochs, s, off);
   if (!window) return null;
   const last = window[window.length - 1];
-  const { mean, variance } = dimensionsOffPrior(last, s);
-  const active = activeDimensions(last, s).length;
-  const parts: string[] = [];
-  if (mean.length) {
-    const worst = mean.reduce((a, d) => (Math.abs(last.dims.meanMu[d]) > Math.abs(last.dims.meanMu[a]) ? d : a), mean[0]);
-    parts.push(`${mean.length} ${agree(mean.length, 'has', 'have')} |E[μ_d]| > ${fmt(s.meanMuTolerance)} (worst: dimension ${worst + 1}, ${fmt(last.dims.meanMu[worst])})`);
-  }
-  if (variance.length) {
-    const worst = variance.reduce((a, d) => (Math.abs(aggregateOf(last, d) - 1) > Math.abs(aggregateOf(last, a) - 1) ? d : a), variance[0]);
-    parts.push(`${variance.length} ${agree(variance.length, 'has', 'have')} Var(μ_d) + E[σ_d²] outside [${fmt(1 - s.aggregateVarianceTolerance)}, ${fmt(1 + s.aggregateVarianceTolerance)}] (worst: dimension ${worst + 1}, ${fmt(aggregateOf(last, worst))})`);
-  }
+  const verdict = priorVerdict(last, s);
   return {
     kind: 'aggregate-off-prior',
     severity: 'warning',
     epoch: last.epoch,
-    message: `The aggregate posterior is off the prior N(0, I): of ${countOf(active, 'active dimension')}, ${parts.join('; ')}. Images decoded from prior samples will not look like the data there.`,
+    message: `The aggregate posterior is off the prior N(0, I): of ${countOf(verdict.active, 'active dimension')}, ${offPriorParts(last, verdict, s).join('; ')}. Images decoded from prior samples will not look like the data there.`,
   };
 }
 
@@ -353,11 +383,13 @@ export const epochHistory = foldEpochs;
  */
 export function evaluateHealth(events: RunEvent[], s: HealthSettings = DEFAULT_HEALTH_SETTINGS): HealthFinding[] {
   const epochs = epochHistory(events);
+  const sigma = sigmaFarFromOne(epochs, s);
   const findings = [
     diverged(events),
     unusedLatentDimensions(epochs, s),
-    sigmaFarFromOne(epochs, s),
-    aggregateOffPrior(epochs, s),
+    sigma,
+    // A σ warning already says that (and where) the aggregate posterior is off the prior: one banner, not two.
+    sigma?.severity === 'warning' ? null : aggregateOffPrior(epochs, s),
     overfitting(epochs, s),
   ].filter((f): f is HealthFinding => f !== null);
   return findings.sort((a, b) => compareSeverity(b.severity, a.severity));

@@ -4,7 +4,7 @@
  */
 import type { EpochEvent } from '../shared/events';
 import {
-  activeAggregateVariance, activeDimensions, classifyActiveUnits, DEFAULT_HEALTH_SETTINGS, classifyAggregateVariance, classifyMeanMu, classifyMeanSigma, type HealthLevel, type HealthSettings,
+  activeAggregateVariance, activeDimensions, classifyActiveUnits, DEFAULT_HEALTH_SETTINGS, classifyAggregateVariance, classifyMeanMu, classifyMeanSigma, priorVerdict, type HealthLevel, type HealthSettings,
 } from '../shared/health';
 import { h, svg } from './dom';
 import { formatNumber } from './format';
@@ -49,7 +49,7 @@ function studyGauges(split: 'test' | 'train'): GaugeSpec[] {
     {
       id: `${split}-mean-sigma`, label: `mean σ (${split})`, target: 'target 1', targetValue: 1,
       explanation: `σ averaged over ${images} and dimensions; the prior has σ = 1. Far from 1 is a warning only when the aggregate variance of the active dimensions is off too.`,
-      read: (e, s) => reading(e[split].meanSigma, classifyMeanSigma(e[split].meanSigma, activeAggregateVariance(e, s), s)),
+      read: (e, s) => reading(e[split].meanSigma, classifyMeanSigma(e[split].meanSigma, priorVerdict(e, s).onPrior, s)),
     },
   ];
 }

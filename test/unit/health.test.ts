@@ -60,6 +60,28 @@ describe('sigma far from 1', () => {
     assert.match(f.message, /never trained/);
   });
 
+  test('one verdict: the σ finding never says prior samples are safe while a dimension is off the prior', () => {
+    // The variances average to ≈ 1, but two dimensions' means are shifted: the σ rule used to call this
+    // "not at risk" next to an aggregate warning saying the opposite.
+    const dims = healthyDims20();
+    dims[1] = { ...dims[1], mu: 0.7 };
+    dims[9] = { ...dims[9], mu: -1.1 };
+    const findings = evaluateHealth(history(6, (i) => epoch(i, { dims })), s);
+    assert.deepEqual(findings.map((f) => [f.kind, f.severity]), [['sigma-far-from-one', 'warning']]);
+    assert.doesNotMatch(findings[0].message, /not at risk|matches the prior/);
+    assert.match(findings[0].message, /2 have \|E\[μ_d\]\| > 0\.30 \(worst: dimension 10, -1\.10\)/);
+    assert.match(findings[0].message, /never trained/);
+    // The gauge is coloured by the same verdict.
+    assert.equal(classifyEpoch(epoch(6, { dims }), s).meanSigma, 'warning');
+    // One dimension's variance off while the average is ≈ 1: the same.
+    const spread = healthyDims20();
+    spread[0] = { ...spread[0], varMu: 2.2 };
+    spread[1] = { ...spread[1], varMu: 0.2 };
+    const f = evaluateHealth(history(6, (i) => epoch(i, { dims: spread })), s);
+    assert.deepEqual(f.map((x) => [x.kind, x.severity]), [['sigma-far-from-one', 'warning']]);
+    assert.match(f[0].message, /2 have Var\(μ_d\) \+ E\[σ_d²\] outside/);
+  });
+
   test('posteriors wider than the prior are named as such', () => {
     const f = sigmaFarFromOne(history(6, (i) => epoch(i, { meanSigma: 1.6 })), s);
     assert.ok(f);
@@ -181,8 +203,14 @@ describe('aggregate posterior off the prior', () => {
     const settled = [...run.slice(0, 4), ...history(4, (i) => epoch(i + 4))];
     for (let n = 1; n <= settled.length; n++) assert.equal(aggregateOffPrior(settled.slice(0, n), settings), null, `settled run, epoch ${n}`);
     // Through evaluateHealth (the tree and the panels) too.
-    assert.equal(evaluateHealth(run.slice(0, 5), settings).some((x) => x.kind === 'aggregate-off-prior'), false);
-    assert.equal(evaluateHealth(run.slice(0, 6), settings).some((x) => x.kind === 'aggregate-off-prior'), true);
+    assert.deepEqual(evaluateHealth(run.slice(0, 5), settings).map((x) => x.kind), []);
+    // Mean σ is far from 1 as well: one σ warning that names the dimensions off the prior, not a second banner.
+    const six = evaluateHealth(run.slice(0, 6), settings);
+    assert.deepEqual(six.map((x) => [x.kind, x.severity]), [['sigma-far-from-one', 'warning']]);
+    assert.match(six[0].message, /20 have \|E\[μ_d\]\| > 0\.30/);
+    // With mean σ inside the band the aggregate rule speaks on its own.
+    const inBand = history(6, (i) => epoch(i, { meanSigma: 0.9, dims: offDims() }));
+    assert.deepEqual(evaluateHealth(inBand, settings).map((x) => [x.kind, x.severity]), [['aggregate-off-prior', 'warning']]);
   });
 
   test('exactly at the thresholds is on the prior', () => {
@@ -275,13 +303,21 @@ describe('gauge classification agrees with the rules', () => {
   const s = { ...DEFAULT_HEALTH_SETTINGS, sigmaTolerance: 0.25, aggregateVarianceTolerance: 0.25, meanMuTolerance: 0.25 };
 
   test('mean σ', () => {
-    assert.equal(classifyMeanSigma(1, 1, s), 'good');
-    assert.equal(classifyMeanSigma(0.75, 3, s), 'good');
-    assert.equal(classifyMeanSigma(0.3, 1.05, s), 'info');
-    assert.equal(classifyMeanSigma(0.3, 1.25, s), 'info');
-    assert.equal(classifyMeanSigma(0.3, 1.3, s), 'warning');
-    assert.equal(classifyMeanSigma(0.3, null, s), 'warning');
-    assert.equal(classifyMeanSigma(Number.NaN, 1, s), 'error');
+    assert.equal(classifyMeanSigma(1, true, s), 'good');
+    assert.equal(classifyMeanSigma(0.75, false, s), 'good', 'inside the band, whatever the aggregate');
+    assert.equal(classifyMeanSigma(0.3, true, s), 'info', 'far from 1, aggregate on the prior');
+    assert.equal(classifyMeanSigma(0.3, false, s), 'warning', 'far from 1, aggregate off the prior');
+    assert.equal(classifyMeanSigma(Number.NaN, true, s), 'error');
+    // The verdict behind it, on whole epochs: the variance at the band's edge is on; a shifted mean alone is off.
+    const edge = healthyDims20().map((d) => ({ ...d, varMu: 1.25 - d.sigmaSq }));
+    assert.equal(classifyEpoch(epoch(1, { dims: edge }), s).meanSigma, 'info');
+    const shifted = healthyDims20();
+    shifted[3] = { ...shifted[3], mu: 0.8 };
+    assert.equal(classifyEpoch(epoch(1, { dims: shifted }), s).meanSigma, 'warning');
+    const wide = healthyDims20().map((d) => ({ ...d, varMu: 1.3 - d.sigmaSq }));
+    assert.equal(classifyEpoch(epoch(1, { dims: wide }), s).meanSigma, 'warning');
+    const collapsed = Array.from({ length: 20 }, () => unusedDim);
+    assert.equal(classifyEpoch(epoch(1, { dims: collapsed }), s).meanSigma, 'warning', 'no active dimension is not "on the prior"');
   });
 
   test('mean μ, aggregate variance, active units', () => {

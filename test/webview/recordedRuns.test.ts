@@ -30,6 +30,14 @@ test('a recorded chainer-mlp run: the gauges show its last epoch, six points per
   assert.equal(await panel.page.getByTestId('gauge-active-units-value').textContent(), `${last.activeUnits} of 20`);
   assert.equal(await panel.page.getByTestId('run-device').textContent(), `${run.info.environment!.backend} · ${run.info.environment!.device}`);
   for (const t of await chartTraces(panel.page, 'loss')) assert.equal(t.points, 6);
+  // One verdict on the prior: mean σ ≈ 0.38 and 13 of the 20 dimensions have |E[μ_d]| > 0.3, so the σ
+  // banner is a warning that names them, the gauge is coloured as a warning, and no second banner (or
+  // text) says prior samples are safe.
+  const banners = panel.page.locator('.warning[data-kind]');
+  assert.deepEqual(await banners.evaluateAll((els) => els.map((e) => [e.getAttribute('data-kind'), e.getAttribute('data-severity')])), [['sigma-far-from-one', 'warning']]);
+  assert.match(await banners.first().textContent() ?? '', /13 have \|E\[μ_d\]\| > 0\.30/);
+  assert.doesNotMatch(await panel.page.locator('body').textContent() ?? '', /not at risk|matches the prior/);
+  assert.equal(await panel.page.locator('[data-gauge="test-mean-sigma"]').getAttribute('data-level'), 'warning');
   assert.deepEqual(await panel.cspViolations(), []);
   if (docs) {
     const shot = join(runsDir, 'run.png');
