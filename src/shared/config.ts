@@ -33,6 +33,8 @@ export interface TrainConfig {
   klWeight: number;
   /** Linear ramp of C from 0 to klWeight over this many epochs; 0 = no warm-up. */
   klWarmupEpochs: number;
+  /** Cyclical KL annealing: this many cycles over the run, C ramping from 0 over each cycle's first half; 0 = none. */
+  klCycles: number;
   /** Monte-Carlo samples of z per image for the training loss (Chainer's `k`). */
   trainSamples: number;
   /** Monte-Carlo samples of z per image for the test loss. */
@@ -67,6 +69,7 @@ export const CONFIG_FIELDS: Record<keyof TrainConfig, FieldSpec> = {
   epsilon: { kind: 'number', exclusiveMin: 0, max: 1, description: 'Adam ε.' },
   klWeight: { kind: 'number', min: 0, max: 1000, description: 'Weight C of the KL term in loss = reconstruction + C·KL.' },
   klWarmupEpochs: { kind: 'integer', min: 0, max: 100000, description: 'Ramp C linearly from 0 over this many epochs (0: no warm-up).' },
+  klCycles: { kind: 'integer', min: 0, max: 50000, description: 'Cyclical KL annealing (Fu et al. 2019): split the run into this many cycles; in each, C ramps linearly from 0 to klWeight over the first half and stays there for the second (0: none; at most epochs / 2; not with klWarmupEpochs).' },
   trainSamples: { kind: 'integer', min: 1, max: 100, description: 'Monte-Carlo samples of z per image in the training loss (k).' },
   testSamples: { kind: 'integer', min: 1, max: 1000, description: 'Monte-Carlo samples of z per image in the test loss.' },
   dataset: { kind: 'string', pattern: /^(mnist|fashion-mnist|idx:.+)$/, patternText: 'mnist, fashion-mnist, or idx:<folder with IDX files>', description: 'Data set: mnist (ships with VAE Lens), fashion-mnist (downloaded once), or idx:<folder> with your own IDX files.' },
@@ -91,6 +94,7 @@ export function defaultConfig(model: ModelName = 'chainer-mlp'): TrainConfig {
     epsilon: 1e-8,
     klWeight: 1,
     klWarmupEpochs: 0,
+    klCycles: 0,
     trainSamples: 1,
     testSamples: 10,
     dataset: 'mnist',
@@ -176,7 +180,37 @@ export function validateConfig(raw: unknown): ValidationResult {
     out[key] = value;
   }
   if (input.name === undefined) out.name = out.model as string;
+  if (errors.length === 0) errors.push(...scheduleErrors(out as unknown as TrainConfig));
   return errors.length ? { ok: false, errors } : { ok: true, config: out as unknown as TrainConfig };
+}
+
+/** The KL schedule's fields together: one schedule at a time, and cycles of at least two epochs. */
+function scheduleErrors(c: TrainConfig): string[] {
+  if (c.klCycles === 0) return [];
+  if (c.klWarmupEpochs > 0) return [`"klCycles": ${c.klCycles} cycles and "klWarmupEpochs": ${c.klWarmupEpochs} are two KL schedules; set one of them to 0`];
+  if (c.klCycles * 2 > c.epochs) return [`"klCycles": ${c.klCycles} cycles in ${c.epochs} epochs leaves less than 2 epochs per cycle; use at most ${Math.floor(c.epochs / 2)}`];
+  return [];
+}
+
+/**
+ * C for an epoch (constant within it): klWeight; during a warm-up a linear ramp from 0 over
+ * klWarmupEpochs; with klCycles, the run's epochs split into that many cycles of whole epochs
+ * (as equal as they can be), C ramping linearly from 0 over the first half of each (Fu et al.
+ * 2019, R = 0.5) and klWeight after.
+ */
+export function klWeightForEpoch(c: Pick<TrainConfig, 'klWeight' | 'klWarmupEpochs' | 'klCycles' | 'epochs'>, epoch: number): number {
+  if (c.klCycles > 0) {
+    // Cycles of whole epochs: cycle k starts at epoch index round(k · epochs / cycles), so each starts at C = 0.
+    const start = (k: number) => Math.round((k * c.epochs) / c.klCycles);
+    const i = epoch - 1;
+    let k = Math.min(c.klCycles - 1, Math.max(0, Math.floor((i * c.klCycles) / c.epochs)));
+    while (k + 1 < c.klCycles && start(k + 1) <= i) k++;
+    while (k > 0 && start(k) > i) k--;
+    const position = (i - start(k)) / (start(k + 1) - start(k));
+    return c.klWeight * Math.min(1, position / 0.5);
+  }
+  if (c.klWarmupEpochs <= 0) return c.klWeight;
+  return c.klWeight * Math.min(1, (epoch - 1) / c.klWarmupEpochs);
 }
 
 /** JSON schema (draft-07) for `*.vae.json` files, generated from CONFIG_FIELDS. */

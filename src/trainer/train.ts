@@ -11,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { promises as fs } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { validateConfig, type BackendChoice, type TrainConfig } from '../shared/config';
+import { klWeightForEpoch, validateConfig, type BackendChoice, type TrainConfig } from '../shared/config';
 import { EVENTS_SCHEMA_VERSION, type EpochEvent, type SplitMetrics, type TrainerMessage } from '../shared/events';
 import { clearStopRequest, readRun, removeRunInfoLeftovers, stopRequested, truncateTornEventLine, writeRunInfo } from '../node/runFolder';
 import { formatBytes, freeBytes, isNoSpaceError } from '../node/leftovers';
@@ -90,11 +90,6 @@ export interface RunOutcome {
   message?: string;
 }
 
-/** C for an epoch: a linear ramp from 0 over klWarmupEpochs, constant within an epoch. */
-export function klWeightForEpoch(config: Pick<TrainConfig, 'klWeight' | 'klWarmupEpochs'>, epoch: number): number {
-  if (config.klWarmupEpochs <= 0) return config.klWeight;
-  return config.klWeight * Math.min(1, (epoch - 1) / config.klWarmupEpochs);
-}
 
 function validated(raw: unknown): TrainConfig {
   const result = validateConfig(raw);
@@ -209,7 +204,7 @@ function restoreTensors(target: Record<string, tf.Variable>, saved: CheckpointCo
 function divergenceMessage(what: string, value: number, epoch: number, config: TrainConfig, batch?: number, batches?: number): string {
   const where = batch !== undefined ? `epoch ${epoch}, batch ${batch}${batches ? ` of ${batches}` : ''}` : `the test pass of epoch ${epoch}`;
   const fixes = [`lower the learning rate (now ${config.learningRate}; try ${config.learningRate / 10})`];
-  if (config.klWarmupEpochs === 0) fixes.push('add a KL warm-up (klWarmupEpochs, e.g. 5)');
+  if (config.klWarmupEpochs === 0 && config.klCycles === 0) fixes.push('add a KL warm-up (klWarmupEpochs, e.g. 5)');
   if (config.model === 'chainer-mlp' && config.learningRate > 0.01) fixes.push('or keep α at the example\'s 0.001');
   return `The ${what} became ${value} at ${where}. Training diverged; start a new run and ${fixes.join(', ')}.`;
 }

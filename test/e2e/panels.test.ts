@@ -105,7 +105,12 @@ test('a finished run opened from the VAE Runs view shows its gauges, charts and 
     await wb.expectVisible(frame.locator('[data-chart="mean-sigma"] .main-svg'), 'the mean σ chart drawn by Plotly');
     const points = await frame.locator('[data-chart="loss"]').evaluate((el) => (el as unknown as { data: Array<{ x: unknown[] }> }).data.map((d) => d.x.length));
     assert.deepEqual(points, [6, 6, 6, 6], 'loss: test and train, raw and smoothed, 6 epochs each');
-    assert.equal(await frame.locator('.warning[data-kind="sigma-far-from-one"]').count(), 1, 'the σ finding in the banner');
+    // One verdict on the prior: the σ finding is a warning naming the dimensions off the prior, the σ gauge
+    // is coloured the same, and nothing on the panel says prior samples are safe.
+    const banners = await frame.locator('.warning[data-kind]').evaluateAll((els) => els.map((e) => [e.getAttribute('data-kind'), e.getAttribute('data-severity')]));
+    assert.deepEqual(banners, [['sigma-far-from-one', 'warning']], 'one banner: the σ warning');
+    assert.equal(await frame.locator('[data-gauge="test-mean-sigma"]').getAttribute('data-level'), 'warning', 'the σ gauge agrees with the banner');
+    assert.doesNotMatch(await frame.locator('body').textContent() ?? '', /not at risk|matches the prior/);
     await wb.screenshot('run-panel-dark');
     await frame.locator('vscode-tab-header', { hasText: 'Images' }).click();
     await frame.locator('img.epoch-image').first().waitFor({ state: 'visible' });

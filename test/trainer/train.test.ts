@@ -156,3 +156,17 @@ test('the stock step keeps tf.memory().numTensors flat and names parameters as t
   model.dispose();
   other.dispose();
 });
+
+test('cyclical KL annealing trains with the scheduled C: each epoch records it, and the KL term follows it', async () => {
+  const runsDir = tempRunsDir();
+  const outcome = await startRun({ config: { name: 'cycles', epochs: 4, klCycles: 2, trainLimit: 1000, testLimit: 200, backend: 'wasm', seed: 3 }, runsDir }, { output: collectingOutput() });
+  assert.equal(outcome.status, 'completed', outcome.message);
+  const epochs = epochsOf((await readRun(outcome.runDir)).events);
+  assert.deepEqual(epochs.map((e) => e.klWeight), [0, 1, 0, 1], '2 cycles of 2 epochs: C = 0, then 1, in each');
+  // The training objective is reconstruction + C·KL: with C = 0 it is the reconstruction alone.
+  for (const e of epochs) {
+    assert.ok(Math.abs(e.test.loss - (e.test.reconstruction + e.klWeight * e.test.kl)) < 1e-3 * Math.abs(e.test.loss), `epoch ${e.epoch}: test loss = rec + C·KL`);
+  }
+  // Without the KL term the posteriors drift from the prior; the next epoch with C = 1 pulls the KL back down.
+  assert.ok(epochs[1].test.kl < epochs[0].test.kl, `KL after a C = 1 epoch (${epochs[1].test.kl}) < after C = 0 (${epochs[0].test.kl})`);
+});
