@@ -35,6 +35,8 @@ export interface TrainConfig {
   klWarmupEpochs: number;
   /** Cyclical KL annealing: this many cycles over the run, C ramping from 0 over each cycle's first half; 0 = none. */
   klCycles: number;
+  /** Free bits λ, nats per latent dimension: a dimension's batch KL below λ is not penalised; 0 = off. */
+  freeBits: number;
   /** Monte-Carlo samples of z per image for the training loss (Chainer's `k`). */
   trainSamples: number;
   /** Monte-Carlo samples of z per image for the test loss. */
@@ -70,6 +72,7 @@ export const CONFIG_FIELDS: Record<keyof TrainConfig, FieldSpec> = {
   klWeight: { kind: 'number', min: 0, max: 1000, description: 'Weight C of the KL term in loss = reconstruction + C·KL.' },
   klWarmupEpochs: { kind: 'integer', min: 0, max: 100000, description: 'Ramp C linearly from 0 over this many epochs (0: no warm-up).' },
   klCycles: { kind: 'integer', min: 0, max: 50000, description: 'Cyclical KL annealing (Fu et al. 2019): split the run into this many cycles; in each, C ramps linearly from 0 to klWeight over the first half and stays there for the second (0: none; at most epochs / 2; not with klWarmupEpochs).' },
+  freeBits: { kind: 'number', min: 0, max: 100, description: 'Free bits (Kingma et al. 2016): λ nats per latent dimension. A dimension whose KL, averaged over the batch, is below λ is not pushed further towards the prior, which keeps dimensions from collapsing (0: off; e.g. 0.25). Reported losses stay reconstruction + C·KL.' },
   trainSamples: { kind: 'integer', min: 1, max: 100, description: 'Monte-Carlo samples of z per image in the training loss (k).' },
   testSamples: { kind: 'integer', min: 1, max: 1000, description: 'Monte-Carlo samples of z per image in the test loss.' },
   dataset: { kind: 'string', pattern: /^(mnist|fashion-mnist|idx:.+)$/, patternText: 'mnist, fashion-mnist, or idx:<folder with IDX files>', description: 'Data set: mnist (ships with VAE Lens), fashion-mnist (downloaded once), or idx:<folder> with your own IDX files.' },
@@ -95,6 +98,7 @@ export function defaultConfig(model: ModelName = 'chainer-mlp'): TrainConfig {
     klWeight: 1,
     klWarmupEpochs: 0,
     klCycles: 0,
+    freeBits: 0,
     trainSamples: 1,
     testSamples: 10,
     dataset: 'mnist',

@@ -300,7 +300,7 @@ export function unusedLatentDimensions(epochs: EpochEvent[], s: HealthSettings =
       kind: 'posterior-collapse',
       severity: 'error',
       epoch: last.epoch,
-      message: `Posterior collapse: ${dimz === 1 ? 'the only latent dimension is' : `all ${dimz} latent dimensions are`} unused (KL_d < ${s.unusedKlThreshold} nats, σ_d ≈ 1), so the decoder ignores z and every prior sample decodes to the same average image. Remedies: a KL warm-up (klWarmupEpochs) or cyclical KL annealing (klCycles), a smaller KL weight C (klWeight), or a less powerful decoder.`,
+      message: `Posterior collapse: ${dimz === 1 ? 'the only latent dimension is' : `all ${dimz} latent dimensions are`} unused (KL_d < ${s.unusedKlThreshold} nats, σ_d ≈ 1), so the decoder ignores z and every prior sample decodes to the same average image. Remedies: free bits (freeBits, e.g. 0.25 nats per dimension), a KL warm-up (klWarmupEpochs) or cyclical KL annealing (klCycles), a smaller KL weight C (klWeight), or a less powerful decoder.`,
     };
   }
   const severity: WarningSeverity = unused / dimz >= s.unusedWarningFraction ? 'warning' : 'info';

@@ -27,7 +27,7 @@ class UsageError extends Error {}
 /** Flag → config field; the value is parsed as the field's type (validation reports bad values). */
 const CONFIG_FLAGS: Record<string, keyof TrainConfig> = {
   name: 'name', model: 'model', dimz: 'dimz', epochs: 'epochs', 'batch-size': 'batchSize', lr: 'learningRate',
-  'kl-weight': 'klWeight', 'kl-warmup': 'klWarmupEpochs', 'kl-cycles': 'klCycles', 'train-samples': 'trainSamples', 'test-samples': 'testSamples',
+  'kl-weight': 'klWeight', 'kl-warmup': 'klWarmupEpochs', 'kl-cycles': 'klCycles', 'free-bits': 'freeBits', 'train-samples': 'trainSamples', 'test-samples': 'testSamples',
   dataset: 'dataset', 'train-limit': 'trainLimit', 'test-limit': 'testLimit', binarize: 'binarize', seed: 'seed',
   backend: 'backend', threads: 'threads',
 };
@@ -63,6 +63,7 @@ Starts a run. Options override the config file; everything else takes the defaul
   --kl-weight <C>      weight of the KL term (default 1)
   --kl-warmup <n>      ramp C linearly from 0 over n epochs (default 0: none)
   --kl-cycles <m>      cyclical KL annealing: m cycles, C ramping from 0 over each one's first half (default 0: none)
+  --free-bits <λ>      free bits: no KL penalty on a dimension whose batch KL is below λ nats (default 0: off)
   --train-samples <k>  z samples per image in the training loss (default 1)
   --test-samples <k>   z samples per image in the test loss (default 10)
   --dataset <d>        mnist | fashion-mnist | idx:<folder> (default mnist)

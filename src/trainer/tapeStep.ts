@@ -22,7 +22,10 @@ export class TapeTrainStep implements TrainStep {
   private readonly varList: tf.Variable[];
   private readonly canonicalName = new Map<string, string>();
 
-  constructor(private readonly model: VaeModel, config: Pick<TrainConfig, 'learningRate' | 'beta1' | 'beta2' | 'epsilon'>) {
+  private readonly freeBits: number;
+
+  constructor(private readonly model: VaeModel, config: Pick<TrainConfig, 'learningRate' | 'beta1' | 'beta2' | 'epsilon'> & Partial<Pick<TrainConfig, 'freeBits'>>) {
+    this.freeBits = config.freeBits ?? 0;
     this.optimizer = tf.train.adam(config.learningRate, config.beta1, config.beta2, config.epsilon);
     this.varList = Object.values(model.variables);
     for (const [name, v] of Object.entries(model.variables)) this.canonicalName.set(v.name, name);
@@ -34,18 +37,18 @@ export class TapeTrainStep implements TrainStep {
     const cost = this.optimizer.minimize(
       () => {
         const xb = tf.tensor2d(x.subarray(0, batchSize * this.model.pixels), [batchSize, this.model.pixels]);
-        const parts = vaeLoss(this.model, xb, eps, klWeight, true);
+        const parts = vaeLoss(this.model, xb, eps, klWeight, true, this.freeBits);
         // Everything the loop reports leaves the tape as one small tensor: one read per step.
-        aux = tf.keep(tf.stack([parts.reconstruction, parts.kl, tf.sum(parts.mu), tf.sum(tf.exp(tf.mul(parts.lnVar, 0.5)))]));
-        return parts.loss;
+        aux = tf.keep(tf.stack([parts.loss, parts.reconstruction, parts.kl, tf.sum(parts.mu), tf.sum(tf.exp(tf.mul(parts.lnVar, 0.5)))]));
+        return parts.objective;
       },
       true,
       this.varList,
     );
-    const [values, [loss]] = await Promise.all([(aux as unknown as tf.Tensor).data(), (cost as tf.Scalar).data()]);
+    const values = await (aux as unknown as tf.Tensor).data();
     (aux as unknown as tf.Tensor).dispose();
     cost?.dispose();
-    return { loss, reconstruction: values[0], kl: values[1], sumMu: values[2], sumSigma: values[3] };
+    return { loss: values[0], reconstruction: values[1], kl: values[2], sumMu: values[3], sumSigma: values[4] };
   }
 
   sync(): void {

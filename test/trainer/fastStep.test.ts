@@ -82,8 +82,8 @@ function weightDiffs(a: VaeModel, b: VaeModel): Record<string, WeightDiff> {
  * before batch normalization, which the normalization cancels exactly (and the moving means,
  * which average those biases in).
  */
-async function compare(name: ModelName, dimz: number, makeFast: (m: VaeModel) => TrainStep, opts: { steps: number; batchSize: number; k: number; noiseDriven?: RegExp; threads?: number }): Promise<void> {
-  const config = { ...defaultConfig(name), dimz, trainSamples: opts.k };
+async function compare(name: ModelName, dimz: number, makeFast: (m: VaeModel) => TrainStep, opts: { steps: number; batchSize: number; k: number; noiseDriven?: RegExp; threads?: number; freeBits?: number }): Promise<void> {
+  const config = { ...defaultConfig(name), dimz, trainSamples: opts.k, freeBits: opts.freeBits ?? 0 };
   const a = createModel(name, pixels, dimz, 3);
   const b = createModel(name, pixels, dimz, 3);
   const stock = new TapeTrainStep(a, config);
@@ -160,6 +160,77 @@ test('a batch splits so the worker gets a multiple of 8 images (XNNPACK tiles), 
 
 test('deep-bn: the fast step matches the tape step (losses, weights, batch-norm moving statistics)', async () => {
   await compare('deep-bn', 100, (m) => new FastDeepBnStep(m, hyper), { steps: 4, batchSize: 100, k: 1, noiseDriven: BN_NOISE });
+});
+
+/** KL_d averaged over a batch, per latent dimension, for a model's encoder at its current weights. */
+function klPerDimension(m: VaeModel, x: Float32Array, batchSize: number): number[] {
+  return tf.tidy(() => {
+    const { mu, lnVar } = m.encode(tf.tensor2d(x.subarray(0, batchSize * pixels), [batchSize, pixels]), true);
+    return Array.from(tf.mean(tf.mul(tf.sub(tf.sub(tf.add(tf.square(mu), tf.exp(lnVar)), lnVar), 1), 0.5), 0).dataSync());
+  });
+}
+
+/**
+ * λ in the widest gap between the dimensions' KL at the start, among the middle half of them, so
+ * free bits hold back a good share of the dimensions and no dimension sits within float noise of λ.
+ */
+function splittingFreeBits(name: ModelName, dimz: number): { freeBits: number; below: number } {
+  const m = createModel(name, pixels, dimz, 3);
+  const kl = klPerDimension(m, batch(0, 100), 100).sort((p, q) => p - q);
+  m.dispose();
+  let best = dimz / 4;
+  for (let i = dimz / 4; i < (3 * dimz) / 4; i++) if (kl[i] - kl[i - 1] > kl[best] - kl[best - 1]) best = i;
+  const freeBits = (kl[best - 1] + kl[best]) / 2;
+  return { freeBits, below: kl.filter((v) => v < freeBits).length };
+}
+
+test('free bits: the fast steps match the tape step, with a good share of the dimensions held back', async () => {
+  // In deep-bn, dec1 batch-normalises its input's linear map, so the reconstruction's gradient
+  // summed over the batch, which is what the μ head's bias gets, is zero but for float noise; so is
+  // most of what a held-back dimension's ln σ² head gets. Without the KL term's gradient, Adam scales
+  // that noise to full-size steps whose direction any two implementations pick differently. deep-bn
+  // is compared on the step that decides: its numbers, and the weights after it with those
+  // noise-driven ones set apart.
+  for (const [name, dimz, make, steps, noiseDriven] of [
+    ['chainer-mlp', 20, (m: VaeModel, fb: number) => new FastMlpStep(m, hyper, fb), 4, undefined],
+    ['deep-bn', 100, (m: VaeModel, fb: number) => new FastDeepBnStep(m, hyper, fb), 1, /^(enc1|enc2|dec1|dec2)\/(b|mean)$|^enc_ln_var\/|^enc_mu\/b$/],
+  ] as const) {
+    const { freeBits, below } = splittingFreeBits(name, dimz);
+    assert.ok(below >= dimz / 4 && below < (3 * dimz) / 4, `${name}: λ = ${freeBits} holds back ${below} of ${dimz} dimensions`);
+    await compare(name, dimz, (m) => make(m, freeBits), { steps, batchSize: 100, k: 1, freeBits, noiseDriven });
+  }
+});
+
+test('free bits change the training: a dimension below λ gets no KL gradient, the reported loss stays rec + C·KL', async () => {
+  const { freeBits } = splittingFreeBits('chainer-mlp', 20);
+  const x = batch(0, 100);
+  const eps = noise(0, 100 * 20);
+  const before = createModel('chainer-mlp', pixels, 20, 3);
+  const kl = klPerDimension(before, x, 100);
+  const results = [];
+  const models = [];
+  for (const fb of [0, freeBits]) {
+    const m = createModel('chainer-mlp', pixels, 20, 3);
+    const step = new FastMlpStep(m, hyper, fb);
+    results.push(step.step(x, 100, eps, 1));
+    step.sync();
+    step.dispose();
+    models.push(m);
+  }
+  assert.deepEqual(results[1], results[0], 'the same forward pass reports the same numbers');
+  // The ln σ² head's weight column of a held-back dimension moves by the reconstruction's gradient
+  // only: it differs from the update without free bits; a dimension above λ updates the same.
+  const column = (m: VaeModel, d: number) => {
+    const w = m.variables['le2_ln_var/W'].arraySync() as number[][];
+    return w.map((row) => row[d]);
+  };
+  for (let d = 0; d < 20; d++) {
+    const a = column(models[0], d);
+    const b = column(models[1], d);
+    const same = a.every((v, i) => Math.abs(v - b[i]) < 1e-7);
+    assert.equal(same, kl[d] >= freeBits, `dimension ${d + 1} (KL ${kl[d].toFixed(4)}, λ ${freeBits.toFixed(4)}): updated ${same ? 'alike' : 'differently'}`);
+  }
+  for (const m of [before, ...models]) m.dispose();
 });
 
 /**
@@ -291,4 +362,11 @@ test('createFastStep says when it does not apply', () => {
   assert.match(logs[1], /backend cpu/);
   assert.match(logs[2], /VAE_LENS_STOCK_STEP=1/);
   m.dispose();
+  // Free bits judge each dimension over the whole batch: chainer-mlp's step keeps it on one thread, and says so.
+  const mlp = createModel('chainer-mlp', pixels, 20, 1);
+  const step = createFastStep(mlp, { ...defaultConfig(), freeBits: 0.5 }, 'wasm', { threads: 2, workerScript: WORKER, log: (l) => logs.push(l) });
+  assert.ok(step instanceof FastMlpStep, `free bits: ${step?.constructor.name}`);
+  assert.match(logs[3], /one thread \(free bits need the whole batch's KL per dimension\)/);
+  step.dispose();
+  mlp.dispose();
 });

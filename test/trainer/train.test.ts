@@ -170,3 +170,16 @@ test('cyclical KL annealing trains with the scheduled C: each epoch records it, 
   // Without the KL term the posteriors drift from the prior; the next epoch with C = 1 pulls the KL back down.
   assert.ok(epochs[1].test.kl < epochs[0].test.kl, `KL after a C = 1 epoch (${epochs[1].test.kl}) < after C = 0 (${epochs[0].test.kl})`);
 });
+
+test('free bits: a real run trains with them, records them in run.json, and reports rec + C·KL as its loss', async () => {
+  const runsDir = tempRunsDir();
+  const outcome = await startRun({ config: { name: 'free bits', epochs: 2, freeBits: 0.5, trainLimit: 1000, testLimit: 200, backend: 'wasm', seed: 3 }, runsDir }, { output: collectingOutput() });
+  assert.equal(outcome.status, 'completed', outcome.message);
+  const run = await readRun(outcome.runDir);
+  assert.equal(run.info.config.freeBits, 0.5);
+  const epochs = epochsOf(run.events);
+  for (const e of epochs) {
+    assert.ok(Math.abs(e.train.loss - (e.train.reconstruction + e.klWeight * e.train.kl)) < 1e-3 * e.train.loss, `epoch ${e.epoch}: train loss = rec + C·KL`);
+  }
+  assert.ok(epochs[1].test.loss < epochs[0].test.loss, `it learns: test loss ${epochs[0].test.loss} → ${epochs[1].test.loss}`);
+});

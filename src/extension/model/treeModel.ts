@@ -123,7 +123,7 @@ export function escapeMarkdown(text: string): string {
   return text.replace(/[\\`*_{}[\]()#+\-.!|<>~]/g, (c) => `\\${c}`);
 }
 
-const CONFIG_KEYS: (keyof TrainConfig)[] = ['model', 'dimz', 'epochs', 'batchSize', 'learningRate', 'klWeight', 'klWarmupEpochs', 'klCycles', 'dataset', 'trainLimit', 'testLimit', 'binarize', 'seed', 'backend'];
+const CONFIG_KEYS: (keyof TrainConfig)[] = ['model', 'dimz', 'epochs', 'batchSize', 'learningRate', 'klWeight', 'klWarmupEpochs', 'klCycles', 'freeBits', 'dataset', 'trainLimit', 'testLimit', 'binarize', 'seed', 'backend'];
 
 function metricsRows(train: SplitMetrics, test: SplitMetrics): string[] {
   const row = (name: string, key: keyof SplitMetrics, digits: number) => `| ${name} | ${formatNumber(train[key], digits)} | ${formatNumber(test[key], digits)} |`;

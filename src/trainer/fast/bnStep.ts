@@ -195,8 +195,8 @@ export class FastDeepBnStep extends FastStepBase implements TrainStep {
   private readonly blocks: readonly [BnBlock, BnBlock, BnBlock, BnBlock];
   private readonly out: DenseT;
 
-  constructor(model: FastModel, hyper: AdamHyper = DEFAULT_ADAM) {
-    super(model, 'deep-bn', HIDDEN, hyper);
+  constructor(model: FastModel, hyper: AdamHyper = DEFAULT_ADAM, freeBits = 0) {
+    super(model, 'deep-bn', HIDDEN, hyper, freeBits);
     this.blocks = [
       new BnBlock('enc1', this.pixels, false),
       new BnBlock('enc2', HIDDEN, true),
@@ -267,7 +267,7 @@ export class FastDeepBnStep extends FastStepBase implements TrainStep {
     t.lap('matmul');
     const dD1T = dec2.backward(dD2T, D1, t) as tf.Tensor;
     const dZT = dec1.backward(dD1T, latent.Zb, t) as tf.Tensor;
-    const { dHeadT, klSum, sumMu, sumSigma } = latent.backward(dZT, klWeight / B);
+    const { dHeadT, klSum, sumMu, sumSigma } = latent.backward(dZT, klWeight / B, this.freeBits);
     t.lap('elementwise');
     const dH2T = this.head.backward(dHeadT, H2) as tf.Tensor;
     t.lap('matmul');

@@ -217,7 +217,10 @@ export function reparameterize(
 /**
  * Given dzT [dz, K·B] (gradient of the loss w.r.t. z), writes dLoss/dμ and dLoss/dlnVar into
  * headT [2·dz, B] (rows 0..dz−1 for μ, dz..2dz−1 for lnVar), adding the KL term's gradient
- * scaled by klScale (C/B for a whole batch). Returns Σ KL over these images, Σ μ and Σ σ.
+ * scaled by klScale (C/B for a whole batch). With free bits λ > 0 the KL term is
+ * Σ_d max(λ, KL_d), KL_d averaged over these images (the whole batch): a dimension below λ gets
+ * no KL gradient (as tf.maximum's gradient: it flows when KL_d ≥ λ). Returns Σ KL over these
+ * images (the true KL, whatever λ), Σ μ and Σ σ.
  */
 export function headGradAndKl(
   dzT: Float32Array,
@@ -230,13 +233,22 @@ export function headGradAndKl(
   samples: number,
   klScale: number,
   headT: Float32Array,
+  freeBits = 0,
 ): { klSum: number; sumMu: number; sumSigma: number } {
   const n = samples * batch;
-  const c = klScale;
   let kl = 0;
   let sumMu = 0;
   let sumSigma = 0;
   for (let d = 0; d < dimz; d++) {
+    let c = klScale;
+    if (freeBits > 0) {
+      let klD = 0;
+      for (let b = 0; b < batch; b++) {
+        const i = d * batch + b;
+        klD += muT[i] * muT[i] + Math.exp(lvT[i]) - lvT[i] - 1;
+      }
+      if ((0.5 * klD) / batch < freeBits) c = 0;
+    }
     for (let b = 0; b < batch; b++) {
       const i = d * batch + b;
       const mu = muT[i];

@@ -30,7 +30,7 @@ export interface FastStepOptions {
   log?: (line: string) => void;
 }
 
-type AdamConfig = Pick<TrainConfig, 'learningRate' | 'beta1' | 'beta2' | 'epsilon'> & Partial<Pick<TrainConfig, 'trainSamples' | 'batchSize'>>;
+type AdamConfig = Pick<TrainConfig, 'learningRate' | 'beta1' | 'beta2' | 'epsilon'> & Partial<Pick<TrainConfig, 'trainSamples' | 'batchSize' | 'freeBits'>>;
 
 export function fastStepUnavailable(model: FastModel, config: AdamConfig, backend: string): string | null {
   if (process.env.VAE_LENS_STOCK_STEP === '1') return 'VAE_LENS_STOCK_STEP=1';
@@ -47,14 +47,18 @@ export function createFastStep(model: FastModel, config: AdamConfig, backend: st
     return null;
   }
   const hyper = { learningRate: config.learningRate, beta1: config.beta1, beta2: config.beta2, epsilon: config.epsilon };
-  if (model.name === 'deep-bn') return new FastDeepBnStep(model, hyper);
+  const freeBits = config.freeBits ?? 0;
+  if (model.name === 'deep-bn') return new FastDeepBnStep(model, hyper, freeBits);
   const threads = options.threads && options.threads > 0 ? options.threads : availableParallelism() >= 4 ? 2 : 1;
-  if (threads >= 2) {
+  if (threads >= 2 && freeBits > 0) {
+    // Each replica sees half the batch; free bits judge each dimension's KL over the whole batch.
+    options.log?.('fast step: one thread (free bits need the whole batch\'s KL per dimension)');
+  } else if (threads >= 2) {
     const script = options.workerScript ?? findWorkerScript();
     if (script === null) options.log?.('fast step: one thread (the worker bundle fast-worker.js is not beside the trainer)');
     else return new ParallelMlpStep(model, hyper, script, config.batchSize ?? 100, config.trainSamples ?? 1, options.log);
   }
-  return new FastMlpStep(model, hyper);
+  return new FastMlpStep(model, hyper, freeBits);
 }
 
 /** The worker bundle beside the running bundle: dist/fast-worker.js (the trainer), dist/bench-fast-worker.js (the benchmark). */

@@ -20,7 +20,11 @@ export abstract class FastStepBase {
   protected readonly pixels: number;
   readonly timer = new Timer();
 
-  constructor(protected readonly model: FastModel, modelName: ModelName, hidden: number, hyper: AdamHyper) {
+  /**
+   * @param freeBits λ nats per latent dimension (0: off): a dimension whose KL, averaged over the
+   *   batch, is below λ gets no KL gradient. The step must see the whole batch for that.
+   */
+  constructor(protected readonly model: FastModel, modelName: ModelName, hidden: number, hyper: AdamHyper, protected readonly freeBits = 0) {
     if (model.name !== modelName) throw new Error(`${new.target.name} is for ${modelName}, not ${model.name}`);
     this.dimz = model.dimz;
     this.pixels = model.pixels;
@@ -85,15 +89,15 @@ export class LatentSample {
 
   /**
    * From dLoss/dz (feature-major) to dLoss/d(head output) with the KL term's gradient scaled by
-   * klScale (C over the images the loss averages). Returns the head's gradient tensor and the
-   * sums of KL, μ and σ over these images.
+   * klScale (C over the images the loss averages) and free bits λ (headGradAndKl). Returns the
+   * head's gradient tensor and the sums of KL, μ and σ over these images.
    */
-  backward(dZT: tf.Tensor, klScale: number): { dHeadT: tf.Tensor2D; klSum: number; sumMu: number; sumSigma: number } {
+  backward(dZT: tf.Tensor, klScale: number, freeBits = 0): { dHeadT: tf.Tensor2D; klSum: number; sumMu: number; sumSigma: number } {
     const Z = this.dimz;
     const B = this.batch;
     const K = this.eps.length / (B * Z);
     const headT = new Float32Array(2 * Z * B);
-    const sums = headGradAndKl(heapView(dZT), this.muT, this.lvT, this.sigmaT, this.eps, Z, B, K, klScale, headT);
+    const sums = headGradAndKl(heapView(dZT), this.muT, this.lvT, this.sigmaT, this.eps, Z, B, K, klScale, headT, freeBits);
     return { dHeadT: tf.tensor2d(headT, [2 * Z, B]), ...sums };
   }
 

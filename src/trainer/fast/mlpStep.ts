@@ -67,8 +67,8 @@ export class FastMlpStep extends FastStepBase implements TrainStep {
   private readonly ld1: DenseT;
   private readonly ld2: DenseT;
 
-  constructor(model: FastModel, hyper: AdamHyper = DEFAULT_ADAM) {
-    super(model, 'chainer-mlp', HIDDEN, hyper);
+  constructor(model: FastModel, hyper: AdamHyper = DEFAULT_ADAM, freeBits = 0) {
+    super(model, 'chainer-mlp', HIDDEN, hyper, freeBits);
     this.le1 = new DenseT(this.pixels, HIDDEN, false);
     this.ld1 = new DenseT(this.dimz, HIDDEN, true);
     this.ld2 = new DenseT(HIDDEN, this.pixels, true);
@@ -151,7 +151,7 @@ export class FastMlpStep extends FastStepBase implements TrainStep {
     t.lap('elementwise');
     const dZT = this.ld1.backward(dD1T, latent.Zb) as tf.Tensor;
     t.lap('matmul');
-    const { dHeadT, klSum, sumMu, sumSigma } = latent.backward(dZT, klWeight / scaleBatch);
+    const { dHeadT, klSum, sumMu, sumSigma } = latent.backward(dZT, klWeight / scaleBatch, this.freeBits);
     t.lap('elementwise');
 
     // Backward through the encoder.
