@@ -13,7 +13,8 @@
  *   mean and covariance, KL(q ‖ p) = KL(q_G ‖ p) + KL(q ‖ q_G): a moment term (mean shift,
  *   variances, correlations) and a non-Gaussian term (holes and lumps).
  * - The prior hole rate: the share of z ~ N(0, I) where q(z) is lower than at all but 1% of the
- *   data's own posterior samples, i.e. where no image's posterior puts mass.
+ *   data's own posterior samples (each scored without its own posterior), i.e. where no image's
+ *   posterior puts mass.
  *
  * Posteriors are diagonal Gaussians q(z|x_i) = N(μ_i, diag exp(lnVar_i)), given row-major as in
  * LatentStatsAccumulator: `rows` images × `dimz` values.
@@ -126,13 +127,14 @@ export function samplePosteriors(p: Posteriors, eps: ArrayLike<number>): Float64
 }
 
 /**
- * log q(z) of the aggregate posterior q(z) = (1/N) Σ_i q(z|x_i) at each of `count` points
- * (count × dimz, row-major). Costs count × N × dimz; the mixture is summed with log-sum-exp,
- * so points far from every posterior still get a finite log density.
+ * Visits each of `count` points (count × dimz, row-major) with log q(z_j|x_i) of every posterior i
+ * in `logComponent` (reused between points). Costs count × N × dimz.
  */
-export function aggregateLogDensity(p: Posteriors, points: ArrayLike<number>, count: number): Float64Array {
+function visitComponentLogDensities(
+  p: Posteriors, points: ArrayLike<number>, count: number, visit: (j: number, logComponent: Float64Array) => void,
+): void {
   checkPosteriors(p);
-  checkRows('aggregateLogDensity points', points, count, p.dimz);
+  checkRows('aggregate posterior points', points, count, p.dimz);
   const { rows, dimz } = p;
   const precision = new Float64Array(rows * dimz);
   const constant = new Float64Array(rows);
@@ -146,7 +148,6 @@ export function aggregateLogDensity(p: Posteriors, points: ArrayLike<number>, co
     constant[i] = -0.5 * (lvSum + dimz * LOG_2PI);
   }
   const logComponent = new Float64Array(rows);
-  const out = new Float64Array(count);
   for (let j = 0; j < count; j++) {
     const zb = j * dimz;
     for (let i = 0; i < rows; i++) {
@@ -158,9 +159,47 @@ export function aggregateLogDensity(p: Posteriors, points: ArrayLike<number>, co
       }
       logComponent[i] = constant[i] - 0.5 * q;
     }
-    out[j] = logMeanExp(logComponent);
+    visit(j, logComponent);
   }
+}
+
+/**
+ * log q(z) of the aggregate posterior q(z) = (1/N) Σ_i q(z|x_i) at each of `count` points
+ * (count × dimz, row-major). Costs count × N × dimz; the mixture is summed with log-sum-exp,
+ * so points far from every posterior still get a finite log density.
+ */
+export function aggregateLogDensity(p: Posteriors, points: ArrayLike<number>, count: number): Float64Array {
+  const out = new Float64Array(count);
+  visitComponentLogDensities(p, points, count, (j, logComponent) => {
+    out[j] = logMeanExp(logComponent);
+  });
   return out;
+}
+
+export interface SampleLogDensities {
+  /** log q(z_i) with q the mixture of all N posteriors (He et al.'s estimator uses these). */
+  all: Float64Array;
+  /**
+   * log q_{−i}(z_i), the mixture of the other N − 1 posteriors: like a prior sample, z_i is then
+   * independent of the mixture that scores it. With all N, z_i's own posterior lifts its density by
+   * up to q(z_i|x_i)/N, which in many dimensions dominates the sum and would make every prior sample
+   * look like a hole. −∞ for every point when N = 1.
+   */
+  leaveOneOut: Float64Array;
+}
+
+/** log q at one sample of each image's posterior (rows × dimz, z_i ~ q(z|x_i)), with and without its own posterior. */
+export function sampleLogDensities(p: Posteriors, samples: ArrayLike<number>): SampleLogDensities {
+  const all = new Float64Array(p.rows);
+  const leaveOneOut = new Float64Array(p.rows);
+  visitComponentLogDensities(p, samples, p.rows, (j, logComponent) => {
+    all[j] = logMeanExp(logComponent);
+    const own = logComponent[j];
+    logComponent[j] = -Infinity;
+    leaveOneOut[j] = p.rows > 1 ? logSumExp(logComponent) - Math.log(p.rows - 1) : -Infinity;
+    logComponent[j] = own;
+  });
+  return { all, leaveOneOut };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -179,8 +218,10 @@ export interface InformationSplit {
  * I(x; z) = E_x E_q(z|x)[log q(z|x)] − E_q(z)[log q(z)] with x uniform over the N images
  * (He et al. 2019, "Lagging inference networks"). The first term is the posteriors' exact negative
  * entropy, −½ Σ_d (ln 2π + 1 + lnVar_d), averaged over images; the second is estimated at one
- * sample z_i ~ q(z|x_i) per image with q(z) the mixture of all N posteriors. Bounded by log N.
- * `logQAtSamples` (log q(z_i), from aggregateLogDensity) may be passed to avoid computing it twice.
+ * sample z_i ~ q(z|x_i) per image with q(z) the mixture of all N posteriors. The estimate cannot
+ * exceed about log N (each z_i's own posterior alone gives q(z_i) ≥ q(z_i|x_i)/N): when the true
+ * I(x; z) nears log N (many informative dimensions) it saturates, and the marginal KL is overstated.
+ * `logQAtSamples` (log q(z_i): sampleLogDensities' `all`) may be passed to avoid computing it twice.
  */
 export function informationSplit(p: Posteriors, samples: ArrayLike<number>, logQAtSamples?: ArrayLike<number>): InformationSplit {
   checkPosteriors(p);
@@ -372,15 +413,17 @@ export function quantile(values: ArrayLike<number>, q: number): number {
 /**
  * The prior hole rate: the share of prior samples z ~ N(0, I) (count × dimz) where the aggregate
  * posterior's log density log q(z) falls below its `percentile` quantile at the data's own posterior
- * samples (log q(z_i), z_i ~ q(z|x_i), e.g. from aggregateLogDensity). When q(z) = p(z) the rate is
- * the percentile itself; a prior sample counted here lands where no image's posterior puts mass,
- * and decodes to something the decoder never learned to draw.
+ * samples. Those are scored by the mixture without their own posterior (sampleLogDensities'
+ * `leaveOneOut`), so that both sets of points are independent of the mixture that scores them: when
+ * q(z) = p(z) the rate is the percentile itself, however lumpy the finite mixture. A prior sample
+ * counted here lands where no image's posterior puts mass, and decodes to something the decoder
+ * never learned to draw.
  */
 export function priorHoleRate(
-  p: Posteriors, logQAtPosteriorSamples: ArrayLike<number>, priorSamples: ArrayLike<number>, count: number,
+  p: Posteriors, leaveOneOutLogQ: ArrayLike<number>, priorSamples: ArrayLike<number>, count: number,
   percentile = HOLE_PERCENTILE,
 ): PriorHoles {
-  const threshold = quantile(logQAtPosteriorSamples, percentile);
+  const threshold = quantile(leaveOneOutLogQ, percentile);
   const logQ = aggregateLogDensity(p, priorSamples, count);
   let holes = 0;
   for (let j = 0; j < count; j++) if (logQ[j] < threshold) holes++;
@@ -407,13 +450,13 @@ export function latentDiagnostics(
   percentile = HOLE_PERCENTILE,
 ): LatentDiagnostics {
   const samples = samplePosteriors(p, eps);
-  const logQ = aggregateLogDensity(p, samples, p.rows);
-  const info = informationSplit(p, samples, logQ);
+  const logQ = sampleLogDensities(p, samples);
+  const info = informationSplit(p, samples, logQ.all);
   const moments = momentGap(p);
   return {
     ...info,
     moments,
     nonGaussian: info.marginalKl - moments.total,
-    holes: priorHoleRate(p, logQ, priorSamples, count, percentile),
+    holes: priorHoleRate(p, logQ.leaveOneOut, priorSamples, count, percentile),
   };
 }
