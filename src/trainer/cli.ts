@@ -291,7 +291,7 @@ async function nll(args: string[]): Promise<number> {
     return 0;
   }
   const lines = [
-    `Run ${result.runId} after ${result.epochsCompleted} epochs, ${result.images} test images (binarize ${result.binarize}, backend ${result.backend})`,
+    `Run ${result.runId} after ${result.epochsCompleted} epochs${result.batchesIntoEpoch ? ` and ${result.batchesIntoEpoch} batches` : ''}, ${result.images} test images (binarize ${result.binarize}, backend ${result.backend})`,
     `IW-NLL, k = ${result.k}: ${result.nll.toFixed(2)} nats per image`,
     `−ELBO at C = 1: ${result.negativeElbo.toFixed(2)} from the same samples, ${result.testLoss.toFixed(2)} as the trainer's test loss (${result.testSamples} samples)`,
   ];

@@ -108,6 +108,8 @@ export interface RunLikelihood extends ImportanceWeighted {
   runId: string;
   /** Epochs the checkpoint's weights have completed. */
   epochsCompleted: number;
+  /** Batches of the next epoch trained as well (a run stopped mid-epoch), else 0. */
+  batchesIntoEpoch: number;
   binarize: string;
   backend: string;
   /** The test loss at C = 1 as the trainer computes it (config.testSamples samples, analytic KL). */
@@ -128,7 +130,7 @@ export interface RunLikelihoodOptions {
 export async function runLikelihood(runDir: string, options: RunLikelihoodOptions): Promise<RunLikelihood> {
   const info = await readRunInfo(runDir);
   const checkpoint = await readCheckpoint(runDir);
-  if (!checkpoint) throw new Error(`Run ${info.id} has no checkpoint yet: it has not finished an epoch.`);
+  if (!checkpoint) throw new Error(`Run ${info.id} has no checkpoint yet: it has no trained weights to evaluate.`);
   // A backend given here is checked like a resume's: an unknown name is a ConfigError that lists the choices.
   const config = validatedConfig(options.backend ? { ...checkpoint.config, backend: options.backend } : checkpoint.config);
   if (info.data) await checkDataUnchanged(config, info.data, options.data);
@@ -140,7 +142,8 @@ export async function runLikelihood(runDir: string, options: RunLikelihoodOption
     const tested = await evaluateTestSet(model, data.test, data.testCount, config.testSamples, 1, config.seed);
     const iw = await importanceWeightedNll(model, data.test, data.testCount, options.k, config.seed, options.onProgress);
     return {
-      ...iw, runId: info.id, epochsCompleted: checkpoint.epochsCompleted, binarize: config.binarize, backend: environment.backend,
+      ...iw, runId: info.id, epochsCompleted: checkpoint.epochsCompleted,
+      batchesIntoEpoch: checkpoint.position.batch, binarize: config.binarize, backend: environment.backend,
       testLoss: tested.metrics.loss, testSamples: config.testSamples,
     };
   } finally {

@@ -59,6 +59,7 @@ test('a trained run: IW-NLL ≤ −ELBO, equal at k = 1, and falling toward log 
   for (const r of results) {
     assert.equal(r.images, 100);
     assert.equal(r.epochsCompleted, 2);
+    assert.equal(r.batchesIntoEpoch, 0);
     assert.equal(r.binarize, 'dynamic');
     assert.ok(Number.isFinite(r.nll) && r.nll > 0, `nll ${r.nll}`);
     // Jensen, image by image: log mean w ≥ mean log w on the same samples.
