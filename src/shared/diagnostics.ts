@@ -257,8 +257,9 @@ export interface SymmetricEigen {
 /**
  * Eigenvalues and eigenvectors of a symmetric n × n matrix (row-major; only its symmetric part
  * is used) by cyclic Jacobi rotations: each rotation zeroes one off-diagonal pair, and sweeps
- * repeat until the off-diagonal mass is negligible against the diagonal. Accurate to a few ulps
- * of the largest eigenvalue; O(n³) per sweep, a handful of sweeps, fine for n ≤ a few hundred.
+ * repeat until the off-diagonal mass is below 1e-30 of the diagonal's (eigenvalues then accurate to
+ * about machine precision times the largest). O(n³) per sweep and a handful of sweeps: fine for
+ * n up to a few hundred.
  */
 export function symmetricEigen(matrix: ArrayLike<number>, n: number): SymmetricEigen {
   checkRows('symmetricEigen', matrix, n, n);
