@@ -9,12 +9,14 @@
  * new one renamed into place and the old one deleted. A crash at any moment leaves either the new
  * or the previous checkpoint readable (readCheckpoint falls back to the moved-aside one).
  */
+import * as tf from '@tensorflow/tfjs-core';
 import { promises as fs, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TrainConfig } from '../shared/config';
 import type { EpochEvent } from '../shared/events';
 import { CHECKPOINT_DIR } from '../shared/run';
 import { removeDeadWritersFiles } from '../node/leftovers';
+import type { VaeModel } from './model';
 import type { OptimizerState } from './step';
 
 export const CHECKPOINT_VERSION = 1;
@@ -185,4 +187,19 @@ export async function readCheckpoint(runDir: string): Promise<CheckpointContent 
   // A crash between moving the previous checkpoint aside and renaming the new one into place.
   if (existsSync(join(previous, META_FILE))) return readFrom(previous);
   return null;
+}
+
+function restoreTensors(target: Record<string, tf.Variable>, saved: CheckpointContent['parameters'], what: string): void {
+  for (const [name, v] of Object.entries(target)) {
+    const s = saved[name];
+    if (!s) throw new Error(`The checkpoint has no ${what} "${name}".`);
+    if (s.shape.join('×') !== v.shape.join('×')) throw new Error(`The checkpoint's ${what} "${name}" is ${s.shape.join('×')}, the model's is ${v.shape.join('×')}.`);
+    tf.tidy(() => v.assign(tf.tensor(s.values, v.shape)));
+  }
+}
+
+/** Loads a checkpoint's weights and batch normalization state into a model built with the same config. */
+export function restoreModel(model: VaeModel, checkpoint: Pick<CheckpointContent, 'parameters' | 'modelState'>): void {
+  restoreTensors(model.variables, checkpoint.parameters, 'parameter');
+  restoreTensors(model.state, checkpoint.modelState, 'state');
 }

@@ -15,6 +15,8 @@ export const Stream = {
   prior: 5,
   binarize: 6,
   reconPick: 7,
+  /** Posterior samples of the importance-weighted likelihood, keyed by (seed, stream, test image). */
+  importance: 8,
 } as const;
 
 export interface RngState {

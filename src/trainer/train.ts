@@ -20,7 +20,7 @@ import { trainerLiveness } from '../shared/liveness';
 import { EVENTS_FILE, RECON_DIR, RUN_SCHEMA_VERSION, SAMPLES_DIR, epochImageName, makeRunId, type RunInfo, type RunStatus } from '../shared/run';
 import { MeanAccumulator } from '../shared/stats';
 import { BackendError, selectBackend } from './backend';
-import { CheckpointError, readCheckpoint, removeCheckpointLeftovers, writeCheckpoint, type CheckpointContent, type TrainPosition } from './checkpoint';
+import { CheckpointError, readCheckpoint, removeCheckpointLeftovers, restoreModel, writeCheckpoint, type CheckpointContent, type TrainPosition } from './checkpoint';
 import { DataError, binarizeDynamic, checkDataUnchanged, loadDataset, type Dataset, type LoadDatasetOptions } from './data';
 import { evaluateTestSet } from './evaluate';
 import { writePriorSamples, writeReconstructions } from './images';
@@ -91,7 +91,8 @@ export interface RunOutcome {
 }
 
 
-function validated(raw: unknown): TrainConfig {
+/** The config, validated; throws ConfigError naming every invalid field. */
+export function validatedConfig(raw: unknown): TrainConfig {
   const result = validateConfig(raw);
   if (!result.ok) throw new ConfigError(result.errors);
   return result.config;
@@ -138,7 +139,7 @@ async function createRunFolder(runsDir: string, config: TrainConfig): Promise<{ 
 
 /** Starts a new run under runsDir. Throws ConfigError (before creating anything) for an invalid config. */
 export async function startRun(request: { config: unknown; runsDir: string }, options: RunOptions): Promise<RunOutcome> {
-  const config = validated(request.config);
+  const config = validatedConfig(request.config);
   const { id, dir } = await createRunFolder(resolve(request.runsDir), config);
   const created = now();
   const info: RunInfo = {
@@ -166,7 +167,7 @@ export async function resumeRun(runDir: string, options: RunOptions): Promise<Ru
   if (liveness.state === 'elsewhere') {
     throw new Error(`Run ${info.id} is running on ${liveness.host}; stop it there (or wait for it to end) before resuming here.`);
   }
-  const config = validated(options.backend ? { ...info.config, backend: options.backend } : info.config);
+  const config = validatedConfig(options.backend ? { ...info.config, backend: options.backend } : info.config);
   // Refuse before anything is written: the run must continue on the data it started with.
   if (info.data) await checkDataUnchanged(config, info.data, options.data);
   await removeRunInfoLeftovers(dir);
@@ -190,15 +191,6 @@ export async function resumeRun(runDir: string, options: RunOptions): Promise<Ru
 async function tensorRecord(vars: Record<string, tf.Variable>): Promise<Record<string, { shape: number[]; values: Float32Array }>> {
   const entries = await Promise.all(Object.entries(vars).map(async ([name, v]) => [name, { shape: v.shape, values: (await v.data()) as Float32Array }] as const));
   return Object.fromEntries(entries);
-}
-
-function restoreTensors(target: Record<string, tf.Variable>, saved: CheckpointContent['parameters'], what: string): void {
-  for (const [name, v] of Object.entries(target)) {
-    const s = saved[name];
-    if (!s) throw new Error(`The checkpoint has no ${what} "${name}".`);
-    if (s.shape.join('×') !== v.shape.join('×')) throw new Error(`The checkpoint's ${what} "${name}" is ${s.shape.join('×')}, the model's is ${v.shape.join('×')}.`);
-    tf.tidy(() => v.assign(tf.tensor(s.values, v.shape)));
-  }
 }
 
 function divergenceMessage(what: string, value: number, epoch: number, config: TrainConfig, batch?: number, batches?: number): string {
@@ -283,8 +275,7 @@ async function execute(recorder: RunRecorder, config: TrainConfig, checkpoint: C
     let train = new MeanAccumulator();
     let trainSeconds = 0;
     if (checkpoint) {
-      restoreTensors(model.variables, checkpoint.parameters, 'parameter');
-      restoreTensors(model.state, checkpoint.modelState, 'state');
+      restoreModel(model, checkpoint);
       await step.setOptimizerState(checkpoint.optimizer);
       position = checkpoint.position;
       train = MeanAccumulator.fromJSON(checkpoint.progress.train);
