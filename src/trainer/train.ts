@@ -24,7 +24,7 @@ import { CheckpointError, readCheckpoint, removeCheckpointLeftovers, writeCheckp
 import { DataError, binarizeDynamic, checkDataUnchanged, loadDataset, type Dataset, type LoadDatasetOptions } from './data';
 import { evaluateTestSet } from './evaluate';
 import { writePriorSamples, writeReconstructions } from './images';
-import { createModel, type VaeModel } from './model';
+import { createModel, restoreModel, type VaeModel } from './model';
 import { Rng, Stream, epochPermutation, priorNoise } from './rng';
 import type { TrainStep } from './step';
 import { createTrainStep } from './stepFactory';
@@ -197,15 +197,6 @@ async function tensorRecord(vars: Record<string, tf.Variable>): Promise<Record<s
   return Object.fromEntries(entries);
 }
 
-function restoreTensors(target: Record<string, tf.Variable>, saved: CheckpointContent['parameters'], what: string): void {
-  for (const [name, v] of Object.entries(target)) {
-    const s = saved[name];
-    if (!s) throw new Error(`The checkpoint has no ${what} "${name}".`);
-    if (s.shape.join('×') !== v.shape.join('×')) throw new Error(`The checkpoint's ${what} "${name}" is ${s.shape.join('×')}, the model's is ${v.shape.join('×')}.`);
-    tf.tidy(() => v.assign(tf.tensor(s.values, v.shape)));
-  }
-}
-
 function divergenceMessage(what: string, value: number, epoch: number, config: TrainConfig, batch?: number, batches?: number): string {
   const where = batch !== undefined ? `epoch ${epoch}, batch ${batch}${batches ? ` of ${batches}` : ''}` : `the test pass of epoch ${epoch}`;
   const fixes = [`lower the learning rate (now ${config.learningRate}; try ${config.learningRate / 10})`];
@@ -288,8 +279,7 @@ async function execute(recorder: RunRecorder, config: TrainConfig, checkpoint: C
     let train = new MeanAccumulator();
     let trainSeconds = 0;
     if (checkpoint) {
-      restoreTensors(model.variables, checkpoint.parameters, 'parameter');
-      restoreTensors(model.state, checkpoint.modelState, 'state');
+      restoreModel(model, checkpoint);
       await step.setOptimizerState(checkpoint.optimizer);
       position = checkpoint.position;
       train = MeanAccumulator.fromJSON(checkpoint.progress.train);
