@@ -44,7 +44,7 @@ const bytes = (image: Float32Array) => Array.from(image, (v) => Math.round(Math.
 
 /** Test image i's reconstruction in the trainer's own recon/ picture of the last epoch (images 0–31: originals above reconstructions). */
 function trainerReconstruction(runDir: string, explorer: Explorer, i: number): number[] {
-  const png = PNG.sync.read(readFileSync(join(runDir, RECON_DIR, epochImageName(EPOCHS))));
+  const png = PNG.sync.read(readFileSync(join(runDir, RECON_DIR, epochImageName(explorer.epochsCompleted))));
   return tile(png, 2 * Math.floor(i / GRID) + 1, i % GRID, explorer.data.width, explorer.data.height);
 }
 
@@ -113,6 +113,23 @@ test('decoding a test image\'s μ gives the trainer\'s own reconstruction of tha
     const mine = rowOf(picture.images, k, 784);
     rowOf(values, i, 784).forEach((v, p) => assert.ok(Math.abs(v - mine[p]) < 1e-6, `image ${i} pixel ${p}: ${mine[p]} vs ${v}`));
   });
+});
+
+test('deep-bn (batch normalization with its moving statistics): decoding μ gives the trainer\'s reconstructions too', async () => {
+  const { runsDir } = await setup;
+  const outcome = await startRun(
+    { config: { name: 'latent deep-bn', model: 'deep-bn', epochs: 1, trainLimit: 300, testLimit: 40, dimz: 3, backend: 'wasm', seed: 2 }, runsDir },
+    { output: collectingOutput() },
+  );
+  assert.equal(outcome.status, 'completed', outcome.message);
+  const explorer = await openExplorer(outcome.runDir, { backend: 'wasm' });
+  try {
+    const indices = Array.from({ length: 32 }, (_, i) => i);
+    const images = await decode(explorer, new Float32Array(indices.flatMap((i) => Array.from(testMu(explorer, i)))));
+    for (const i of indices) assert.deepEqual(bytes(rowOf(images, i, 784)), trainerReconstruction(outcome.runDir, explorer, i), `test image ${i}`);
+  } finally {
+    explorer.dispose();
+  }
 });
 
 test('interpolations start and end at the two test images\' μ and reconstructions; slerp turns evenly, its length linear', async () => {
