@@ -204,3 +204,22 @@ export function project(z: ArrayLike<number>, rows: number, plane: Plane): Float
   }
   return out;
 }
+
+/**
+ * A steps × steps grid of z on a plane through the origin, z = x·u + y·v with x and y from −extent to
+ * +extent: the decoded manifold of the plane. Rows run from y = +extent down to −extent and columns
+ * from x = −extent to +extent, so the grid reads like the scatter drawn on the same plane.
+ */
+export function planeGridZ(plane: Pick<Plane, 'u' | 'v'>, steps: number, extent = TRAVERSAL_EXTENT): Float32Array {
+  const dimz = plane.u.length;
+  const values = traversalValues(steps, extent);
+  const z = new Float32Array(steps * steps * dimz);
+  for (let row = 0; row < steps; row++) {
+    const y = values[steps - 1 - row];
+    for (let col = 0; col < steps; col++) {
+      const x = values[col];
+      for (let d = 0; d < dimz; d++) z[(row * steps + col) * dimz + d] = x * plane.u[d] + y * plane.v[d];
+    }
+  }
+  return z;
+}

@@ -22,8 +22,8 @@ import { listenForStop } from './signals';
 import type { LoadDatasetOptions } from './data';
 import { ConfigError, StopRequest, resumeRun, startRun, type RunOutcome } from './train';
 import {
-  DEFAULT_INTERPOLATION_STEPS, DEFAULT_TRAVERSAL_STEPS, ExplorerError, LABEL_COLOUR_NAMES, checkZ, dimensionIndices, openExplorer, testMu,
-  writeDecoded, writeInterpolation, writeScatter, writeTraversal, type Explorer,
+  DEFAULT_INTERPOLATION_STEPS, DEFAULT_MANIFOLD_STEPS, DEFAULT_TRAVERSAL_STEPS, ExplorerError, LABEL_COLOUR_NAMES, checkZ, dimensionIndices, openExplorer, testMu,
+  writeDecoded, writeInterpolation, writeManifold, writeScatter, writeTraversal, type Explorer,
 } from './latent';
 
 /** Exit codes: 0 done (completed or stopped), 1 the run failed, 2 bad usage, an invalid config, or a request the run cannot answer. */
@@ -129,12 +129,15 @@ numbered from 0 in the test set's order; the run's reconstruction grid shows 0�
   --steps <n>          images, both ends included (default ${DEFAULT_INTERPOLATION_STEPS})
   --slerp              spherical interpolation instead of a straight line
 ${LATENT_HELP}`,
-  scatter: `vae-lens scatter <run folder | run id> [--dims i,j] --out x.png
+  scatter: `vae-lens scatter <run folder | run id> [--dims i,j] [--manifold m.png [--steps n]] --out x.png
 
 The test set's μ on the first two principal axes of μ (or on two dimensions), one dot per image
 coloured by its label, with the prior N(0, I)'s 1σ, 2σ and 3σ circles and the run's 64 fixed prior
 samples (the ones its samples/ images decode) as black crosses.
   --dims <i,j>         two dimensions, numbered from 1 as in the panels (default: principal axes)
+  --manifold <file>    also write the plane's decoded manifold: an n × n grid of z from −3 to +3 on
+                       both axes, laid out like the scatter (for dimz 2, the whole latent space)
+  --steps <n>          the manifold's images per side (default ${DEFAULT_MANIFOLD_STEPS})
 ${LATENT_HELP}`,
   demo: `vae-lens demo
 
@@ -435,11 +438,15 @@ function interpolateCommand(args: string[]): Promise<number> {
 }
 
 function scatterCommand(args: string[]): Promise<number> {
-  return latentCommand('scatter', args, { dims: { type: 'string' } }, (values) => {
+  return latentCommand('scatter', args, { dims: { type: 'string' }, manifold: { type: 'string' }, steps: { type: 'string' } }, (values) => {
     const numbers = typeof values.dims === 'string' ? numberList(values.dims, 'dims') : undefined;
     if (numbers && numbers.length !== 2) throw new UsageError(`--dims ${String(values.dims)}: a scatter shows exactly two dimensions (e.g. --dims 1,2).`);
+    const manifoldFile = typeof values.manifold === 'string' ? resolve(values.manifold) : undefined;
+    const steps = integerFlag(values, 'steps');
+    if (steps !== undefined && !manifoldFile) throw new UsageError('--steps sets the grid of --manifold <file.png>; give both.');
     return async (explorer, out) => {
       const dims = numbers && (dimensionIndices(explorer, numbers) as [number, number]);
+      const manifold = manifoldFile ? await writeManifold(explorer, { dims, steps }, manifoldFile) : undefined;
       const picture = await writeScatter(explorer, { dims }, out);
       const { labels, explained } = picture.plane;
       const share = explained.map((e) => `${(100 * e).toFixed(0)}%`);
@@ -448,8 +455,12 @@ function scatterCommand(args: string[]): Promise<number> {
         ...picture,
         said:
           `${explorer.data.testCount} test μ on ${labels[0]} (${share[0]} of Var μ) × ${labels[1]} (${share[1]}), ${coloured}; ` +
-          `grey circles: the prior's 1σ, 2σ, 3σ; black crosses: the run's ${picture.prior.length / 2} fixed prior samples; axes ±${picture.extent.toFixed(2)}`,
-        details: { axes: labels, explained, extent: picture.extent, points: picture.points.length / 2, priorSamples: picture.prior.length / 2 },
+          `grey circles: the prior's 1σ, 2σ, 3σ; black crosses: the run's ${picture.prior.length / 2} fixed prior samples; axes ±${picture.extent.toFixed(2)}` +
+          (manifold ? `; the plane's decoded manifold (${manifold.cols}×${manifold.cols}, −3 to +3) in ${manifold.file}` : ''),
+        details: {
+          axes: labels, explained, extent: picture.extent, points: picture.points.length / 2, priorSamples: picture.prior.length / 2,
+          manifold: manifold && { file: manifold.file, width: manifold.width, height: manifold.height, steps: manifold.cols },
+        },
       };
     };
   });

@@ -11,7 +11,7 @@ import { startRun } from '../../src/trainer/train';
 import { BORDER, GRID, gridSize } from '../../src/trainer/images';
 import { priorNoise } from '../../src/trainer/rng';
 import {
-  decode, defaultTraversalDims, openExplorer, testMu, writeDecoded, writeInterpolation, writeScatter, writeTraversal, type Explorer,
+  decode, defaultTraversalDims, openExplorer, testMu, writeDecoded, writeInterpolation, writeManifold, writeScatter, writeTraversal, type Explorer,
 } from '../../src/trainer/latent';
 import { collectingOutput, epochsOf, runCli, tempRunsDir } from './support';
 
@@ -197,6 +197,24 @@ test('the scatter projects every test μ on the chosen plane and draws it agains
   assert.notDeepEqual([png.data[o], png.data[o + 1], png.data[o + 2]], [255, 255, 255]);
 });
 
+test('the manifold grid decodes z on the scatter\'s plane, from −3 to +3 on both axes', async () => {
+  const { runsDir, explorer } = await setup;
+  const steps = 5;
+  const byDims = await writeManifold(explorer, { dims: [0, 3], steps }, join(runsDir, 'manifold-dims.png'));
+  const values = [-3, -1.5, 0, 1.5, 3];
+  for (let r = 0; r < steps; r++) {
+    // (+ 0 makes −0, a negative coordinate times 0, compare equal to 0.)
+    for (let c = 0; c < steps; c++) assert.deepEqual(Array.from(rowOf(byDims.z, r * steps + c, DIMZ), (v) => v + 0), [values[c], 0, 0, values[steps - 1 - r], 0], `row ${r} column ${c}`);
+  }
+  const pca = await writeManifold(explorer, { steps }, join(runsDir, 'manifold.png'));
+  const scatter = await writeScatter(explorer, {}, join(runsDir, 'scatter-for-manifold.png'));
+  assert.deepEqual(Array.from(pca.plane.u), Array.from(scatter.plane.u), 'the same plane as the scatter');
+  const corner = rowOf(pca.z, steps - 1, DIMZ);
+  corner.forEach((v, d) => assert.ok(Math.abs(v - (3 * pca.plane.u[d] + 3 * pca.plane.v[d])) < 1e-6, `top-right corner, coordinate ${d}`));
+  const png = PNG.sync.read(readFileSync(pca.file));
+  assert.deepEqual({ width: png.width, height: png.height }, gridSize(steps, steps, 28, 28));
+});
+
 test('vae-lens decode, traverse, interpolate and scatter write PNGs of the expected size; bad input fails clearly', async () => {
   const { runsDir, runId, runDir, explorer } = await setup;
   const cli = (args: string[]) => runCli([...args, '--runs-dir', runsDir, ...(args.includes('--backend') ? [] : ['--backend', 'wasm'])]);
@@ -227,11 +245,13 @@ test('vae-lens decode, traverse, interpolate and scatter write PNGs of the expec
   assert.deepEqual({ width: i.width, height: i.height }, gridSize(1, 4, 28, 28));
   assert.deepEqual(tile(i, 0, 3, 28, 28), trainerReconstruction(runDir, explorer, 8));
 
-  const scattered = await cli(['scatter', runId, '--out', out('cli-scatter.png')]);
+  const scattered = await cli(['scatter', runId, '--out', out('cli-scatter.png'), '--manifold', out('cli-manifold.png'), '--steps', '6']);
   assert.equal(scattered.code, 0, scattered.stderr);
   assert.match(scattered.stderr, /120 test μ on PC1 \(\d+% of Var μ\) × PC2/);
   const s = read(out('cli-scatter.png'));
   assert.deepEqual([s.width, s.height], [512, 512]);
+  const m = read(out('cli-manifold.png'));
+  assert.deepEqual({ width: m.width, height: m.height }, gridSize(6, 6, 28, 28));
 
   const failures: [string[], RegExp][] = [
     [['decode', runId, '--z', '1,2,3', '--out', out('x.png')], /z has 3 values; the run's latent space has dimz 5/],
@@ -244,6 +264,7 @@ test('vae-lens decode, traverse, interpolate and scatter write PNGs of the expec
     [['interpolate', runId, '--from', '0', '--out', out('x.png')], /needs --from I and --to J/],
     [['scatter', runId, '--dims', '1,2,3', '--out', out('x.png')], /exactly two dimensions/],
     [['scatter', runId], /needs --out/],
+    [['scatter', runId, '--steps', '5', '--out', out('x.png')], /--steps sets the grid of --manifold/],
     [['scatter', runId, '--backend', 'gpu', '--out', out('x.png')], /--backend gpu: use one of auto, webgpu/],
   ];
   for (const [args, message] of failures) {

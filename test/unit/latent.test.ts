@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { activeDimsByKl, dimensionPlane, dimsByKl, interpolationZ, principalPlane, project, traversalValues, traversalZ } from '../../src/shared/latent';
+import { activeDimsByKl, dimensionPlane, dimsByKl, interpolationZ, planeGridZ, principalPlane, project, traversalValues, traversalZ } from '../../src/shared/latent';
 
 /** A small deterministic generator of standard normal numbers (Box–Muller over a linear congruential sequence). */
 function normals(n: number, seed: number): number[] {
@@ -63,4 +63,15 @@ test('the principal plane of μ finds the directions of largest variance; projec
   assert.deepEqual(Array.from(project(mu.subarray(0, 4), 1, dims)), [mu[2], mu[0]]);
   // Each dimension carries a quarter of the variance along e and f (and of g's).
   assert.ok(Math.abs(dims.explained[0] - 0.25) < 0.03, `${dims.explained}`);
+});
+
+test('the manifold grid of a plane: top-left is (−3, +3), bottom-right (+3, −3), every z on the plane', () => {
+  const u = Float64Array.from([0.6, 0.8, 0]);
+  const v = Float64Array.from([0, 0, 1]);
+  const z = planeGridZ({ u, v }, 3);
+  const row = (k: number) => Array.from(z.subarray(3 * k, 3 * k + 3)).map((x) => Math.round(x * 1e6) / 1e6);
+  assert.deepEqual(row(0), [-1.8, -2.4, 3]);
+  assert.deepEqual(row(4), [0, 0, 0]);
+  assert.deepEqual(row(8), [1.8, 2.4, -3]);
+  assert.deepEqual(row(2), [1.8, 2.4, 3]);
 });

@@ -3,7 +3,7 @@
  * two test images, and the scatter of test μ against the prior. Each returns the z it decoded (or the
  * points it drew), so callers and tests see exactly what went into the picture.
  */
-import { activeDimsByKl, dimensionPlane, dimsByKl, interpolationZ, principalPlane, project, traversalZ, type Plane } from '../../shared/latent';
+import { activeDimsByKl, dimensionPlane, dimsByKl, interpolationZ, planeGridZ, principalPlane, project, traversalZ, type Plane } from '../../shared/latent';
 import { GRID, encodeGrid, gridSize, rowsOf, writeAtomically } from '../images';
 import { priorNoise } from '../rng';
 import { ExplorerError, decode, testMu, type Explorer } from './explorer';
@@ -15,6 +15,7 @@ export { LABEL_COLOUR_NAMES } from './scatter';
 export const DEFAULT_TRAVERSAL_STEPS = 7;
 export const DEFAULT_INTERPOLATION_STEPS = 10;
 export const SCATTER_SIZE = 512;
+export const DEFAULT_MANIFOLD_STEPS = 15;
 
 export interface Picture {
   file: string;
@@ -97,21 +98,34 @@ export interface ScatterPicture extends Picture {
   extent: number;
 }
 
+/** The plane of the scatter and the manifold: the first two principal axes of test μ, or dimensions `dims` (0-based). */
+export function scatterPlane(explorer: Explorer, dims?: [number, number]): Plane {
+  const { dimz } = explorer.config;
+  const n = explorer.data.testCount;
+  if (dims) return dimensionPlane(explorer.mu, n, dimz, dims[0], dims[1]);
+  if (dimz < 2) throw new ExplorerError('The run has one latent dimension: a plane needs two. Use vae-lens traverse to see it.');
+  return principalPlane(explorer.mu, n, dimz);
+}
+
 /** The test set's μ on the first two principal axes (or on dimensions `dims`, 0-based), coloured by label. */
 export async function writeScatter(explorer: Explorer, options: { dims?: [number, number]; size?: number }, file: string): Promise<ScatterPicture> {
   const { dimz, seed } = explorer.config;
-  const n = explorer.data.testCount;
-  let plane: Plane;
-  if (options.dims) {
-    plane = dimensionPlane(explorer.mu, n, dimz, options.dims[0], options.dims[1]);
-  } else {
-    if (dimz < 2) throw new ExplorerError('The run has one latent dimension: a scatter needs two. Use vae-lens traverse to see it.');
-    plane = principalPlane(explorer.mu, n, dimz);
-  }
+  const plane = scatterPlane(explorer, options.dims);
   const noise = priorNoise(seed, dimz);
-  const points = project(explorer.mu, n, plane);
+  const points = project(explorer.mu, explorer.data.testCount, plane);
   const prior = project(noise, noise.length / dimz, plane);
   const size = options.size ?? SCATTER_SIZE;
   await writeAtomically(file, renderScatter({ points, labels: explorer.data.testLabels, prior, size }));
   return { file, width: size, height: size, plane, points, prior, extent: scatterExtent({ points, prior }) };
+}
+
+/**
+ * The decoded manifold of the scatter's plane: a steps × steps grid of z = x·u + y·v, x and y from −3
+ * to +3 (for dimz 2, the whole latent space the prior covers), laid out like the scatter.
+ */
+export async function writeManifold(explorer: Explorer, options: { dims?: [number, number]; steps?: number }, file: string): Promise<DecodedPicture & { plane: Plane }> {
+  const steps = options.steps ?? DEFAULT_MANIFOLD_STEPS;
+  if (!Number.isInteger(steps) || steps < 2) throw new ExplorerError(`A manifold grid needs at least 2 steps (got ${steps}).`);
+  const plane = scatterPlane(explorer, options.dims);
+  return { ...(await writeDecodedGrid(explorer, planeGridZ(plane, steps), steps, file)), plane };
 }
