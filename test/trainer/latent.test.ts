@@ -56,6 +56,8 @@ test('the explorer sees the latent statistics the trainer reported for its last 
   const { runDir, explorer } = await setup;
   const last = epochsOf((await readRun(runDir)).events).at(-1)!;
   assert.equal(explorer.epochsCompleted, EPOCHS);
+  assert.deepEqual([explorer.data.trainCount, explorer.data.testCount, explorer.data.width, explorer.data.height], [0, 120, 28, 28], 'the test set only');
+  assert.equal(explorer.data.testLabels?.length, 120);
   assert.equal(explorer.mu.length, explorer.data.testCount * DIMZ);
   for (const key of ['kl', 'varMu', 'meanMu', 'meanSigmaSq'] as const) {
     explorer.latent.dims[key].forEach((v, d) => assert.ok(Math.abs(v - last.dims[key][d]) <= 1e-4 * Math.max(1, Math.abs(v)), `${key}[${d}]: ${v} vs ${last.dims[key][d]}`));

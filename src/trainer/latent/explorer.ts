@@ -79,8 +79,8 @@ export async function openExplorer(runDir: string, options: OpenOptions = {}): P
   }
   const config = checkpoint.config;
   const environment = await selectBackend(options.backend ?? config.backend, { threads: config.threads, log: options.log });
-  // Only the test set is explored: no training image is converted (60,000 MNIST images would be 188 MB).
-  const data = await loadDataset({ ...config, trainLimit: 0 }, { ...options.data, idxFolder: info.data?.folder });
+  // Only the test set is explored: the training files are not read (60,000 MNIST images would be 188 MB as floats).
+  const data = await loadDataset(config, { ...options.data, idxFolder: info.data?.folder, testOnly: true });
   const model = createModel(config.model, data.pixels, config.dimz, config.seed);
   try {
     restoreModel(model, checkpoint);
