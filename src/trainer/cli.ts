@@ -3,11 +3,12 @@
  * The `vae-lens` command line: the same trainer as the extension, without VS Code.
  *   vae-lens train [--config f.vae.json] [options]   vae-lens resume <run>   vae-lens list
  *   vae-lens report <run...> --out file.html          vae-lens nll <run> [--k 5000]   vae-lens demo
+ *   vae-lens decode | traverse | interpolate | scatter <run> … --out x.png   (the latent space of a run's checkpoint)
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { CONFIG_FIELDS, type BackendChoice, type TrainConfig } from '../shared/config';
+import { BACKENDS, CONFIG_FIELDS, type BackendChoice, type TrainConfig } from '../shared/config';
 import { readRunInfo, listRunDirs } from '../node/runFolder';
 import { localProcessProbe } from '../node/processProbe';
 import { EventTail } from '../node/eventTail';
@@ -21,8 +22,12 @@ import { runLikelihood } from './likelihood';
 import { listenForStop } from './signals';
 import type { LoadDatasetOptions } from './data';
 import { ConfigError, StopRequest, resumeRun, startRun, type RunOutcome } from './train';
+import {
+  DEFAULT_INTERPOLATION_STEPS, DEFAULT_MANIFOLD_STEPS, DEFAULT_TRAVERSAL_STEPS, ExplorerError, LABEL_COLOUR_NAMES, checkZ, dimensionIndices, openExplorer, testMu,
+  writeDecoded, writeInterpolation, writeManifold, writeScatter, writeTraversal, type Explorer,
+} from './latent';
 
-/** Exit codes: 0 done (completed or stopped), 1 the run failed, 2 bad usage or invalid config. */
+/** Exit codes: 0 done (completed or stopped), 1 the run failed, 2 bad usage, an invalid config, or a request the run cannot answer. */
 class UsageError extends Error {}
 
 /** Flag → config field; the value is parsed as the field's type (validation reports bad values). */
@@ -43,6 +48,13 @@ const COMMON_HELP = `  --runs-dir <dir>     where runs are kept (default ${DEFAU
   --json               machine output: one JSON message per line on stdout
   -h, --help           this help`;
 
+const LATENT_HELP = `  --out <file.png>     the PNG to write (required)
+  --backend <b>        decode on this backend instead of the run's own choice
+${DATA_HELP}
+${COMMON_HELP}
+
+The run needs a checkpoint (one is written at each epoch's end and when a run is stopped).`;
+
 const HELP: Record<string, string> = {
   main: `vae-lens — train variational autoencoders and check whether the latent space converges to the prior
 
@@ -53,6 +65,10 @@ Usage:
   vae-lens report <run...> --out file.html             one HTML file with the run's (or runs') charts and images
   vae-lens nll <run> [--k 5000]                        the test set's importance-weighted negative log-likelihood
   vae-lens demo                                        a one-minute run: chainer-mlp, dimz 20, 10,000 MNIST digits
+  vae-lens decode <run> --z a,b,… --out x.png          the image a latent vector z decodes to
+  vae-lens traverse <run> [--dims i,j] --out x.png     each dimension swept from −3 to +3, the others fixed
+  vae-lens interpolate <run> --from I --to J --out x.png   from one test image's μ to another's
+  vae-lens scatter <run> [--dims i,j] --out x.png      the test set's μ against the prior's 1σ/2σ/3σ circles
 
 vae-lens <command> --help describes each command.`,
   train: `vae-lens train [--config file.vae.json] [options]
@@ -109,6 +125,38 @@ pixels (binarize none) the Bernoulli decoder's value is not a likelihood of the 
   --backend <b>        evaluate on this backend instead of the run's own
 ${DATA_HELP}
 ${COMMON_HELP}`,
+  decode: `vae-lens decode <run folder | run id> --z a,b,c,… [--z …] --out x.png
+
+Decodes latent vectors with the run's checkpoint: each --z is one vector of dimz numbers (start a
+negative first value with --z=-1.5,…); the PNG shows the decoder's mean image of each, up to 8 a row.
+${LATENT_HELP}`,
+  traverse: `vae-lens traverse <run folder | run id> [--dims i,j,…] [--steps n] [--base I] --out x.png
+
+A traversal grid: one row per dimension, that coordinate of z going from −3 to +3, every other
+coordinate at the base point.
+  --dims <i,j,…>       dimensions to sweep, numbered from 1 as in the panels (z1 …); default the active
+                       ones (Var(μ_d) > 0.01 over the test set), largest KL_d first
+  --steps <n>          images per row (default ${DEFAULT_TRAVERSAL_STEPS})
+  --base <I>           keep the other coordinates at test image I's μ (default z = 0, the prior's mean)
+${LATENT_HELP}`,
+  interpolate: `vae-lens interpolate <run folder | run id> --from I --to J [--steps n] [--slerp] --out x.png
+
+One row of images decoded along the way from test image I's μ to test image J's μ (test images are
+numbered from 0 in the test set's order; the run's reconstruction grid shows 0–31).
+  --from <I>, --to <J> the two test images
+  --steps <n>          images, both ends included (default ${DEFAULT_INTERPOLATION_STEPS})
+  --slerp              spherical interpolation instead of a straight line
+${LATENT_HELP}`,
+  scatter: `vae-lens scatter <run folder | run id> [--dims i,j] [--manifold m.png [--steps n]] --out x.png
+
+The test set's μ on the first two principal axes of μ (or on two dimensions), one dot per image
+coloured by its label, with the prior N(0, I)'s 1σ, 2σ and 3σ circles and the run's 64 fixed prior
+samples (the ones its samples/ images decode) as black crosses.
+  --dims <i,j>         two dimensions, numbered from 1 as in the panels (default: principal axes)
+  --manifold <file>    also write the plane's decoded manifold: an n × n grid of z from −3 to +3 on
+                       both axes, laid out like the scatter (for dimz 2, the whole latent space)
+  --steps <n>          the manifold's images per side (default ${DEFAULT_MANIFOLD_STEPS})
+${LATENT_HELP}`,
   demo: `vae-lens demo
 
 Trains chainer-mlp (dimz 20) on 10,000 MNIST training and 2,000 test digits for 5 epochs (about a
@@ -327,6 +375,150 @@ async function demo(args: string[]): Promise<number> {
   return 0;
 }
 
+const LATENT_OPTIONS = { out: { type: 'string', short: 'o' }, backend: { type: 'string' } } satisfies ParseArgsConfig['options'];
+
+/** A flag's comma-separated numbers. */
+function numberList(text: string, flag: string): number[] {
+  const parts = text.split(',').map((p) => p.trim());
+  const bad = parts.find((p) => p === '' || !Number.isFinite(Number(p)));
+  if (bad !== undefined) throw new UsageError(`--${flag} ${text}: "${bad}" is not a number (give numbers separated by commas).`);
+  return parts.map(Number);
+}
+
+/** A flag's whole number, or undefined when the flag is absent. */
+function integerFlag(values: Flags, flag: string): number | undefined {
+  const text = values[flag];
+  if (typeof text !== 'string') return undefined;
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isInteger(n)) throw new UsageError(`--${flag} ${text} is not a whole number.`);
+  return n;
+}
+
+interface LatentResult {
+  file: string;
+  width: number;
+  height: number;
+  /** What the picture shows, in words (stderr) … */
+  said: string;
+  /** … and in numbers (--json). */
+  details: Record<string, unknown>;
+}
+
+/**
+ * A latent command: the one run named, its checkpoint opened (after the flags that need no run are
+ * checked), the picture written by `draw`, and its path printed (with --json, a line of what it shows).
+ */
+async function latentCommand(
+  command: 'decode' | 'traverse' | 'interpolate' | 'scatter',
+  args: string[],
+  extra: ParseArgsConfig['options'],
+  prepare: (values: Flags) => (explorer: Explorer, out: string) => Promise<LatentResult>,
+): Promise<number> {
+  const { values, positionals } = parse(args, { ...LATENT_OPTIONS, ...extra });
+  if (values.help) return help(command);
+  if (positionals.length !== 1) throw new UsageError(`vae-lens ${command} needs exactly one run (a folder or a run id).`);
+  if (!values.out) throw new UsageError(`vae-lens ${command} needs --out <file.png>.`);
+  const backend = values.backend as BackendChoice | undefined;
+  if (backend !== undefined && !BACKENDS.includes(backend)) throw new UsageError(`--backend ${backend}: use one of ${BACKENDS.join(', ')}.`);
+  const draw = prepare(values);
+  const dir = resolveRunDir(positionals[0], runsDirOf(values));
+  const log = (line: string) => process.stderr.write(terminalText(`${line}\n`));
+  const explorer = await openExplorer(dir, { backend, data: dataOptionsOf(values), log });
+  try {
+    const result = await draw(explorer, resolve(String(values.out)));
+    const { runId, epochsCompleted, position, environment } = explorer;
+    const checkpoint = position.batch ? `epoch ${position.epoch}, batch ${position.batch}` : `epoch ${epochsCompleted}`;
+    if (values.json) {
+      const { file, width, height, details } = result;
+      process.stdout.write(JSON.stringify({ file, width, height, runId, epochsCompleted, position, backend: environment.backend, ...details }) + '\n');
+    } else {
+      log(`Run ${runId} (checkpoint after ${checkpoint}, ${environment.backend}): ${result.said}, ${result.width}×${result.height} pixels.`);
+      process.stdout.write(terminalText(`${result.file}\n`));
+    }
+    return 0;
+  } finally {
+    explorer.dispose();
+  }
+}
+
+const oneBased = (dims: number[]) => dims.map((d) => d + 1);
+const dimNames = (dims: number[]) => dims.map((d) => `z${d + 1}`).join(', ');
+
+function decodeCommand(args: string[]): Promise<number> {
+  return latentCommand('decode', args, { z: { type: 'string', multiple: true } }, (values) => {
+    const texts = (values as { z?: string[] }).z ?? [];
+    if (!texts.length) throw new UsageError('vae-lens decode needs --z a,b,c,… (dimz numbers; repeat --z for more images).');
+    const rows = texts.map((t) => numberList(t, 'z'));
+    return async (explorer, out) => {
+      rows.forEach((row) => checkZ(explorer, row));
+      const picture = await writeDecoded(explorer, checkZ(explorer, rows.flat()), out);
+      return { ...picture, said: `decoded ${rows.length} z`, details: { count: rows.length } };
+    };
+  });
+}
+
+function traverseCommand(args: string[]): Promise<number> {
+  return latentCommand('traverse', args, { dims: { type: 'string' }, steps: { type: 'string' }, base: { type: 'string' } }, (values) => {
+    const numbers = typeof values.dims === 'string' ? numberList(values.dims, 'dims') : undefined;
+    const steps = integerFlag(values, 'steps') ?? DEFAULT_TRAVERSAL_STEPS;
+    const baseImage = integerFlag(values, 'base');
+    return async (explorer, out) => {
+      const dims = numbers && dimensionIndices(explorer, numbers);
+      const base = baseImage === undefined ? undefined : testMu(explorer, baseImage, '(--base)');
+      const picture = await writeTraversal(explorer, { dims, steps, base }, out);
+      const at = baseImage === undefined ? 'z = 0' : `test image ${baseImage}'s μ`;
+      return {
+        ...picture,
+        said: `traversal of ${dimNames(picture.dims)} from −3 to +3 in ${steps} steps, the others at ${at}`,
+        details: { dims: oneBased(picture.dims), steps, base: Array.from(picture.base) },
+      };
+    };
+  });
+}
+
+function interpolateCommand(args: string[]): Promise<number> {
+  return latentCommand('interpolate', args, { from: { type: 'string' }, to: { type: 'string' }, steps: { type: 'string' }, slerp: { type: 'boolean' } }, (values) => {
+    const from = integerFlag(values, 'from');
+    const to = integerFlag(values, 'to');
+    if (from === undefined || to === undefined) throw new UsageError('vae-lens interpolate needs --from I and --to J (test image numbers, from 0).');
+    const steps = integerFlag(values, 'steps') ?? DEFAULT_INTERPOLATION_STEPS;
+    const spherical = !!values.slerp;
+    return async (explorer, out) => {
+      const picture = await writeInterpolation(explorer, { from, to, steps, spherical }, out);
+      return { ...picture, said: `${spherical ? 'spherical' : 'linear'} interpolation from test image ${from} to ${to} in ${steps} steps`, details: { from, to, steps, spherical } };
+    };
+  });
+}
+
+function scatterCommand(args: string[]): Promise<number> {
+  return latentCommand('scatter', args, { dims: { type: 'string' }, manifold: { type: 'string' }, steps: { type: 'string' } }, (values) => {
+    const numbers = typeof values.dims === 'string' ? numberList(values.dims, 'dims') : undefined;
+    if (numbers && numbers.length !== 2) throw new UsageError(`--dims ${String(values.dims)}: a scatter shows exactly two dimensions (e.g. --dims 1,2).`);
+    const manifoldFile = typeof values.manifold === 'string' ? resolve(values.manifold) : undefined;
+    const steps = integerFlag(values, 'steps');
+    if (steps !== undefined && !manifoldFile) throw new UsageError('--steps sets the grid of --manifold <file.png>; give both.');
+    return async (explorer, out) => {
+      const dims = numbers && (dimensionIndices(explorer, numbers) as [number, number]);
+      const manifold = manifoldFile ? await writeManifold(explorer, { dims, steps }, manifoldFile) : undefined;
+      const picture = await writeScatter(explorer, { dims }, out);
+      const { labels, explained } = picture.plane;
+      const share = explained.map((e) => `${(100 * e).toFixed(0)}%`);
+      const coloured = explorer.data.testLabels ? `coloured by label (${LABEL_COLOUR_NAMES.map((c, i) => `${i} ${c}`).join(', ')})` : 'unlabelled';
+      return {
+        ...picture,
+        said:
+          `${explorer.data.testCount} test μ on ${labels[0]} (${share[0]} of Var μ) × ${labels[1]} (${share[1]}), ${coloured}; ` +
+          `grey circles: the prior's 1σ, 2σ, 3σ; black crosses: the run's ${picture.prior.length / 2} fixed prior samples; axes ±${picture.extent.toFixed(2)}` +
+          (manifold ? `; the plane's decoded manifold (${manifold.cols}×${manifold.cols}, −3 to +3) in ${manifold.file}` : ''),
+        details: {
+          axes: labels, explained, extent: picture.extent, points: picture.points.length / 2, priorSamples: picture.prior.length / 2,
+          manifold: manifold && { file: manifold.file, width: manifold.width, height: manifold.height, steps: manifold.cols },
+        },
+      };
+    };
+  });
+}
+
 /**
  * The latest epoch event of a run, read from the end of events.jsonl: `list` prints one number per
  * run, and a run of 100,000 epochs has a file of hundreds of MB. The window grows only while it
@@ -354,7 +546,9 @@ function help(command: keyof typeof HELP): number {
   return 0;
 }
 
-const COMMANDS: Record<string, (args: string[]) => Promise<number>> = { train, resume, list, report, nll, demo };
+const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
+  train, resume, list, report, nll, demo, decode: decodeCommand, traverse: traverseCommand, interpolate: interpolateCommand, scatter: scatterCommand,
+};
 
 export async function cli(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -367,7 +561,7 @@ export async function cli(argv: string[]): Promise<number> {
   try {
     return await run(rest);
   } catch (e) {
-    if (e instanceof ConfigError || e instanceof UsageError) {
+    if (e instanceof ConfigError || e instanceof UsageError || e instanceof ExplorerError) {
       process.stderr.write(terminalText(`vae-lens ${command}: ${(e as Error).message}\n`));
       if (e instanceof UsageError) process.stderr.write(`See: vae-lens ${command} --help\n`);
       return 2;

@@ -40,11 +40,13 @@ export function encodeGrid(tiles: Float32Array[], rows: number, cols: number, w:
   return PNG.sync.write(png, { colorType: 0 });
 }
 
-function rowsOf(values: Float32Array, count: number, pixels: number): Float32Array[] {
+/** Rows of `pixels` values each, as views into `values`. */
+export function rowsOf(values: Float32Array, count: number, pixels: number): Float32Array[] {
   return Array.from({ length: count }, (_, i) => values.subarray(i * pixels, (i + 1) * pixels));
 }
 
-async function writeAtomically(file: string, data: Buffer): Promise<void> {
+/** Writes a file through a temp file and a rename, so readers never see half of it. */
+export async function writeAtomically(file: string, data: Buffer): Promise<void> {
   await fs.mkdir(dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
   await fs.writeFile(tmp, data);
@@ -60,11 +62,16 @@ async function readAndDispose(t: tf.Tensor): Promise<Float32Array> {
   }
 }
 
+/** sigmoid(decode(z)) for rows × dimz values of z: the decoder's mean images, rows × pixels values in [0, 1]. */
+export async function decodeMeans(model: VaeModel, z: Float32Array): Promise<Float32Array> {
+  const rows = z.length / model.dimz;
+  return readAndDispose(tf.tidy(() => tf.sigmoid(model.decode(tf.tensor2d(z, [rows, model.dimz]), false))));
+}
+
 /** sigmoid(decode(noise)) for the 64 rows of the fixed prior noise, as an 8×8 grid. */
 export async function writePriorSamples(model: VaeModel, noise: Float32Array, width: number, height: number, file: string): Promise<void> {
-  const rows = noise.length / model.dimz;
-  const means = await readAndDispose(tf.tidy(() => tf.sigmoid(model.decode(tf.tensor2d(noise, [rows, model.dimz]), false))));
-  await writeAtomically(file, encodeGrid(rowsOf(means, rows, model.pixels), GRID, GRID, width, height));
+  const means = await decodeMeans(model, noise);
+  await writeAtomically(file, encodeGrid(rowsOf(means, noise.length / model.dimz, model.pixels), GRID, GRID, width, height));
 }
 
 /**

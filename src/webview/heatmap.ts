@@ -12,6 +12,7 @@
  */
 import type { EpochEvent } from '../shared/events';
 import type { HeatmapMetric } from '../shared/panelState';
+import { dimsByKl } from '../shared/latent';
 import { clear, h, svg } from './dom';
 import { formatNumber } from './format';
 import { VisibleView } from './plotView';
@@ -37,8 +38,7 @@ export function dimensionValues(e: EpochEvent, metric: HeatmapMetric): number[] 
 
 /** Dimension indices, largest KL_d first (ties by index, so the order is stable). */
 export function orderByKl(e: EpochEvent | undefined): number[] {
-  if (!e) return [];
-  return e.dims.kl.map((kl, d) => ({ kl: Number.isFinite(kl) ? kl : -Infinity, d })).sort((a, b) => b.kl - a.kl || a.d - b.d).map((x) => x.d);
+  return e ? dimsByKl(e.dims.kl) : [];
 }
 
 /** What the heat map shows: values[i][r] is epoch epochs[i], dimension dims[r] (top row first). */

@@ -131,6 +131,29 @@ test('train and test limits take the first N images, the same every time', async
   assert.deepEqual(small.testLabels, full.testLabels!.subarray(0, 2000));
 });
 
+test('testOnly reads the test files alone: the same test set, no training images, still checked against the training header', async (t) => {
+  let started = performance.now();
+  const both = await loadDataset({ dataset: 'mnist', trainLimit: 100, testLimit: 3000, binarize: 'static' });
+  const bothMs = performance.now() - started;
+  started = performance.now();
+  const testOnly = await loadDataset({ dataset: 'mnist', trainLimit: 100, testLimit: 3000, binarize: 'static' }, { testOnly: true });
+  t.diagnostic(`MNIST load: ${bothMs.toFixed(0)} ms with the training files, ${(performance.now() - started).toFixed(0)} ms test only`);
+  assert.deepEqual([testOnly.trainCount, testOnly.train.length, testOnly.trainLabels?.length ?? 0], [0, 0, 0]);
+  assert.deepEqual([testOnly.testCount, testOnly.width, testOnly.height], [3000, 28, 28]);
+  assert.ok(sameFloats(testOnly.test, both.test));
+  assert.deepEqual(testOnly.testLabels, both.testLabels);
+  assert.deepEqual(testOnly.data, both.data, 'the same fingerprint');
+
+  const folder = tempWorkspace();
+  try {
+    writeFileSync(join(folder, 'train-images-idx3-ubyte'), squareImages(3, 8, 5));
+    writeFileSync(join(folder, 't10k-images-idx3-ubyte'), squareImages(3, 10, 6));
+    await assert.rejects(loadDataset({ dataset: `idx:${folder}`, ...none }, { testOnly: true }), { message: /test images are 10×10 but training images .* are 8×8/ });
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
+});
+
 test('a limit above the set\'s size uses the whole set', async () => {
   const d = await loadDataset({ dataset: 'mnist', trainLimit: 100000, testLimit: 5, binarize: 'none' });
   assert.equal(d.trainCount, 60000);

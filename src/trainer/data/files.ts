@@ -68,12 +68,16 @@ export interface IdxSet {
   testLabels?: IdxLabels;
 }
 
-/** Reads the files in parallel (gunzip runs on libuv's thread pool) and checks they fit together. */
-export async function readIdxSet(paths: IdxPaths): Promise<IdxSet> {
+/**
+ * Reads the files in parallel (gunzip runs on libuv's thread pool) and checks they fit together.
+ * With `trainHeader` (the training images' IDX sizes, from their header) the training files are not
+ * read: the set's training part is empty, of the size the header declares.
+ */
+export async function readIdxSet(paths: IdxPaths, trainHeader?: readonly number[]): Promise<IdxSet> {
   const [train, test, trainLabels, testLabels] = await Promise.all([
-    readIdxImages(paths.trainImages),
+    trainHeader ? { count: 0, rows: trainHeader[1] ?? 0, cols: trainHeader[2] ?? 0, pixels: new Uint8Array(0) } : readIdxImages(paths.trainImages),
     readIdxImages(paths.testImages),
-    paths.trainLabels ? readIdxLabels(paths.trainLabels) : undefined,
+    paths.trainLabels && !trainHeader ? readIdxLabels(paths.trainLabels) : undefined,
     paths.testLabels ? readIdxLabels(paths.testLabels) : undefined,
   ]);
   if (train.rows !== test.rows || train.cols !== test.cols) {

@@ -50,6 +50,8 @@ export interface LoadDatasetOptions {
   idxFolder?: string;
   /** Called with the image files' IDX sizes before they are read; throws to refuse the data (too large to train). */
   checkSizes?: (files: RunData['files']) => void;
+  /** Read only the test files (for decoding a checkpoint): the training set is empty, trainCount 0. */
+  testOnly?: boolean;
 }
 
 async function locate(dataset: string, opts: LoadDatasetOptions, baseDir: string): Promise<IdxPaths & { folder: string }> {
@@ -85,7 +87,7 @@ export async function loadDataset(
   // The headers first (the fingerprint reads them): a set too large to train is refused before it is read.
   const files = await fingerprintData(paths);
   opts.checkSizes?.(files);
-  const set = await readIdxSet(paths);
+  const set = await readIdxSet(paths, opts.testOnly ? files.trainImages.sizes : undefined);
   if (opts.signal?.aborted) throw abortError(opts.signal);
   return { ...buildDataset(config.dataset, set, config, paths.folder), data: { folder: paths.folder, files } };
 }
