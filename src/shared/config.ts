@@ -37,6 +37,10 @@ export interface TrainConfig {
   klCycles: number;
   /** Free bits λ, nats per latent dimension: a dimension's batch KL below λ is not penalised; 0 = off. */
   freeBits: number;
+  /** Every this many epochs (and the last) the test set's latent diagnostics are taken; 0 = never. */
+  diagnosticsEvery: number;
+  /** Importance samples per image for the test NLL taken with the diagnostics; 0 = none. */
+  iwSamples: number;
   /** Monte-Carlo samples of z per image for the training loss (Chainer's `k`). */
   trainSamples: number;
   /** Monte-Carlo samples of z per image for the test loss. */
@@ -73,6 +77,8 @@ export const CONFIG_FIELDS: Record<keyof TrainConfig, FieldSpec> = {
   klWarmupEpochs: { kind: 'integer', min: 0, max: 100000, description: 'Ramp C linearly from 0 over this many epochs (0: no warm-up).' },
   klCycles: { kind: 'integer', min: 0, max: 50000, description: 'Cyclical KL annealing (Fu et al. 2019): split the run into this many cycles; in each, C ramps linearly from 0 to klWeight over the first half and stays there for the second (0: none; at most epochs / 2; not with klWarmupEpochs).' },
   freeBits: { kind: 'number', min: 0, max: 100, description: 'Free bits (Kingma et al. 2016): λ nats per latent dimension. A dimension whose KL, averaged over the batch, is below λ is not pushed further towards the prior, which keeps dimensions from collapsing (0: off; e.g. 0.25). Reported losses stay reconstruction + C·KL.' },
+  diagnosticsEvery: { kind: 'integer', min: 0, max: 100000, description: 'Every this many epochs, and at the last, measure the aggregate posterior on the first 2,000 test images: I(x; z), the marginal KL(q(z) ‖ p(z)) split into its moment and non-Gaussian parts, and the share of prior samples that land in holes (0: never).' },
+  iwSamples: { kind: 'integer', min: 0, max: 100000, description: 'Importance samples per image for the importance-weighted test NLL taken with the diagnostics, on the first 500 test images (0: none; vae-lens nll measures a finished run with any k).' },
   trainSamples: { kind: 'integer', min: 1, max: 100, description: 'Monte-Carlo samples of z per image in the training loss (k).' },
   testSamples: { kind: 'integer', min: 1, max: 1000, description: 'Monte-Carlo samples of z per image in the test loss.' },
   dataset: { kind: 'string', pattern: /^(mnist|fashion-mnist|idx:.+)$/, patternText: 'mnist, fashion-mnist, or idx:<folder with IDX files>', description: 'Data set: mnist (ships with VAE Lens), fashion-mnist (downloaded once), or idx:<folder> with your own IDX files.' },
@@ -99,6 +105,8 @@ export function defaultConfig(model: ModelName = 'chainer-mlp'): TrainConfig {
     klWarmupEpochs: 0,
     klCycles: 0,
     freeBits: 0,
+    diagnosticsEvery: 5,
+    iwSamples: 100,
     trainSamples: 1,
     testSamples: 10,
     dataset: 'mnist',

@@ -439,6 +439,8 @@ export interface LatentDiagnostics extends InformationSplit {
   /** KL(q ‖ q_G) = marginalKl − moments.total: the prior gap that no mean or covariance explains. */
   nonGaussian: number;
   holes: PriorHoles;
+  /** The hole rate of a second set of prior samples (e.g. a run's fixed prior noise), when given. */
+  otherHoles?: PriorHoles;
 }
 
 /**
@@ -448,7 +450,7 @@ export interface LatentDiagnostics extends InformationSplit {
  */
 export function latentDiagnostics(
   p: Posteriors, eps: ArrayLike<number>, priorSamples: ArrayLike<number>, count: number,
-  percentile = HOLE_PERCENTILE,
+  percentile = HOLE_PERCENTILE, other?: { samples: ArrayLike<number>; count: number },
 ): LatentDiagnostics {
   const samples = samplePosteriors(p, eps);
   const logQ = sampleLogDensities(p, samples);
@@ -459,5 +461,6 @@ export function latentDiagnostics(
     moments,
     nonGaussian: info.marginalKl - moments.total,
     holes: priorHoleRate(p, logQ.leaveOneOut, priorSamples, count, percentile),
+    ...(other ? { otherHoles: priorHoleRate(p, logQ.leaveOneOut, other.samples, other.count, percentile) } : {}),
   };
 }

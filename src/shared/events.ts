@@ -37,6 +37,48 @@ export const dimensionStatsSchema = object({
 });
 export type DimensionStats = Infer<typeof dimensionStatsSchema>;
 
+const unitInterval = number({ min: 0, max: 1 });
+const positiveInteger = number({ integer: true, min: 1 });
+
+/**
+ * Measures of the aggregate posterior q(z) (the mixture of the test images' q(z|x)) against the
+ * prior, and of the model's likelihood, taken every `diagnosticsEvery` epochs on the first test
+ * images (src/shared/diagnostics.ts has the estimators). All in nats except the rates.
+ */
+export const epochDiagnosticsSchema = object({
+  /** Test images the aggregate-posterior measures used (the first ones of the test set). */
+  images: positiveInteger,
+  /** I(x; z) (He et al. 2019); the estimator cannot exceed ln(images), so near it read it as "at least". */
+  mutualInformation: finite,
+  /** Mean over the images of KL(q(z|x) ‖ p(z)): the KL term of the ELBO at C = 1. */
+  meanKl: finite,
+  /** KL(q(z) ‖ p(z)) = meanKl − I(x; z): the KL spent on prior mismatch rather than information. */
+  marginalKl: finite,
+  /** KL(q_G ‖ p(z)), q_G the Gaussian with q(z)'s mean and full covariance, and its parts. */
+  moments: object({
+    total: finite,
+    /** ½ mᵀm */
+    meanShift: finite,
+    /** What the correlations between dimensions add (per-dimension numbers miss it). */
+    correlation: finite,
+    /** One per latent dimension. */
+    perDimension: array(finite),
+    /** One per eigenvalue of q(z)'s covariance, largest first. */
+    perEigenvalue: array(finite),
+  }),
+  /** KL(q(z) ‖ q_G) = marginalKl − moments.total: the part no mean or covariance explains (holes). */
+  nonGaussian: finite,
+  /** Share of z ~ N(0, I) where q(z) is below its 1st percentile at the images' own posterior samples. */
+  holeRate: unitInterval,
+  /** Prior samples the hole rate counted. */
+  priorSamples: positiveInteger,
+  /** The hole rate of the run's fixed prior noise: the z its samples/ images decode. */
+  fixedNoiseHoleRate: unitInterval,
+  /** Importance-weighted test NLL (Burda et al. 2015): k samples per image on the first `images` test images. */
+  iwNll: optional(object({ k: positiveInteger, images: positiveInteger, value: finite })),
+});
+export type EpochDiagnostics = Infer<typeof epochDiagnosticsSchema>;
+
 const epochFields = object({
   type: literal('epoch'),
   v,
@@ -60,13 +102,17 @@ const epochFields = object({
    * names, so no path can lead outside the run.
    */
   images: object({ samples: string({ pattern: /^(samples\/epoch-\d{4,}\.png)?$/ }), recon: string({ pattern: /^(recon\/epoch-\d{4,}\.png)?$/ }) }),
+  /** Taken on some epochs only (config diagnosticsEvery). */
+  diagnostics: optional(epochDiagnosticsSchema),
 });
 
 /** One epoch's results; the per-dimension arrays all have one entry per latent dimension. */
 export const epochEventSchema = custom<Infer<typeof epochFields>>((value, path) => {
   const e = epochFields.parse(value, path);
   const d = e.dims.meanMu.length;
-  for (const [name, values] of [['dims.varMu', e.dims.varMu], ['dims.meanSigmaSq', e.dims.meanSigmaSq], ['dims.kl', e.dims.kl], ['aggregateVariance', e.aggregateVariance]] as const) {
+  const perDimension = [['dims.varMu', e.dims.varMu], ['dims.meanSigmaSq', e.dims.meanSigmaSq], ['dims.kl', e.dims.kl], ['aggregateVariance', e.aggregateVariance]] as Array<[string, readonly number[]]>;
+  if (e.diagnostics) perDimension.push(['diagnostics.moments.perDimension', e.diagnostics.moments.perDimension], ['diagnostics.moments.perEigenvalue', e.diagnostics.moments.perEigenvalue]);
+  for (const [name, values] of perDimension) {
     if (values.length !== d) throw new SchemaError(path ? `${path}.${name}` : name, `expected ${d} values (one per latent dimension, as dims.meanMu), got ${values.length}`);
   }
   return e;

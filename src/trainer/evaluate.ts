@@ -15,6 +15,8 @@ export const EVAL_CHUNK = 500;
 export interface TestResult {
   metrics: SplitMetrics;
   latent: LatentSummary;
+  /** μ and ln σ² of the first `keepPosteriors` test images (rows × dimz), when asked for. */
+  posteriors?: { mu: Float32Array; lnVar: Float32Array; rows: number };
 }
 
 /**
@@ -22,21 +24,28 @@ export interface TestResult {
  * chunk i is keyed by (seed, i) and is the same every epoch, so epoch-to-epoch changes of the test
  * curves come from the model, not from resampling.
  */
-export async function evaluateTestSet(model: VaeModel, test: Float32Array, testCount: number, testSamples: number, klWeight: number, seed: number): Promise<TestResult> {
+export async function evaluateTestSet(model: VaeModel, test: Float32Array, testCount: number, testSamples: number, klWeight: number, seed: number, keepPosteriors = 0): Promise<TestResult> {
   const latent = new LatentStatsAccumulator(model.dimz);
+  const keep = Math.min(keepPosteriors, testCount);
+  const kept = keep > 0 ? { mu: new Float32Array(keep * model.dimz), lnVar: new Float32Array(keep * model.dimz), rows: keep } : undefined;
   const means = new MeanAccumulator();
   const chunk = Math.max(1, Math.floor(EVAL_CHUNK / Math.max(1, Math.ceil(testSamples / 10))));
   for (let start = 0, index = 0; start < testCount; start += chunk, index++) {
     const rows = Math.min(chunk, testCount - start);
     const eps = Rng.fromKey(seed, Stream.testNoise, index).fillNormal(new Float32Array(testSamples * rows * model.dimz));
     // Read with await data(): the webgpu backend cannot read synchronously under Node.
-    const kept = tf.tidy(() => {
+    const outputs = tf.tidy(() => {
       const x = tf.tensor2d(test.subarray(start * model.pixels, (start + rows) * model.pixels), [rows, model.pixels]);
       const parts = vaeLoss(model, x, eps, klWeight, false);
       return [tf.stack([parts.loss, parts.reconstruction, parts.kl]), parts.mu, parts.lnVar];
     });
-    const [scalars, mu, lnVar] = (await Promise.all(kept.map((t) => t.data()))) as Float32Array[];
-    tf.dispose(kept);
+    const [scalars, mu, lnVar] = (await Promise.all(outputs.map((t) => t.data()))) as Float32Array[];
+    tf.dispose(outputs);
+    if (kept && start < keep) {
+      const n = (Math.min(keep, start + rows) - start) * model.dimz;
+      kept.mu.set(mu.subarray(0, n), start * model.dimz);
+      kept.lnVar.set(lnVar.subarray(0, n), start * model.dimz);
+    }
     const out = { scalars, mu, lnVar };
     means.add({ loss: out.scalars[0], reconstruction: out.scalars[1], kl: out.scalars[2] }, rows);
     latent.add(out.mu, out.lnVar, rows);
@@ -51,5 +60,6 @@ export async function evaluateTestSet(model: VaeModel, test: Float32Array, testC
       meanSigma: summary.meanSigma,
     },
     latent: summary,
+    ...(kept ? { posteriors: kept } : {}),
   };
 }

@@ -18,7 +18,7 @@ import { evaluateTestSet } from './evaluate';
 import { bernoulliNll } from './loss';
 import { createModel, type VaeModel } from './model';
 import { Rng, Stream } from './rng';
-import { validatedConfig } from './train';
+import { validatedConfig } from './validConfig';
 
 /** Decoder rows (images × samples) per forward pass: bounds the logits to IW_CHUNK × pixels values. */
 export const IW_CHUNK = 2000;

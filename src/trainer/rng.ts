@@ -17,6 +17,8 @@ export const Stream = {
   reconPick: 7,
   /** Posterior samples of the importance-weighted likelihood, keyed by (seed, stream, test image). */
   importance: 8,
+  /** The epoch diagnostics' posterior samples (key 0) and prior samples (key 1). */
+  diagnostics: 9,
 } as const;
 
 export interface RngState {

@@ -11,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { promises as fs } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { klWeightForEpoch, validateConfig, type BackendChoice, type TrainConfig } from '../shared/config';
+import { klWeightForEpoch, type BackendChoice, type TrainConfig } from '../shared/config';
 import { EVENTS_SCHEMA_VERSION, type EpochEvent, type SplitMetrics, type TrainerMessage } from '../shared/events';
 import { clearStopRequest, readRun, removeRunInfoLeftovers, stopRequested, truncateTornEventLine, writeRunInfo } from '../node/runFolder';
 import { formatBytes, freeBytes, isNoSpaceError } from '../node/leftovers';
@@ -31,14 +31,10 @@ import { createTrainStep } from './stepFactory';
 import { fastStepReady } from './fast';
 import { MemoryError, memoryRefusal } from './memory';
 import { RunRecorder, now } from './recorder';
+import { ConfigError, validatedConfig } from './validConfig';
 
-/** An invalid config: every invalid field, each with its allowed values. */
-export class ConfigError extends Error {
-  constructor(readonly errors: string[]) {
-    super(`Invalid configuration:\n${errors.map((e) => `  - ${e}`).join('\n')}`);
-    this.name = 'ConfigError';
-  }
-}
+export { ConfigError, validatedConfig };
+
 
 /** The loss became NaN or infinite. */
 export class DivergenceError extends Error {
@@ -91,12 +87,6 @@ export interface RunOutcome {
 }
 
 
-/** The config, validated; throws ConfigError naming every invalid field. */
-export function validatedConfig(raw: unknown): TrainConfig {
-  const result = validateConfig(raw);
-  if (!result.ok) throw new ConfigError(result.errors);
-  return result.config;
-}
 
 /** A runs folder that cannot be written: which folder, why, and the flag and setting that choose another. */
 export class RunsFolderError extends Error {
