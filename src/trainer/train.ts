@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { promises as fs } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { klWeightForEpoch, type BackendChoice, type TrainConfig } from '../shared/config';
-import { EVENTS_SCHEMA_VERSION, type EpochEvent, type SplitMetrics, type TrainerMessage } from '../shared/events';
+import { EVENTS_SCHEMA_VERSION, type EpochDiagnostics, type EpochEvent, type SplitMetrics, type TrainerMessage } from '../shared/events';
 import { clearStopRequest, readRun, removeRunInfoLeftovers, stopRequested, truncateTornEventLine, writeRunInfo } from '../node/runFolder';
 import { formatBytes, freeBytes, isNoSpaceError } from '../node/leftovers';
 import { currentTrainerProcess, localProcessProbe } from '../node/processProbe';
@@ -22,7 +22,8 @@ import { MeanAccumulator } from '../shared/stats';
 import { BackendError, selectBackend } from './backend';
 import { CheckpointError, readCheckpoint, removeCheckpointLeftovers, restoreModel, writeCheckpoint, type CheckpointContent, type TrainPosition } from './checkpoint';
 import { DataError, binarizeDynamic, checkDataUnchanged, loadDataset, type Dataset, type LoadDatasetOptions } from './data';
-import { evaluateTestSet } from './evaluate';
+import { evaluateTestSet, type TestResult } from './evaluate';
+import { DIAGNOSTICS_IMAGES, isDiagnosticsEpoch, measureEpochDiagnostics } from './epochDiagnostics';
 import { writePriorSamples, writeReconstructions } from './images';
 import { createModel, type VaeModel } from './model';
 import { Rng, Stream, epochPermutation, priorNoise } from './rng';
@@ -392,10 +393,12 @@ async function trainEpochs(s: Session, start: TrainPosition, train: MeanAccumula
     const evalStarted = performance.now();
     // The test pass, the pictures and the checkpoint below all read the weights written back here.
     step.sync();
-    const tested = await evaluateTestSet(model, data.test, data.testCount, config.testSamples, klWeight, config.seed);
+    const measure = isDiagnosticsEpoch(config, epoch);
+    const tested = await evaluateTestSet(model, data.test, data.testCount, config.testSamples, klWeight, config.seed, measure ? DIAGNOSTICS_IMAGES : 0);
     if (!Number.isFinite(tested.metrics.loss)) {
       throw new DivergenceError(divergenceMessage('test loss', tested.metrics.loss, epoch, config), epoch);
     }
+    const diagnostics = measure && tested.posteriors ? await epochDiagnostics(s, tested.posteriors, epoch) : undefined;
     const name = epochImageName(epoch);
     await writePriorSamples(model, s.noise, data.width, data.height, join(recorder.dir, SAMPLES_DIR, name));
     await writeReconstructions(model, data.test, data.testCount, data.width, data.height, join(recorder.dir, RECON_DIR, name));
@@ -418,6 +421,7 @@ async function trainEpochs(s: Session, start: TrainPosition, train: MeanAccumula
       samplesPerSecond: samplesPerSecond(),
       secondsPerEpoch: trainSeconds + evalSeconds,
       images: { samples: `${SAMPLES_DIR}/${name}`, recon: `${RECON_DIR}/${name}` },
+      ...(diagnostics ? { diagnostics } : {}),
     };
     train = new MeanAccumulator();
     trainSeconds = 0;
@@ -434,6 +438,26 @@ async function trainEpochs(s: Session, start: TrainPosition, train: MeanAccumula
   }
   await recorder.status('completed', { epoch: config.epochs });
   return { runId, runDir: recorder.dir, status: 'completed', epochsCompleted: config.epochs };
+}
+
+/** The epoch's latent diagnostics, logged in one line; undefined (and logged why) when a figure is not finite. */
+async function epochDiagnostics(s: Session, posteriors: NonNullable<TestResult['posteriors']>, epoch: number): Promise<EpochDiagnostics | undefined> {
+  const started = performance.now();
+  const result = await measureEpochDiagnostics(s.model, s.data.test, s.data.testCount, s.config, posteriors, s.noise);
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  if ('skipped' in result) {
+    s.options.output.log(`epoch ${epoch} diagnostics skipped: ${result.skipped}`);
+    return undefined;
+  }
+  const d = result.diagnostics;
+  const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+  s.options.output.log(
+    `epoch ${epoch} diagnostics (${d.images} test images, ${seconds} s): ` +
+      (d.iwNll ? `IW-NLL ${d.iwNll.value.toFixed(2)} (k ${d.iwNll.k}, ${d.iwNll.images} images), ` : '') +
+      `I(x;z) ${d.mutualInformation.toFixed(2)}, marginal KL ${d.marginalKl.toFixed(2)} (moments ${d.moments.total.toFixed(2)}, ` +
+      `non-Gaussian ${d.nonGaussian.toFixed(2)}), prior holes ${pct(d.holeRate)} (fixed noise ${pct(d.fixedNoiseHoleRate)})`,
+  );
+  return d;
 }
 
 /** A run id or a folder → the run's folder. */

@@ -183,3 +183,32 @@ test('free bits: a real run trains with them, records them in run.json, and repo
   }
   assert.ok(epochs[1].test.loss < epochs[0].test.loss, `it learns: test loss ${epochs[0].test.loss} → ${epochs[1].test.loss}`);
 });
+
+test('latent diagnostics every N epochs and at the last: consistent with the epoch\'s own numbers', async () => {
+  const runsDir = tempRunsDir();
+  const outcome = await startRun({ config: { name: 'diagnostics', epochs: 3, diagnosticsEvery: 2, iwSamples: 20, trainLimit: 2000, testLimit: 500, backend: 'wasm', seed: 2 }, runsDir }, { output: collectingOutput() });
+  assert.equal(outcome.status, 'completed', outcome.message);
+  const run = await readRun(outcome.runDir);
+  assert.equal(run.skipped, 0, 'every line fits the event schema');
+  const epochs = epochsOf(run.events);
+  assert.deepEqual(epochs.map((e) => !!e.diagnostics), [false, true, true], 'every 2nd epoch and the last');
+  for (const e of epochs.filter((x) => x.diagnostics)) {
+    const d = e.diagnostics!;
+    assert.equal(d.images, 500, 'all 500 test images (fewer than the 2,000 it takes at most)');
+    // The same images and the same posteriors as the test pass: its KL term is the mean KL.
+    assert.ok(Math.abs(d.meanKl - e.test.kl) < 1e-3 * e.test.kl, `mean KL ${d.meanKl} = the test KL ${e.test.kl}`);
+    assert.ok(Math.abs(d.marginalKl - (d.meanKl - d.mutualInformation)) < 1e-9);
+    assert.ok(d.mutualInformation > 0 && d.mutualInformation <= Math.log(500) + 1e-9, `0 < I(x;z) ${d.mutualInformation} ≤ ln 500`);
+    const perEigen = d.moments.perEigenvalue.reduce((a, b) => a + b, 0);
+    assert.ok(Math.abs(d.moments.total - (d.moments.meanShift + perEigen)) < 1e-6 * Math.max(1, d.moments.total), 'the moment term adds up');
+    assert.ok(Math.abs(d.nonGaussian - (d.marginalKl - d.moments.total)) < 1e-9);
+    assert.equal(d.moments.perDimension.length, 20);
+    assert.ok(d.holeRate >= 0 && d.holeRate <= 1 && d.fixedNoiseHoleRate >= 0 && d.fixedNoiseHoleRate <= 1);
+    assert.equal(d.priorSamples, 5000);
+    // The IW bound is tighter than the ELBO at C = 1 (the test loss, C = 1 here).
+    assert.ok(d.iwNll && d.iwNll.k === 20 && d.iwNll.images === 500);
+    assert.ok(d.iwNll.value < e.test.reconstruction + e.test.kl, `IW-NLL ${d.iwNll.value} < −ELBO ${e.test.reconstruction + e.test.kl}`);
+  }
+  // Measured with the same noise each time: the model, not the samples, moves the figures.
+  assert.notEqual(epochs[1].diagnostics!.mutualInformation, epochs[2].diagnostics!.mutualInformation);
+});
