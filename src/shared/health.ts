@@ -280,12 +280,28 @@ export function sigmaFarFromOne(epochs: EpochEvent[], s: HealthSettings = DEFAUL
   } else {
     consequence = `The aggregate posterior is off the prior too: of ${countOf(verdict.active, 'active dimension')}, ${offPriorParts(last, verdict, s).join('; ')}; ${aggregateText} (target 1). Images decoded from z ~ N(0, I) may land where the decoder was never trained.`;
   }
+  const measured = diagnosticsSentence(epochs, last.epoch);
   return {
     kind: 'sigma-far-from-one',
     severity,
     epoch: last.epoch,
-    message: `Test mean σ has been outside ${range} for ${countOf(window.length, 'epoch')} (now ${fmt(sigma)}): ${what}. ${consequence}`,
+    message: `Test mean σ has been outside ${range} for ${countOf(window.length, 'epoch')} (now ${fmt(sigma)}): ${what}. ${consequence}${measured ? ` ${measured}` : ''}`,
   };
+}
+
+/**
+ * What the latest latent diagnostics (at or before `epoch`) say about the same question, in one
+ * sentence: how much of the KL is information and how much prior mismatch, and the share of prior
+ * samples that land in holes. null when no epoch has them.
+ */
+function diagnosticsSentence(epochs: EpochEvent[], epoch: number): string | null {
+  const e = [...epochs].reverse().find((x) => x.epoch <= epoch && x.diagnostics);
+  const d = e?.diagnostics;
+  if (!e || !d) return null;
+  const atLeast = d.mutualInformation >= Math.log(d.images) - 0.05 ? 'at least ' : '';
+  return `Measured at epoch ${e.epoch} on ${d.images} test images: of the KL's ${fmt(d.meanKl, 1)} nats, ${atLeast}${fmt(d.mutualInformation, 1)} carry information about x and ` +
+    `${fmt(d.marginalKl, 1)} are prior mismatch (${fmt(d.moments.total, 1)} in mean and covariance, ${fmt(d.nonGaussian, 1)} in shape); ` +
+    `${fmt(100 * d.holeRate, 1)}% of prior samples land where no test image's posterior puts mass.`;
 }
 
 /** Unused dimensions (some: info or warning by share) or posterior collapse (all: error). */
@@ -321,11 +337,12 @@ export function aggregateOffPrior(epochs: EpochEvent[], s: HealthSettings = DEFA
   if (!window) return null;
   const last = window[window.length - 1];
   const verdict = priorVerdict(last, s);
+  const measured = diagnosticsSentence(epochs, last.epoch);
   return {
     kind: 'aggregate-off-prior',
     severity: 'warning',
     epoch: last.epoch,
-    message: `The aggregate posterior is off the prior N(0, I): of ${countOf(verdict.active, 'active dimension')}, ${offPriorParts(last, verdict, s).join('; ')}. Images decoded from prior samples will not look like the data there.`,
+    message: `The aggregate posterior is off the prior N(0, I): of ${countOf(verdict.active, 'active dimension')}, ${offPriorParts(last, verdict, s).join('; ')}. Images decoded from prior samples will not look like the data there.${measured ? ` ${measured}` : ''}`,
   };
 }
 

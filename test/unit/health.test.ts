@@ -82,6 +82,21 @@ describe('sigma far from 1', () => {
     assert.match(f[0].message, /2 have Var\(μ_d\) \+ E\[σ_d²\] outside/);
   });
 
+  test('the warning adds what the latest latent diagnostics measured, "at least" when I(x;z) is at its ceiling', () => {
+    const h = history(6, (i) => epoch(i));
+    const diagnostics = {
+      images: 2000, mutualInformation: 7.58, meanKl: 25.4, marginalKl: 17.82,
+      moments: { total: 3.1, meanShift: 1.2, correlation: 0.9, perDimension: Array(20).fill(0.1), perEigenvalue: Array(20).fill(0.1) },
+      nonGaussian: 14.72, holeRate: 0.263, priorSamples: 5000, fixedNoiseHoleRate: 0.3,
+    };
+    h[4] = { ...h[4], diagnostics };
+    const f = sigmaFarFromOne(h, s)!;
+    assert.match(f.message, /Measured at epoch 5 on 2000 test images: of the KL's 25\.4 nats, at least 7\.6 carry information about x and 17\.8 are prior mismatch \(3\.1 in mean and covariance, 14\.7 in shape\); 26\.3% of prior samples land where no test image's posterior puts mass\./);
+    h[4] = { ...h[4], diagnostics: { ...diagnostics, mutualInformation: 5 } };
+    assert.match(sigmaFarFromOne(h, s)!.message, /of the KL's 25\.4 nats, 5\.0 carry information/);
+    assert.doesNotMatch(sigmaFarFromOne(history(6, (i) => epoch(i)), s)!.message, /Measured at/, 'nothing when no epoch has diagnostics');
+  });
+
   test('posteriors wider than the prior are named as such', () => {
     const f = sigmaFarFromOne(history(6, (i) => epoch(i, { meanSigma: 1.6 })), s);
     assert.ok(f);
