@@ -18,7 +18,7 @@ import { DEFAULT_RUNS_DIR, RUN_FILE } from '../shared/run';
 import { terminalCell, terminalText } from './terminalText';
 import { cliOutput } from './progress';
 import { writeReport } from './report';
-import { runLikelihood } from './likelihood';
+import { runLikelihood } from './runMeasures';
 import { listenForStop } from './signals';
 import type { LoadDatasetOptions } from './data';
 import { ConfigError, StopRequest, resumeRun, startRun, type RunOutcome } from './train';
@@ -121,6 +121,8 @@ checkpoint, in nats per image, beside the test −ELBO at C = 1: log p(x) ≈ lo
 samples z ~ q(z|x) of p(x|z) p(z) / q(z|x). It is at most the −ELBO and tightens as k grows.
 With binarize static or dynamic it compares with published binarized-MNIST figures; with grey
 pixels (binarize none) the Bernoulli decoder's value is not a likelihood of the images.
+It also prints the latent diagnostics of the first 2,000 test images, as an epoch records them:
+I(x; z), the marginal KL(q(z) ‖ p(z)) split into moments and shape, and the prior hole rates.
   --k <samples>        importance samples per test image (default ${DEFAULT_IW_SAMPLES}, as in the literature)
   --backend <b>        evaluate on this backend instead of the run's own
 ${DATA_HELP}
@@ -347,6 +349,18 @@ async function nll(args: string[]): Promise<number> {
   ];
   if (result.binarize === 'none') {
     lines.push('Pixels are grey values in [0, 1] (binarize none): the Bernoulli decoder\'s value is not a likelihood of the images; compare it only with runs like this one.');
+  }
+  if ('skipped' in result.latent) {
+    lines.push(`Latent diagnostics: not measured (${result.latent.skipped}).`);
+  } else {
+    const d = result.latent;
+    const atLeast = d.mutualInformation >= Math.log(d.images) - 0.05 ? ` (at its ceiling ln ${d.images} = ${Math.log(d.images).toFixed(2)}: at least this)` : '';
+    lines.push(
+      `Latent diagnostics on the first ${d.images} test images:`,
+      `  mean KL ${d.meanKl.toFixed(2)} = I(x;z) ${d.mutualInformation.toFixed(2)}${atLeast} + marginal KL(q(z) ‖ p(z)) ${d.marginalKl.toFixed(2)}`,
+      `  marginal KL = moments ${d.moments.total.toFixed(2)} (mean shift ${d.moments.meanShift.toFixed(2)}, correlations ${d.moments.correlation.toFixed(2)}) + non-Gaussian ${d.nonGaussian.toFixed(2)}`,
+      `  prior holes: ${(100 * d.holeRate).toFixed(1)}% of ${d.priorSamples} samples of N(0, I), ${(100 * d.fixedNoiseHoleRate).toFixed(1)}% of the run's fixed prior noise`,
+    );
   }
   process.stdout.write(terminalText(lines.join('\n') + '\n'));
   return 0;

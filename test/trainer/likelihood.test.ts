@@ -2,7 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../../src/trainer/backend';
-import { importanceWeightedNll, runLikelihood, type RunLikelihood } from '../../src/trainer/likelihood';
+import { importanceWeightedNll } from '../../src/trainer/likelihood';
+import { readRun } from '../../src/node/runFolder';
+import { runLikelihood, type RunLikelihood } from '../../src/trainer/runMeasures';
 import type { VaeModel } from '../../src/trainer/model';
 import { startRun } from '../../src/trainer/train';
 import { collectingOutput, runCli, tempRunsDir } from './support';
@@ -73,6 +75,13 @@ test('a trained run: IW-NLL ≤ −ELBO, equal at k = 1, and falling toward log 
   assert.ok(hundred.nll < hundred.testLoss, `IW-NLL ${hundred.nll} vs test −ELBO ${hundred.testLoss}`);
   assert.ok(hundred.negativeElbo - hundred.nll > 0.5, `gap at k=100: ${hundred.negativeElbo - hundred.nll}`);
 
+  // The latent diagnostics measured afterwards are those the trainer recorded at its last epoch
+  // (same weights, images and samples).
+  const recorded = (await readRun(run.runDir)).events.filter((e) => e.type === 'epoch').at(-1);
+  assert.ok(recorded?.type === 'epoch' && recorded.diagnostics, 'the last epoch has diagnostics');
+  const { iwNll: _iw, ...expected } = recorded.diagnostics;
+  assert.deepEqual(one.latent, expected);
+
   // The command line: the same number for the same k, as JSON and as text; a bad k is a usage error.
   const json = await runCli(['nll', run.runId, '--k', '10', '--runs-dir', runsDir, '--json']);
   assert.equal(json.code, 0, json.stderr);
@@ -83,6 +92,8 @@ test('a trained run: IW-NLL ≤ −ELBO, equal at k = 1, and falling toward log 
   assert.equal(text.code, 0, text.stderr);
   assert.match(text.stdout, new RegExp(`IW-NLL, k = 10: ${ten.nll.toFixed(2)} nats per image`));
   assert.match(text.stdout, /binarize dynamic/);
+  assert.match(text.stdout, new RegExp(`mean KL ${expected.meanKl.toFixed(2)} = I\\(x;z\\) ${expected.mutualInformation.toFixed(2)}`));
+  assert.match(text.stdout, /prior holes: \d+\.\d% of 5000 samples of N\(0, I\)/);
   for (const bad of ['0', '2.5', 'many']) {
     const r = await runCli(['nll', run.runId, '--k', bad, '--runs-dir', runsDir]);
     assert.equal(r.code, 2, `--k ${bad}`);
