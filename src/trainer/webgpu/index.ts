@@ -44,7 +44,10 @@ function dawnGpu(dawn: LoadedDawn): GPU {
 
 function noAdapterAdvice(platform: NodeJS.Platform): string {
   if (platform === 'linux') {
-    return 'Dawn found no Vulkan device: install the Vulkan loader (libvulkan1) and your GPU\'s Vulkan driver (NVIDIA\'s driver, or Mesa\'s mesa-vulkan-drivers); a software renderer needs Mesa 25 or later.';
+    // NVIDIA's Vulkan driver is libGLX_nvidia.so.0, which loads only beside libglvnd: a headless
+    // server with the driver but without libglvnd has a Vulkan ICD that the loader cannot open.
+    return 'Dawn found no Vulkan device: install the Vulkan loader (libvulkan1) and your GPU\'s Vulkan driver (NVIDIA\'s driver, or Mesa\'s mesa-vulkan-drivers); ' +
+      'NVIDIA\'s Vulkan driver also needs libglvnd (Debian and Ubuntu: libglvnd0 libglx0 libegl1), which headless servers often lack; a software renderer needs Mesa 25 or later.';
   }
   if (platform === 'win32') return 'Dawn found no Direct3D 12 device: update the GPU driver.';
   return 'Dawn found no Metal device.';
