@@ -33,6 +33,8 @@ export interface RunLikelihood extends ImportanceWeighted {
 
 export interface RunLikelihoodOptions {
   k: number;
+  /** Measure the IW-NLL on the first this many test images only (default: all). */
+  images?: number;
   /** Evaluate on this backend instead of the run's own. */
   backend?: BackendChoice;
   data?: LoadDatasetOptions;
@@ -55,7 +57,8 @@ export async function runLikelihood(runDir: string, options: RunLikelihoodOption
     restoreModel(model, checkpoint);
     const tested = await evaluateTestSet(model, data.test, data.testCount, config.testSamples, 1, config.seed, DIAGNOSTICS_IMAGES);
     const measured = await measureEpochDiagnostics(model, data.test, data.testCount, { seed: config.seed, iwSamples: 0 }, tested.posteriors!, priorNoise(config.seed, config.dimz));
-    const iw = await importanceWeightedNll(model, data.test, data.testCount, options.k, config.seed, options.onProgress);
+    const count = Math.min(data.testCount, options.images ?? data.testCount);
+    const iw = await importanceWeightedNll(model, data.test, count, options.k, config.seed, options.onProgress);
     return {
       ...iw, latent: 'skipped' in measured ? measured : measured.diagnostics, runId: info.id, epochsCompleted: checkpoint.epochsCompleted,
       batchesIntoEpoch: checkpoint.position.batch, binarize: config.binarize, backend: environment.backend,

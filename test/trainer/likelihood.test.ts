@@ -94,6 +94,10 @@ test('a trained run: IW-NLL ≤ −ELBO, equal at k = 1, and falling toward log 
   assert.match(text.stdout, /binarize dynamic/);
   assert.match(text.stdout, new RegExp(`mean KL ${expected.meanKl.toFixed(2)} = I\\(x;z\\) ${expected.mutualInformation.toFixed(2)}`));
   assert.match(text.stdout, /prior holes: \d+\.\d% of 5000 samples of N\(0, I\)/);
+  const firstFifty = JSON.parse((await runCli(['nll', run.runDir, '--k', '10', '--images', '50', '--json'])).stdout) as RunLikelihood;
+  assert.equal(firstFifty.images, 50, '--images 50 measures the first 50 test images');
+  assert.ok(Math.abs(firstFifty.nll - ten.nll) > 1e-6, 'a different figure from the whole test set\'s');
+  assert.equal((await runCli(['nll', run.runDir, '--images', '0'])).code, 2, '--images 0 is a usage error');
   for (const bad of ['0', '2.5', 'many']) {
     const r = await runCli(['nll', run.runId, '--k', bad, '--runs-dir', runsDir]);
     assert.equal(r.code, 2, `--k ${bad}`);
