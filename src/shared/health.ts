@@ -278,7 +278,7 @@ export function sigmaFarFromOne(epochs: EpochEvent[], s: HealthSettings = DEFAUL
   } else if (verdict.active === 0) {
     consequence = 'No latent dimension is active, so the decoder ignores z and prior samples all decode to the same image.';
   } else {
-    consequence = `The aggregate posterior is off the prior too: of ${countOf(verdict.active, 'active dimension')}, ${offPriorParts(last, verdict, s).join('; ')}; ${aggregateText} (target 1). Images decoded from z ~ N(0, I) may land where the decoder was never trained.`;
+    consequence = `The aggregate posterior is off the prior too: of ${countOf(verdict.active, 'active dimension')}, ${offPriorParts(last, verdict, s).join('; ')}; ${aggregateText} (target 1). Images decoded from z ~ N(0, I) may land where the decoder was never trained. ${OFF_PRIOR_REMEDY}`;
   }
   const measured = diagnosticsSentence(epochs, last.epoch);
   return {
@@ -304,6 +304,9 @@ function diagnosticsSentence(epochs: EpochEvent[], epoch: number): string | null
     `${fmt(100 * d.holeRate, 1)}% of prior samples land where no test image's posterior puts mass.`;
 }
 
+/** What pulls an aggregate posterior towards the prior: the remedy both prior warnings name. */
+const OFF_PRIOR_REMEDY = 'A KL weight C above 1 (klWeight, e.g. 2) pulls it towards the prior at some cost in reconstruction; training longer often helps too.';
+
 /** Unused dimensions (some: info or warning by share) or posterior collapse (all: error). */
 export function unusedLatentDimensions(epochs: EpochEvent[], s: HealthSettings = DEFAULT_HEALTH_SETTINGS): HealthFinding | null {
   const window = persistent(epochs, s, (e) => unusedDimensions(e, s).length > 0);
@@ -324,7 +327,7 @@ export function unusedLatentDimensions(epochs: EpochEvent[], s: HealthSettings =
     kind: 'unused-dimensions',
     severity,
     epoch: last.epoch,
-    message: `${unused} of ${countOf(dimz, 'latent dimension')} ${agree(unused, 'is', 'are')} unused (KL_d < ${s.unusedKlThreshold} nats and σ_d ≈ 1: the decoder ignores ${agree(unused, 'it', 'them')}). ${agree(unused, 'It sits', 'They sit')} exactly on the prior, which pulls mean σ towards 1 without making prior samples better; a smaller dimz would do the same work.`,
+    message: `${unused} of ${countOf(dimz, 'latent dimension')} ${agree(unused, 'is', 'are')} unused (KL_d < ${s.unusedKlThreshold} nats and σ_d ≈ 1: the decoder ignores ${agree(unused, 'it', 'them')}). ${agree(unused, 'It sits', 'They sit')} exactly on the prior, which pulls mean σ towards 1 without making prior samples better; a smaller dimz would do the same work${severity === 'warning' ? ', and free bits (freeBits, e.g. 0.25) keep dimensions from collapsing if you want them used' : ''}.`,
   };
 }
 
@@ -342,7 +345,7 @@ export function aggregateOffPrior(epochs: EpochEvent[], s: HealthSettings = DEFA
     kind: 'aggregate-off-prior',
     severity: 'warning',
     epoch: last.epoch,
-    message: `The aggregate posterior is off the prior N(0, I): of ${countOf(verdict.active, 'active dimension')}, ${offPriorParts(last, verdict, s).join('; ')}. Images decoded from prior samples will not look like the data there.${measured ? ` ${measured}` : ''}`,
+    message: `The aggregate posterior is off the prior N(0, I): of ${countOf(verdict.active, 'active dimension')}, ${offPriorParts(last, verdict, s).join('; ')}. Images decoded from prior samples will not look like the data there. ${OFF_PRIOR_REMEDY}${measured ? ` ${measured}` : ''}`,
   };
 }
 

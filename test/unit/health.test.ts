@@ -71,6 +71,7 @@ describe('sigma far from 1', () => {
     assert.doesNotMatch(findings[0].message, /not at risk|matches the prior/);
     assert.match(findings[0].message, /2 have \|E\[μ_d\]\| > 0\.30 \(worst: dimension 10, -1\.10\)/);
     assert.match(findings[0].message, /never trained/);
+    assert.match(findings[0].message, /A KL weight C above 1 \(klWeight, e\.g\. 2\) pulls it towards the prior/, 'the remedy that fits');
     // The gauge is coloured by the same verdict.
     assert.equal(classifyEpoch(epoch(6, { dims }), s).meanSigma, 'warning');
     // One dimension's variance off while the average is ≈ 1: the same.
@@ -263,6 +264,9 @@ describe('messages agree in number, for one as for many', () => {
     const two = [...healthyDims20().slice(0, 18), unusedDim, unusedDim];
     const m2 = unusedLatentDimensions([epoch(1, { dims: two })], s)!.message;
     assert.match(m2, /^2 of 20 latent dimensions are unused \(.*the decoder ignores them\)\. They sit exactly on the prior/);
+    assert.doesNotMatch(m2, /freeBits/, 'a few unused dimensions: information, no remedy pressed');
+    const half = [...healthyDims20().slice(0, 10), ...Array(10).fill(unusedDim)];
+    assert.match(unusedLatentDimensions([epoch(1, { dims: half })], s)!.message, /free bits \(freeBits, e\.g\. 0\.25\) keep dimensions from collapsing/);
     assert.match(unusedLatentDimensions([epoch(1, { dims: [unusedDim] })], s)!.message, /^Posterior collapse: the only latent dimension is unused/);
     assert.match(unusedLatentDimensions([epoch(1, { dims: [unusedDim, unusedDim] })], s)!.message, /^Posterior collapse: all 2 latent dimensions are unused/);
   });
