@@ -96,13 +96,19 @@ export function holeSentence(d: EpochDiagnostics): string {
   return `${formatPercent(d.holeRate)} of prior samples land where no test image's posterior puts mass.`;
 }
 
-/** Why a run has no diagnostics to show. */
-function absentNote(info: RunInfo): string {
-  const every = (info.config as { diagnosticsEvery?: unknown }).diagnosticsEvery;
-  if (typeof every !== 'number') return 'This run was trained before VAE Lens measured the prior fit, so it has no such measures.';
+/**
+ * Why a run has no diagnostics to show. The trainer measures every diagnosticsEvery epochs and at
+ * the last, so a finished run without any that got past its first was trained before VAE Lens
+ * measured them (its run.json reads with today's defaults, so the config cannot tell).
+ */
+function absentNote(info: RunInfo, epochs: readonly EpochEvent[]): string {
+  const every = info.config.diagnosticsEvery;
   if (every === 0) return 'This run does not measure the prior fit (diagnosticsEvery is 0).';
-  const when = isLiveStatus(info.status) ? 'The first measures come' : 'No epoch of this run has them; they are taken';
-  return `${when} after epoch ${Math.min(every, info.config.epochs)}, then every ${every} epochs and at the last.`;
+  const first = Math.min(every, info.config.epochs);
+  if (isLiveStatus(info.status)) return `The first prior-fit measures come after epoch ${first}, then every ${every} epochs and at the last.`;
+  const done = epochs[epochs.length - 1]?.epoch ?? 0;
+  if (done < first) return `The run stopped before its first prior-fit measures (after epoch ${first}).`;
+  return 'This run has no prior-fit measures: it was trained before VAE Lens took them.';
 }
 
 /** The run panel's summary beside the gauges: the latest epoch with diagnostics. */
@@ -120,7 +126,7 @@ export class PriorFitSummary {
     this.el.dataset.epoch = e ? String(e.epoch) : '';
     if (!e) {
       this.heading.textContent = 'Prior fit';
-      this.body.replaceChildren(h('p', { class: 'prior-fit-note', 'data-testid': 'prior-fit-absent' }, absentNote(info)));
+      this.body.replaceChildren(h('p', { class: 'prior-fit-note', 'data-testid': 'prior-fit-absent' }, absentNote(info, epochs)));
       return;
     }
     this.heading.textContent = `Prior fit at epoch ${e.epoch}`;
@@ -231,7 +237,7 @@ export class PriorFitCharts {
     const measured = latestDiagnostics(this.epochs()) !== undefined;
     this.figures.forEach((f, i) => (f.hidden = i > 0 && !measured));
     this.note.hidden = measured;
-    this.note.textContent = measured ? '' : absentNote(this.info());
+    this.note.textContent = measured ? '' : absentNote(this.info(), this.epochs());
   }
 
   async render(): Promise<void> {

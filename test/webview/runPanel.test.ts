@@ -441,3 +441,23 @@ test('a run without diagnostics: a short note where the prior fit would be, the 
   assert.deepEqual(panel.consoleErrors(), []);
   await panel.page.close();
 });
+
+test('a live run before its first diagnostics says when they come; the first measured epoch brings the table and the charts', async () => {
+  const dir = writeMnistLikeRun(runsDir, { name: 'prior-fit-first', epochs: 20, written: 4, status: 'running' });
+  const panel = await openPanel(env.context, env.server, 'run', [dir]);
+  const note = 'The first prior-fit measures come after epoch 5, then every 5 epochs and at the last.';
+  assert.equal(await panel.page.getByTestId('prior-fit-absent').textContent(), note);
+  assert.equal(await panel.page.getByTestId('prior-fit-charts-absent').textContent(), note);
+  assert.equal(await panel.page.locator('[data-chart="prior-fit-holes"]').isHidden(), true);
+  const epoch = mnistLikeEpoch(5, { epochs: 20, dimz: 20, active: 12 });
+  writeEpochImages(dir, 5);
+  await panel.send({ type: 'append', dir, info: { ...panel.snapshot.runs[0].info, epochsCompleted: 5 }, epochs: [epoch], warnings: [] });
+  assert.equal((await priorFitShown(panel.page)).heading, 'Prior fit at epoch 5');
+  assert.equal(await panel.page.getByTestId('prior-fit-absent').count(), 0);
+  assert.equal(await panel.page.getByTestId('prior-fit-charts-absent').isHidden(), true);
+  await panel.page.waitForFunction(() => (document.querySelector('[data-chart="prior-fit-holes"]') as unknown as { data?: Array<{ x: unknown[] }> }).data?.[0]?.x.length === 1);
+  assert.deepEqual((await chartSeries(panel.page, 'prior-fit-holes'))['hole rate'], { x: [5], y: [100 * epoch.diagnostics!.holeRate] });
+  assert.deepEqual(await panel.cspViolations(), []);
+  assert.deepEqual(panel.consoleErrors(), []);
+  await panel.page.close();
+});
