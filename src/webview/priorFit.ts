@@ -12,7 +12,10 @@ import { legendEntry } from './curves';
 import { h } from './dom';
 import { formatNumber } from './format';
 import { LineChart, type LineSeries } from './lineChart';
-import type { ChartTheme } from './theme';
+import { plotly, type PlotData, type PlotLayout } from './plotly';
+import { PlotView } from './plotView';
+import { baseLayout, type ChartTheme } from './theme';
+import { epochTickStep, ticksThatFit } from './ticks';
 
 type Measured = EpochEvent & { diagnostics: EpochDiagnostics };
 
@@ -189,12 +192,77 @@ const CHARTS: ChartSpec[] = [
 ];
 
 /**
+ * The moment part of the latest epoch with diagnostics, split two ways: per latent dimension (what
+ * each dimension's mean and variance add, correlations left out) and per eigenvalue of q(z)'s
+ * covariance, largest first (correlations included). Redrawn when a newer epoch has diagnostics.
+ */
+export class MomentBars extends PlotView {
+  private shownEpoch: number | undefined;
+
+  constructor(
+    el: HTMLElement,
+    private readonly epochs: () => readonly EpochEvent[],
+    private theme: ChartTheme,
+  ) {
+    super(el);
+  }
+
+  protected figure(): { data: PlotData[]; layout: PlotLayout } {
+    const e = latestDiagnostics(this.epochs());
+    this.shownEpoch = e?.epoch;
+    const m = e?.diagnostics.moments;
+    const index = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
+    const base = baseLayout(this.theme);
+    const d = m?.perDimension.length ?? 0;
+    // Whole-number ticks (dimension and eigenvalue numbers), as on the epoch axes; half the width each.
+    const step = epochTickStep(Math.max(d - 1, 1), ticksThatFit(this.el.clientWidth / 2 - 60, 30));
+    const axis = (domain: number[], title: string) => ({ ...(base.xaxis as object), domain, title: { text: title }, tickmode: 'linear', tick0: 1, dtick: step });
+    return {
+      data: m
+        ? [
+          { type: 'bar', name: 'per dimension', x: index(d), y: m.perDimension, xaxis: 'x', yaxis: 'y', marker: { color: this.theme.runs[3] }, hovertemplate: 'z%{x}: %{y:.3f} nats<extra></extra>' },
+          { type: 'bar', name: 'per eigenvalue', x: index(m.perEigenvalue.length), y: m.perEigenvalue, xaxis: 'x2', yaxis: 'y', marker: { color: this.theme.runs[0] }, hovertemplate: 'eigenvalue %{x}: %{y:.3f} nats<extra></extra>' },
+        ]
+        : [],
+      layout: {
+        ...base,
+        title: { text: e ? `Moment part at epoch ${e.epoch}: per dimension and per eigenvalue` : 'Moment part', font: { size: this.theme.fontSize, color: this.theme.foreground }, x: 0.02, xanchor: 'left' },
+        xaxis: axis([0, 0.47], 'dimension'),
+        xaxis2: { ...axis([0.53, 1], 'eigenvalue, largest first'), anchor: 'y' },
+        yaxis: { ...(base.yaxis as object), title: { text: 'nats' } },
+        showlegend: false,
+        hovermode: 'closest',
+      },
+    };
+  }
+
+  /** A newer epoch with diagnostics: its bars and title replace the old ones in place (a restyle, not a redraw). */
+  protected async extend(): Promise<void> {
+    const e = latestDiagnostics(this.epochs());
+    if (e?.epoch === this.shownEpoch) return;
+    const { data, layout } = this.figure();
+    if ((this.el.data?.length ?? 0) !== data.length) {
+      await this.drawAll();
+      return;
+    }
+    await plotly().restyle(this.el, { x: data.map((t) => t.x), y: data.map((t) => t.y) }, data.map((_, i) => i));
+    await plotly().relayout(this.el, { 'title.text': (layout.title as { text: string }).text });
+  }
+
+  async setTheme(theme: ChartTheme): Promise<void> {
+    this.theme = theme;
+    await this.render();
+  }
+}
+
+/**
  * The curves tab's prior-fit charts. The −ELBO at C = 1 exists for every epoch of every run; the
  * diagnostics' charts are shown once an epoch has them (a note stands in for them before).
  */
 export class PriorFitCharts {
   readonly el: HTMLElement;
   readonly charts: LineChart[] = [];
+  private readonly moments: MomentBars;
   private readonly figures: HTMLElement[] = [];
   private readonly legends: HTMLElement[] = [];
   private readonly note = h('p', { class: 'prior-fit-note', 'data-testid': 'prior-fit-charts-absent' });
@@ -222,6 +290,11 @@ export class PriorFitCharts {
       this.legends.push(legend);
       grid.append(figure);
     }
+    const bars = h('div', { class: 'chart', 'data-chart': 'prior-fit-moments', role: 'figure', 'aria-label': 'Moment part of the marginal KL per latent dimension and per eigenvalue of the covariance, latest measured epoch' });
+    this.moments = new MomentBars(bars, epochs, theme);
+    const barsFigure = h('div', { class: 'prior-fit-figure', 'data-figure': 'prior-fit-moments' }, bars);
+    this.figures.push(barsFigure);
+    grid.append(barsFigure);
     this.el = h('section', { class: 'prior-fit-charts', 'aria-labelledby': 'prior-fit-charts-heading', 'data-testid': 'prior-fit-charts' },
       h('h2', { id: 'prior-fit-charts-heading' }, 'Prior fit and likelihood'), this.note, grid);
     this.drawLegends();
@@ -242,25 +315,26 @@ export class PriorFitCharts {
 
   async render(): Promise<void> {
     this.sync();
-    await Promise.all(this.charts.map((c) => c.render()));
+    await Promise.all([...this.charts.map((c) => c.render()), this.moments.render()]);
   }
 
   async update(): Promise<void> {
     this.sync();
-    await Promise.all(this.charts.map((c) => c.update()));
+    await Promise.all([...this.charts.map((c) => c.update()), this.moments.update()]);
   }
 
   async setTheme(theme: ChartTheme): Promise<void> {
     this.theme = theme;
     this.drawLegends();
-    await Promise.all(this.charts.map((c) => c.setView({ theme })));
+    await Promise.all([...this.charts.map((c) => c.setView({ theme })), this.moments.setTheme(theme)]);
   }
 
   async show(): Promise<void> {
-    await Promise.all(this.charts.map((c) => c.show()));
+    await Promise.all([...this.charts.map((c) => c.show()), this.moments.show()]);
   }
 
   hide(): void {
     for (const c of this.charts) c.hide();
+    this.moments.hide();
   }
 }

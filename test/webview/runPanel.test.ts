@@ -383,8 +383,13 @@ test('the prior fit beside the gauges: the latest diagnostics, the event\'s numb
   const holes = await chartSeries(panel.page, 'prior-fit-holes');
   assert.deepEqual(holes['hole rate'], { x: [5, 10, 12], y: measured.map((x) => 100 * x.diagnostics!.holeRate) });
   assert.deepEqual(holes['fixed prior noise'].y, measured.map((x) => 100 * x.diagnostics!.fixedNoiseHoleRate));
-  // Whole-epoch ticks on the sparse charts too.
-  for (const id of ['prior-fit-likelihood', 'prior-fit-holes']) {
+  // The moment part of the latest measured epoch, per dimension and per eigenvalue.
+  const bars = await chartSeries(panel.page, 'prior-fit-moments');
+  const ordinals = Array.from({ length: 20 }, (_, i) => i + 1);
+  assert.deepEqual(bars['per dimension'], { x: ordinals, y: d.moments.perDimension });
+  assert.deepEqual(bars['per eigenvalue'], { x: ordinals, y: d.moments.perEigenvalue });
+  // Whole-epoch ticks on the sparse charts too, whole dimension and eigenvalue numbers on the bars.
+  for (const id of ['prior-fit-likelihood', 'prior-fit-holes', 'prior-fit-moments']) {
     for (const label of await panel.page.locator(`[data-chart="${id}"] .xtick text`).allTextContents()) assert.match(label, /^\d+$/, `${id}: tick "${label}"`);
   }
   assert.equal(await panel.page.getByTestId('prior-fit-charts-absent').isHidden(), true);
@@ -416,8 +421,10 @@ test('I(x; z) at the estimator\'s ceiling reads as "≥ … (at ln N)" and says 
   await panel.page.waitForFunction(() => (document.querySelector('[data-chart="prior-fit-information"]') as unknown as { data: Array<{ x: unknown[] }> }).data[1].x.length === 2);
   const info = await chartSeries(panel.page, 'prior-fit-information');
   assert.deepEqual(info['I(x; z) ≥'], { x: [5, 10], y: [panel.snapshot.runs[0].epochs[4].diagnostics!.mutualInformation, diagnostics.mutualInformation] });
+  await panel.page.waitForFunction(() => /epoch 10/.test((document.querySelector('[data-chart="prior-fit-moments"]') as unknown as { layout: { title: { text: string } } }).layout.title.text));
+  assert.deepEqual((await chartSeries(panel.page, 'prior-fit-moments'))['per eigenvalue'].y, diagnostics.moments.perEigenvalue);
   const counted = await calls();
-  assert.equal(counted.newPlot + counted.react, 0, 'the prior-fit charts are extended in place too');
+  assert.equal(counted.newPlot + counted.react, 0, 'the prior-fit charts are extended (the bars restyled) in place too');
   assert.deepEqual(await panel.cspViolations(), []);
   assert.deepEqual(panel.consoleErrors(), []);
   await panel.page.close();
@@ -433,7 +440,7 @@ test('a run without diagnostics: a short note where the prior fit would be, the 
   assert.equal(await panel.page.getByTestId('prior-fit-absent').textContent(), 'This run does not measure the prior fit (diagnosticsEvery is 0).');
   assert.equal(await section.locator('table').count(), 0);
   assert.equal(await panel.page.getByTestId('prior-fit-charts-absent').textContent(), 'This run does not measure the prior fit (diagnosticsEvery is 0).');
-  for (const id of ['prior-fit-information', 'prior-fit-gap', 'prior-fit-holes']) assert.equal(await panel.page.locator(`[data-chart="${id}"]`).isHidden(), true, `${id} hidden`);
+  for (const id of ['prior-fit-information', 'prior-fit-gap', 'prior-fit-holes', 'prior-fit-moments']) assert.equal(await panel.page.locator(`[data-chart="${id}"]`).isHidden(), true, `${id} hidden`);
   const likelihood = await chartSeries(panel.page, 'prior-fit-likelihood');
   assert.deepEqual(likelihood['−ELBO at C = 1'].y, epochs.map((e) => e.test.reconstruction + e.test.kl));
   assert.deepEqual(likelihood['IW-NLL'].x, []);
