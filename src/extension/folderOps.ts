@@ -9,8 +9,8 @@ import { dirname, join } from 'node:path';
 import { CHECKPOINT_DIR, isLiveStatus } from '../shared/run';
 import { readRunInfo } from '../node/runFolder';
 import type { RunState } from './model/runStore';
-import { metricsCsv } from './model/metricsCsv';
-import { exportFileName } from './model/runPaths';
+import { metricsCsv, metricsJson } from './model/metricsCsv';
+import { exportFileName, jsonExportBeside } from './model/runPaths';
 import { RunWriteRefused, renameRun, runNameProblem } from './model/runWriter';
 import type { CommandDeps } from './commands';
 import { RunPicker, trustedFor, type RunArg } from './runPicker';
@@ -120,9 +120,14 @@ export class FolderOps {
       title: `Export metrics of "${info.name}"`,
     });
     if (!target) return;
-    await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(metricsCsv(events, this.d.store.healthSettings)));
-    this.d.log.info(`Exported metrics of ${dir} to ${target.fsPath}`);
-    void vscode.window.showInformationMessage(`VAE Lens: metrics of "${info.name}" written to ${vscode.workspace.asRelativePath(target)}.`);
+    // The CSV has the scalars; the JSON beside it has them too, with every per-dimension statistic.
+    const json = target.with({ path: jsonExportBeside(target.path) });
+    const health = this.d.store.healthSettings;
+    const encode = (text: string) => new TextEncoder().encode(text);
+    await vscode.workspace.fs.writeFile(target, encode(metricsCsv(events, health)));
+    await vscode.workspace.fs.writeFile(json, encode(metricsJson(info, events, health)));
+    this.d.log.info(`Exported metrics of ${dir} to ${target.fsPath} and ${json.fsPath}`);
+    void vscode.window.showInformationMessage(`VAE Lens: metrics of "${info.name}" written to ${vscode.workspace.asRelativePath(target)} (and per-dimension statistics to ${vscode.workspace.asRelativePath(json)}).`);
   }
 
   async reveal(arg?: RunArg): Promise<void> {

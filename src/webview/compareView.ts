@@ -2,7 +2,7 @@
  * The compare panel (2–6 runs): one colour per run everywhere (legend, curves, images, tables);
  * every curve overlaid; prior samples side by side at the same epoch (same noise when the runs
  * share a seed, as the study compared its two experiments); the configuration differences only;
- * final metrics side by side.
+ * final metrics side by side, with each run's latest prior fit.
  */
 import { CONFIG_FIELDS, type TrainConfig } from '../shared/config';
 import type { EpochEvent } from '../shared/events';
@@ -17,6 +17,8 @@ import { formatConfigValue, formatNumber, formatRate } from './format';
 import { GAUGES } from './gauges';
 import type { PanelHost } from './host';
 import { EpochImages, swatch } from './images';
+import { COMPARE_PRIOR_FIT_ROWS, diagnosticRows, negElboRow, PRIOR_FIT_LABELS } from './priorFit';
+import { latestDiagnostics } from '../shared/priorFit';
 import type { ChartTheme } from './theme';
 
 /** Config keys whose values differ between the runs (the run name is their identity, shown everywhere, so it is left out). */
@@ -122,7 +124,7 @@ export class ComparePanelView {
         return h('td', { 'data-level': level }, text);
       })),
     );
-    this.finalTable.replaceChildren(h('table', { class: 'grid', 'data-testid': 'final-metrics' }, h('thead', {}, head), h('tbody', {}, epochRow, ...rows)));
+    this.finalTable.replaceChildren(h('table', { class: 'grid', 'data-testid': 'final-metrics' }, h('thead', {}, head), h('tbody', {}, epochRow, ...rows, ...this.priorFitRows())));
 
     const diffs = configDifferences(this.runs.map((r) => r.info.config));
     const diffHead = h('tr', {}, h('th', { scope: 'col' }, 'setting'), ...this.runs.map((r, i) => this.runHeading(r, i)));
@@ -134,6 +136,28 @@ export class ComparePanelView {
     );
     const epochs = [...new Set(this.runs.flatMap((r) => imageEpochs(r, 'samples')))].sort((a, b) => a - b);
     this.images.setEpochs(epochs);
+  }
+
+  /**
+   * The prior fit of each run: −ELBO at C = 1 of its last epoch, the diagnostics of the latest epoch
+   * that has them (which epoch that is has its own row); '–' for a run without them.
+   */
+  private priorFitRows(): HTMLElement[] {
+    const measured = this.runs.map((r) => latestDiagnostics(r.epochs));
+    const cells = this.runs.map((r, i) => {
+      const last = r.epochs[r.epochs.length - 1];
+      const m = measured[i];
+      return new Map([...(last ? [negElboRow(last)] : []), ...(m ? diagnosticRows(m.diagnostics) : [])].map((row) => [row.id, row]));
+    });
+    const measuredRow = h('tr', { 'data-row': 'prior-fit-epoch' }, h('th', { scope: 'row' }, 'prior fit measured at'), ...measured.map((m) => h('td', {}, m ? `epoch ${m.epoch}` : 'not measured')));
+    // −ELBO at C = 1 (of the last epoch, as the rows above) first, then the diagnostics and their epoch.
+    const [negElbo, ...diagnostics] = COMPARE_PRIOR_FIT_ROWS.map((id) =>
+      h('tr', { 'data-row': id }, h('th', { scope: 'row' }, PRIOR_FIT_LABELS[id]), ...cells.map((c) => {
+        const row = c.get(id);
+        return h('td', row ? { title: row.note } : {}, row?.value ?? '–');
+      })),
+    );
+    return [negElbo, measuredRow, ...diagnostics];
   }
 
   async setSnapshot(runs: RunView[], health: HealthSettings): Promise<void> {

@@ -31,6 +31,18 @@ export interface CurveSource {
   colour?: (theme: ChartTheme) => string;
 }
 
+/**
+ * One entry of an HTML legend: a line sample in the series' colour and dash, then its name. The
+ * colour is set through the element's style object (CSSOM), which the panels' CSP allows; a style
+ * attribute would not be.
+ */
+export function legendEntry(colour: string, dash: 'solid' | 'dot', text: string): HTMLElement {
+  const sample = h('span', { class: 'legend-line', 'aria-hidden': 'true' });
+  sample.style.borderTopColor = colour;
+  sample.style.borderTopStyle = dash === 'solid' ? 'solid' : 'dotted';
+  return h('span', { class: 'legend-entry' }, sample, text);
+}
+
 export const SMOOTHING_CHOICES = [0, 0.6, 0.8, 0.9, 0.95];
 
 interface Toggle extends HTMLElement {
@@ -49,10 +61,7 @@ export class CurveSet {
     const entries: HTMLElement[] = [];
     for (const src of sources) {
       for (const split of ['test', 'train'] as const) {
-        const sample = h('span', { class: 'legend-line', 'aria-hidden': 'true' });
-        sample.style.borderTopColor = src.colour ? src.colour(theme) : split === 'test' ? theme.test : theme.train;
-        sample.style.borderTopStyle = split === 'test' ? 'solid' : 'dotted';
-        entries.push(h('span', { class: 'legend-entry' }, sample, `${src.label ? src.label + ' ' : ''}${split}`));
+        entries.push(legendEntry(src.colour ? src.colour(theme) : split === 'test' ? theme.test : theme.train, split === 'test' ? 'solid' : 'dot', `${src.label ? src.label + ' ' : ''}${split}`));
       }
     }
     this.legend.replaceChildren(...entries);

@@ -19,7 +19,15 @@ export interface LineSeries {
   source: number;
   colour: (theme: ChartTheme) => string;
   dash: 'solid' | 'dot';
+  /** Marks each point too (a measure taken every few epochs, whose points matter more than the line). */
+  markers?: boolean;
   value: (e: EpochEvent) => number;
+}
+
+/** A series' mode: a single point is drawn as a marker (a line needs two), then as a line (with markers when asked). */
+function lineMode(series: LineSeries, points: number): string {
+  if (points === 1) return 'markers';
+  return series.markers ? 'lines+markers' : 'lines';
 }
 
 export interface LineChartOptions {
@@ -122,8 +130,7 @@ export class LineChart extends PlotView {
       const y = epochs.map(s.value);
       const colour = s.colour(this.view.theme);
       out.push({
-        // A single point is drawn as a marker (a line needs two), then as a line.
-        type: 'scatter', mode: epochs.length === 1 ? 'markers' : 'lines', name: s.name, x, y, legendgroup: s.name,
+        type: 'scatter', mode: lineMode(s, epochs.length), name: s.name, x, y, legendgroup: s.name,
         line: { color: colour, dash: s.dash, width: smoothing > 0 ? 1 : 1.6 }, marker: { color: colour, size: 6 },
         opacity: smoothing > 0 ? 0.35 : 1, hovertemplate: '%{y:.4g}',
       });
@@ -165,7 +172,10 @@ export class LineChart extends PlotView {
     if (indices.length === 0) return;
     const wasSinglePoint = this.el.data?.some((t, i) => indices.includes(i) && (t.x?.length ?? 0) <= 1);
     await plotly().extendTraces(this.el, { x, y }, indices);
-    if (wasSinglePoint) await plotly().restyle(this.el, { mode: 'lines' }, indices.filter((_, k) => per === 1 || k % 2 === 0));
+    if (wasSinglePoint) {
+      const raw = indices.filter((_, k) => per === 1 || k % 2 === 0);
+      await plotly().restyle(this.el, { mode: raw.map((t) => lineMode(this.options.series[Math.floor(t / per)], 2)) }, raw);
+    }
     await this.retick();
   }
 

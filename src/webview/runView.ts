@@ -1,6 +1,7 @@
 /**
- * The run panel: header with Stop/Resume, the convergence gauges, warnings, and tabs with the
- * curves, the per-dimension heat map, the image grids and the configuration.
+ * The run panel: header with Stop/Resume, the convergence gauges and the prior fit beside them,
+ * warnings, and tabs with the curves (the study's and the prior fit's), the per-dimension heat map,
+ * the image grids and the configuration.
  */
 import type { EpochEvent } from '../shared/events';
 import type { HealthSettings } from '../shared/health';
@@ -16,6 +17,7 @@ import { Gauge, GAUGES } from './gauges';
 import { DimensionHeatmap, HEATMAP_LABELS } from './heatmap';
 import type { PanelHost } from './host';
 import { EpochImages } from './images';
+import { PriorFitCharts, PriorFitSummary } from './priorFit';
 import type { ChartTheme } from './theme';
 
 export const TAB_TITLES: Record<(typeof RUN_TABS)[number], string> = { curves: 'Curves', dimensions: 'Latent dimensions', images: 'Images', config: 'Configuration' };
@@ -48,6 +50,8 @@ export class RunPanelView {
   private run: RunView;
   private readonly gauges = GAUGES.map((g) => new Gauge(g));
   private readonly curves: CurveSet;
+  private readonly priorFitCharts: PriorFitCharts;
+  private readonly priorFit = new PriorFitSummary();
   private readonly heatmap: DimensionHeatmap;
   private readonly images: EpochImages;
   private readonly header = {
@@ -78,6 +82,7 @@ export class RunPanelView {
     this.run = run;
     const epochs = () => [this.run.epochs];
     this.curves = new CurveSet([{ label: '' }], epochs, { theme, smoothing: ui.smoothing, logY: ui.logY }, (change) => this.saveUi(change));
+    this.priorFitCharts = new PriorFitCharts(() => this.run.epochs, () => this.run.info, theme);
     this.heatmap = new DimensionHeatmap(h('div', { class: 'chart heatmap', 'data-chart': 'heatmap' }), () => this.run.epochs, { theme, metric: ui.heatmapMetric });
     this.images = new EpochImages(
       [
@@ -122,6 +127,7 @@ export class RunPanelView {
       actions,
     );
     const gaugeRow = h('div', { class: 'gauges', role: 'group', 'aria-label': 'Convergence to the prior' }, ...this.gauges.map((g) => g.el));
+    const overview = h('div', { class: 'overview' }, gaugeRow, this.priorFit.el);
 
     const metricId = 'heatmap-metric';
     const metric = h('vscode-single-select', { id: metricId, label: 'Heat map quantity', 'aria-label': 'Heat map quantity', 'data-testid': 'heatmap-metric' }) as SelectLike;
@@ -134,7 +140,7 @@ export class RunPanelView {
     });
 
     const contents: Record<(typeof RUN_TABS)[number], HTMLElement> = {
-      curves: this.curves.el,
+      curves: h('div', { class: 'curves-tab' }, this.curves.el, this.priorFitCharts.el),
       dimensions: h('div', { class: 'dimensions' }, h('div', { class: 'toolbar' }, h('label', { for: metricId, class: 'toolbar-label' }, 'Show'), metric), this.heatmap.el),
       images: this.images.el,
       config: this.configEl,
@@ -152,16 +158,19 @@ export class RunPanelView {
       const tab = RUN_TABS[index];
       if (tab) void this.selectTab(tab);
     });
-    this.root.replaceChildren(header, this.folderGoneBanner, this.warnings, gaugeRow, tabs);
+    this.root.replaceChildren(header, this.folderGoneBanner, this.warnings, overview, tabs);
     void this.selectTab(this.ui.tab);
   }
 
   private async selectTab(tab: (typeof RUN_TABS)[number]): Promise<void> {
     this.saveUi({ tab });
     this.root.dataset.tab = tab;
-    if (tab !== 'curves') this.curves.hide();
+    if (tab !== 'curves') {
+      this.curves.hide();
+      this.priorFitCharts.hide();
+    }
     if (tab !== 'dimensions') this.heatmap.hide();
-    if (tab === 'curves') await this.curves.show();
+    if (tab === 'curves') await Promise.all([this.curves.show(), this.priorFitCharts.show()]);
     if (tab === 'dimensions') await this.heatmap.show();
   }
 
@@ -190,6 +199,7 @@ export class RunPanelView {
       if (full) g.setEpochs(this.run.epochs, this.health);
       else g.push(newEpochs, this.health);
     }
+    this.priorFit.set(info, this.run.epochs);
     renderWarnings(this.warnings, activeFindings(this.run.epochs, this.run.warnings, this.health));
     this.images.setEpochs(imageEpochs(this.run, 'samples'));
     if (full) this.renderConfig();
@@ -236,7 +246,7 @@ export class RunPanelView {
     this.run = run;
     this.health = health;
     this.update(run.epochs, true);
-    await Promise.all([this.curves.render(), this.heatmap.render()]);
+    await Promise.all([this.curves.render(), this.priorFitCharts.render(), this.heatmap.render()]);
   }
 
   /** New epochs of a live run: appended, never redrawn. */
@@ -252,11 +262,11 @@ export class RunPanelView {
     const { fresh } = merged;
     this.run.epochs.push(...fresh);
     this.update(fresh, false);
-    await Promise.all([this.curves.update(), this.heatmap.update()]);
+    await Promise.all([this.curves.update(), this.priorFitCharts.update(), this.heatmap.update()]);
   }
 
   /** The charts keep the theme they draw with; the rest of the panel follows VS Code's CSS variables. */
   async setTheme(theme: ChartTheme): Promise<void> {
-    await Promise.all([this.curves.setView({ theme }), this.heatmap.setView({ theme })]);
+    await Promise.all([this.curves.setView({ theme }), this.priorFitCharts.setTheme(theme), this.heatmap.setView({ theme })]);
   }
 }

@@ -176,7 +176,7 @@ test('VAE: Train and a run\'s life in the VAE Runs view, part by part', { timeou
       await waitForRow(wb, pane, 'Quick check', /^stopped/, 'the resumed run stopped again', 60_000);
     });
 
-    await s.step('Export Metrics writes one CSV row per epoch', async () => {
+    await s.step('Export Metrics writes one CSV row per epoch, and the JSON beside it', async () => {
       // Export Metrics writes one CSV row per epoch (the save dialog is VS Code's own path input here).
       await chooseFromContextMenu(wb, done, 'Export Metrics');
       await wb.expectVisible(page.locator('.quick-input-widget input'), 'the save dialog for the metrics CSV');
@@ -186,6 +186,9 @@ test('VAE: Train and a run\'s life in the VAE Runs view, part by part', { timeou
       const csv = readFileSync(csvFile, 'utf8').trim().split('\n');
       assert.equal(csv.length, 3, `header + 2 epochs in ${csvFile}`);
       assert.match(csv[0], /^epoch,train_loss,/);
+      assert.match(csv[0], /,test_neg_elbo_c1,/, 'the −ELBO at C = 1 column');
+      const json = JSON.parse(readFileSync(csvFile.replace(/\.csv$/, '.json'), 'utf8')) as { epochs: unknown[] };
+      assert.equal(json.epochs.length, 2, 'the JSON beside the CSV has the same epochs');
     });
 
     await s.step('Delete asks first; Cancel keeps the folder', async () => {

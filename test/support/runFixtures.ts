@@ -5,14 +5,16 @@
  *   rule test needs, its health numbers set by callbacks;
  * - writeMnistLikeRun / mnistLikeEpoch: a plausible MNIST run for the panels: the loss falls, a
  *   few latent dimensions become active while the rest stay on the prior (σ_d ≈ 1, KL_d ≈ 0),
- *   mean σ settles well below 1 for the active ones, and every epoch has its images.
+ *   mean σ settles well below 1 for the active ones, and every epoch has its images; every
+ *   diagnosticsEvery-th epoch (as configured, default 5) and the last carry the prior-fit
+ *   diagnostics, consistent with the epoch's own numbers.
  */
 import { appendFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { defaultConfig, type TrainConfig } from '../../src/shared/config';
-import type { EpochEvent, RunEvent, WarningEvent } from '../../src/shared/events';
+import type { EpochDiagnostics, EpochEvent, RunEvent, WarningEvent } from '../../src/shared/events';
 import { EVENTS_FILE, RECON_DIR, RUN_FILE, SAMPLES_DIR, epochImageName, type RunInfo, type RunStatus } from '../../src/shared/run';
 
 /** The environment run.json records, as a CPU trainer on `hostname` writes it. */
@@ -53,8 +55,37 @@ export function fixturePng(epoch: number, width = 56, height = 56): Buffer {
   return PNG.sync.write(png, { colorType: 0, inputColorType: 0, bitDepth: 8 });
 }
 
+const klOf = (x: number) => 0.5 * (x - 1 - Math.log(x));
+
+/**
+ * Plausible diagnostics for an epoch whose per-dimension statistics are given: I(x; z) a share of
+ * the KL, capped at ln(images) as the estimator is; the moment term from the epoch's own E[μ_d] and
+ * Var(μ_d) + E[σ_d²] (its eigenvalues spread by correlations), so
+ * total = meanShift + Σ perEigenvalue = Σ perDimension + correlation; holes that shrink with training.
+ */
+function fixtureDiagnostics(epoch: number, t: number, f: number, meanMu: number[], aggregate: number[], klTotal: number, negElbo: number): EpochDiagnostics {
+  const images = 2000;
+  const mutualInformation = Math.min(Math.log(images) - 0.002, 0.35 * klTotal);
+  const spread = [2.4, 1.7, 1.3];
+  const eigen = aggregate.slice().sort((a, b) => b - a).map((v, i) => v * (spread[i] ?? 1) * (i >= aggregate.length - 3 ? 0.6 : 1));
+  const meanShift = 0.5 * meanMu.reduce((a, m) => a + m * m, 0);
+  const perDimension = meanMu.map((m, d) => 0.5 * m * m + klOf(aggregate[d]));
+  const perEigenvalue = eigen.map(klOf);
+  const total = meanShift + perEigenvalue.reduce((a, b) => a + b, 0);
+  const marginalKl = klTotal - mutualInformation;
+  const holeRate = Math.min(1, Math.max(0, 0.34 - 0.22 * t + 0.02 * f));
+  return {
+    images, mutualInformation, meanKl: klTotal, marginalKl,
+    moments: { total, meanShift, correlation: total - perDimension.reduce((a, b) => a + b, 0), perDimension, perEigenvalue },
+    nonGaussian: marginalKl - total,
+    holeRate, priorSamples: 10000,
+    fixedNoiseHoleRate: Math.min(1, Math.max(0, holeRate + 0.03 * Math.sin(epoch))),
+    iwNll: { k: 100, images: 500, value: negElbo - 2 - 2.5 * t },
+  };
+}
+
 /** The numbers of one epoch of a plausible MNIST run. Deterministic in (epoch, options). */
-export function mnistLikeEpoch(epoch: number, o: { epochs: number; dimz: number; active: number; flavour?: number; images?: boolean }): EpochEvent {
+export function mnistLikeEpoch(epoch: number, o: { epochs: number; dimz: number; active: number; flavour?: number; images?: boolean; /** As the config's (default 5); 0: no diagnostics. */ diagnosticsEvery?: number }): EpochEvent {
   const f = o.flavour ?? 0;
   const t = 1 - Math.exp(-epoch / 8);
   const wobble = 0.6 * Math.sin(epoch * 1.7 + f);
@@ -85,14 +116,19 @@ export function mnistLikeEpoch(epoch: number, o: { epochs: number; dimz: number;
     meanMu: mu + extra * 0.001, meanSigma: meanSigma * (1 + extra * 0.001),
   });
   const name = epochImageName(epoch);
+  const aggregateVariance = varMu.map((v, d) => v + meanSigmaSq[d]);
+  const test = split(1.5);
+  const every = o.diagnosticsEvery ?? defaultConfig().diagnosticsEvery;
+  const measured = every > 0 && (epoch % every === 0 || epoch === o.epochs);
   return {
     type: 'epoch', v: 1, time: new Date(Date.UTC(2026, 10, 28, 9, 0, epoch * 7)).toISOString(), epoch, epochs: o.epochs,
-    train: split(-2), test: split(1.5),
+    train: split(-2), test,
     dims: { meanMu, varMu, meanSigmaSq, kl },
     activeUnits: varMu.filter((v) => v > 0.01).length,
-    aggregateVariance: varMu.map((v, d) => v + meanSigmaSq[d]),
+    aggregateVariance,
     klWeight: 1, samplesPerSecond: 2100 + 10 * f, secondsPerEpoch: 28.5,
     images: { samples: `${SAMPLES_DIR}/${name}`, recon: `${RECON_DIR}/${name}` },
+    ...(measured ? { diagnostics: fixtureDiagnostics(epoch, t, f, meanMu, aggregateVariance, klTotal, test.reconstruction + test.kl) } : {}),
   };
 }
 
@@ -133,7 +169,7 @@ export function writeMnistLikeRun(runsDir: string, options: MnistLikeRunOptions 
   const every = options.imagesEvery ?? 1;
   const events: RunEvent[] = [{ type: 'status', v: 1, time: info.created, status: 'running' }];
   for (let e = 1; e <= written; e++) {
-    const event = mnistLikeEpoch(e, { epochs, dimz, active, flavour: options.flavour });
+    const event = mnistLikeEpoch(e, { epochs, dimz, active, flavour: options.flavour, diagnosticsEvery: config.diagnosticsEvery });
     if (e % every === 0 || e === written || e === 1) writeEpochImages(dir, e);
     else event.images = { samples: '', recon: '' };
     events.push(event);

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { configJsonSchema } from '../../src/shared/config';
 import { TRAIN_PRESETS, resolveTrainConfig, parseExperimentFile, experimentNameFromFile } from '../../src/extension/model/presets';
-import { metricsCsv, METRICS_CSV_HEADER } from '../../src/extension/model/metricsCsv';
+import { metricsCsv, metricsJson, METRICS_CSV_HEADER } from '../../src/extension/model/metricsCsv';
 import { DEFAULT_HEALTH_SETTINGS } from '../../src/shared/health';
 import { statusBarText } from '../../src/extension/model/statusText';
 import { runDescription, runItemModel } from '../../src/extension/model/treeModel';
@@ -14,7 +14,7 @@ import { warningsMuted as isMuted } from '../../src/shared/runRules';
 import type { RunState } from '../../src/extension/model/runStore';
 import type { RunEvent, WarningEvent } from '../../src/shared/events';
 import { defaultConfig } from '../../src/shared/config';
-import { healthEpoch } from '../support/runFixtures';
+import { healthEpoch, mnistLikeEpoch } from '../support/runFixtures';
 import { repoRoot } from '../support/repoRoot';
 
 const root = repoRoot();
@@ -81,6 +81,69 @@ describe('metrics CSV', () => {
     assert.equal(strict[METRICS_CSV_HEADER.indexOf('active_units')], '0');
     assert.equal(strict[METRICS_CSV_HEADER.indexOf('active_threshold')], '0.95');
     assert.equal(strict[METRICS_CSV_HEADER.indexOf('aggregate_variance_active')], '', 'no active dimension: no aggregate');
+  });
+});
+
+describe('metrics export: the prior fit', () => {
+  const epochs = Array.from({ length: 7 }, (_, i) => mnistLikeEpoch(i + 1, { epochs: 7, dimz: 6, active: 4 }));
+  const events: RunEvent[] = epochs;
+  const lines = metricsCsv(events).trimEnd().split('\n').map((l) => l.split(','));
+  const column = (name: string) => {
+    const i = METRICS_CSV_HEADER.indexOf(name);
+    assert.ok(i >= 0, `column ${name}`);
+    return lines.slice(1).map((cols) => cols[i]);
+  };
+
+  test('−ELBO at C = 1 every epoch; the diagnostics\' scalars on the epochs that have them, empty cells elsewhere', () => {
+    assert.deepEqual(epochs.map((e) => e.diagnostics !== undefined), [false, false, false, false, true, false, true], 'every 5th epoch and the last');
+    assert.deepEqual(column('test_neg_elbo_c1').map(Number), epochs.map((e) => e.test.reconstruction + e.test.kl));
+    const measured = (read: (d: NonNullable<(typeof epochs)[number]['diagnostics']>) => number) => epochs.map((e) => (e.diagnostics ? String(read(e.diagnostics)) : ''));
+    assert.deepEqual(column('iw_nll'), measured((d) => d.iwNll!.value));
+    assert.deepEqual(column('iw_k'), measured((d) => d.iwNll!.k));
+    assert.deepEqual(column('iw_images'), measured((d) => d.iwNll!.images));
+    assert.deepEqual(column('diagnostics_images'), measured((d) => d.images));
+    assert.deepEqual(column('mutual_information'), measured((d) => d.mutualInformation));
+    assert.deepEqual(column('mean_kl'), measured((d) => d.meanKl));
+    assert.deepEqual(column('marginal_kl'), measured((d) => d.marginalKl));
+    assert.deepEqual(column('moment_kl'), measured((d) => d.moments.total));
+    assert.deepEqual(column('moment_mean_shift'), measured((d) => d.moments.meanShift));
+    assert.deepEqual(column('moment_correlation'), measured((d) => d.moments.correlation));
+    assert.deepEqual(column('non_gaussian_kl'), measured((d) => d.nonGaussian));
+    assert.deepEqual(column('hole_rate'), measured((d) => d.holeRate));
+    assert.deepEqual(column('prior_samples'), measured((d) => d.priorSamples));
+    assert.deepEqual(column('fixed_noise_hole_rate'), measured((d) => d.fixedNoiseHoleRate));
+    // The study's columns keep their places: the new ones come after them.
+    assert.deepEqual(METRICS_CSV_HEADER.slice(0, 3), ['epoch', 'train_loss', 'train_reconstruction']);
+    assert.equal(METRICS_CSV_HEADER.indexOf('seconds_per_epoch'), METRICS_CSV_HEADER.indexOf('test_neg_elbo_c1') - 1);
+    for (const cols of lines) assert.equal(cols.length, METRICS_CSV_HEADER.length);
+  });
+
+  test('the JSON beside it: the same scalars by the same names (null for an empty cell) and every per-dimension statistic', () => {
+    const info = { id: '20261128-090000-x', name: 'x', config: { ...defaultConfig(), name: 'x', dimz: 6, epochs: 7 } };
+    const json = JSON.parse(metricsJson(info, events)) as {
+      format: string; run: { id: string; config: { dimz: number } };
+      epochs: Array<{ scalars: Record<string, number | null>; perDimension: Record<string, number[] | null> }>;
+    };
+    assert.equal(json.format, 'vae-lens-metrics');
+    assert.equal(json.run.id, info.id);
+    assert.equal(json.run.config.dimz, 6);
+    assert.equal(json.epochs.length, 7);
+    json.epochs.forEach((entry, i) => {
+      assert.deepEqual(Object.keys(entry.scalars), METRICS_CSV_HEADER);
+      assert.deepEqual(Object.values(entry.scalars).map((v) => (v === null ? '' : String(v))), lines[i + 1], `epoch ${i + 1}: the CSV's row`);
+      const e = epochs[i];
+      assert.deepEqual(entry.perDimension.mean_mu, e.dims.meanMu);
+      assert.deepEqual(entry.perDimension.var_mu, e.dims.varMu);
+      assert.deepEqual(entry.perDimension.mean_sigma_sq, e.dims.meanSigmaSq);
+      assert.deepEqual(entry.perDimension.kl, e.dims.kl);
+      assert.deepEqual(entry.perDimension.aggregate_variance, e.aggregateVariance);
+      assert.deepEqual(entry.perDimension.moment_kl_per_dimension, e.diagnostics?.moments.perDimension ?? null);
+      assert.deepEqual(entry.perDimension.moment_kl_per_eigenvalue, e.diagnostics?.moments.perEigenvalue ?? null);
+    });
+    // The per-dimension moment terms add up to the total with the correlations (the estimator's identity), as exported.
+    const e5 = json.epochs[4];
+    const sum = e5.perDimension.moment_kl_per_dimension!.reduce((a, b) => a + b, 0);
+    assert.ok(Math.abs(sum + e5.scalars.moment_correlation! - e5.scalars.moment_kl!) < 1e-9);
   });
 });
 

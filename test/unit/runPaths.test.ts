@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkRunDir, exportFileName, EXPORT_NAME_MAX } from '../../src/extension/model/runPaths';
+import { checkRunDir, exportFileName, EXPORT_NAME_MAX, jsonExportBeside } from '../../src/extension/model/runPaths';
 import { writeRunFolder } from '../support/runFixtures';
 
 let base: string;
@@ -90,5 +90,14 @@ describe('exportFileName', () => {
   test('the length is bounded', () => {
     const name = exportFileName('x'.repeat(10_000));
     assert.equal(name, `${'x'.repeat(EXPORT_NAME_MAX)}-metrics.csv`);
+  });
+});
+
+describe('jsonExportBeside', () => {
+  test('the JSON export takes the CSV\'s name with .json, whatever the case of .csv; another ending gets .json appended', () => {
+    assert.equal(jsonExportBeside('/w/runs/a-metrics.csv'), '/w/runs/a-metrics.json');
+    assert.equal(jsonExportBeside('/w/runs/A.CSV'), '/w/runs/A.json');
+    assert.equal(jsonExportBeside('/w/runs/metrics.txt'), '/w/runs/metrics.txt.json');
+    assert.equal(jsonExportBeside('/w/csv/metrics'), '/w/csv/metrics.json');
   });
 });

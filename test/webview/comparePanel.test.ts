@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chartTraces, openPanel, panelTestEnvironment } from './harness';
 import { tempRunsDir, writeMnistLikeRun } from '../support/runFixtures';
+import { formatNumber } from '../../src/shared/format';
 
 const env = panelTestEnvironment();
 const runsDir = tempRunsDir();
@@ -75,5 +76,36 @@ test('prior samples of every run side by side at the same epoch, moved by one sl
   await panel.page.keyboard.press('Home');
   assert.deepEqual(await srcs(), ['samples/epoch-0001.png', 'samples/epoch-0001.png', 'samples/epoch-0001.png']);
   await panel.page.screenshot({ path: '/tmp/vae-compare-panel.png', fullPage: true });
+  await panel.page.close();
+});
+
+test('the final metrics add each run\'s latest prior fit: the event\'s numbers, "≥" for I(x; z), "–" for a run without diagnostics', async () => {
+  const dirs = [
+    writeMnistLikeRun(runsDir, { name: 'fit1', epochs: 8, dimz: 20, active: 12, flavour: 0 }),
+    writeMnistLikeRun(runsDir, { name: 'fit2', epochs: 8, dimz: 100, active: 30, flavour: 1 }),
+    writeMnistLikeRun(runsDir, { name: 'fit3', epochs: 8, dimz: 20, active: 10, flavour: 2, config: { diagnosticsEvery: 0 } }),
+  ];
+  const panel = await openPanel(env.context, env.server, 'compare', dirs);
+  const row = (id: string) => panel.page.locator(`[data-testid="final-metrics"] tr[data-row="${id}"] td`).allTextContents();
+  const runs = panel.snapshot.runs;
+  const last = runs.map((r) => r.epochs.at(-1)!);
+  const nats = (x: number) => `${formatNumber(x, 2)} nats`;
+  // −ELBO at C = 1 of the last epoch, for every run; the diagnostics of the last epoch that has them (epoch 8, the last).
+  assert.deepEqual(await row('neg-elbo'), last.map((e) => nats(e.test.reconstruction + e.test.kl)));
+  assert.deepEqual(await row('prior-fit-epoch'), ['epoch 8', 'epoch 8', 'not measured']);
+  const [d1, d2] = [last[0].diagnostics!, last[1].diagnostics!];
+  assert.equal(last[2].diagnostics, undefined);
+  assert.deepEqual(await row('iw-nll'), [`${nats(d1.iwNll!.value)} (k = 100)`, `${nats(d2.iwNll!.value)} (k = 100)`, '–']);
+  // dimz 100 with 30 active dimensions: I(x; z) is at ln 2,000, the most the estimate can be.
+  assert.ok(d1.mutualInformation < Math.log(2000) - 0.05 && d2.mutualInformation > Math.log(2000) - 0.05);
+  assert.deepEqual(await row('information'), [`≥ ${nats(d1.mutualInformation)}`, `≥ ${nats(d2.mutualInformation)} (at ln 2,000 = 7.60)`, '–']);
+  assert.deepEqual(await row('marginal-kl'), [nats(d1.marginalKl), nats(d2.marginalKl), '–']);
+  assert.deepEqual(await row('moment'), [nats(d1.moments.total), nats(d2.moments.total), '–']);
+  assert.deepEqual(await row('non-gaussian'), [nats(d1.nonGaussian), nats(d2.nonGaussian), '–']);
+  assert.deepEqual(await row('hole-rate'), [`${formatNumber(100 * d1.holeRate, 1)}%`, `${formatNumber(100 * d2.holeRate, 1)}%`, '–']);
+  const ceilingNote = await panel.page.locator('[data-testid="final-metrics"] tr[data-row="information"] td').nth(1).getAttribute('title');
+  assert.match(ceilingNote ?? '', /^cannot exceed ln N = ln 2,000 = 7\.60/);
+  assert.deepEqual(await panel.cspViolations(), []);
+  assert.deepEqual(panel.consoleErrors(), []);
   await panel.page.close();
 });

@@ -38,7 +38,13 @@ test('a recorded chainer-mlp run: the gauges show its last epoch, six points per
   assert.match(await banners.first().textContent() ?? '', /13 have \|E\[μ_d\]\| > 0\.30/);
   assert.doesNotMatch(await panel.page.locator('body').textContent() ?? '', /not at risk|matches the prior/);
   assert.equal(await panel.page.locator('[data-gauge="test-mean-sigma"]').getAttribute('data-level'), 'warning');
+  // Recorded before the trainer measured the prior fit: a note says so, the −ELBO at C = 1 is still charted.
+  const absent = 'This run has no prior-fit measures: it was trained before VAE Lens took them.';
+  assert.equal(await panel.page.getByTestId('prior-fit-absent').textContent(), absent);
+  assert.equal(await panel.page.getByTestId('prior-fit-charts-absent').textContent(), absent);
+  assert.deepEqual((await chartTraces(panel.page, 'prior-fit-likelihood')).map((t) => t.points), [6, 0]);
   assert.deepEqual(await panel.cspViolations(), []);
+  assert.deepEqual(panel.consoleErrors(), []);
   if (docs) {
     const shot = join(runsDir, 'run.png');
     await panel.page.screenshot({ path: shot });
@@ -55,6 +61,11 @@ test('the two recorded runs compared: model and dimz differ, deep-bn keeps mean 
   assert.deepEqual(keys, ['model', 'dimz']);
   const sigma = await panel.page.locator('[data-testid="final-metrics"] tbody tr', { hasText: 'mean σ (test)' }).locator('td').allTextContents();
   assert.ok(Number(sigma[1]) > Number(sigma[0]), `deep-bn (dimz 100) mean σ ${sigma[1]} should exceed chainer-mlp's ${sigma[0]}`);
+  // No diagnostics in these runs: their prior-fit rows say so instead of inventing numbers.
+  const priorFit = (id: string) => panel.page.locator(`[data-testid="final-metrics"] tr[data-row="${id}"] td`).allTextContents();
+  assert.deepEqual(await priorFit('prior-fit-epoch'), ['not measured', 'not measured']);
+  assert.deepEqual(await priorFit('hole-rate'), ['–', '–']);
+  assert.ok((await priorFit('neg-elbo')).every((t) => /^\d+\.\d+ nats$/.test(t)), 'the −ELBO at C = 1 needs no diagnostics');
   await panel.page.waitForFunction(() => Array.from(document.querySelectorAll('img.epoch-image')).every((e) => (e as HTMLImageElement).naturalWidth > 0));
   if (docs) {
     await panel.page.getByRole('heading', { name: 'Curves' }).scrollIntoViewIfNeeded();

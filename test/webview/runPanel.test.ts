@@ -4,6 +4,8 @@ import type { Page } from 'playwright-core';
 import { chartTraces, openPanel, panelTestEnvironment } from './harness';
 import { mnistLikeEpoch, tempRunsDir, writeEpochImages, writeMnistLikeRun } from '../support/runFixtures';
 import type { AppendMessage } from '../../src/shared/protocol';
+import type { EpochDiagnostics, EpochEvent } from '../../src/shared/events';
+import { formatNumber } from '../../src/shared/format';
 
 const env = panelTestEnvironment();
 const runsDir = tempRunsDir();
@@ -117,7 +119,7 @@ test('a running run\'s new epochs extend the charts in place, without a full red
   await panel.page.waitForFunction(() => (document.querySelector('[data-chart="mean-sigma"]') as unknown as { data: Array<{ x: unknown[] }> }).data[0].x.length === 11);
   const counted = await calls();
   assert.equal(counted.newPlot + counted.react, 0, 'no chart was redrawn');
-  assert.equal(counted.extendTraces, 5, 'each of the five visible charts was extended once');
+  assert.equal(counted.extendTraces, 6, 'each of the five study charts and the −ELBO at C = 1 chart was extended once (epoch 11 has no diagnostics)');
   for (const t of await chartTraces(panel.page, 'loss')) assert.equal(t.points, 11);
   assert.equal(await panel.page.getByTestId('gauge-test-mean-sigma-value').textContent(), epoch.test.meanSigma.toFixed(3));
   assert.equal(await panel.page.getByTestId('run-epoch').textContent(), 'epoch 12 / 20', 'epoch 11 completed, the 12th in progress (as in the tree and status bar)');
@@ -261,7 +263,8 @@ test('a 1,000-epoch run with dimz 100 renders and still extends in place', async
   const dir = writeMnistLikeRun(runsDir, { name: 'long', epochs: 1001, written: 1000, dimz: 100, active: 30, status: 'running', imagesEvery: 100 });
   const started = Date.now();
   const panel = await openPanel(env.context, env.server, 'run', [dir]);
-  await panel.page.waitForFunction(() => Array.from(document.querySelectorAll('[data-chart]')).filter((c) => (c as unknown as { data?: Array<{ x: unknown[] }> }).data?.[0]?.x.length === 1000).length === 5, null, { timeout: 30_000 });
+  // The five study curves and the −ELBO at C = 1 have a point per epoch.
+  await panel.page.waitForFunction(() => Array.from(document.querySelectorAll('[data-chart]')).filter((c) => (c as unknown as { data?: Array<{ x: unknown[] }> }).data?.[0]?.x.length === 1000).length === 6, null, { timeout: 30_000 });
   const openMs = Date.now() - started;
   assert.ok(openMs < 20_000, `opening took ${openMs} ms`);
   assert.equal(await panel.page.getByTestId('gauge-active-units-value').textContent(), '30 of 100');
@@ -311,5 +314,157 @@ test('lines of events.jsonl that break the schema are counted in the panel, with
   const run = panel.snapshot.runs[0];
   await panel.send({ ...panel.snapshot, runs: [{ ...run, skipped: { count: 2, problems: [{ line: 4, reason: 'test: expected an object, got null' }, { line: 9, reason: 'not a complete JSON line (torn by a crash or a full disk?)' }] } }] });
   assert.equal(await note.textContent(), '2 lines of events.jsonl could not be read and are not shown (line 4: test: expected an object, got null; line 9: not a complete JSON line (torn by a crash or a full disk?)).');
+  await panel.page.close();
+});
+
+/** The prior-fit table's value cells by row, and the sentence above it. */
+async function priorFitShown(page: Page): Promise<{ heading: string; sentence: string; values: Record<string, string>; notes: Record<string, string> }> {
+  return page.evaluate(() => {
+    const section = document.querySelector('[data-testid="prior-fit"]')!;
+    const rows = Array.from(section.querySelectorAll('tr[data-row]'));
+    const cell = (r: Element, i: number) => (r.querySelectorAll('td')[i]?.textContent ?? '');
+    return {
+      heading: section.querySelector('h2')?.textContent ?? '',
+      sentence: section.querySelector('[data-testid="prior-fit-sentence"]')?.textContent ?? '',
+      values: Object.fromEntries(rows.map((r) => [r.getAttribute('data-row'), cell(r, 0)])),
+      notes: Object.fromEntries(rows.map((r) => [r.getAttribute('data-row'), cell(r, 1)])),
+    };
+  });
+}
+
+/** x and y of every trace of a chart, by trace name. */
+async function chartSeries(page: Page, id: string): Promise<Record<string, { x: number[]; y: number[] }>> {
+  return page.evaluate((chartId) => {
+    const el = document.querySelector(`[data-chart="${chartId}"]`) as unknown as { data?: Array<{ name: string; x: number[]; y: number[] }> };
+    if (!el?.data) throw new Error(`chart ${chartId} is not drawn`);
+    return Object.fromEntries(el.data.map((t) => [t.name, { x: Array.from(t.x), y: Array.from(t.y) }]));
+  }, id);
+}
+
+const nats = (x: number) => `${formatNumber(x, 2)} nats`;
+const percent = (share: number) => `${formatNumber(share * 100, 1)}%`;
+
+test('the prior fit beside the gauges: the latest diagnostics, the event\'s numbers, one plain sentence; charts on the curves tab', async () => {
+  const dir = writeMnistLikeRun(runsDir, { name: 'prior-fit', epochs: 12, dimz: 20, active: 12 });
+  const panel = await openPanel(env.context, env.server, 'run', [dir]);
+  const epochs = panel.snapshot.runs[0].epochs;
+  const measured = epochs.filter((e) => e.diagnostics);
+  assert.deepEqual(measured.map((e) => e.epoch), [5, 10, 12], 'the fixture measures every 5th epoch and the last');
+  const e = measured.at(-1)!;
+  const d = e.diagnostics!;
+  assert.ok(d.mutualInformation < Math.log(d.images) - 0.05, 'this run\'s I(x; z) is below the estimator\'s ceiling');
+  const shown = await priorFitShown(panel.page);
+  assert.equal(shown.heading, 'Prior fit at epoch 12');
+  assert.equal(shown.sentence, `${percent(d.holeRate)} of prior samples land where no test image's posterior puts mass.`);
+  assert.deepEqual(shown.values, {
+    'neg-elbo': nats(e.test.reconstruction + e.test.kl),
+    'iw-nll': `${nats(d.iwNll!.value)} (k = 100)`,
+    information: `≥ ${nats(d.mutualInformation)}`,
+    'mean-kl': nats(d.meanKl),
+    'marginal-kl': nats(d.marginalKl),
+    moment: nats(d.moments.total),
+    'non-gaussian': nats(d.nonGaussian),
+    'hole-rate': percent(d.holeRate),
+    'fixed-noise-hole-rate': percent(d.fixedNoiseHoleRate),
+  });
+  assert.match(shown.notes.moment, new RegExp(`mean shift ${formatNumber(d.moments.meanShift, 2)}, correlations ${formatNumber(d.moments.correlation, 2)}`));
+  assert.equal(shown.notes['hole-rate'], 'of 10,000 samples z ~ N(0, I)');
+  assert.doesNotMatch(shown.notes.information, /ln N/, 'below the ceiling: no ceiling note');
+  // The charts: −ELBO at C = 1 every epoch, the diagnostics at the epochs that have them.
+  const likelihood = await chartSeries(panel.page, 'prior-fit-likelihood');
+  assert.deepEqual(likelihood['−ELBO at C = 1'], { x: epochs.map((x) => x.epoch), y: epochs.map((x) => x.test.reconstruction + x.test.kl) });
+  assert.deepEqual(likelihood['IW-NLL'], { x: [5, 10, 12], y: measured.map((x) => x.diagnostics!.iwNll!.value) });
+  const info = await chartSeries(panel.page, 'prior-fit-information');
+  assert.deepEqual(info['I(x; z) ≥'].y, measured.map((x) => x.diagnostics!.mutualInformation));
+  assert.deepEqual(info['marginal KL'].y, measured.map((x) => x.diagnostics!.marginalKl));
+  const gap = await chartSeries(panel.page, 'prior-fit-gap');
+  assert.deepEqual(gap['moment part'].y, measured.map((x) => x.diagnostics!.moments.total));
+  assert.deepEqual(gap['non-Gaussian part'].y, measured.map((x) => x.diagnostics!.nonGaussian));
+  const holes = await chartSeries(panel.page, 'prior-fit-holes');
+  assert.deepEqual(holes['hole rate'], { x: [5, 10, 12], y: measured.map((x) => 100 * x.diagnostics!.holeRate) });
+  assert.deepEqual(holes['fixed prior noise'].y, measured.map((x) => 100 * x.diagnostics!.fixedNoiseHoleRate));
+  // The moment part of the latest measured epoch, per dimension and per eigenvalue.
+  const bars = await chartSeries(panel.page, 'prior-fit-moments');
+  const ordinals = Array.from({ length: 20 }, (_, i) => i + 1);
+  assert.deepEqual(bars['per dimension'], { x: ordinals, y: d.moments.perDimension });
+  assert.deepEqual(bars['per eigenvalue'], { x: ordinals, y: d.moments.perEigenvalue });
+  // Whole-epoch ticks on the sparse charts too, whole dimension and eigenvalue numbers on the bars.
+  for (const id of ['prior-fit-likelihood', 'prior-fit-holes', 'prior-fit-moments']) {
+    for (const label of await panel.page.locator(`[data-chart="${id}"] .xtick text`).allTextContents()) assert.match(label, /^\d+$/, `${id}: tick "${label}"`);
+  }
+  assert.equal(await panel.page.getByTestId('prior-fit-charts-absent').isHidden(), true);
+  await panel.page.screenshot({ path: '/tmp/vae-prior-fit-run-panel.png', fullPage: true });
+  assert.deepEqual(await panel.cspViolations(), []);
+  assert.deepEqual(panel.consoleErrors(), []);
+  await panel.page.close();
+});
+
+test('I(x; z) at the estimator\'s ceiling reads as "≥ … (at ln N)" and says it cannot exceed ln N; a live epoch updates the prior fit', async () => {
+  const dir = writeMnistLikeRun(runsDir, { name: 'prior-fit-live', epochs: 20, written: 9, status: 'running' });
+  const panel = await openPanel(env.context, env.server, 'run', [dir]);
+  assert.equal((await priorFitShown(panel.page)).heading, 'Prior fit at epoch 5');
+  const calls = await countPlotlyCalls(panel.page);
+  const base = mnistLikeEpoch(10, { epochs: 20, dimz: 20, active: 12 });
+  const images = 500;
+  const diagnostics: EpochDiagnostics = { ...base.diagnostics!, images, mutualInformation: Math.log(images) - 0.01 };
+  diagnostics.marginalKl = diagnostics.meanKl - diagnostics.mutualInformation;
+  diagnostics.nonGaussian = diagnostics.marginalKl - diagnostics.moments.total;
+  const epoch: EpochEvent = { ...base, diagnostics };
+  writeEpochImages(dir, 10);
+  await panel.send({ type: 'append', dir, info: { ...panel.snapshot.runs[0].info, epochsCompleted: 10 }, epochs: [epoch], warnings: [] });
+  const shown = await priorFitShown(panel.page);
+  assert.equal(shown.heading, 'Prior fit at epoch 10');
+  assert.equal(shown.values.information, `≥ ${nats(diagnostics.mutualInformation)} (at ln 500 = ${Math.log(500).toFixed(2)})`);
+  assert.match(shown.notes.information, /^cannot exceed ln N = ln 500 = 6\.21, N the images used/);
+  assert.equal(shown.values['marginal-kl'], nats(diagnostics.marginalKl));
+  assert.equal(shown.sentence, `${percent(diagnostics.holeRate)} of prior samples land where no test image's posterior puts mass.`);
+  await panel.page.waitForFunction(() => (document.querySelector('[data-chart="prior-fit-information"]') as unknown as { data: Array<{ x: unknown[] }> }).data[1].x.length === 2);
+  const info = await chartSeries(panel.page, 'prior-fit-information');
+  assert.deepEqual(info['I(x; z) ≥'], { x: [5, 10], y: [panel.snapshot.runs[0].epochs[4].diagnostics!.mutualInformation, diagnostics.mutualInformation] });
+  await panel.page.waitForFunction(() => /epoch 10/.test((document.querySelector('[data-chart="prior-fit-moments"]') as unknown as { layout: { title: { text: string } } }).layout.title.text));
+  assert.deepEqual((await chartSeries(panel.page, 'prior-fit-moments'))['per eigenvalue'].y, diagnostics.moments.perEigenvalue);
+  const counted = await calls();
+  assert.equal(counted.newPlot + counted.react, 0, 'the prior-fit charts are extended (the bars restyled) in place too');
+  assert.deepEqual(await panel.cspViolations(), []);
+  assert.deepEqual(panel.consoleErrors(), []);
+  await panel.page.close();
+});
+
+test('a run without diagnostics: a short note where the prior fit would be, the −ELBO at C = 1 chart only, no errors', async () => {
+  const dir = writeMnistLikeRun(runsDir, { name: 'no-prior-fit', epochs: 6, config: { diagnosticsEvery: 0 } });
+  const panel = await openPanel(env.context, env.server, 'run', [dir]);
+  const epochs = panel.snapshot.runs[0].epochs;
+  assert.ok(epochs.every((e) => !e.diagnostics));
+  const section = panel.page.getByTestId('prior-fit');
+  assert.equal(await section.locator('h2').textContent(), 'Prior fit');
+  assert.equal(await panel.page.getByTestId('prior-fit-absent').textContent(), 'This run does not measure the prior fit (diagnosticsEvery is 0).');
+  assert.equal(await section.locator('table').count(), 0);
+  assert.equal(await panel.page.getByTestId('prior-fit-charts-absent').textContent(), 'This run does not measure the prior fit (diagnosticsEvery is 0).');
+  for (const id of ['prior-fit-information', 'prior-fit-gap', 'prior-fit-holes', 'prior-fit-moments']) assert.equal(await panel.page.locator(`[data-chart="${id}"]`).isHidden(), true, `${id} hidden`);
+  const likelihood = await chartSeries(panel.page, 'prior-fit-likelihood');
+  assert.deepEqual(likelihood['−ELBO at C = 1'].y, epochs.map((e) => e.test.reconstruction + e.test.kl));
+  assert.deepEqual(likelihood['IW-NLL'].x, []);
+  assert.deepEqual(await panel.cspViolations(), []);
+  assert.deepEqual(panel.consoleErrors(), []);
+  await panel.page.close();
+});
+
+test('a live run before its first diagnostics says when they come; the first measured epoch brings the table and the charts', async () => {
+  const dir = writeMnistLikeRun(runsDir, { name: 'prior-fit-first', epochs: 20, written: 4, status: 'running' });
+  const panel = await openPanel(env.context, env.server, 'run', [dir]);
+  const note = 'The first prior-fit measures come after epoch 5, then every 5 epochs and at the last.';
+  assert.equal(await panel.page.getByTestId('prior-fit-absent').textContent(), note);
+  assert.equal(await panel.page.getByTestId('prior-fit-charts-absent').textContent(), note);
+  assert.equal(await panel.page.locator('[data-chart="prior-fit-holes"]').isHidden(), true);
+  const epoch = mnistLikeEpoch(5, { epochs: 20, dimz: 20, active: 12 });
+  writeEpochImages(dir, 5);
+  await panel.send({ type: 'append', dir, info: { ...panel.snapshot.runs[0].info, epochsCompleted: 5 }, epochs: [epoch], warnings: [] });
+  assert.equal((await priorFitShown(panel.page)).heading, 'Prior fit at epoch 5');
+  assert.equal(await panel.page.getByTestId('prior-fit-absent').count(), 0);
+  assert.equal(await panel.page.getByTestId('prior-fit-charts-absent').isHidden(), true);
+  await panel.page.waitForFunction(() => (document.querySelector('[data-chart="prior-fit-holes"]') as unknown as { data?: Array<{ x: unknown[] }> }).data?.[0]?.x.length === 1);
+  assert.deepEqual((await chartSeries(panel.page, 'prior-fit-holes'))['hole rate'], { x: [5], y: [100 * epoch.diagnostics!.holeRate] });
+  assert.deepEqual(await panel.cspViolations(), []);
+  assert.deepEqual(panel.consoleErrors(), []);
   await panel.page.close();
 });

@@ -1,35 +1,79 @@
-/** "VAE: Export Metrics": one CSV row per epoch with the study's numbers for train and test, and the aggregate view. */
+/**
+ * "VAE: Export Metrics": one CSV row per epoch with the study's numbers for train and test, the
+ * aggregate view and the prior fit (−ELBO at C = 1 every epoch; the diagnostics on the epochs that
+ * have them, empty cells elsewhere), and a JSON file with the same scalars plus every per-dimension
+ * statistic. Both are built from metricsRecord, the one place that names and reads the columns.
+ */
 import type { EpochEvent, RunEvent, SplitMetrics } from '../../shared/events';
 import { activeAggregateVariance, activeDimensions, DEFAULT_HEALTH_SETTINGS, epochHistory, type HealthSettings } from '../../shared/health';
+import { perDimensionStatistics, PRIOR_FIT_SCALARS } from '../../shared/priorFit';
+import type { RunInfo } from '../../shared/run';
 
 const SPLIT_KEYS: (keyof SplitMetrics)[] = ['loss', 'reconstruction', 'kl', 'meanMu', 'meanSigma'];
 const SPLIT_COLUMNS: Record<keyof SplitMetrics, string> = {
   loss: 'loss', reconstruction: 'reconstruction', kl: 'kl', meanMu: 'mean_mu', meanSigma: 'mean_sigma',
 };
 
-export const METRICS_CSV_HEADER = [
-  'epoch',
-  ...SPLIT_KEYS.map((k) => `train_${SPLIT_COLUMNS[k]}`),
-  ...SPLIT_KEYS.map((k) => `test_${SPLIT_COLUMNS[k]}`),
-  'active_units', 'active_threshold', 'dimz', 'aggregate_variance_active', 'kl_weight', 'samples_per_second', 'seconds_per_epoch',
+type Column = readonly [name: string, read: (e: EpochEvent, s: HealthSettings) => number | null | undefined];
+
+/**
+ * Every column, in order: its name and how it reads an epoch. Active units and the aggregate
+ * variance count with the user's threshold (vaeLens.warnings.activeVarianceThreshold), as every
+ * view does; the prior-fit columns are the shared list every view shows.
+ */
+const COLUMNS: readonly Column[] = [
+  ['epoch', (e) => e.epoch],
+  ...(['train', 'test'] as const).flatMap((split) => SPLIT_KEYS.map((k): Column => [`${split}_${SPLIT_COLUMNS[k]}`, (e) => e[split][k]])),
+  ['active_units', (e, s) => activeDimensions(e, s).length],
+  ['active_threshold', (_, s) => s.activeVarianceThreshold],
+  ['dimz', (e) => e.dims.varMu.length],
+  ['aggregate_variance_active', (e, s) => activeAggregateVariance(e, s)],
+  ['kl_weight', (e) => e.klWeight],
+  ['samples_per_second', (e) => e.samplesPerSecond],
+  ['seconds_per_epoch', (e) => e.secondsPerEpoch],
+  ...PRIOR_FIT_SCALARS.map((p): Column => [p.column, p.read]),
 ];
 
-/** Numbers in full precision; NaN/∞ (null in JSON) as empty cells so spreadsheets read them as missing. */
+export const METRICS_CSV_HEADER: readonly string[] = COLUMNS.map(([name]) => name);
+
+/** One epoch's scalars by column, in column order (null or undefined: the epoch has no such number). */
+export function metricsRecord(e: EpochEvent, s: HealthSettings = DEFAULT_HEALTH_SETTINGS): Record<string, number | null | undefined> {
+  return Object.fromEntries(COLUMNS.map(([name, read]) => [name, read(e, s)]));
+}
+
+/** Numbers in full precision; missing, NaN and ∞ (null in JSON) as empty cells so spreadsheets read them as missing. */
 function cell(x: unknown): string {
   return typeof x === 'number' && Number.isFinite(x) ? String(x) : '';
 }
 
-/** One epoch's row; active units and the aggregate variance count with the user's threshold (vaeLens.warnings.activeVarianceThreshold), as every view does. */
 export function metricsCsvRow(e: EpochEvent, s: HealthSettings = DEFAULT_HEALTH_SETTINGS): string {
-  return [
-    e.epoch,
-    ...SPLIT_KEYS.map((k) => e.train[k]),
-    ...SPLIT_KEYS.map((k) => e.test[k]),
-    activeDimensions(e, s).length, s.activeVarianceThreshold, e.dims.varMu.length, activeAggregateVariance(e, s), e.klWeight, e.samplesPerSecond, e.secondsPerEpoch,
-  ].map(cell).join(',');
+  const record = metricsRecord(e, s);
+  return METRICS_CSV_HEADER.map((k) => cell(record[k])).join(',');
 }
 
 /** CSV text (RFC 4180, LF line ends) of a run's epochs; a resumed run's repeated epoch appears once. */
 export function metricsCsv(events: RunEvent[], s: HealthSettings = DEFAULT_HEALTH_SETTINGS): string {
   return [METRICS_CSV_HEADER.join(','), ...epochHistory(events).map((e) => metricsCsvRow(e, s))].join('\n') + '\n';
+}
+
+/** A finite number, or null (JSON has no NaN, and a missing measure is null rather than absent). */
+function jsonNumber(x: number | null | undefined): number | null {
+  return typeof x === 'number' && Number.isFinite(x) ? x : null;
+}
+
+/**
+ * The JSON export: the run's identity and configuration, then per epoch the CSV's scalars (same
+ * names, null where the CSV has an empty cell) and the per-dimension statistics (mean μ_d, Var(μ_d),
+ * E[σ_d²], KL_d, the aggregate variance, and the prior-fit moment term per dimension and per
+ * eigenvalue where the epoch has diagnostics).
+ */
+export function metricsJson(info: Pick<RunInfo, 'id' | 'name' | 'config'>, events: RunEvent[], s: HealthSettings = DEFAULT_HEALTH_SETTINGS): string {
+  const epochs = epochHistory(events).map((e) => {
+    const record = metricsRecord(e, s);
+    return {
+      scalars: Object.fromEntries(METRICS_CSV_HEADER.map((k) => [k, jsonNumber(record[k])])),
+      perDimension: perDimensionStatistics(e),
+    };
+  });
+  return JSON.stringify({ format: 'vae-lens-metrics', version: 1, run: { id: info.id, name: info.name, config: info.config }, epochs }, null, 1) + '\n';
 }

@@ -69,3 +69,8 @@ export function exportFileName(runId: unknown): string {
     .replace(/[\s.]+$/, '');
   return `${safe || 'run'}-metrics.csv`;
 }
+
+/** The JSON export written beside the chosen CSV: the same name with .json for .csv (appended when the name has another ending). */
+export function jsonExportBeside(csvPath: string): string {
+  return /\.csv$/i.test(csvPath) ? csvPath.replace(/\.csv$/i, '.json') : `${csvPath}.json`;
+}
