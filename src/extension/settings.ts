@@ -48,6 +48,7 @@ export function healthSettings(): HealthSettings {
     unusedWarningFraction: c.get('unusedWarningFraction'),
     meanMuTolerance: c.get('meanMuTolerance'),
     aggregateVarianceTolerance: c.get('aggregateVarianceTolerance'),
+    holeRateTolerance: c.get('holeRateTolerance'),
     overfittingEpochs: c.get('overfittingEpochs'),
   });
 }

@@ -11,7 +11,8 @@
  * two banners can disagree about whether prior samples are at risk.
  */
 import { foldEpochs } from './runRules';
-import type { EpochEvent, RunEvent, WarningKind, WarningSeverity } from './events';
+import type { EpochDiagnostics, EpochEvent, RunEvent, WarningKind, WarningSeverity } from './events';
+import { informationAtCeiling } from './priorFit';
 
 export interface HealthSettings {
   /** Test mean σ is "far from 1" outside [1 − sigmaTolerance, 1 + sigmaTolerance]. */
@@ -32,6 +33,12 @@ export interface HealthSettings {
   meanMuTolerance: number;
   /** Active dimensions' Var(μ_d) + E[σ_d²] outside [1 − tol, 1 + tol] is off the prior. */
   aggregateVarianceTolerance: number;
+  /**
+   * Where an epoch's diagnostics measured it: a prior hole rate (share of z ~ N(0, I) where q(z) is
+   * below its 1st percentile at the data) above this is off the prior, whatever the moments say.
+   * It is ≈ 0.01 when q(z) matches the prior.
+   */
+  holeRateTolerance: number;
   /** Test loss rising this many epochs in a row while the training loss falls is overfitting. */
   overfittingEpochs: number;
 }
@@ -46,6 +53,7 @@ export const DEFAULT_HEALTH_SETTINGS: Readonly<HealthSettings> = Object.freeze({
   unusedWarningFraction: 0.5,
   meanMuTolerance: 0.3,
   aggregateVarianceTolerance: 0.3,
+  holeRateTolerance: 0.2,
   overfittingEpochs: 5,
 });
 
@@ -150,9 +158,13 @@ export function dimensionsOffPrior(epoch: EpochEvent, s: HealthSettings = DEFAUL
   return { mean, variance };
 }
 
-/** Whether prior samples are at risk, judged once from the active dimensions' aggregate posterior. */
+/**
+ * Whether prior samples are at risk, judged once from the active dimensions' aggregate posterior:
+ * by each dimension's mean and variance, and, where an epoch's diagnostics measured it, by the
+ * share of prior samples that land in holes.
+ */
 export interface PriorVerdict {
-  /** At least one dimension is active and none is off the prior (neither its mean nor its variance). */
+  /** At least one dimension is active, none is off the prior (mean, variance), and the measured holes are few. */
   onPrior: boolean;
   active: number;
   /** Mean of Var(μ_d) + E[σ_d²] over the active dimensions (null: none is active). */
@@ -160,12 +172,28 @@ export interface PriorVerdict {
   /** Active dimensions off the prior by their mean, by their variance. */
   mean: number[];
   variance: number[];
+  /** The latest diagnostics it judged the holes by (at or before this epoch), if any. */
+  measured?: { epoch: number; diagnostics: EpochDiagnostics };
+  /** The measured hole rate is above holeRateTolerance. */
+  holes: boolean;
 }
 
-export function priorVerdict(epoch: EpochEvent, s: HealthSettings = DEFAULT_HEALTH_SETTINGS): PriorVerdict {
+/** The latest epoch at or before `epoch` whose event carries diagnostics. */
+export function diagnosticsAsOf(epochs: readonly EpochEvent[], epoch: number): { epoch: number; diagnostics: EpochDiagnostics } | undefined {
+  for (let i = epochs.length - 1; i >= 0; i--) {
+    const e = epochs[i];
+    if (e.epoch <= epoch && e.diagnostics) return { epoch: e.epoch, diagnostics: e.diagnostics };
+  }
+  return undefined;
+}
+
+/** `history`: the run's epochs, for the latest diagnostics at or before `epoch` (none given: only the epoch's own). */
+export function priorVerdict(epoch: EpochEvent, s: HealthSettings = DEFAULT_HEALTH_SETTINGS, history: readonly EpochEvent[] = [epoch]): PriorVerdict {
   const active = activeDimensions(epoch, s).length;
   const { mean, variance } = dimensionsOffPrior(epoch, s);
-  return { onPrior: active > 0 && mean.length === 0 && variance.length === 0, active, aggregate: activeAggregateVariance(epoch, s), mean, variance };
+  const measured = diagnosticsAsOf(history, epoch.epoch);
+  const holes = !!measured && measured.diagnostics.holeRate > s.holeRateTolerance;
+  return { onPrior: active > 0 && mean.length === 0 && variance.length === 0 && !holes, active, aggregate: activeAggregateVariance(epoch, s), mean, variance, measured, holes };
 }
 
 /** "2 have |E[μ_d]| > 0.30 (worst: dimension 8, -0.90); 1 has Var(μ_d) + E[σ_d²] outside …": the dimensions off the prior. */
@@ -265,7 +293,7 @@ export function sigmaFarFromOne(epochs: EpochEvent[], s: HealthSettings = DEFAUL
   if (!window) return null;
   const last = window[window.length - 1];
   const sigma = last.test.meanSigma;
-  const verdict = priorVerdict(last, s);
+  const verdict = priorVerdict(last, s, epochs);
   const severity = classifyMeanSigma(sigma, verdict.onPrior, s) === 'info' ? 'info' : 'warning';
   const range = `[${fmt(1 - s.sigmaTolerance)}, ${fmt(1 + s.sigmaTolerance)}]`;
   const what = sigma < 1
@@ -277,10 +305,12 @@ export function sigmaFarFromOne(epochs: EpochEvent[], s: HealthSettings = DEFAUL
     consequence = `Over the whole test set, though, every active dimension has E[μ_d] ≈ 0 and ${aggregateText} ≈ 1: the aggregate posterior matches the prior, so images decoded from prior samples are not at risk from it.`;
   } else if (verdict.active === 0) {
     consequence = 'No latent dimension is active, so the decoder ignores z and prior samples all decode to the same image.';
+  } else if (verdict.mean.length === 0 && verdict.variance.length === 0 && verdict.measured) {
+    consequence = `Every active dimension has E[μ_d] ≈ 0 and ${aggregateText} ≈ 1, but the aggregate posterior has holes: ${holesText(verdict.measured)}, above ${fmt(100 * s.holeRateTolerance, 0)}% (≈ 1% when it matches the prior). Images decoded from those samples may not look like the data. ${OFF_PRIOR_REMEDY}`;
   } else {
     consequence = `The aggregate posterior is off the prior too: of ${countOf(verdict.active, 'active dimension')}, ${offPriorParts(last, verdict, s).join('; ')}; ${aggregateText} (target 1). Images decoded from z ~ N(0, I) may land where the decoder was never trained. ${OFF_PRIOR_REMEDY}`;
   }
-  const measured = diagnosticsSentence(epochs, last.epoch);
+  const measured = diagnosticsSentence(verdict.measured);
   return {
     kind: 'sigma-far-from-one',
     severity,
@@ -289,17 +319,21 @@ export function sigmaFarFromOne(epochs: EpochEvent[], s: HealthSettings = DEFAUL
   };
 }
 
+/** "26.3% of 5000 prior samples (measured at epoch 5) land where no test image's posterior puts mass". */
+function holesText(m: { epoch: number; diagnostics: EpochDiagnostics }): string {
+  return `${fmt(100 * m.diagnostics.holeRate, 1)}% of prior samples (measured at epoch ${m.epoch}) land where no test image's posterior puts mass`;
+}
+
 /**
- * What the latest latent diagnostics (at or before `epoch`) say about the same question, in one
- * sentence: how much of the KL is information and how much prior mismatch, and the share of prior
- * samples that land in holes. null when no epoch has them.
+ * What the latest latent diagnostics say about the same question, in one sentence: how much of the
+ * KL is information and how much prior mismatch, and the share of prior samples that land in holes.
+ * null when no epoch has them.
  */
-function diagnosticsSentence(epochs: EpochEvent[], epoch: number): string | null {
-  const e = [...epochs].reverse().find((x) => x.epoch <= epoch && x.diagnostics);
-  const d = e?.diagnostics;
-  if (!e || !d) return null;
-  const atLeast = d.mutualInformation >= Math.log(d.images) - 0.05 ? 'at least ' : '';
-  return `Measured at epoch ${e.epoch} on ${d.images} test images: of the KL's ${fmt(d.meanKl, 1)} nats, ${atLeast}${fmt(d.mutualInformation, 1)} carry information about x and ` +
+function diagnosticsSentence(m: { epoch: number; diagnostics: EpochDiagnostics } | undefined): string | null {
+  if (!m) return null;
+  const d = m.diagnostics;
+  const atLeast = informationAtCeiling(d) ? 'at least ' : '';
+  return `Measured at epoch ${m.epoch} on ${d.images} test images: of the KL's ${fmt(d.meanKl, 1)} nats, ${atLeast}${fmt(d.mutualInformation, 1)} carry information about x and ` +
     `${fmt(d.marginalKl, 1)} are prior mismatch (${fmt(d.moments.total, 1)} in mean and covariance, ${fmt(d.nonGaussian, 1)} in shape); ` +
     `${fmt(100 * d.holeRate, 1)}% of prior samples land where no test image's posterior puts mass.`;
 }
@@ -333,19 +367,21 @@ export function unusedLatentDimensions(epochs: EpochEvent[], s: HealthSettings =
 
 export function aggregateOffPrior(epochs: EpochEvent[], s: HealthSettings = DEFAULT_HEALTH_SETTINGS): HealthFinding | null {
   const off = (e: EpochEvent) => {
-    const o = dimensionsOffPrior(e, s);
-    return o.mean.length + o.variance.length > 0;
+    const v = priorVerdict(e, s, epochs);
+    return v.mean.length + v.variance.length > 0 || v.holes;
   };
   const window = persistent(epochs, s, off);
   if (!window) return null;
   const last = window[window.length - 1];
-  const verdict = priorVerdict(last, s);
-  const measured = diagnosticsSentence(epochs, last.epoch);
+  const verdict = priorVerdict(last, s, epochs);
+  const measured = diagnosticsSentence(verdict.measured);
+  const parts = offPriorParts(last, verdict, s);
+  if (verdict.holes && verdict.measured) parts.push(`it has holes: ${holesText(verdict.measured)}, above ${fmt(100 * s.holeRateTolerance, 0)}%`);
   return {
     kind: 'aggregate-off-prior',
     severity: 'warning',
     epoch: last.epoch,
-    message: `The aggregate posterior is off the prior N(0, I): of ${countOf(verdict.active, 'active dimension')}, ${offPriorParts(last, verdict, s).join('; ')}. Images decoded from prior samples will not look like the data there. ${OFF_PRIOR_REMEDY}${measured ? ` ${measured}` : ''}`,
+    message: `The aggregate posterior is off the prior N(0, I): of ${countOf(verdict.active, 'active dimension')}, ${parts.join('; ')}. Images decoded from prior samples will not look like the data there. ${OFF_PRIOR_REMEDY}${measured ? ` ${measured}` : ''}`,
   };
 }
 

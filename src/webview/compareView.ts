@@ -29,7 +29,8 @@ export function configDifferences(configs: TrainConfig[]): (keyof TrainConfig)[]
 
 interface FinalMetric {
   label: string;
-  read: (e: EpochEvent, s: HealthSettings) => { text: string; level?: HealthLevel };
+  /** `measured`: the run's epochs (the gauges judge prior holes by the latest diagnostics among them). */
+  read: (e: EpochEvent, s: HealthSettings, measured: readonly EpochEvent[]) => { text: string; level?: HealthLevel };
 }
 
 const FINAL_METRICS: FinalMetric[] = [
@@ -118,9 +119,9 @@ export class ComparePanelView {
     const head = h('tr', {}, h('th', { scope: 'col' }, 'metric (last epoch)'), ...this.runs.map((r, i) => this.runHeading(r, i)));
     const epochRow = h('tr', {}, h('th', { scope: 'row' }, 'epoch'), ...this.runs.map((r) => h('td', {}, progressText(r.info, r.epochs).epoch)));
     const rows = FINAL_METRICS.map((m) =>
-      h('tr', {}, h('th', { scope: 'row' }, m.label), ...last.map((e) => {
+      h('tr', {}, h('th', { scope: 'row' }, m.label), ...last.map((e, i) => {
         if (!e) return h('td', {}, '–');
-        const { text, level } = m.read(e, this.health);
+        const { text, level } = m.read(e, this.health, this.runs[i].epochs);
         return h('td', { 'data-level': level }, text);
       })),
     );

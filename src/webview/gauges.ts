@@ -23,8 +23,11 @@ export interface GaugeSpec {
   target: string | ((s: HealthSettings) => string);
   targetValue?: number;
   explanation: string;
-  /** Reads an epoch, judged by the thresholds the host sent (the user's settings). */
-  read: (e: EpochEvent, s: HealthSettings) => GaugeReading;
+  /**
+   * Reads an epoch, judged by the thresholds the host sent (the user's settings); `measured` holds
+   * the epochs so far that carry latent diagnostics (the prior verdict judges holes by the latest).
+   */
+  read: (e: EpochEvent, s: HealthSettings, measured: readonly EpochEvent[]) => GaugeReading;
 }
 
 function targetText(spec: GaugeSpec, s: HealthSettings): string {
@@ -49,7 +52,7 @@ function studyGauges(split: 'test' | 'train'): GaugeSpec[] {
     {
       id: `${split}-mean-sigma`, label: `mean σ (${split})`, target: 'target 1', targetValue: 1,
       explanation: `σ averaged over ${images} and dimensions; the prior has σ = 1. Far from 1 is a warning only when the aggregate variance of the active dimensions is off too.`,
-      read: (e, s) => reading(e[split].meanSigma, classifyMeanSigma(e[split].meanSigma, priorVerdict(e, s).onPrior, s)),
+      read: (e, s, measured) => reading(e[split].meanSigma, classifyMeanSigma(e[split].meanSigma, priorVerdict(e, s, measured).onPrior, s)),
     },
   ];
 }
@@ -88,6 +91,8 @@ export class Gauge {
   private readonly targetEl: HTMLElement;
   private readonly spark: SVGElement;
   private history: number[] = [];
+  /** The epochs so far that carry latent diagnostics. */
+  private measured: EpochEvent[] = [];
 
   constructor(readonly spec: GaugeSpec) {
     this.valueEl = h('span', { class: 'gauge-value', 'data-testid': `gauge-${spec.id}-value` }, '–');
@@ -104,6 +109,7 @@ export class Gauge {
   /** Replaces the history (snapshot). */
   setEpochs(epochs: readonly EpochEvent[], health: HealthSettings): void {
     this.history = [];
+    this.measured = [];
     this.push(epochs, health);
   }
 
@@ -111,7 +117,8 @@ export class Gauge {
   push(epochs: readonly EpochEvent[], health: HealthSettings): void {
     let last: GaugeReading | undefined;
     for (const e of epochs) {
-      last = this.spec.read(e, health);
+      if (e.diagnostics) this.measured.push(e);
+      last = this.spec.read(e, health, this.measured);
       this.history.push(last.value ?? NaN);
     }
     const target = targetText(this.spec, health);

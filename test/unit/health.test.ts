@@ -4,7 +4,7 @@ import type { EpochEvent, RunEvent } from '../../src/shared/events';
 import {
   DEFAULT_HEALTH_SETTINGS, resolveHealthSettings, evaluateHealth, sigmaFarFromOne, unusedLatentDimensions, aggregateOffPrior,
   diverged, overfitting, classifyMeanSigma, classifyMeanMu, classifyAggregateVariance, classifyActiveUnits, classifyEpoch,
-  activeDimensions, unusedDimensions, activeAggregateVariance, epochHistory, worstLevel, type HealthSettings,
+  activeDimensions, unusedDimensions, activeAggregateVariance, epochHistory, worstLevel, priorVerdict, type HealthSettings,
 } from '../../src/shared/health';
 
 interface DimSpec { mu?: number; varMu: number; sigmaSq: number; kl: number }
@@ -96,6 +96,35 @@ describe('sigma far from 1', () => {
     h[4] = { ...h[4], diagnostics: { ...diagnostics, mutualInformation: 5 } };
     assert.match(sigmaFarFromOne(h, s)!.message, /of the KL's 25\.4 nats, 5\.0 carry information/);
     assert.doesNotMatch(sigmaFarFromOne(history(6, (i) => epoch(i)), s)!.message, /Measured at/, 'nothing when no epoch has diagnostics');
+  });
+
+  test('measured holes decide too: moments on the prior but 35% of prior samples in holes is a warning that says so', () => {
+    const base = {
+      images: 2000, mutualInformation: 7.0, meanKl: 25, marginalKl: 18,
+      moments: { total: 2, meanShift: 0.5, correlation: 0.5, perDimension: Array(20).fill(0.05), perEigenvalue: Array(20).fill(0.05) },
+      nonGaussian: 16, holeRate: 0.35, priorSamples: 5000, fixedNoiseHoleRate: 0.3,
+    };
+    const h = history(6, (i) => epoch(i));
+    h[4] = { ...h[4], diagnostics: base };
+    const findings = evaluateHealth(h, s);
+    assert.deepEqual(findings.map((f) => [f.kind, f.severity]), [['sigma-far-from-one', 'warning']]);
+    assert.match(findings[0].message, /but the aggregate posterior has holes: 35\.0% of prior samples \(measured at epoch 5\) land where no test image's posterior puts mass, above 20%/);
+    assert.doesNotMatch(findings[0].message, /not at risk/);
+    // Few holes: the moments' verdict stands, and the message quotes the measure.
+    h[4] = { ...h[4], diagnostics: { ...base, holeRate: 0.04 } };
+    const few = evaluateHealth(h, s);
+    assert.deepEqual(few.map((f) => [f.kind, f.severity]), [['sigma-far-from-one', 'info']]);
+    assert.match(few[0].message, /not at risk/);
+    assert.match(few[0].message, /4\.0% of prior samples land/);
+    // With σ near 1 the aggregate rule reports the holes on its own.
+    const inBand = history(6, (i) => epoch(i, { meanSigma: 0.95 }));
+    inBand[4] = { ...inBand[4], diagnostics: base };
+    const alone = evaluateHealth(inBand, { ...s, patience: 1 });
+    assert.deepEqual(alone.map((f) => [f.kind, f.severity]), [['aggregate-off-prior', 'warning']]);
+    assert.match(alone[0].message, /it has holes: 35\.0% of prior samples/);
+    // An epoch before any measurement is judged by its moments alone.
+    assert.equal(priorVerdict(h[3], s, h).measured, undefined);
+    assert.equal(priorVerdict(h[5], s, h).measured?.epoch, 5);
   });
 
   test('posteriors wider than the prior are named as such', () => {
