@@ -12,7 +12,7 @@ import type { TrainerMessage } from '../../src/shared/events';
 import { parseEvents } from '../../src/shared/events';
 import { readRun, readRunInfo } from '../../src/node/runFolder';
 import { startRun } from '../../src/trainer/train';
-import { CLI_JS, assertSameEpochNumbers, collectingOutput, epochsOf, runCli, spawnTrainer, tempRunsDir } from './support';
+import { CLI_JS, assertSameEpochNumbers, collectingOutput, epochsOf, runCli, spawnTrainer, tempRunsDir, untilMessage } from './support';
 
 const config = { model: 'chainer-mlp' as const, dimz: 4, epochs: 4, trainLimit: 2000, testLimit: 200, backend: 'wasm' as const, seed: 11, name: 'killed' };
 
@@ -22,11 +22,18 @@ test('10 SIGKILLs at random times, each followed by resume: list and report say 
   let runDir = '';
   for (let kill = 0; kill < 10; kill++) {
     const child = runDir ? spawnTrainer({ resume: runDir }) : spawnTrainer({ config, runsDir });
-    const started = await new Promise<TrainerMessage>((done) => child.onMessage((m) => m.type === 'started' && done(m)));
+    // Each wait also ends when the trainer exits: a resume that finds only the last epoch's
+    // evaluation left sends no training progress, and a failing one sends nothing at all.
+    const started = await untilMessage(child, (m) => m.type === 'started');
+    if (!started) assert.fail(`the trainer exited before it started: ${JSON.stringify(await child.exited)}\n${child.stderr()}`);
     runDir = (started as Extract<TrainerMessage, { type: 'started' }>).runDir;
     // Once training has begun, a random moment within the next 2.5 s (an epoch takes about 1 s here:
     // batches, evaluation, images, checkpoint writes and appends are all hit sooner or later).
-    await new Promise<void>((done) => child.onMessage((m) => m.type === 'progress' && m.phase === 'training' && done()));
+    if (!(await untilMessage(child, (m) => m.type === 'progress' && m.phase === 'training'))) {
+      const exit = await child.exited;
+      assert.equal(exit.code, 0, `the resumed trainer exited before training: ${JSON.stringify(exit)}\n${child.stderr()}`);
+      break;
+    }
     const delay = Math.floor(Math.random() * 2500);
     delays.push(delay);
     await new Promise((r) => setTimeout(r, delay));
@@ -103,4 +110,28 @@ test('a double Ctrl+C leaves run.json saying running; list and report show the r
   const resumed = await runCli(['resume', runDir]);
   assert.equal(resumed.code, 0, resumed.stderr);
   assert.deepEqual(epochsOf((await readRun(runDir)).events).map((e) => e.epoch), [1, 2, 3]);
+});
+
+test('a trainer killed after its last epoch was recorded: resume trains nothing again and completes the run', async (t) => {
+  const runsDir = tempRunsDir();
+  // The kill must land between the last epoch's append and the final status, a few milliseconds:
+  // where the trainer wins the race the run is complete, and the next attempt tries again.
+  let runDir = '';
+  for (let attempt = 1; attempt <= 5 && !runDir; attempt++) {
+    const child = spawnTrainer({ config: { ...config, epochs: 2 }, runsDir });
+    const started = await untilMessage(child, (m) => m.type === 'started');
+    assert.ok(started?.type === 'started', child.stderr());
+    assert.ok(await untilMessage(child, (m) => m.type === 'appended' && m.kind === 'epoch' && m.epoch === 2), child.stderr());
+    child.child.kill('SIGKILL');
+    await child.exited;
+    if ((await readRunInfo(started.runDir)).status === 'running') runDir = started.runDir;
+    else t.diagnostic(`attempt ${attempt}: the trainer completed before the kill landed`);
+  }
+  assert.ok(runDir, 'in five attempts the kill never landed before the final status');
+  const resumed = spawnTrainer({ resume: runDir });
+  const exit = await resumed.exited;
+  assert.equal(exit.code, 0, resumed.stderr());
+  assert.ok(!resumed.messages.some((m) => m.type === 'progress' && m.phase === 'training'), 'no batch is trained again');
+  assert.equal((await readRunInfo(runDir)).status, 'completed');
+  assert.deepEqual(epochsOf((await readRun(runDir)).events).map((e) => e.epoch), [1, 2]);
 });

@@ -7,7 +7,7 @@ import { readRun } from '../../src/node/runFolder';
 import type { ModelName } from '../../src/shared/config';
 import { StopRequest, resumeRun, startRun } from '../../src/trainer/train';
 import { readCheckpoint } from '../../src/trainer/checkpoint';
-import { assertSameEpochNumbers, collectingOutput, epochsOf, spawnTrainer, tempRunsDir } from './support';
+import { assertSameEpochNumbers, collectingOutput, epochsOf, spawnTrainer, tempRunsDir, untilMessage } from './support';
 
 /** Requests a stop at the n-th check, i.e. before batch n−1 (0-based, counted over the whole run). */
 class StopBeforeCheck extends StopRequest {
@@ -72,8 +72,10 @@ for (const { model, stock } of variants) {
   });
 }
 
-function waitFor(messages: { onMessage: (fn: (m: TrainerMessage) => void) => void }, predicate: (m: TrainerMessage) => boolean): Promise<TrainerMessage> {
-  return new Promise((done) => messages.onMessage((m) => predicate(m) && done(m)));
+async function waitFor(trainer: ReturnType<typeof spawnTrainer>, predicate: (m: TrainerMessage) => boolean): Promise<TrainerMessage> {
+  const m = await untilMessage(trainer, predicate);
+  if (!m) assert.fail(`the trainer exited first: ${JSON.stringify(await trainer.exited)}\n${trainer.stderr()}`);
+  return m;
 }
 
 test('SIGKILL mid-epoch leaves a readable run folder, and resume completes it with the uninterrupted numbers', async () => {

@@ -72,8 +72,20 @@ export function spawnTrainer(request: unknown, env: Record<string, string> = {})
     }
   });
   child.stderr!.setEncoding('utf8').on('data', (c: string) => (err += c));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => child.on('exit', (code, signal) => done({ code, signal })));
+  // 'close', not 'exit': every line the trainer wrote has been read by then.
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => child.on('close', (code, signal) => done({ code, signal })));
   return { child, messages, stderr: () => err, exited, onMessage: (fn) => void listeners.push(fn) };
+}
+
+/**
+ * The first message (seen from now on) that matches, or null once the trainer has exited without
+ * one: awaiting a message alone would leave the test pending with nothing to wake it.
+ */
+export function untilMessage(trainer: ReturnType<typeof spawnTrainer>, matches: (m: TrainerMessage) => boolean): Promise<TrainerMessage | null> {
+  return new Promise((done) => {
+    trainer.onMessage((m) => matches(m) && done(m));
+    void trainer.exited.then(() => done(null));
+  });
 }
 
 /** Runs the CLI (the built one, or `script`, a copy of it elsewhere) to completion. */
