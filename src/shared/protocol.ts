@@ -19,6 +19,7 @@ import { checkRunInfo, type RunInfo } from './run';
 import type { PanelKind } from './panelState';
 import { SchemaError, array, boolean, check, custom, isPlainObject, literal, number, object, oneOf, optional, string, tagged } from './schema';
 import { foldEpochs, MAX_COMPARE_RUNS, warningEvents } from './runRules';
+import { isLatentTabRequestType, parseLatentTabRequest, toLatentTabSchemas, type FromLatentTabMessage, type ToLatentTabMessage } from './latentService';
 
 
 /** One run as the webview sees it: what is on disk, plus where its images can be loaded from. */
@@ -72,7 +73,8 @@ export interface AppendMessage {
   warnings: WarningEvent[];
 }
 
-export type ToWebviewMessage = SnapshotMessage | AppendMessage;
+/** The Latent tab's messages (latentService.ts) travel on the same channel. */
+export type ToWebviewMessage = SnapshotMessage | AppendMessage | ToLatentTabMessage;
 
 // ---- webview → host ----
 
@@ -117,7 +119,7 @@ export interface WebviewErrorMessage {
   message: string;
 }
 
-export type FromWebviewMessage = ReadyMessage | LoadingMessage | LoadFailedMessage | StopRunMessage | ResumeRunMessage | OpenRunMessage | WebviewErrorMessage;
+export type FromWebviewMessage = ReadyMessage | LoadingMessage | LoadFailedMessage | StopRunMessage | ResumeRunMessage | OpenRunMessage | WebviewErrorMessage | FromLatentTabMessage;
 
 export type ParseResult<T> = { ok: true; message: T } | { ok: false; error: string };
 
@@ -167,6 +169,7 @@ export function parseFromWebviewMessage(value: unknown): ParseResult<FromWebview
       return { ok: true, message: { type, message: value.message.slice(0, MAX_TEXT) } };
     }
     default:
+      if (isLatentTabRequestType(type)) return parseLatentTabRequest(value);
       return { ok: false, error: `unknown message type ${JSON.stringify(typeof type === 'string' ? type.slice(0, 40) : type)}` };
   }
 }
@@ -193,6 +196,7 @@ const runViewSchema = object({
 const toWebviewSchema = tagged('type', {
   snapshot: object({ type: literal('snapshot'), v: number({ integer: true }), panel: oneOf(['run', 'compare'] as const), interactive: boolean(), runs: array(runViewSchema, { maxLength: MAX_COMPARE_RUNS }), health: custom((v) => parseHealthSettings(v), () => ({})) }),
   append: object({ type: literal('append'), dir: string({ minLength: 1, maxLength: MAX_TEXT }), info: runViewSchema.fields.info, epochs: array(epochEventSchema), warnings: array(warningEventSchema) }),
+  ...toLatentTabSchemas,
 });
 
 /**

@@ -8,6 +8,7 @@ import { PNG } from 'pngjs';
 import { promises as fs } from 'node:fs';
 import { dirname } from 'node:path';
 import type { VaeModel } from './model';
+import { greyByte } from '../shared/latentService';
 
 export const GRID = 8;
 export const RECON_IMAGES = 32;
@@ -29,7 +30,7 @@ export function encodeGrid(tiles: Float32Array[], rows: number, cols: number, w:
     const y0 = BORDER + Math.floor(i / cols) * (h + BORDER);
     for (let y = 0; y < h; y++) {
       for (let x = 0; x < w; x++) {
-        const v = Math.round(Math.min(1, Math.max(0, tile[y * w + x])) * 255);
+        const v = greyByte(tile[y * w + x]);
         const o = ((y0 + y) * width + x0 + x) * 4;
         png.data[o] = png.data[o + 1] = png.data[o + 2] = v;
         png.data[o + 3] = 255;

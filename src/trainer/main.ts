@@ -8,24 +8,54 @@ import type { TrainerRequest } from '../shared/events';
 import { ipcOutput, jsonLinesOutput, type ClosableOutput } from './progress';
 import { listenForStop } from './signals';
 import { ConfigError, StopRequest, resumeRun, startRun, type RunOutcome } from './train';
+import { serve } from './latent/serve';
+import { resolve } from 'node:path';
 
 function parseRequest(text: string | undefined): TrainerRequest {
   if (!text) throw new Error('Usage: trainer.js \'{"config": {…}, "runsDir": "…"}\' or \'{"resume": "<run folder>"}\'');
   const value = JSON.parse(text) as TrainerRequest;
   if (typeof value !== 'object' || value === null) throw new Error('The trainer request must be a JSON object.');
   if ('resume' in value && typeof value.resume === 'string') return value;
+  if ('serve' in value && typeof value.serve === 'string') {
+    if (value.idleMs !== undefined && !(typeof value.idleMs === 'number' && value.idleMs > 0)) throw new Error('"idleMs" must be a positive number of milliseconds.');
+    return value;
+  }
   if ('config' in value && 'runsDir' in value && typeof value.runsDir === 'string') return value;
   throw new Error('The trainer request needs either "config" and "runsDir", or "resume".');
 }
 
+/** The decode service: only over IPC, with the extension host (or a test) as its parent. */
+async function serveMain(request: Extract<TrainerRequest, { serve: string }>): Promise<number> {
+  const send = process.send?.bind(process);
+  if (!send) {
+    process.stderr.write('VAE Lens trainer: the decode service ("serve") runs only when forked with IPC; use vae-lens decode|traverse|interpolate|scatter from a shell.\n');
+    return 2;
+  }
+  return serve(resolve(request.serve), {
+    idleMs: request.idleMs,
+    send: (m) => void send(m),
+    onRequest: (handler) => void process.on('message', handler),
+    onParentGone: (handler) => void process.on('disconnect', handler),
+    log: (line) => void process.stderr.write(`${line}\n`),
+  });
+}
+
 async function main(): Promise<number> {
+  let request: TrainerRequest | undefined;
+  let problem: unknown;
+  try {
+    request = parseRequest(process.argv[2] ?? process.env.VAE_LENS_TRAINER_REQUEST);
+  } catch (e) {
+    problem = e;
+  }
+  if (request && 'serve' in request) return serveMain(request);
   const output: ClosableOutput = typeof process.send === 'function' ? ipcOutput() : jsonLinesOutput();
   const stop = new StopRequest();
   const unlisten = listenForStop(stop, output.log);
   let outcome: RunOutcome | undefined;
   let code: number;
   try {
-    const request = parseRequest(process.argv[2] ?? process.env.VAE_LENS_TRAINER_REQUEST);
+    if (!request) throw problem;
     const options = { output, stop, data: request.data };
     outcome = 'resume' in request ? await resumeRun(request.resume, options) : await startRun(request, options);
     code = outcome.status === 'failed' ? 1 : 0;

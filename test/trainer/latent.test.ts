@@ -13,7 +13,11 @@ import { priorNoise } from '../../src/trainer/rng';
 import {
   decode, defaultTraversalDims, openExplorer, testMu, writeDecoded, writeInterpolation, writeManifold, writeScatter, writeTraversal, type Explorer,
 } from '../../src/trainer/latent';
-import { collectingOutput, epochsOf, runCli, tempRunsDir } from './support';
+import { LatentServiceClient } from '../../src/node/latentClient';
+import { LatentSessions } from '../../src/node/latentSessions';
+import { interpolationZ } from '../../src/shared/latent';
+import type { ToLatentTabMessage } from '../../src/shared/latentService';
+import { TRAINER_JS, collectingOutput, epochsOf, runCli, tempRunsDir } from './support';
 
 const DIMZ = 5;
 const EPOCHS = 2;
@@ -299,3 +303,93 @@ test('the latent commands have help', async () => {
 });
 
 test.after(async () => (await setup).explorer.dispose());
+
+// ---- the decode service (trainer `serve` mode) through the client the extension host uses ----
+
+/** Grey bytes of a service answer, image by image. */
+function greyRows(pixels: string, rows: number): number[][] {
+  const all = Buffer.from(pixels, 'base64');
+  const size = all.length / rows;
+  return Array.from({ length: rows }, (_, r) => Array.from(all.subarray(r * size, (r + 1) * size)));
+}
+
+test('the decode service: what it knows of the latent space, and decodes of μ equal the trainer\'s reconstructions', async () => {
+  const { runDir, explorer } = await setup;
+  const client = new LatentServiceClient(TRAINER_JS, runDir);
+  try {
+    const info = await client.ready;
+    assert.deepEqual([info.runId, info.epochsCompleted, info.dimz, info.width, info.height, info.testCount], [explorer.runId, EPOCHS, DIMZ, 28, 28, 120]);
+    info.kl.forEach((v, d) => assert.ok(Math.abs(v - explorer.latent.dims.kl[d]) < 1e-6, `kl[${d}]`));
+    assert.deepEqual(info.order, defaultTraversalDims(explorer));
+    assert.equal(info.scatter.points.length, 2 * 120);
+    assert.equal(info.scatter.labels?.length, 120);
+    assert.equal(info.scatter.noise.length, 2 * 64);
+    assert.match(info.scatter.axes[0], /^PC1 \(\d+% of Var\(μ\)\)$/);
+    // Test images 3 and 9: their μ as the explorer has it, and decoded to the recon PNG's own tiles.
+    const tested = await client.test([3, 9]);
+    assert.deepEqual(tested.mu, [...testMu(explorer, 3), ...testMu(explorer, 9)]);
+    const originals = greyRows(tested.pixels, 2);
+    assert.deepEqual(originals[0], bytes(rowOf(explorer.data.test, 3, explorer.data.pixels)));
+    const decoded = await client.decode(tested.mu);
+    const rows = greyRows(decoded.pixels, 2);
+    assert.deepEqual(rows[0], trainerReconstruction(runDir, explorer, 3));
+    assert.deepEqual(rows[1], trainerReconstruction(runDir, explorer, 9));
+    // An interpolation's ends are the two reconstructions, byte for byte.
+    const path = await client.decode(Array.from(interpolationZ(tested.mu.slice(0, DIMZ), tested.mu.slice(DIMZ), 6, true)));
+    const strip = greyRows(path.pixels, 6);
+    assert.deepEqual([strip[0], strip[5]], rows);
+    // Bad requests are answered with the reason; the service goes on.
+    await assert.rejects(client.decode([1, 2, 3]), /dimz 5/);
+    await assert.rejects(client.test([120]), /out of range: the run's test set has 120 images/);
+    assert.equal((await client.decode(new Array(DIMZ).fill(0))).rows, 1);
+  } finally {
+    await client.close();
+  }
+  assert.equal((await client.exited).code, 0, 'closed, it exits by itself');
+});
+
+test('the decode service exits when idle and when its parent goes; a run without a checkpoint is refused with the reason', async () => {
+  const { runDir, runsDir } = await setup;
+  const idle = new LatentServiceClient(TRAINER_JS, runDir, { idleMs: 300 });
+  await idle.ready;
+  const started = Date.now();
+  assert.deepEqual(await idle.exited, { code: 0, signal: null });
+  assert.ok(Date.now() - started < 5000);
+  const orphan = new LatentServiceClient(TRAINER_JS, runDir);
+  await orphan.ready;
+  orphan.child.disconnect();
+  assert.deepEqual(await orphan.exited, { code: 0, signal: null });
+  // A run folder whose checkpoint is not there yet.
+  const copy = join(runsDir, 'no-checkpoint');
+  cpSync(runDir, copy, { recursive: true });
+  rmSync(join(copy, CHECKPOINT_DIR), { recursive: true, force: true });
+  const refused = new LatentServiceClient(TRAINER_JS, copy);
+  await assert.rejects(refused.ready, /has no checkpoint yet/);
+  assert.equal((await refused.exited).code, 1);
+});
+
+test('one decode service per run: requests share it, a release ends it, the next request starts another; untrusted: unavailable', async () => {
+  const { runDir } = await setup;
+  let trusted = false;
+  const sessions = new LatentSessions(TRAINER_JS, { whyNot: () => (trusted ? undefined : 'The latent explorer runs only in a trusted workspace.') });
+  const replies: ToLatentTabMessage[] = [];
+  const post = (m: ToLatentTabMessage) => void replies.push(m);
+  await sessions.handle({ type: 'latentOpen', dir: runDir }, post);
+  assert.deepEqual(replies.pop(), { type: 'latentUnavailable', dir: runDir, message: 'The latent explorer runs only in a trusted workspace.' });
+  assert.deepEqual(sessions.pids(), [], 'nothing is started where the explorer may not run');
+  trusted = true;
+  await Promise.all([sessions.handle({ type: 'latentOpen', dir: runDir }, post), sessions.handle({ type: 'latentDecode', dir: runDir, id: 1, z: new Array(DIMZ).fill(0) }, post)]);
+  assert.deepEqual(replies.map((r) => r.type).sort(), ['latentDecoded', 'latentInfo']);
+  const [pid] = sessions.pids();
+  assert.equal(sessions.pids().length, 1);
+  await sessions.handle({ type: 'latentTest', dir: runDir, id: 2, indices: [500] }, post);
+  assert.deepEqual(replies.at(-1), { type: 'latentUnavailable', dir: runDir, id: 2, message: 'Test image 500 is out of range: the run\'s test set has 120 images (0–119).' });
+  await sessions.release(runDir);
+  assert.deepEqual(sessions.pids(), []);
+  assert.throws(() => process.kill(pid, 0), 'the released service is gone');
+  await sessions.handle({ type: 'latentDecode', dir: runDir, id: 3, z: new Array(DIMZ).fill(1) }, post);
+  assert.equal(replies.at(-1)?.type, 'latentDecoded');
+  assert.notEqual(sessions.pids()[0], pid);
+  await sessions.dispose();
+  assert.deepEqual(sessions.pids(), []);
+});

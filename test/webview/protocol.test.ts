@@ -19,6 +19,11 @@ test('the host accepts every well-formed message from the webview', () => {
     assert.deepEqual(parseFromWebviewMessage({ type, dir: '/runs/a' }), { ok: true, message: { type, dir: '/runs/a' } });
   }
   assert.deepEqual(parseFromWebviewMessage({ type: 'error', message: 'boom' }), { ok: true, message: { type: 'error', message: 'boom' } });
+  for (const m of [
+    { type: 'latentOpen', dir: '/runs/a' },
+    { type: 'latentDecode', dir: '/runs/a', id: 3, z: [0, -1.5, 2.25] },
+    { type: 'latentTest', dir: '/runs/a', id: 0, indices: [0, 15] },
+  ]) assert.deepEqual(parseFromWebviewMessage(m), { ok: true, message: m });
 });
 
 test('the host rejects malformed messages, each with a reason', () => {
@@ -32,6 +37,12 @@ test('the host rejects malformed messages, each with a reason', () => {
     { type: 'error' }, { type: 'error', message: { toString: 'x' } },
     { type: 'loading', page: 1 }, { type: 'loadFailed', url: 'u' }, { type: 'loadFailed', page: 0, url: 'u' },
     { type: 'loadFailed', page: 1.5, url: 'u' }, { type: 'loadFailed', page: 1, url: '' }, { type: 'loadFailed', page: 1, url: 'u', more: 1 },
+    { type: 'latentOpen' }, { type: 'latentOpen', dir: '/r', backend: 'webgpu' },
+    { type: 'latentDecode', dir: '/r', id: 1 }, { type: 'latentDecode', dir: '/r', id: 1, z: [] }, { type: 'latentDecode', dir: '/r', id: 1, z: ['1'] },
+    { type: 'latentDecode', dir: '/r', id: -1, z: [0] }, { type: 'latentDecode', dir: '/r', id: 1.5, z: [0] }, { type: 'latentDecode', dir: '/r', id: 1, z: [null] },
+    { type: 'latentDecode', dir: '/r', id: 1, z: new Array(70_000).fill(0) },
+    { type: 'latentTest', dir: '/r', id: 1, indices: [-1] }, { type: 'latentTest', dir: '/r', id: 1, indices: [0.5] }, { type: 'latentTest', dir: '/r', id: 1, indices: [] },
+    { type: 'latentTest', dir: '/r', id: 1, indices: new Array(65).fill(0) },
   ];
   for (const value of bad) {
     const result = parseFromWebviewMessage(value);

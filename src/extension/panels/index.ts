@@ -3,7 +3,10 @@
  * registered), then a run or a comparison is opened from commands (Open Run, Compare Runs, the
  * tree, notifications).
  */
+import { join } from 'node:path';
 import * as vscode from 'vscode';
+import { LatentSessions } from '../../node/latentSessions';
+import { trainerEnvironment } from '../settings';
 import { parsePanelState } from '../../shared/panelState';
 import type { RunStore } from '../model/runStore';
 import { COMPARE_PANEL_TYPE, ComparePanel } from './comparePanel';
@@ -30,7 +33,18 @@ export interface Panels {
  */
 export function createPanels(context: vscode.ExtensionContext, log: vscode.LogOutputChannel, store: RunStore): Panels {
   const openPanels = new OpenPanels(context.storageUri?.fsPath);
+  // The explorer decodes with the extension's own trainer code on a run's checkpoint: like training,
+  // only in a trusted workspace (a run folder's config names the data it reads).
+  const latent = new LatentSessions(join(context.extensionPath, 'dist', 'trainer.js'), {
+    env: { ...trainerEnvironment(), VAE_LENS_ROOT: context.extensionPath },
+    log: (line) => log.debug(`Decode service: ${line}`),
+    whyNot: () =>
+      vscode.workspace.isTrusted
+        ? undefined
+        : 'The latent explorer decodes with VAE Lens\'s trainer on this run\'s checkpoint, which, like training, runs only in a trusted workspace. Trust the workspace (Manage Workspace Trust) to explore this run.',
+  });
   const ctx: PanelContext = {
+    latent,
     extensionUri: context.extensionUri,
     log,
     store,
@@ -65,6 +79,7 @@ export function createPanels(context: vscode.ExtensionContext, log: vscode.LogOu
     openRun: (dir) => RunPanel.createOrShow(ctx, dir),
     compare: (dirs) => ComparePanel.createOrShow(ctx, dirs),
     disposables: [
+      { dispose: () => void latent.dispose() },
       vscode.window.registerWebviewPanelSerializer(RUN_PANEL_TYPE, restore('run')),
       vscode.window.registerWebviewPanelSerializer(COMPARE_PANEL_TYPE, restore('compare')),
     ],

@@ -44,5 +44,7 @@ export class RunPanel extends RunsPanel {
 
   protected onDispose(): void {
     if (RunPanel.open.get(this.dir) === this) RunPanel.open.delete(this.dir);
+    // The run's decode service serves this panel only (one panel per run).
+    void this.ctx.latent.release(this.dir);
   }
 }

@@ -15,6 +15,7 @@ import { parseFromWebviewMessage, toRunView, type FromWebviewMessage, type RunVi
 import type { RunFeedUpdate, RunStore } from '../model/runStore';
 import type { OpenPanels } from './openPanels';
 import { healthSettings, SECTION } from '../settings';
+import type { LatentSessions } from '../../node/latentSessions';
 
 /**
  * How long a visible panel's page may take to run its first script (it says `loading`, before its
@@ -35,6 +36,8 @@ export interface PanelContext {
   openPanels: OpenPanels;
   /** Opens (or reveals) the run panel of one run: the compare panel's "Open". */
   openRun(dir: string): void;
+  /** The Latent tab's decode services, one per run (released when the run's panel closes). */
+  latent: LatentSessions;
   /** Opens a new panel of this kind on these runs in this editor column (a stuck panel's replacement). */
   reopen(kind: PanelKind, dirs: readonly string[], viewColumn: vscode.ViewColumn): void;
 }
@@ -180,7 +183,7 @@ export abstract class RunsPanel implements vscode.Disposable {
     this.panel.webview.html = `<!DOCTYPE html><html lang="en"><head><meta charset="UTF-8"><meta http-equiv="Content-Security-Policy" content="default-src 'none'"></head><body><p role="alert">${text}</p></body></html>`;
   }
 
-  private post(message: ToWebviewMessage): void {
+  protected post(message: ToWebviewMessage): void {
     if (this.disposed) return;
     void this.panel.webview.postMessage(message);
   }
@@ -265,6 +268,16 @@ export abstract class RunsPanel implements vscode.Disposable {
         return;
       case 'error':
         this.ctx.log.error(`VAE Lens panel (webview): ${message.message}`);
+        return;
+      case 'latentOpen':
+      case 'latentDecode':
+      case 'latentTest':
+        // Only a run panel has the Latent tab, and only for its own run.
+        if (this.kind !== 'run' || !this.dirs.includes(message.dir)) {
+          this.ctx.log.warn(`VAE Lens panel: ignored ${message.type} for a run this panel does not explore (${message.dir}).`);
+          return;
+        }
+        await this.ctx.latent.handle(message, (reply) => this.post(reply));
         return;
       case 'stop':
       case 'resume':

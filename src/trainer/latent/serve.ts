@@ -1,0 +1,175 @@
+/**
+ * The decode service: `node dist/trainer.js '{"serve": "<run folder>"}'`, forked with IPC by the
+ * extension host for a run panel's Latent tab. It opens the run's checkpoint (the weights and the
+ * test set, encoded once), says `ready` with what it knows of the latent space, then answers
+ * requests (decode rows of z; μ and pixels of test images) one at a time, in order. It reads the
+ * run folder and writes nothing to it, so a run that is training is not disturbed.
+ *
+ * It exits when its parent goes (IPC disconnects), when asked (`close`), and when no request has
+ * come for `idleMs` (the host starts another on the next request).
+ */
+import { performance } from 'node:perf_hooks';
+import { activeDimsByKl, dimsByKl, project } from '../../shared/latent';
+import {
+  SCATTER_POINTS, SERVICE_IDLE_MS, MAX_DECODE_ROWS, MAX_TEST_IMAGES, bytesToBase64, toGreyBytes,
+  type LatentSpaceInfo, type ServiceMessage, type ServiceRequest,
+} from '../../shared/latentService';
+import { isPlainObject } from '../../shared/schema';
+import { priorNoise } from '../rng';
+import { checkTestIndex, checkZ, decode, openExplorer, scatterPlane, type Explorer } from './index';
+
+export interface ServeOptions {
+  idleMs?: number;
+  send(message: ServiceMessage): void;
+  /** Requests from the parent, and a call when the parent is gone. */
+  onRequest(handler: (request: unknown) => void): void;
+  onParentGone(handler: () => void): void;
+  log(line: string): void;
+}
+
+/** What the Latent tab is told once: sizes, per-dimension KL_d and Var(μ_d), the scatter of test μ. */
+export function latentSpaceInfo(explorer: Explorer, device: string, openMs: number): LatentSpaceInfo {
+  const { dimz, seed } = explorer.config;
+  const { dims } = explorer.latent;
+  const active = activeDimsByKl(dims);
+  const shown = Math.min(SCATTER_POINTS, explorer.data.testCount);
+  let scatter: LatentSpaceInfo['scatter'];
+  if (dimz >= 2 && explorer.data.testCount > 0) {
+    const plane = scatterPlane(explorer);
+    const points = project(explorer.mu.subarray(0, shown * dimz), shown, plane);
+    const noise = priorNoise(seed, dimz);
+    const percent = (share: number) => (Number.isFinite(share) ? ` (${Math.round(share * 100)}% of Var(μ))` : '');
+    scatter = {
+      axes: [`${plane.labels[0]}${percent(plane.explained[0])}`, `${plane.labels[1]}${percent(plane.explained[1])}`],
+      points: Array.from(points),
+      labels: explorer.data.testLabels ? Array.from(explorer.data.testLabels.subarray(0, shown)) : null,
+      noise: Array.from(project(noise, noise.length / dimz, plane)),
+      u: Array.from(plane.u),
+      v: Array.from(plane.v),
+    };
+  } else {
+    scatter = { axes: [], points: [], labels: null, noise: [], u: [], v: [] };
+  }
+  return {
+    runId: explorer.runId,
+    epochsCompleted: explorer.epochsCompleted,
+    dimz,
+    width: explorer.data.width,
+    height: explorer.data.height,
+    testCount: explorer.data.testCount,
+    device,
+    kl: Array.from(dims.kl),
+    varMu: Array.from(dims.varMu),
+    order: active.length ? active : dimsByKl(dims.kl),
+    anyActive: active.length > 0,
+    scatter,
+    openMs,
+  };
+}
+
+/** One request's answer, or the reason it has none. */
+export async function answer(explorer: Explorer, request: ServiceRequest): Promise<ServiceMessage> {
+  const { id } = request;
+  try {
+    if (request.type === 'decode') {
+      const started = performance.now();
+      const z = checkZ(explorer, request.z);
+      const rows = z.length / explorer.config.dimz;
+      if (rows > MAX_DECODE_ROWS) throw new Error(`A decode request may carry at most ${MAX_DECODE_ROWS} z (got ${rows}).`);
+      const images = await decode(explorer, z);
+      return { type: 'decoded', id, rows, pixels: bytesToBase64(toGreyBytes(images)), ms: performance.now() - started };
+    }
+    if (request.indices.length === 0 || request.indices.length > MAX_TEST_IMAGES) {
+      throw new Error(`A request may ask for 1–${MAX_TEST_IMAGES} test images (got ${request.indices.length}).`);
+    }
+    const { dimz } = explorer.config;
+    const pixels = explorer.data.pixels;
+    const mu: number[] = [];
+    const grey = new Float32Array(request.indices.length * pixels);
+    request.indices.forEach((index, k) => {
+      checkTestIndex(explorer, index);
+      mu.push(...explorer.mu.subarray(index * dimz, (index + 1) * dimz));
+      grey.set(explorer.data.test.subarray(index * pixels, (index + 1) * pixels), k * pixels);
+    });
+    return { type: 'tested', id, indices: [...request.indices], mu, pixels: bytesToBase64(toGreyBytes(grey)) };
+  } catch (e) {
+    return { type: 'error', id, message: (e as Error).message };
+  }
+}
+
+/** A request as the service accepts it; anything else is answered with an error (when it has an id) or ignored. */
+export function parseServiceRequest(value: unknown): ServiceRequest | { invalid: string; id?: number } | { close: true } {
+  if (!isPlainObject(value)) return { invalid: 'a request must be an object' };
+  if (value.type === 'close') return { close: true };
+  const id = value.id;
+  if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 0) return { invalid: 'a request needs a whole-number "id"' };
+  if (value.type === 'decode') {
+    if (!Array.isArray(value.z) || !value.z.every((v) => typeof v === 'number')) return { invalid: '"z" must be an array of numbers', id };
+    return { type: 'decode', id, z: value.z as number[] };
+  }
+  if (value.type === 'test') {
+    if (!Array.isArray(value.indices) || !value.indices.every((v) => typeof v === 'number')) return { invalid: '"indices" must be an array of numbers', id };
+    return { type: 'test', id, indices: value.indices as number[] };
+  }
+  return { invalid: `unknown request type ${JSON.stringify(value.type)}`, id };
+}
+
+/** Runs the service until it is closed, idle, or orphaned; resolves with the exit code. */
+export async function serve(runDir: string, options: ServeOptions): Promise<number> {
+  const idleMs = options.idleMs ?? SERVICE_IDLE_MS;
+  const queue: unknown[] = [];
+  let wake: (() => void) | undefined;
+  let ending: string | undefined;
+  const end = (why: string) => {
+    ending ??= why;
+    wake?.();
+  };
+  options.onRequest((request) => {
+    queue.push(request);
+    wake?.();
+  });
+  options.onParentGone(() => end('its parent is gone'));
+
+  const started = performance.now();
+  let explorer: Explorer;
+  try {
+    explorer = await openExplorer(runDir, { log: options.log });
+  } catch (e) {
+    options.send({ type: 'failed', message: (e as Error).message });
+    return 1;
+  }
+  try {
+    const device = `${explorer.environment.backend} · ${explorer.environment.device}`;
+    options.send({ type: 'ready', info: latentSpaceInfo(explorer, device, performance.now() - started) });
+    options.log(`VAE Lens: decode service for run ${explorer.runId} ready (${device}, epoch ${explorer.epochsCompleted}).`);
+    for (;;) {
+      while (queue.length === 0 && !ending) {
+        const idle = await new Promise<boolean>((resolve) => {
+          const timer = setTimeout(() => resolve(true), idleMs);
+          wake = () => {
+            clearTimeout(timer);
+            resolve(false);
+          };
+        });
+        wake = undefined;
+        if (idle && queue.length === 0) end(`idle for ${Math.round(idleMs / 1000)} s`);
+      }
+      if (ending) break;
+      const request = parseServiceRequest(queue.shift());
+      if ('close' in request) {
+        end('asked to close');
+        break;
+      }
+      if ('invalid' in request) {
+        if (request.id !== undefined) options.send({ type: 'error', id: request.id, message: `Bad request: ${request.invalid}.` });
+        else options.log(`VAE Lens decode service: ignored a bad request (${request.invalid}).`);
+        continue;
+      }
+      options.send(await answer(explorer, request));
+    }
+    options.log(`VAE Lens: decode service for run ${explorer.runId} ends (${ending}).`);
+    return 0;
+  } finally {
+    explorer.dispose();
+  }
+}
