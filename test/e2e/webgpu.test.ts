@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import { makeWorkspace } from '../support/codeServer';
 import { ensureWebGpuDriver } from '../support/vulkan';
 import { E2E_TIMEOUT_MS, withWorkbench } from '../support/workbench';
+import { openFromTree } from '../support/runsView';
 
 const RUNS = '.vae-runs';
 /** No backend of its own, so the vaeLens.backend setting applies. Small: llvmpipe is slow. */
@@ -34,10 +35,7 @@ test('a run with vaeLens.backend "webgpu" trains on the WebGPU adapter and its p
     assert.equal(info.environment?.backend, 'webgpu', `trained on webgpu: ${JSON.stringify(info.environment)}`);
     assert.ok(info.environment?.adapter?.name, 'run.json names the adapter');
 
-    const before = await wb.page.locator('iframe.webview.ready').count();
-    await row.first().click();
-    await wb.page.waitForFunction((n) => document.querySelectorAll('iframe.webview.ready').length > n, before, { timeout: 30_000 });
-    const device = wb.webviewFrame().getByTestId('run-device');
+    const device = (await openFromTree(wb, 'gpu')).getByTestId('run-device');
     const header = `webgpu · ${info.environment!.device}`;
     assert.match(header, /^webgpu · .+ \((Vulkan|Metal|D3D12)\)$/);
     await wb.expectVisible(device.filter({ hasText: header }), `the panel header "${header}"`, 30_000);

@@ -16,17 +16,24 @@ async function webviewCount(wb: Workbench): Promise<number> {
   return wb.page.locator('iframe.webview.ready').count();
 }
 
-/** Clicks the run in the VAE Runs view and returns the content frame of the panel that opens. */
+/**
+ * Clicks the run in the VAE Runs view and returns the content frame of the panel that opens. A
+ * click that lands while the tree redraws the row (its status just changed) selects it without
+ * opening it: then the click is tried again, twice at most.
+ */
 export async function openFromTree(wb: Workbench, label: string): Promise<FrameLocator> {
   const pane = await wb.viewPane('VAE Runs');
   const row = treeRow(pane, label);
   await wb.expectVisible(row, `the run "${label}" in the VAE Runs view`, 30_000);
   const before = await webviewCount(wb);
-  await row.click();
-  await wb.page.waitForFunction((n) => document.querySelectorAll('iframe.webview.ready').length > n, before, { timeout: 30_000 }).catch(() => {
-    throw new Error(`Clicking "${label}" in the VAE Runs view opened no webview panel.`);
-  });
-  return wb.webviewFrame();
+  for (let attempt = 1; ; attempt++) {
+    await row.click();
+    const opened = await wb.page
+      .waitForFunction((n) => document.querySelectorAll('iframe.webview.ready').length > n, before, { timeout: attempt < 3 ? 10_000 : 30_000 })
+      .then(() => true, () => false);
+    if (opened) return wb.webviewFrame();
+    if (attempt === 3) throw new Error(`Clicking "${label}" in the VAE Runs view (3 times) opened no webview panel.`);
+  }
 }
 
 /**
