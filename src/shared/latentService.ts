@@ -7,7 +7,7 @@
  * Images travel as grey bytes (0–255, row-major, one image after the other) in base64: a 10×21
  * traversal of 28×28 images is 165 KB of bytes instead of a megabyte of JSON numbers.
  */
-import { SchemaError, array, check, custom, literal, nullable, number, object, string, tagged, type Infer } from './schema';
+import { SchemaError, array, check, custom, literal, nullable, number, object, optional, string, tagged, type Infer } from './schema';
 
 /** Most z one decode request may carry (rows), and most values in all (rows × dimz). */
 export const MAX_DECODE_ROWS = 512;
@@ -172,10 +172,7 @@ export const toLatentTabSchemas = {
     mu: array(finite, { maxLength: MAX_TEST_IMAGES * MAX_DIMZ }),
     pixels: base64,
   }),
-  latentUnavailable: object({ type: literal('latentUnavailable'), dir, id: custom((v, path) => {
-    if (v === undefined) return undefined;
-    return requestId.parse(v, path);
-  }, () => ({ type: 'integer' })), message: string({ maxLength: MAX_TEXT }) }),
+  latentUnavailable: object({ type: literal('latentUnavailable'), dir, id: optional(requestId), message: string({ maxLength: MAX_TEXT }) }),
 };
 
 const fromLatentTabSchemas = {

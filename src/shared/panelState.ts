@@ -10,7 +10,8 @@ import { isPlainObject } from './schema';
 /** Which view a panel shows: one run, or several runs overlaid (runRules' compare bounds). */
 export type PanelKind = 'run' | 'compare';
 
-export const RUN_TABS = ['curves', 'dimensions', 'images', 'config'] as const;
+/** The run panel's tabs, in order (Latent after Images, so the tabs before it keep their places). */
+export const RUN_TABS = ['curves', 'dimensions', 'images', 'latent', 'config'] as const;
 export type RunTab = (typeof RUN_TABS)[number];
 export const HEATMAP_METRICS = ['sigma', 'kl', 'varMu'] as const;
 export type HeatmapMetric = (typeof HEATMAP_METRICS)[number];

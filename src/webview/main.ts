@@ -1,7 +1,8 @@
 /**
  * The panels' browser code: the run panel and the compare panel, inside VS Code (acquireVsCodeApi)
  * or in the static HTML report (a shim with the embedded snapshot). It says `ready`, draws the
- * snapshot it gets back, and extends the charts with each `append`.
+ * snapshot it gets back, and extends the charts with each `append`. The run panel's Latent tab gets
+ * the decode service's answers (latent* messages) the host relays.
  */
 import { parseUiState, type PanelState } from '../shared/panelState';
 import { parseHealthSettings, type SnapshotMessage, type ToWebviewMessage } from '../shared/protocol';
@@ -36,7 +37,9 @@ class App {
   private async handle(message: ToWebviewMessage): Promise<void> {
     const started = performance.now();
     if (message.type === 'snapshot') await this.snapshot(message);
-    else await this.view?.append(message);
+    else if (message.type === 'append') await this.view?.append(message);
+    // The Latent tab's answers go to the run panel; the compare panel has no Latent tab.
+    else if (this.view instanceof RunPanelView) this.view.latentMessage(message);
     this.root.dataset.renders = String(Number(this.root.dataset.renders ?? 0) + 1);
     this.root.dataset.lastRenderMs = (performance.now() - started).toFixed(1);
     this.root.dispatchEvent(new CustomEvent('vae-lens-rendered', { detail: { type: message.type, ms: performance.now() - started } }));

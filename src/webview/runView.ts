@@ -1,12 +1,13 @@
 /**
  * The run panel: header with Stop/Resume, the convergence gauges and the prior fit beside them,
  * warnings, and tabs with the curves (the study's and the prior fit's), the per-dimension heat map,
- * the image grids and the configuration.
+ * the image grids, the latent explorer (latentView.ts) and the configuration.
  */
 import type { EpochEvent } from '../shared/events';
 import type { HealthSettings } from '../shared/health';
 import { HEATMAP_METRICS, RUN_TABS, type HeatmapMetric, type UiState } from '../shared/panelState';
 import type { AppendMessage, RunView } from '../shared/protocol';
+import type { ToLatentTabMessage } from '../shared/latentService';
 import { mergeAppendedEpochs } from '../shared/runRules';
 import { activeFindings, imageEpochs, imageUrl, progressText, renderWarnings } from './common';
 import { canResume, canStop } from '../shared/runRules';
@@ -17,10 +18,11 @@ import { Gauge, GAUGES } from './gauges';
 import { DimensionHeatmap, HEATMAP_LABELS } from './heatmap';
 import type { PanelHost } from './host';
 import { EpochImages } from './images';
+import { LatentExplorer } from './latentView';
 import { PriorFitCharts, PriorFitSummary } from './priorFit';
 import type { ChartTheme } from './theme';
 
-export const TAB_TITLES: Record<(typeof RUN_TABS)[number], string> = { curves: 'Curves', dimensions: 'Latent dimensions', images: 'Images', config: 'Configuration' };
+export const TAB_TITLES: Record<(typeof RUN_TABS)[number], string> = { curves: 'Curves', dimensions: 'Latent dimensions', images: 'Images', latent: 'Latent space', config: 'Configuration' };
 
 interface SelectLike extends HTMLElement {
   value: string;
@@ -54,6 +56,7 @@ export class RunPanelView {
   private readonly priorFit = new PriorFitSummary();
   private readonly heatmap: DimensionHeatmap;
   private readonly images: EpochImages;
+  private readonly latent: LatentExplorer;
   private readonly header = {
     name: h('h1', { class: 'run-name', 'data-testid': 'run-name' }),
     status: h('span', { class: 'status-badge', 'data-testid': 'run-status' }),
@@ -100,6 +103,7 @@ export class RunPanelView {
       ui.imageEpoch,
       (epoch) => this.saveUi({ imageEpoch: epoch }),
     );
+    this.latent = new LatentExplorer(host, run.dir, interactive, theme);
     this.build();
     this.update(run.epochs, true);
     this.saveUi({});
@@ -143,6 +147,7 @@ export class RunPanelView {
       curves: h('div', { class: 'curves-tab' }, this.curves.el, this.priorFitCharts.el),
       dimensions: h('div', { class: 'dimensions' }, h('div', { class: 'toolbar' }, h('label', { for: metricId, class: 'toolbar-label' }, 'Show'), metric), this.heatmap.el),
       images: this.images.el,
+      latent: this.latent.el,
       config: this.configEl,
     };
     const selected = RUN_TABS.indexOf(this.ui.tab);
@@ -172,6 +177,7 @@ export class RunPanelView {
     if (tab !== 'dimensions') this.heatmap.hide();
     if (tab === 'curves') await Promise.all([this.curves.show(), this.priorFitCharts.show()]);
     if (tab === 'dimensions') await this.heatmap.show();
+    if (tab === 'latent') this.latent.show();
   }
 
   private saveUi(change: Partial<UiState>): void {
@@ -202,6 +208,7 @@ export class RunPanelView {
     this.priorFit.set(info, this.run.epochs);
     renderWarnings(this.warnings, activeFindings(this.run.epochs, this.run.warnings, this.health));
     this.images.setEpochs(imageEpochs(this.run, 'samples'));
+    this.latent.setRunEpochs(info.epochsCompleted);
     if (full) this.renderConfig();
     if (info.message) {
       this.warnings.prepend(h('div', { class: 'warning', 'data-severity': info.status === 'failed' ? 'error' : 'info' }, info.message));
@@ -265,8 +272,14 @@ export class RunPanelView {
     await Promise.all([this.curves.update(), this.priorFitCharts.update(), this.heatmap.update()]);
   }
 
+  /** A message of the run's decode service for the Latent tab. */
+  latentMessage(message: ToLatentTabMessage): void {
+    this.latent.handle(message);
+  }
+
   /** The charts keep the theme they draw with; the rest of the panel follows VS Code's CSS variables. */
   async setTheme(theme: ChartTheme): Promise<void> {
+    this.latent.setTheme(theme);
     await Promise.all([this.curves.setView({ theme }), this.priorFitCharts.setTheme(theme), this.heatmap.setView({ theme })]);
   }
 }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEFAULT_UI_STATE, parsePanelState, parseUiState } from '../../src/shared/panelState';
-import { parseFromWebviewMessage, parseHealthSettings, splitRunEvents } from '../../src/shared/protocol';
+import { parseFromWebviewMessage, parseHealthSettings, parseToWebviewMessage, splitRunEvents } from '../../src/shared/protocol';
 import { mergeAppendedEpochs } from '../../src/shared/runRules';
 import { DEFAULT_HEALTH_SETTINGS } from '../../src/shared/health';
 import { readFileSync } from 'node:fs';
@@ -160,4 +160,20 @@ test('time left: one estimate and one wording for the panels, the tree and the s
     assert.equal(shownSecondsLeft(status, timings(10), 2, 5), undefined, `a ${status} run shows no time left`);
   }
   assert.equal(shownSecondsLeft('running', timings(10), 5, 5), undefined, 'no time left once every epoch is done');
+});
+
+test('the webview takes the Latent tab\'s answers as the relay posts them, and refuses broken ones', () => {
+  for (const m of [
+    { type: 'latentUnavailable', dir: '/runs/a', message: 'Run x has no checkpoint yet' },
+    { type: 'latentUnavailable', dir: '/runs/a', id: 4, message: 'Test image 500 is out of range' },
+    { type: 'latentDecoded', dir: '/runs/a', id: 4, rows: 1, pixels: 'AAEC' },
+    { type: 'latentTested', dir: '/runs/a', id: 5, indices: [3], mu: [0.5, -1], pixels: 'AAEC' },
+  ]) assert.deepEqual(parseToWebviewMessage(m), { ok: true, message: m }, JSON.stringify(m));
+  for (const m of [
+    { type: 'latentUnavailable', dir: '/runs/a', id: -1, message: 'x' },
+    { type: 'latentDecoded', dir: '/runs/a', id: 4, rows: 0, pixels: 'AAEC' },
+    { type: 'latentDecoded', dir: '/runs/a', id: 4, rows: 1, pixels: '<script>' },
+    { type: 'latentTested', dir: '/runs/a', id: 5, indices: [3], mu: [null], pixels: '' },
+    { type: 'latentInfo', dir: '/runs/a', info: { runId: 'x' } },
+  ]) assert.equal(parseToWebviewMessage(m).ok, false, JSON.stringify(m));
 });
