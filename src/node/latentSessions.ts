@@ -6,6 +6,7 @@
  */
 import type { FromLatentTabMessage, ToLatentTabMessage } from '../shared/latentService';
 import { LatentServiceClient, type LatentClientOptions } from './latentClient';
+import { readRunInfo } from './runFolder';
 
 export interface LatentSessionsOptions extends LatentClientOptions {
   /** A reason the explorer may not run now (an untrusted workspace), or undefined when it may. */
@@ -14,13 +15,27 @@ export interface LatentSessionsOptions extends LatentClientOptions {
 
 export class LatentSessions {
   private readonly services = new Map<string, LatentServiceClient>();
+  private readonly replaced = new WeakSet<LatentServiceClient>();
   private disposed = false;
 
   constructor(private readonly trainerJs: string, private readonly options: LatentSessionsOptions = {}) {}
 
-  private service(dir: string): LatentServiceClient {
+  /**
+   * The run's service; on `latentOpen`, one that decodes older weights than the run's latest
+   * checkpoint (the run trained on) is replaced by one on the latest.
+   */
+  private async service(dir: string, fresh: boolean): Promise<LatentServiceClient> {
     const running = this.services.get(dir);
-    if (running?.alive) return running;
+    if (running?.alive && fresh && running.latentSpace) {
+      const completed = await readRunInfo(dir).then((i) => i.epochsCompleted, () => 0);
+      if (completed > running.latentSpace.epochsCompleted && this.services.get(dir) === running) {
+        this.options.log?.(`VAE Lens: the run has trained to epoch ${completed}; the decode service on epoch ${running.latentSpace.epochsCompleted} is replaced.`);
+        this.replaced.add(running);
+        await this.release(dir);
+      }
+    }
+    const current = this.services.get(dir);
+    if (current?.alive) return current;
     const client = new LatentServiceClient(this.trainerJs, dir, this.options);
     this.services.set(dir, client);
     void client.exited.then(() => {
@@ -38,7 +53,7 @@ export class LatentSessions {
       post({ type: 'latentUnavailable', dir, message: why });
       return;
     }
-    const client = this.service(dir);
+    const client = await this.service(dir, message.type === 'latentOpen');
     try {
       const info = await client.ready;
       if (message.type === 'latentOpen') {
@@ -59,6 +74,9 @@ export class LatentSessions {
         post({ type: 'latentTested', dir, id: message.id, indices, mu, pixels });
       }
     } catch (e) {
+      // A request to a service replaced by one on newer weights has no answer: the tab asked for
+      // the replacement and has started over.
+      if (this.replaced.has(client)) return;
       post({ type: 'latentUnavailable', dir, ...(client.alive ? { id } : {}), message: (e as Error).message });
     }
   }

@@ -161,6 +161,8 @@ let nextElementId = 0;
 export class LatentExplorer {
   readonly el: HTMLElement;
   private readonly status = h('p', { class: 'latent-status', role: 'status', 'data-testid': 'latent-status' });
+  /** Shown while the run has trained past the weights the explorer decodes with. */
+  private readonly reload = h('vscode-button', { secondary: true, hidden: true, 'data-testid': 'latent-reload' }, 'Decode with the newer weights');
   private readonly unavailable = h('div', { class: 'warning', 'data-severity': 'warning', role: 'alert', 'data-testid': 'latent-unavailable', hidden: true });
   private readonly requestError = h('div', { class: 'warning latent-request-error', 'data-severity': 'warning', role: 'status', 'data-testid': 'latent-request-error', hidden: true });
   private readonly body = h('div', { class: 'latent-body', hidden: true });
@@ -245,7 +247,8 @@ export class LatentExplorer {
       h('figcaption', {}, `Decoded z on the same plane, −${TRAVERSAL_EXTENT}…+${TRAVERSAL_EXTENT} each way`),
       this.manifold,
     );
-    this.el = h('div', { class: 'latent', 'data-testid': 'latent-tab' }, this.status, this.unavailable, this.requestError, this.body);
+    this.reload.addEventListener('click', () => this.open(true));
+    this.el = h('div', { class: 'latent', 'data-testid': 'latent-tab' }, h('div', { class: 'toolbar' }, this.status, this.reload), this.unavailable, this.requestError, this.body);
     if (!interactive) {
       this.status.textContent = 'The latent explorer decodes with the run\'s checkpoint, so it needs VS Code: open this run from the VAE Runs view to use it.';
       return;
@@ -327,6 +330,7 @@ export class LatentExplorer {
     this.tests.clear();
     this.unavailable.hidden = true;
     this.status.textContent = again ? 'Starting the decoder again…' : 'Starting the decoder on this run\'s checkpoint…';
+    this.reload.hidden = true;
     this.host.post({ type: 'latentOpen', dir: this.dir });
   }
 
@@ -334,6 +338,7 @@ export class LatentExplorer {
   setRunEpochs(epochs: number): void {
     this.runEpochs = epochs;
     if (this.info) this.status.textContent = this.statusText(this.info);
+    this.showReload();
   }
 
   setTheme(theme: ChartTheme): void {
@@ -397,6 +402,11 @@ export class LatentExplorer {
     this.requestError.hidden = false;
   }
 
+  /** The host starts a service on the latest checkpoint when the one it has decodes older weights. */
+  private showReload(): void {
+    this.reload.hidden = !this.interactive || !this.info || !this.opened || this.runEpochs <= this.info.epochsCompleted;
+  }
+
   private statusText(info: LatentSpaceInfo): string {
     const later = this.runEpochs > info.epochsCompleted ? ` (the run has since reached epoch ${this.runEpochs})` : '';
     return `Weights after epoch ${info.epochsCompleted}${later} · ${info.device} · opened in ${Math.round(info.openMs)} ms`;
@@ -409,6 +419,7 @@ export class LatentExplorer {
     this.requestError.hidden = true;
     this.body.hidden = false;
     this.status.textContent = this.statusText(info);
+    this.showReload();
     if (!sameSpace) this.z = new Array<number>(info.dimz).fill(0);
     this.buildSliders(info);
     this.traversalDims = info.order.slice(0, MAX_TRAVERSAL_ROWS);

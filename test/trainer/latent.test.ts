@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { readRun } from '../../src/node/runFolder';
 import { ACTIVE_UNIT_THRESHOLD } from '../../src/shared/stats';
 import { CHECKPOINT_DIR, RECON_DIR, epochImageName } from '../../src/shared/run';
-import { startRun } from '../../src/trainer/train';
+import { resumeRun, startRun } from '../../src/trainer/train';
 import { BORDER, GRID, gridSize } from '../../src/trainer/images';
 import { priorNoise } from '../../src/trainer/rng';
 import {
@@ -17,7 +17,7 @@ import { LatentServiceClient } from '../../src/node/latentClient';
 import { LatentSessions } from '../../src/node/latentSessions';
 import { interpolationZ } from '../../src/shared/latent';
 import type { ToLatentTabMessage } from '../../src/shared/latentService';
-import { TRAINER_JS, collectingOutput, epochsOf, runCli, tempRunsDir } from './support';
+import { TRAINER_JS, collectingOutput, epochsOf, runCli, spawnTrainer, tempRunsDir, untilMessage } from './support';
 
 const DIMZ = 5;
 const EPOCHS = 2;
@@ -392,4 +392,39 @@ test('one decode service per run: requests share it, a release ends it, the next
   assert.notEqual(sessions.pids()[0], pid);
   await sessions.dispose();
   assert.deepEqual(sessions.pids(), []);
+});
+
+test('a run that trained on since its service opened: the next open starts a service on the latest checkpoint', async () => {
+  const runsDir = tempRunsDir();
+  // A trainer killed once its first of two epochs is recorded: the checkpoint holds epoch 1.
+  const child = spawnTrainer({ config: { name: 'grows', epochs: 2, trainLimit: 600, testLimit: 120, dimz: DIMZ, backend: 'wasm', seed: 5 }, runsDir });
+  const started = await untilMessage(child, (m) => m.type === 'started');
+  assert.ok(started?.type === 'started', child.stderr());
+  assert.ok(await untilMessage(child, (m) => m.type === 'appended' && m.kind === 'epoch' && m.epoch === 1), child.stderr());
+  child.child.kill('SIGKILL');
+  await child.exited;
+  const dir = started.runDir;
+  const sessions = new LatentSessions(TRAINER_JS);
+  const replies: ToLatentTabMessage[] = [];
+  const post = (m: ToLatentTabMessage) => void replies.push(m);
+  try {
+    await sessions.handle({ type: 'latentOpen', dir }, post);
+    const first = replies.pop();
+    assert.ok(first?.type === 'latentInfo', JSON.stringify(first));
+    const epochAtOpen = first.info.epochsCompleted;
+    const [pid] = sessions.pids();
+    // Opening again without newer weights keeps the service.
+    await sessions.handle({ type: 'latentOpen', dir }, post);
+    assert.deepEqual(sessions.pids(), [pid]);
+    const resumed = await resumeRun(dir, { output: collectingOutput() });
+    assert.equal(resumed.status, 'completed', resumed.message);
+    assert.ok(epochAtOpen < 2, `the service opened on epoch ${epochAtOpen}`);
+    await sessions.handle({ type: 'latentOpen', dir }, post);
+    const second = replies.pop();
+    assert.ok(second?.type === 'latentInfo' && second.info.epochsCompleted === 2, JSON.stringify(second));
+    assert.notEqual(sessions.pids()[0], pid);
+    assert.throws(() => process.kill(pid, 0), 'the service on the older weights is gone');
+  } finally {
+    await sessions.dispose();
+  }
 });

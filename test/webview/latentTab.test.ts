@@ -16,6 +16,7 @@ import { base64ToBytes, type FromLatentTabMessage, type LatentDecodeMessage, typ
 import { planeGridZ, traversalValues } from '../../src/shared/latent';
 import { startRun } from '../../src/trainer/train';
 import { collectingOutput, tempRunsDir, TRAINER_JS } from '../trainer/support';
+import { readRun } from '../../src/node/runFolder';
 import { TAB_TITLES } from '../../src/webview/runView';
 
 const env = panelTestEnvironment({ width: 1200, height: 1000 });
@@ -462,6 +463,28 @@ test('the scatter shows the test images\' μ by label, the prior\'s circles and 
   await expectClean(panel, relay, 'the drawn Latent tab');
   assert.deepEqual(await seriousViolations(panel.page), [], 'axe: the drawn Latent tab');
   if (docs) await saveScreenshot(panel, 'latent-tab-dark.png');
+});
+
+test('a run that trains past the explorer\'s weights: the tab says so and offers the newer weights', LIMIT, async () => {
+  assert.ok(shared);
+  const { panel, relay, dir } = shared;
+  const { info } = await readRun(dir);
+  const reload = panel.page.getByTestId('latent-reload');
+  assert.equal(await reload.isVisible(), false, 'no offer while the explorer decodes the latest weights');
+  // The panel hears of a later epoch (an append of a live run).
+  await panel.send({ type: 'append', dir, info: { ...info, epochsCompleted: EPOCHS + 1 }, epochs: [], warnings: [] });
+  await reload.waitFor({ state: 'visible' });
+  assert.match(await panel.page.getByTestId('latent-status').textContent() ?? '', new RegExp(`^Weights after epoch ${EPOCHS} \\(the run has since reached epoch ${EPOCHS + 1}\\)`));
+  const opens = relay.requests.filter((r) => r.type === 'latentOpen').length;
+  await reload.click();
+  await panel.page.getByTestId('latent-status').filter({ hasText: /^Weights after epoch/ }).waitFor({ timeout: 60_000 });
+  await relay.settled();
+  assert.equal(relay.requests.filter((r) => r.type === 'latentOpen').length, opens + 1, 'the click asks the host for the latest checkpoint');
+  // The checkpoint on disk is still epoch 2's (this panel was told of an epoch the run folder lacks): the same service answers.
+  assert.equal(sessions.pids().length, 1);
+  await panel.send({ type: 'append', dir, info, epochs: [], warnings: [] });
+  assert.equal(await reload.isVisible(), false, 'back in step with the run: no offer');
+  await expectClean(panel, relay, 'after the offer of newer weights');
 });
 
 test('when the explorer cannot run the tab says so, and Try again opens it again', LIMIT, async () => {
