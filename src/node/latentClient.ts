@@ -14,6 +14,8 @@ const REQUEST_TIMEOUT_MS = 60_000;
 
 export interface LatentClientOptions {
   idleMs?: number;
+  /** A kept epoch's weights instead of the latest checkpoint. */
+  epoch?: number;
   log?: (line: string) => void;
   env?: Record<string, string>;
 }
@@ -39,7 +41,7 @@ export class LatentServiceClient {
   private info: LatentSpaceInfo | undefined;
 
   constructor(trainerJs: string, readonly runDir: string, private readonly options: LatentClientOptions = {}) {
-    const request = { serve: runDir, ...(options.idleMs ? { idleMs: options.idleMs } : {}) };
+    const request = { serve: runDir, ...(options.idleMs ? { idleMs: options.idleMs } : {}), ...(options.epoch !== undefined ? { epoch: options.epoch } : {}) };
     this.child = fork(trainerJs, [JSON.stringify(request)], {
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       env: { ...process.env, ...options.env, VAE_LENS_PARENT: 'vscode' },
@@ -83,6 +85,11 @@ export class LatentServiceClient {
     });
     // A rejection nobody awaited yet must not surface as unhandled: callers read `ready` when they need it.
     this.ready.catch(() => undefined);
+  }
+
+  /** The kept epoch it decodes with; undefined: the latest checkpoint. */
+  get epoch(): number | undefined {
+    return this.options.epoch;
   }
 
   get pid(): number | undefined {

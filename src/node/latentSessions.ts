@@ -16,27 +16,34 @@ export interface LatentSessionsOptions extends LatentClientOptions {
 export class LatentSessions {
   private readonly services = new Map<string, LatentServiceClient>();
   private readonly replaced = new WeakSet<LatentServiceClient>();
+  /** The weights each run's tab last asked for, for a service started again after it idled out. */
+  private readonly lastEpoch = new Map<string, number>();
   private disposed = false;
 
   constructor(private readonly trainerJs: string, private readonly options: LatentSessionsOptions = {}) {}
 
   /**
-   * The run's service; on `latentOpen`, one that decodes older weights than the run's latest
-   * checkpoint (the run trained on) is replaced by one on the latest.
+   * The run's service. A `latentOpen` names the weights the tab wants (a kept epoch, or the latest):
+   * a service on other weights — another epoch, or latest weights older than the run's latest
+   * checkpoint (the run trained on) — is replaced. Other requests go to the service there is.
    */
-  private async service(dir: string, fresh: boolean): Promise<LatentServiceClient> {
+  private async service(dir: string, open: { epoch?: number } | undefined): Promise<LatentServiceClient> {
     const running = this.services.get(dir);
-    if (running?.alive && fresh && running.latentSpace) {
-      const completed = await readRunInfo(dir).then((i) => i.epochsCompleted, () => 0);
-      if (completed > running.latentSpace.epochsCompleted && this.services.get(dir) === running) {
-        this.options.log?.(`VAE Lens: the run has trained to epoch ${completed}; the decode service on epoch ${running.latentSpace.epochsCompleted} is replaced.`);
+    if (running?.alive && open) {
+      let stale = running.epoch !== open.epoch;
+      if (!stale && open.epoch === undefined && running.latentSpace) {
+        const completed = await readRunInfo(dir).then((i) => i.epochsCompleted, () => 0);
+        stale = completed > running.latentSpace.epochsCompleted;
+      }
+      if (stale && this.services.get(dir) === running) {
+        this.options.log?.(`VAE Lens: the decode service of ${dir} is replaced (${open.epoch === undefined ? 'the latest weights' : `epoch ${open.epoch}`} asked for).`);
         this.replaced.add(running);
         await this.release(dir);
       }
     }
     const current = this.services.get(dir);
     if (current?.alive) return current;
-    const client = new LatentServiceClient(this.trainerJs, dir, this.options);
+    const client = new LatentServiceClient(this.trainerJs, dir, { ...this.options, epoch: open?.epoch ?? this.lastEpoch.get(dir) });
     this.services.set(dir, client);
     void client.exited.then(() => {
       if (this.services.get(dir) === client) this.services.delete(dir);
@@ -53,7 +60,11 @@ export class LatentSessions {
       post({ type: 'latentUnavailable', dir, message: why });
       return;
     }
-    const client = await this.service(dir, message.type === 'latentOpen');
+    if (message.type === 'latentOpen') {
+      if (message.epoch === undefined) this.lastEpoch.delete(dir);
+      else this.lastEpoch.set(dir, message.epoch);
+    }
+    const client = await this.service(dir, message.type === 'latentOpen' ? { epoch: message.epoch } : undefined);
     try {
       const info = await client.ready;
       if (message.type === 'latentOpen') {

@@ -39,6 +39,7 @@ export interface TrainConfig {
   freeBits: number;
   /** Every this many epochs (and the last) the test set's latent diagnostics are taken; 0 = never. */
   diagnosticsEvery: number;
+  keepCheckpointEvery: number;
   /** Importance samples per image for the test NLL taken with the diagnostics; 0 = none. */
   iwSamples: number;
   /** Monte-Carlo samples of z per image for the training loss (Chainer's `k`). */
@@ -78,6 +79,7 @@ export const CONFIG_FIELDS: Record<keyof TrainConfig, FieldSpec> = {
   klCycles: { kind: 'integer', min: 0, max: 50000, description: 'Cyclical KL annealing (Fu et al. 2019): split the run into this many cycles; in each, C ramps linearly from 0 to klWeight over the first half and stays there for the second (0: none; at most epochs / 2; not with klWarmupEpochs).' },
   freeBits: { kind: 'number', min: 0, max: 100, description: 'Free bits (Kingma et al. 2016): λ nats per latent dimension. A dimension whose KL, averaged over the batch, is below λ is not pushed further towards the prior, which keeps dimensions from collapsing (0: off; e.g. 0.25). Reported losses stay reconstruction + C·KL.' },
   diagnosticsEvery: { kind: 'integer', min: 0, max: 100000, description: 'Every this many epochs, and at the last, measure the aggregate posterior on the first 2,000 test images: I(x; z), the marginal KL(q(z) ‖ p(z)) split into its moment and non-Gaussian parts, and the share of prior samples that land in holes (0: never).' },
+  keepCheckpointEvery: { kind: 'integer', min: 0, max: 100000, description: 'Every this many epochs, keep a copy of that epoch\'s weights (checkpoints/epoch-NNNN, without the optimizer state: about a third of a checkpoint) so the latent explorer can decode with them later (0: keep only the latest checkpoint).' },
   iwSamples: { kind: 'integer', min: 0, max: 100000, description: 'Importance samples per image for the importance-weighted test NLL taken with the diagnostics, on the first 500 test images (0: none; vae-lens nll measures a finished run with any k).' },
   trainSamples: { kind: 'integer', min: 1, max: 100, description: 'Monte-Carlo samples of z per image in the training loss (k).' },
   testSamples: { kind: 'integer', min: 1, max: 1000, description: 'Monte-Carlo samples of z per image in the test loss.' },
@@ -106,6 +108,7 @@ export function defaultConfig(model: ModelName = 'chainer-mlp'): TrainConfig {
     klCycles: 0,
     freeBits: 0,
     diagnosticsEvery: 5,
+    keepCheckpointEvery: 0,
     iwSamples: 100,
     trainSamples: 1,
     testSamples: 10,

@@ -323,4 +323,4 @@ export type TrainerRequest =
   | { config: Partial<import('./config').TrainConfig>; runsDir: string; data?: TrainerDataOptions }
   | { resume: string; data?: TrainerDataOptions }
   /** The latent explorer's decode service on a run's checkpoint (src/trainer/latent/serve.ts); IPC only. */
-  | { serve: string; idleMs?: number };
+  | { serve: string; idleMs?: number; epoch?: number };

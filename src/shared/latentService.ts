@@ -7,7 +7,7 @@
  * Images travel as grey bytes (0–255, row-major, one image after the other) in base64: a 10×21
  * traversal of 28×28 images is 165 KB of bytes instead of a megabyte of JSON numbers.
  */
-import { SchemaError, array, check, custom, literal, nullable, number, object, optional, string, tagged, type Infer } from './schema';
+import { array, boolean, check, literal, nullable, number, object, optional, string, tagged, type Infer } from './schema';
 
 /** Most z one decode request may carry (rows), and most values in all (rows × dimz). */
 export const MAX_DECODE_ROWS = 512;
@@ -43,10 +43,7 @@ export const latentSpaceInfoSchema = object({
   /** Active dimensions (0-based), largest KL_d first; every dimension by KL_d where none is active. */
   order: array(number({ integer: true, min: 0, max: MAX_DIMZ - 1 }), { maxLength: MAX_DIMZ }),
   /** Whether `order` holds the active dimensions (false: none is active, all are listed). */
-  anyActive: custom((v, path) => {
-    if (typeof v !== 'boolean') throw new SchemaError(path, 'expected true or false');
-    return v;
-  }, () => ({ type: 'boolean' })),
+  anyActive: boolean(),
   /**
    * The test set's μ on a plane: the first two principal axes of μ (or the two dimensions for
    * dimz 2), uncentred, so the prior's 1σ/2σ/3σ circles are circles of radius 1, 2, 3 around 0.
@@ -63,6 +60,10 @@ export const latentSpaceInfoSchema = object({
     u: dimValues,
     v: dimValues,
   }),
+  /** The epochs whose weights the run keeps (config keepCheckpointEvery), besides its latest checkpoint. */
+  keptEpochs: array(number({ integer: true, min: 1 }), { maxLength: 100_000 }),
+  /** Whether these are the run's latest weights (false: a kept epoch's). */
+  latest: boolean(),
   /** Milliseconds the service took to open the checkpoint and encode the test set. */
   openMs: finite,
 });
@@ -99,10 +100,11 @@ export function parseServiceMessage(value: unknown): { ok: true; message: Servic
 
 // ---- the run panel's Latent tab ↔ host ----
 
-/** From the tab: start (or reuse) the run's decode service. */
+/** From the tab: start (or reuse) the run's decode service, on a kept epoch's weights or (no epoch) the latest. */
 export interface LatentOpenMessage {
   type: 'latentOpen';
   dir: string;
+  epoch?: number;
 }
 
 /** From the tab: decode rows of z (rows × dimz values). */
@@ -176,7 +178,7 @@ export const toLatentTabSchemas = {
 };
 
 const fromLatentTabSchemas = {
-  latentOpen: { keys: ['type', 'dir'], schema: object({ type: literal('latentOpen'), dir }) },
+  latentOpen: { keys: ['type', 'dir', 'epoch'], schema: object({ type: literal('latentOpen'), dir, epoch: optional(number({ integer: true, min: 1 })) }) },
   latentDecode: {
     keys: ['type', 'dir', 'id', 'z'],
     schema: object({ type: literal('latentDecode'), dir, id: requestId, z: array(finite, { maxLength: MAX_DECODE_VALUES }) }),

@@ -144,6 +144,14 @@ export function checkRunInfo(value: unknown): { ok: true; info: RunInfo } | { ok
   return result.ok ? { ok: true, info: result.value } : { ok: false, error: result.error };
 }
 
+/** Where the weights of kept epochs are (config keepCheckpointEvery): checkpoints/epoch-0005/. */
+export const KEPT_CHECKPOINTS_DIR = 'checkpoints';
+
+/** Folder name of a kept epoch's weights, e.g. checkpoints/epoch-0005. */
+export function keptCheckpointName(epoch: number): string {
+  return `epoch-${String(epoch).padStart(4, '0')}`;
+}
+
 /** File name of the per-epoch image, e.g. samples/epoch-0007.png. */
 export function epochImageName(epoch: number): string {
   return `epoch-${String(epoch).padStart(4, '0')}.png`;

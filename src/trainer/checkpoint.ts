@@ -10,11 +10,11 @@
  * or the previous checkpoint readable (readCheckpoint falls back to the moved-aside one).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { promises as fs, existsSync } from 'node:fs';
+import { promises as fs, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TrainConfig } from '../shared/config';
 import type { EpochEvent } from '../shared/events';
-import { CHECKPOINT_DIR } from '../shared/run';
+import { CHECKPOINT_DIR, KEPT_CHECKPOINTS_DIR, keptCheckpointName } from '../shared/run';
 import { removeDeadWritersFiles } from '../node/leftovers';
 import type { VaeModel } from './model';
 import type { OptimizerState } from './step';
@@ -25,6 +25,7 @@ const DATA_FILE = 'tensors.bin';
 const PREVIOUS_SUFFIX = '.previous';
 const TMP_INFIX = '.tmp-';
 const CHECKPOINT_TMP = new RegExp(`^${CHECKPOINT_DIR}\\.tmp-(\\d+)$`);
+const KEPT_TMP = /^epoch-\d{4,}\.tmp-(\d+)$/;
 
 export interface TrainPosition {
   /** 1-based epoch to run next (or to continue). */
@@ -91,6 +92,44 @@ async function writeFileSynced(path: string, data: string | Uint8Array): Promise
 }
 
 export async function writeCheckpoint(runDir: string, content: CheckpointContent): Promise<void> {
+  await removeCheckpointLeftovers(runDir);
+  await writeCheckpointFolder(join(runDir, CHECKPOINT_DIR), content);
+}
+
+/**
+ * Keeps a copy of an epoch's weights in checkpoints/epoch-NNNN (config keepCheckpointEvery) for the
+ * latent explorer: parameters and model state, without the optimizer's slots (a kept copy is never
+ * resumed from). Written like the checkpoint, atomically; a re-trained epoch replaces its copy.
+ */
+export async function keepCheckpoint(runDir: string, content: CheckpointContent): Promise<void> {
+  const dir = join(runDir, KEPT_CHECKPOINTS_DIR);
+  await fs.mkdir(dir, { recursive: true });
+  await removeDeadWritersFiles(dir, KEPT_TMP);
+  await writeCheckpointFolder(join(dir, keptCheckpointName(content.epochsCompleted)), { ...content, optimizer: { step: content.optimizer.step, slots: {} } });
+}
+
+/** The epochs whose weights the run keeps (checkpoints/epoch-NNNN with its metadata), in order. */
+export function keptCheckpointEpochs(runDir: string): number[] {
+  let names: string[];
+  try {
+    names = readdirSync(join(runDir, KEPT_CHECKPOINTS_DIR));
+  } catch {
+    return [];
+  }
+  return names
+    .map((n) => /^epoch-(\d{4,})$/.exec(n))
+    .filter((m): m is RegExpExecArray => m !== null && existsSync(join(runDir, KEPT_CHECKPOINTS_DIR, m[0], META_FILE)))
+    .map((m) => Number(m[1]))
+    .sort((a, b) => a - b);
+}
+
+/** A kept epoch's weights, or null when the run keeps none of that epoch. */
+export async function readKeptCheckpoint(runDir: string, epoch: number): Promise<CheckpointContent | null> {
+  const dir = join(runDir, KEPT_CHECKPOINTS_DIR, keptCheckpointName(epoch));
+  return existsSync(join(dir, META_FILE)) ? readFrom(dir) : null;
+}
+
+async function writeCheckpointFolder(final: string, content: CheckpointContent): Promise<void> {
   const entries: TensorEntry[] = [];
   const arrays: Float32Array[] = [];
   let offset = 0;
@@ -116,10 +155,8 @@ export async function writeCheckpoint(runDir: string, content: CheckpointContent
     optimizerStep: content.optimizer.step,
     tensors: entries,
   };
-  const final = join(runDir, CHECKPOINT_DIR);
   const tmp = `${final}${TMP_INFIX}${process.pid}`;
   const previous = final + PREVIOUS_SUFFIX;
-  await removeCheckpointLeftovers(runDir);
   try {
     await fs.mkdir(tmp);
     await writeFileSynced(join(tmp, DATA_FILE), new Uint8Array(data.buffer));

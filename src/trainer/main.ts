@@ -18,6 +18,7 @@ function parseRequest(text: string | undefined): TrainerRequest {
   if ('resume' in value && typeof value.resume === 'string') return value;
   if ('serve' in value && typeof value.serve === 'string') {
     if (value.idleMs !== undefined && !(typeof value.idleMs === 'number' && value.idleMs > 0)) throw new Error('"idleMs" must be a positive number of milliseconds.');
+    if (value.epoch !== undefined && !(Number.isInteger(value.epoch) && value.epoch >= 1)) throw new Error('"epoch" must be a whole number of epochs, at least 1.');
     return value;
   }
   if ('config' in value && 'runsDir' in value && typeof value.runsDir === 'string') return value;
@@ -33,6 +34,7 @@ async function serveMain(request: Extract<TrainerRequest, { serve: string }>): P
   }
   return serve(resolve(request.serve), {
     idleMs: request.idleMs,
+    epoch: request.epoch,
     send: (m) => void send(m),
     onRequest: (handler) => void process.on('message', handler),
     onParentGone: (handler) => void process.on('disconnect', handler),

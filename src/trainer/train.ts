@@ -20,7 +20,7 @@ import { trainerLiveness } from '../shared/liveness';
 import { EVENTS_FILE, RECON_DIR, RUN_SCHEMA_VERSION, SAMPLES_DIR, epochImageName, makeRunId, type RunInfo, type RunStatus } from '../shared/run';
 import { MeanAccumulator } from '../shared/stats';
 import { BackendError, selectBackend } from './backend';
-import { CheckpointError, readCheckpoint, removeCheckpointLeftovers, restoreModel, writeCheckpoint, type CheckpointContent, type TrainPosition } from './checkpoint';
+import { CheckpointError, readCheckpoint, removeCheckpointLeftovers, restoreModel, writeCheckpoint, keepCheckpoint, type CheckpointContent, type TrainPosition } from './checkpoint';
 import { DataError, binarizeDynamic, checkDataUnchanged, loadDataset, type Dataset, type LoadDatasetOptions } from './data';
 import { evaluateTestSet, type TestResult } from './evaluate';
 import { DIAGNOSTICS_IMAGES, isDiagnosticsEpoch, measureEpochDiagnostics } from './epochDiagnostics';
@@ -204,7 +204,7 @@ interface Session {
 
 /** Expects the model's variables to be current: the caller has run step.sync() since the last step. */
 async function saveCheckpoint(s: Session, position: TrainPosition, epochsCompleted: number, train: MeanAccumulator, trainSeconds: number, lastEpochEvent?: EpochEvent): Promise<void> {
-  await writeCheckpoint(s.recorder.dir, {
+  const content: CheckpointContent = {
     config: s.config,
     epochsCompleted,
     position,
@@ -213,7 +213,11 @@ async function saveCheckpoint(s: Session, position: TrainPosition, epochsComplet
     parameters: await tensorRecord(s.model.variables),
     modelState: await tensorRecord(s.model.state),
     optimizer: await s.step.getOptimizerState(),
-  });
+  };
+  await writeCheckpoint(s.recorder.dir, content);
+  // At an epoch's end, every keepCheckpointEvery epochs: a copy the latent explorer can go back to.
+  const every = s.config.keepCheckpointEvery;
+  if (lastEpochEvent && every > 0 && epochsCompleted % every === 0) await keepCheckpoint(s.recorder.dir, content);
 }
 
 async function execute(recorder: RunRecorder, config: TrainConfig, checkpoint: CheckpointContent | null, options: RunOptions): Promise<RunOutcome> {

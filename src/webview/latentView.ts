@@ -161,6 +161,10 @@ let nextElementId = 0;
 export class LatentExplorer {
   readonly el: HTMLElement;
   private readonly status = h('p', { class: 'latent-status', role: 'status', 'data-testid': 'latent-status' });
+  /** Which weights to decode with: the latest, or an epoch the run keeps (config keepCheckpointEvery). */
+  private readonly weights = h('vscode-single-select', { class: 'latent-weights', label: 'Weights', 'aria-label': 'Weights to decode with', 'data-testid': 'latent-weights', hidden: true }) as SelectLike;
+  /** The kept epoch asked for; undefined: the latest weights. */
+  private epoch: number | undefined;
   /** Shown while the run has trained past the weights the explorer decodes with. */
   private readonly reload = h('vscode-button', { secondary: true, hidden: true, 'data-testid': 'latent-reload' }, 'Decode with the newer weights');
   private readonly unavailable = h('div', { class: 'warning', 'data-severity': 'warning', role: 'alert', 'data-testid': 'latent-unavailable', hidden: true });
@@ -248,7 +252,13 @@ export class LatentExplorer {
       this.manifold,
     );
     this.reload.addEventListener('click', () => this.open(true));
-    this.el = h('div', { class: 'latent', 'data-testid': 'latent-tab' }, h('div', { class: 'toolbar' }, this.status, this.reload), this.unavailable, this.requestError, this.body);
+    this.weights.addEventListener('change', () => {
+      const epoch = this.weights.value === 'latest' ? undefined : Number(this.weights.value);
+      if (epoch === this.epoch || (epoch !== undefined && !this.info?.keptEpochs.includes(epoch))) return;
+      this.epoch = epoch;
+      this.open(true);
+    });
+    this.el = h('div', { class: 'latent', 'data-testid': 'latent-tab' }, h('div', { class: 'toolbar' }, this.status, this.weights, this.reload), this.unavailable, this.requestError, this.body);
     if (!interactive) {
       this.status.textContent = 'The latent explorer decodes with the run\'s checkpoint, so it needs VS Code: open this run from the VAE Runs view to use it.';
       return;
@@ -331,7 +341,7 @@ export class LatentExplorer {
     this.unavailable.hidden = true;
     this.status.textContent = again ? 'Starting the decoder again…' : 'Starting the decoder on this run\'s checkpoint…';
     this.reload.hidden = true;
-    this.host.post({ type: 'latentOpen', dir: this.dir });
+    this.host.post({ type: 'latentOpen', dir: this.dir, ...(this.epoch !== undefined ? { epoch: this.epoch } : {}) });
   }
 
   /** The run's epochs so far (the status says when the run has trained past the explorer's weights). */
@@ -402,14 +412,23 @@ export class LatentExplorer {
     this.requestError.hidden = false;
   }
 
+  /** The weights choice lists the kept epochs; hidden when the run keeps none. */
+  private setWeightsChoice(info: LatentSpaceInfo): void {
+    this.weights.replaceChildren(
+      h('vscode-option', { value: 'latest', selected: info.latest }, 'Latest weights'),
+      ...info.keptEpochs.map((e) => h('vscode-option', { value: String(e), selected: !info.latest && e === info.epochsCompleted }, `Epoch ${e}`)),
+    );
+    this.weights.hidden = info.keptEpochs.length === 0;
+  }
+
   /** The host starts a service on the latest checkpoint when the one it has decodes older weights. */
   private showReload(): void {
-    this.reload.hidden = !this.interactive || !this.info || !this.opened || this.runEpochs <= this.info.epochsCompleted;
+    this.reload.hidden = !this.interactive || !this.info || !this.opened || !this.info.latest || this.runEpochs <= this.info.epochsCompleted;
   }
 
   private statusText(info: LatentSpaceInfo): string {
-    const later = this.runEpochs > info.epochsCompleted ? ` (the run has since reached epoch ${this.runEpochs})` : '';
-    return `Weights after epoch ${info.epochsCompleted}${later} · ${info.device} · opened in ${Math.round(info.openMs)} ms`;
+    const later = info.latest && this.runEpochs > info.epochsCompleted ? ` (the run has since reached epoch ${this.runEpochs})` : '';
+    return `${info.latest ? 'Weights' : 'Kept weights'} after epoch ${info.epochsCompleted}${later} · ${info.device} · opened in ${Math.round(info.openMs)} ms`;
   }
 
   private setInfo(info: LatentSpaceInfo): void {
@@ -420,6 +439,7 @@ export class LatentExplorer {
     this.body.hidden = false;
     this.status.textContent = this.statusText(info);
     this.showReload();
+    this.setWeightsChoice(info);
     if (!sameSpace) this.z = new Array<number>(info.dimz).fill(0);
     this.buildSliders(info);
     this.traversalDims = info.order.slice(0, MAX_TRAVERSAL_ROWS);

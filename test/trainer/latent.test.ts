@@ -1,12 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import * as tf from '@tensorflow/tfjs-core';
 import { readRun } from '../../src/node/runFolder';
 import { ACTIVE_UNIT_THRESHOLD } from '../../src/shared/stats';
-import { CHECKPOINT_DIR, RECON_DIR, epochImageName } from '../../src/shared/run';
+import { CHECKPOINT_DIR, KEPT_CHECKPOINTS_DIR, RECON_DIR, epochImageName } from '../../src/shared/run';
+import { keptCheckpointEpochs, readKeptCheckpoint } from '../../src/trainer/checkpoint';
 import { resumeRun, startRun } from '../../src/trainer/train';
 import { BORDER, GRID, gridSize } from '../../src/trainer/images';
 import { priorNoise } from '../../src/trainer/rng';
@@ -424,6 +425,50 @@ test('a run that trained on since its service opened: the next open starts a ser
     assert.ok(second?.type === 'latentInfo' && second.info.epochsCompleted === 2, JSON.stringify(second));
     assert.notEqual(sessions.pids()[0], pid);
     assert.throws(() => process.kill(pid, 0), 'the service on the older weights is gone');
+  } finally {
+    await sessions.dispose();
+  }
+});
+
+test('kept epochs (keepCheckpointEvery): their weights without the optimizer, decoded by the explorer and the service on request', async () => {
+  const runsDir = tempRunsDir();
+  const outcome = await startRun(
+    { config: { name: 'kept', epochs: 2, keepCheckpointEvery: 1, trainLimit: 600, testLimit: 120, dimz: DIMZ, backend: 'wasm', seed: 5 }, runsDir },
+    { output: collectingOutput() },
+  );
+  assert.equal(outcome.status, 'completed', outcome.message);
+  const dir = outcome.runDir;
+  assert.deepEqual(keptCheckpointEpochs(dir), [1, 2]);
+  const kept = (await readKeptCheckpoint(dir, 1))!;
+  assert.deepEqual([kept.epochsCompleted, Object.keys(kept.optimizer.slots).length], [1, 0], 'epoch 1, no optimizer slots');
+  const dataBytes = (d: string) => statSync(join(dir, d, 'tensors.bin')).size;
+  assert.ok(dataBytes(`${KEPT_CHECKPOINTS_DIR}/epoch-0001`) < dataBytes(CHECKPOINT_DIR) / 2, 'a kept copy is much smaller than the checkpoint');
+  // Epoch 1's weights decode a test image's μ to epoch 1's own reconstruction.
+  const first = await openExplorer(dir, { backend: 'wasm', epoch: 1 });
+  try {
+    assert.equal(first.epochsCompleted, 1);
+    assert.deepEqual(bytes(await decode(first, testMu(first, 3))), trainerReconstruction(dir, first, 3));
+  } finally {
+    first.dispose();
+  }
+  await assert.rejects(openExplorer(dir, { epoch: 5 }), /keeps no weights of epoch 5: it keeps epochs 1, 2 \(config keepCheckpointEvery: 1\)/);
+  // Through the host's sessions: a kept epoch, then the latest again, then an epoch it lacks.
+  const sessions = new LatentSessions(TRAINER_JS);
+  const replies: ToLatentTabMessage[] = [];
+  const post = (m: ToLatentTabMessage) => void replies.push(m);
+  try {
+    await sessions.handle({ type: 'latentOpen', dir, epoch: 1 }, post);
+    const one = replies.pop();
+    assert.ok(one?.type === 'latentInfo', JSON.stringify(one));
+    assert.deepEqual([one.info.epochsCompleted, one.info.latest, one.info.keptEpochs], [1, false, [1, 2]]);
+    const [pid] = sessions.pids();
+    await sessions.handle({ type: 'latentOpen', dir }, post);
+    const latest = replies.pop();
+    assert.ok(latest?.type === 'latentInfo' && latest.info.latest && latest.info.epochsCompleted === 2, JSON.stringify(latest));
+    assert.notEqual(sessions.pids()[0], pid, 'other weights, another service');
+    await sessions.handle({ type: 'latentOpen', dir, epoch: 5 }, post);
+    const missing = replies.pop();
+    assert.ok(missing?.type === 'latentUnavailable' && missing.id === undefined && /keeps no weights of epoch 5/.test(missing.message), JSON.stringify(missing));
   } finally {
     await sessions.dispose();
   }

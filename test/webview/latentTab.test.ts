@@ -36,7 +36,7 @@ const seenPids = new Set<number>();
 
 const setup = (async () => {
   const outcome = await startRun(
-    { config: { name: 'latent-tab', model: 'chainer-mlp', dimz: DIMZ, epochs: EPOCHS, trainLimit: TRAIN_LIMIT, testLimit: 200, backend: 'wasm', seed: 3 }, runsDir },
+    { config: { name: 'latent-tab', model: 'chainer-mlp', dimz: DIMZ, epochs: EPOCHS, trainLimit: TRAIN_LIMIT, testLimit: 200, backend: 'wasm', seed: 3, keepCheckpointEvery: docs ? 5 : 1 }, runsDir },
     { output: collectingOutput() },
   );
   assert.equal(outcome.status, 'completed', outcome.message);
@@ -485,6 +485,37 @@ test('a run that trains past the explorer\'s weights: the tab says so and offers
   await panel.send({ type: 'append', dir, info, epochs: [], warnings: [] });
   assert.equal(await reload.isVisible(), false, 'back in step with the run: no offer');
   await expectClean(panel, relay, 'after the offer of newer weights');
+});
+
+test('the weights of a kept epoch: chosen in the tab, decoded by a service on them, and back to the latest', LIMIT, async () => {
+  assert.ok(shared);
+  const { panel, relay, dir } = shared;
+  const weights = panel.page.getByTestId('latent-weights');
+  assert.equal(await weights.isVisible(), true, 'the run keeps epochs, so the choice is offered');
+  assert.deepEqual(await weights.locator('vscode-option').allTextContents(), ['Latest weights', ...Array.from({ length: EPOCHS }, (_, i) => `Epoch ${i + 1}`)]);
+  const opens = () => relay.requests.filter((r) => r.type === 'latentOpen');
+  const before = opens().length;
+  await weights.evaluate((el) => {
+    const select = el as HTMLElement & { value: string };
+    select.value = '1';
+    select.dispatchEvent(new Event('change'));
+  });
+  await panel.page.getByTestId('latent-status').filter({ hasText: /^Kept weights after epoch 1 · / }).waitFor({ timeout: 60_000 });
+  await relay.settled();
+  assert.deepEqual(opens().slice(before), [{ type: 'latentOpen', dir, epoch: 1 }]);
+  assert.equal(await panel.page.getByTestId('latent-reload').isVisible(), false, 'chosen weights are not "older": no offer of newer ones');
+  // The image and the traversal were asked for again, of the epoch-1 decoder.
+  assert.ok(relay.decodes(DIMZ, 1).length > 0);
+  await weights.evaluate((el) => {
+    const select = el as HTMLElement & { value: string };
+    select.value = 'latest';
+    select.dispatchEvent(new Event('change'));
+  });
+  await panel.page.getByTestId('latent-status').filter({ hasText: new RegExp(`^Weights after epoch ${EPOCHS} · `) }).waitFor({ timeout: 60_000 });
+  await relay.settled();
+  assert.deepEqual(opens().at(-1), { type: 'latentOpen', dir });
+  assert.equal(sessions.pids().length, 1, 'one service for the run, on the weights asked for last');
+  await expectClean(panel, relay, 'after choosing kept weights');
 });
 
 test('when the explorer cannot run the tab says so, and Try again opens it again', LIMIT, async () => {

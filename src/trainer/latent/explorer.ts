@@ -6,11 +6,11 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendChoice, TrainConfig } from '../../shared/config';
-import type { RunEnvironment } from '../../shared/run';
+import type { RunEnvironment, RunInfo } from '../../shared/run';
 import { LatentStatsAccumulator, type LatentSummary } from '../../shared/stats';
 import { readRunInfo } from '../../node/runFolder';
 import { selectBackend } from '../backend';
-import { readCheckpoint, restoreModel, type TrainPosition } from '../checkpoint';
+import { keptCheckpointEpochs, readCheckpoint, readKeptCheckpoint, restoreModel, type CheckpointContent, type TrainPosition } from '../checkpoint';
 import { loadDataset, type Dataset, type LoadDatasetOptions } from '../data';
 import { EVAL_CHUNK } from '../evaluate';
 import { decodeMeans } from '../images';
@@ -40,6 +40,8 @@ export interface Explorer {
 }
 
 export interface OpenOptions {
+  /** A kept epoch's weights (config keepCheckpointEvery) instead of the latest checkpoint. */
+  epoch?: number;
   /** The backend to decode on; default the run's configured choice. */
   backend?: BackendChoice;
   data?: LoadDatasetOptions;
@@ -70,13 +72,30 @@ export async function encodeMeans(model: VaeModel, x: Float32Array, rows: number
 /** Opens a run's checkpoint; an ExplorerError when the run has none yet. */
 export async function openExplorer(runDir: string, options: OpenOptions = {}): Promise<Explorer> {
   const info = await readRunInfo(runDir);
-  const checkpoint = await readCheckpoint(runDir);
+  const latest = await readCheckpoint(runDir);
+  // The latest checkpoint serves a chosen epoch only when it holds that epoch's end (not a stop mid-way through the next).
+  if (options.epoch !== undefined && !(latest?.epochsCompleted === options.epoch && latest.position.batch === 0)) {
+    const kept = await readKeptCheckpoint(runDir, options.epoch);
+    if (!kept) {
+      const epochs = keptCheckpointEpochs(runDir);
+      throw new ExplorerError(
+        `Run ${info.id} keeps no weights of epoch ${options.epoch}: ${epochs.length ? `it keeps epochs ${epochs.join(', ')}` : 'it keeps only its latest checkpoint'} ` +
+          `(config keepCheckpointEvery: ${info.config.keepCheckpointEvery}).`,
+      );
+    }
+    return openCheckpoint(runDir, info, kept, options);
+  }
+  const checkpoint = latest;
   if (!checkpoint) {
     throw new ExplorerError(
       `Run ${info.id} has no checkpoint yet (it is written at the end of each epoch and when a run is stopped): ` +
         `train or resume it until at least one epoch has ended (vae-lens resume ${info.id}).`,
     );
   }
+  return openCheckpoint(runDir, info, checkpoint, options);
+}
+
+async function openCheckpoint(runDir: string, info: RunInfo, checkpoint: CheckpointContent, options: OpenOptions): Promise<Explorer> {
   const config = checkpoint.config;
   const environment = await selectBackend(options.backend ?? config.backend, { threads: config.threads, log: options.log });
   // Only the test set is explored: the training files are not read (60,000 MNIST images would be 188 MB as floats).

@@ -15,11 +15,14 @@ import {
   type LatentSpaceInfo, type ServiceMessage, type ServiceRequest,
 } from '../../shared/latentService';
 import { isPlainObject } from '../../shared/schema';
+import { keptCheckpointEpochs } from '../checkpoint';
 import { priorNoise } from '../rng';
 import { checkTestIndex, checkZ, decode, openExplorer, scatterPlane, type Explorer } from './index';
 
 export interface ServeOptions {
   idleMs?: number;
+  /** A kept epoch's weights instead of the latest checkpoint. */
+  epoch?: number;
   send(message: ServiceMessage): void;
   /** Requests from the parent, and a call when the parent is gone. */
   onRequest(handler: (request: unknown) => void): void;
@@ -28,7 +31,7 @@ export interface ServeOptions {
 }
 
 /** What the Latent tab is told once: sizes, per-dimension KL_d and Var(μ_d), the scatter of test μ. */
-export function latentSpaceInfo(explorer: Explorer, device: string, openMs: number): LatentSpaceInfo {
+export function latentSpaceInfo(explorer: Explorer, device: string, openMs: number, latest = true): LatentSpaceInfo {
   const { dimz, seed } = explorer.config;
   const { dims } = explorer.latent;
   const active = activeDimsByKl(dims);
@@ -63,6 +66,8 @@ export function latentSpaceInfo(explorer: Explorer, device: string, openMs: numb
     order: active.length ? active : dimsByKl(dims.kl),
     anyActive: active.length > 0,
     scatter,
+    keptEpochs: keptCheckpointEpochs(explorer.runDir),
+    latest,
     openMs,
   };
 }
@@ -133,14 +138,14 @@ export async function serve(runDir: string, options: ServeOptions): Promise<numb
   const started = performance.now();
   let explorer: Explorer;
   try {
-    explorer = await openExplorer(runDir, { log: options.log });
+    explorer = await openExplorer(runDir, { log: options.log, epoch: options.epoch });
   } catch (e) {
     options.send({ type: 'failed', message: (e as Error).message });
     return 1;
   }
   try {
     const device = `${explorer.environment.backend} · ${explorer.environment.device}`;
-    options.send({ type: 'ready', info: latentSpaceInfo(explorer, device, performance.now() - started) });
+    options.send({ type: 'ready', info: latentSpaceInfo(explorer, device, performance.now() - started, options.epoch === undefined) });
     options.log(`VAE Lens: decode service for run ${explorer.runId} ready (${device}, epoch ${explorer.epochsCompleted}).`);
     for (;;) {
       while (queue.length === 0 && !ending) {
