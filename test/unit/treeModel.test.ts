@@ -127,6 +127,23 @@ describe('run store', () => {
     assert.equal(store.get(remote)!.info!.status, 'running');
   });
 
+  test('a trainer that completed and exited after the store last read run.json is not marked interrupted', async () => {
+    const store = new RunStore();
+    store.setRoots([{ label: 'ws', runsDir: dir }]);
+    // The store read run.json while the trainer ran its last epoch ...
+    const r = writeRunFolder(dir, { id: 'finishing', status: 'running', completed: 2, pid: 2 ** 22 + 12345, hostname: hostname() });
+    await store.refreshAll();
+    assert.equal(store.get(r)!.info!.status, 'running');
+    // ... then the trainer wrote its final status and exited, before the next refresh.
+    const info = JSON.parse(readFileSync(join(r, 'run.json'), 'utf8'));
+    writeFileSync(join(r, 'run.json'), JSON.stringify({ ...info, status: 'completed', pid: undefined, host: undefined, processStart: undefined }));
+    appendFileSync(join(r, 'events.jsonl'), statusLine('completed'));
+    assert.deepEqual(await store.markInterrupted({ persist: true }), [], 'the cached "running" is not judged: run.json is read again');
+    assert.equal(JSON.parse(readFileSync(join(r, 'run.json'), 'utf8')).status, 'completed', 'the final status stays on disk');
+    assert.doesNotMatch(readFileSync(join(r, 'events.jsonl'), 'utf8'), /interrupted/);
+    assert.equal(store.get(r)!.info!.status, 'completed', 'and the store shows it');
+  });
+
   test('Stop\'s run.json, replaced by rename within the same mtime, is still seen: the tree leaves "running"', async () => {
     const store = new RunStore();
     store.setRoots([{ label: 'ws', runsDir: dir }]);

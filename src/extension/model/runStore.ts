@@ -359,6 +359,8 @@ export class RunStore {
   async markInterrupted(opts: { persist: boolean; now?: Date; graceMs?: number }): Promise<RunState[]> {
     const now = opts.now ?? new Date();
     const written: RunState[] = [];
+    /** Runs whose run.json changed since it was cached: read again, not marked. */
+    const moved: string[] = [];
     const inMemory: RunState[] = [];
     for (const entry of this.entries.values()) {
       const info = entry.diskInfo;
@@ -366,7 +368,17 @@ export class RunStore {
       if (!info || liveness?.state !== 'gone') continue;
       const dir = entry.state.dir;
       if (opts.persist) {
-        const updated = interruptedInfo(info, now, liveness.why);
+        // The cached run.json may be older than the trainer's last write: one that finished (or
+        // stopped) and exited between that read and the probe above wrote its final status. The
+        // probe found it gone, so it writes nothing more: read run.json again and judge that.
+        const fresh = await readRunInfo(dir).catch(() => undefined);
+        const still = fresh ? trainerLiveness(fresh, this.probe, now, opts.graceMs ?? PID_GRACE_MS) : undefined;
+        if (!fresh || still?.state !== 'gone') {
+          entry.runJson.invalidate();
+          moved.push(dir);
+          continue;
+        }
+        const updated = interruptedInfo(fresh, now, still.why);
         await recordInterrupted(dir, updated);
         this.presumedInterrupted.delete(dir);
         written.push(entry.state);
@@ -379,7 +391,7 @@ export class RunStore {
         this.notify(dir, { kind: 'appended', events: [] });
       }
     }
-    if (written.length) await this.refreshDirs(written.map((m) => m.dir));
+    if (written.length || moved.length) await this.refreshDirs([...written.map((m) => m.dir), ...moved]);
     if (inMemory.length) this.emit({ changed: inMemory, removed: [], added: [], newEpochs: new Map(), appended: new Set() });
     return [...written, ...inMemory];
   }
