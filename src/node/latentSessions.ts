@@ -6,11 +6,16 @@
  */
 import type { FromLatentTabMessage, ToLatentTabMessage } from '../shared/latentService';
 import { LatentServiceClient, type LatentClientOptions } from './latentClient';
-import { readRunInfo } from './runFolder';
 
 export interface LatentSessionsOptions extends LatentClientOptions {
   /** A reason the explorer may not run now (an untrusted workspace), or undefined when it may. */
   whyNot?: () => string | undefined;
+  /**
+   * How many epochs the run has completed, as its reader knows (in the extension host: the run
+   * store, the host's one reader of run folders). Without it a service is never replaced by one
+   * on newer weights.
+   */
+  epochsCompleted?: (dir: string) => number | undefined | Promise<number | undefined>;
 }
 
 export class LatentSessions {
@@ -32,7 +37,7 @@ export class LatentSessions {
     if (running?.alive && open) {
       let stale = running.epoch !== open.epoch;
       if (!stale && open.epoch === undefined && running.latentSpace) {
-        const completed = await readRunInfo(dir).then((i) => i.epochsCompleted, () => 0);
+        const completed = (await this.options.epochsCompleted?.(dir)) ?? 0;
         stale = completed > running.latentSpace.epochsCompleted;
       }
       if (stale && this.services.get(dir) === running) {

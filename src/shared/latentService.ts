@@ -7,7 +7,7 @@
  * Images travel as grey bytes (0–255, row-major, one image after the other) in base64: a 10×21
  * traversal of 28×28 images is 165 KB of bytes instead of a megabyte of JSON numbers.
  */
-import { array, boolean, check, literal, nullable, number, object, optional, string, tagged, type Infer } from './schema';
+import { array, boolean, check, isPlainObject, literal, nullable, number, object, optional, string, tagged, type Infer } from './schema';
 
 /** Most z one decode request may carry (rows), and most values in all (rows × dimz). */
 export const MAX_DECODE_ROWS = 512;
@@ -71,9 +71,21 @@ export type LatentSpaceInfo = Infer<typeof latentSpaceInfoSchema>;
 
 // ---- host → service (IPC) ----
 
-export type ServiceRequest =
-  | { type: 'decode'; id: number; z: number[] }
-  | { type: 'test'; id: number; indices: number[] };
+const serviceRequestSchema = tagged('type', {
+  decode: object({ type: literal('decode'), id: number({ integer: true, min: 0 }), z: array(finite, { maxLength: MAX_DECODE_VALUES }) }),
+  test: object({ type: literal('test'), id: number({ integer: true, min: 0 }), indices: array(number({ integer: true, min: 0 }), { maxLength: MAX_TEST_IMAGES }) }),
+  /** Exit now (the panel closed). */
+  close: object({ type: literal('close') }),
+});
+export type ServiceRequest = Exclude<Infer<typeof serviceRequestSchema>, { type: 'close' }>;
+
+/** Checks a request the service received; a bad one carries its id (when it has one) for the error answer. */
+export function parseServiceRequest(value: unknown): { ok: true; request: ServiceRequest | { type: 'close' } } | { ok: false; error: string; id?: number } {
+  const result = check(serviceRequestSchema, value);
+  if (result.ok) return { ok: true, request: result.value };
+  const id = isPlainObject(value) && Number.isSafeInteger(value.id) && (value.id as number) >= 0 ? (value.id as number) : undefined;
+  return { ok: false, error: result.error, ...(id !== undefined ? { id } : {}) };
+}
 
 // ---- service → host (IPC) ----
 

@@ -4,7 +4,7 @@ import { cpSync, existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import * as tf from '@tensorflow/tfjs-core';
-import { readRun } from '../../src/node/runFolder';
+import { readRun, readRunInfo } from '../../src/node/runFolder';
 import { ACTIVE_UNIT_THRESHOLD } from '../../src/shared/stats';
 import { CHECKPOINT_DIR, KEPT_CHECKPOINTS_DIR, RECON_DIR, epochImageName } from '../../src/shared/run';
 import { keptCheckpointEpochs, readKeptCheckpoint } from '../../src/trainer/checkpoint';
@@ -405,7 +405,8 @@ test('a run that trained on since its service opened: the next open starts a ser
   child.child.kill('SIGKILL');
   await child.exited;
   const dir = started.runDir;
-  const sessions = new LatentSessions(TRAINER_JS);
+  // As the run store tells the host: the epochs run.json records.
+  const sessions = new LatentSessions(TRAINER_JS, { epochsCompleted: (d) => readRunInfo(d).then((info) => info.epochsCompleted) });
   const replies: ToLatentTabMessage[] = [];
   const post = (m: ToLatentTabMessage) => void replies.push(m);
   try {

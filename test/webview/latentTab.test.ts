@@ -16,7 +16,7 @@ import { base64ToBytes, type FromLatentTabMessage, type LatentDecodeMessage, typ
 import { planeGridZ, traversalValues } from '../../src/shared/latent';
 import { startRun } from '../../src/trainer/train';
 import { collectingOutput, tempRunsDir, TRAINER_JS } from '../trainer/support';
-import { readRun } from '../../src/node/runFolder';
+import { readRun, readRunInfo } from '../../src/node/runFolder';
 import { TAB_TITLES } from '../../src/webview/runView';
 
 const env = panelTestEnvironment({ width: 1200, height: 1000 });
@@ -30,7 +30,12 @@ const serviceLog: string[] = [];
 /** While false, the host refuses the explorer as it does in an untrusted workspace. */
 let trusted = true;
 const UNTRUSTED = 'This workspace is not trusted, so VAE Lens does not run the decoder here.';
-const sessions = new LatentSessions(TRAINER_JS, { log: (line) => void serviceLog.push(line), whyNot: () => (trusted ? undefined : UNTRUSTED) });
+const sessions = new LatentSessions(TRAINER_JS, {
+  log: (line) => void serviceLog.push(line),
+  whyNot: () => (trusted ? undefined : UNTRUSTED),
+  // As the run store tells the host: the epochs run.json records.
+  epochsCompleted: (dir) => readRunInfo(dir).then((info) => info.epochsCompleted),
+});
 /** Every service pid seen while the tests ran: none may be left once the sessions are disposed. */
 const seenPids = new Set<number>();
 

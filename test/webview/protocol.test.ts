@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEFAULT_UI_STATE, parsePanelState, parseUiState } from '../../src/shared/panelState';
 import { parseFromWebviewMessage, parseHealthSettings, parseToWebviewMessage, splitRunEvents } from '../../src/shared/protocol';
+import { parseServiceRequest } from '../../src/shared/latentService';
 import { mergeAppendedEpochs } from '../../src/shared/runRules';
 import { DEFAULT_HEALTH_SETTINGS } from '../../src/shared/health';
 import { readFileSync } from 'node:fs';
@@ -176,4 +177,14 @@ test('the webview takes the Latent tab\'s answers as the relay posts them, and r
     { type: 'latentTested', dir: '/runs/a', id: 5, indices: [3], mu: [null], pixels: '' },
     { type: 'latentInfo', dir: '/runs/a', info: { runId: 'x' } },
   ]) assert.equal(parseToWebviewMessage(m).ok, false, JSON.stringify(m));
+});
+
+test('the decode service takes only well-formed requests; a bad one keeps its id for the error answer', () => {
+  assert.deepEqual(parseServiceRequest({ type: 'decode', id: 3, z: [0, 1] }), { ok: true, request: { type: 'decode', id: 3, z: [0, 1] } });
+  assert.deepEqual(parseServiceRequest({ type: 'close' }), { ok: true, request: { type: 'close' } });
+  const bad = parseServiceRequest({ type: 'test', id: 7, indices: [-1] });
+  assert.ok(!bad.ok && bad.id === 7 && /indices\[0\]/.test(bad.error), JSON.stringify(bad));
+  const noId = parseServiceRequest({ type: 'decode', z: 'x' });
+  assert.ok(!noId.ok && noId.id === undefined);
+  assert.equal(parseServiceRequest({ type: 'exec', id: 1 }).ok, false);
 });

@@ -38,6 +38,7 @@ export function createPanels(context: vscode.ExtensionContext, log: vscode.LogOu
   const latent = new LatentSessions(join(context.extensionPath, 'dist', 'trainer.js'), {
     env: { ...trainerEnvironment(), VAE_LENS_ROOT: context.extensionPath },
     log: (line) => log.debug(`Decode service: ${line}`),
+    epochsCompleted: (dir) => store.get(dir)?.info?.epochsCompleted,
     whyNot: () =>
       vscode.workspace.isTrusted
         ? undefined

@@ -11,10 +11,9 @@
 import { performance } from 'node:perf_hooks';
 import { activeDimsByKl, dimsByKl, project } from '../../shared/latent';
 import {
-  SCATTER_POINTS, SERVICE_IDLE_MS, MAX_DECODE_ROWS, MAX_TEST_IMAGES, bytesToBase64, toGreyBytes,
+  SCATTER_POINTS, SERVICE_IDLE_MS, MAX_DECODE_ROWS, MAX_TEST_IMAGES, bytesToBase64, parseServiceRequest, toGreyBytes,
   type LatentSpaceInfo, type ServiceMessage, type ServiceRequest,
 } from '../../shared/latentService';
-import { isPlainObject } from '../../shared/schema';
 import { keptCheckpointEpochs } from '../checkpoint';
 import { priorNoise } from '../rng';
 import { checkTestIndex, checkZ, decode, openExplorer, scatterPlane, type Explorer } from './index';
@@ -102,23 +101,6 @@ export async function answer(explorer: Explorer, request: ServiceRequest): Promi
   }
 }
 
-/** A request as the service accepts it; anything else is answered with an error (when it has an id) or ignored. */
-export function parseServiceRequest(value: unknown): ServiceRequest | { invalid: string; id?: number } | { close: true } {
-  if (!isPlainObject(value)) return { invalid: 'a request must be an object' };
-  if (value.type === 'close') return { close: true };
-  const id = value.id;
-  if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 0) return { invalid: 'a request needs a whole-number "id"' };
-  if (value.type === 'decode') {
-    if (!Array.isArray(value.z) || !value.z.every((v) => typeof v === 'number')) return { invalid: '"z" must be an array of numbers', id };
-    return { type: 'decode', id, z: value.z as number[] };
-  }
-  if (value.type === 'test') {
-    if (!Array.isArray(value.indices) || !value.indices.every((v) => typeof v === 'number')) return { invalid: '"indices" must be an array of numbers', id };
-    return { type: 'test', id, indices: value.indices as number[] };
-  }
-  return { invalid: `unknown request type ${JSON.stringify(value.type)}`, id };
-}
-
 /** Runs the service until it is closed, idle, or orphaned; resolves with the exit code. */
 export async function serve(runDir: string, options: ServeOptions): Promise<number> {
   const idleMs = options.idleMs ?? SERVICE_IDLE_MS;
@@ -160,17 +142,17 @@ export async function serve(runDir: string, options: ServeOptions): Promise<numb
         if (idle && queue.length === 0) end(`idle for ${Math.round(idleMs / 1000)} s`);
       }
       if (ending) break;
-      const request = parseServiceRequest(queue.shift());
-      if ('close' in request) {
+      const parsed = parseServiceRequest(queue.shift());
+      if (!parsed.ok) {
+        if (parsed.id !== undefined) options.send({ type: 'error', id: parsed.id, message: `Bad request: ${parsed.error}.` });
+        else options.log(`VAE Lens decode service: ignored a bad request (${parsed.error}).`);
+        continue;
+      }
+      if (parsed.request.type === 'close') {
         end('asked to close');
         break;
       }
-      if ('invalid' in request) {
-        if (request.id !== undefined) options.send({ type: 'error', id: request.id, message: `Bad request: ${request.invalid}.` });
-        else options.log(`VAE Lens decode service: ignored a bad request (${request.invalid}).`);
-        continue;
-      }
-      options.send(await answer(explorer, request));
+      options.send(await answer(explorer, parsed.request));
     }
     options.log(`VAE Lens: decode service for run ${explorer.runId} ends (${ending}).`);
     return 0;
