@@ -12,9 +12,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../src/trainer/backend';
-import { createModel, type VaeModel } from '../src/trainer/model';
+import { createStudyModel, type VaeModel } from '../src/trainer/model';
 import { TapeTrainStep } from '../src/trainer/tapeStep';
-import { defaultConfig, type ModelName } from '../src/shared/config';
+import { defaultConfig, type PresetModel } from '../src/shared/config';
 import { Rng } from '../src/trainer/rng';
 import type { TrainStep } from '../src/trainer/step';
 import { createFastStep, fastStepReady, fastStepTimer } from '../src/trainer/fast';
@@ -74,10 +74,10 @@ function matmulPeak(): number {
 }
 
 /** Same weights, same batches and noise: the fast step's losses against the stock step's. */
-async function checkAgainstStock(name: ModelName, dimz: number, data: Float32Array, pixels: number, steps: number, threads: number): Promise<{ maxAbs: number; maxRel: number }> {
+async function checkAgainstStock(name: PresetModel, dimz: number, data: Float32Array, pixels: number, steps: number, threads: number): Promise<{ maxAbs: number; maxRel: number }> {
   const config = { ...defaultConfig(name), dimz };
-  const a = createModel(name, pixels, dimz, 11);
-  const b = createModel(name, pixels, dimz, 11);
+  const a = createStudyModel(name, pixels, dimz, 11);
+  const b = createStudyModel(name, pixels, dimz, 11);
   const stock = new TapeTrainStep(a, config);
   const fast = createFastStep(b, config, 'wasm', { threads, workerScript: benchWorkerScript() ?? undefined });
   if (fast === null) throw new Error(`no fast step for ${name}`);
@@ -131,7 +131,7 @@ interface ModelResult {
   parallelRatios: number[];
 }
 
-async function benchModel(name: ModelName, data: Float32Array, pixels: number, peakBefore: number): Promise<void> {
+async function benchModel(name: PresetModel, data: Float32Array, pixels: number, peakBefore: number): Promise<void> {
   const dimz = name === 'deep-bn' ? 100 : 20;
   const config = { ...defaultConfig(name), dimz };
   console.log(`\n== ${name} (dimz ${dimz}, batch ${BATCH}, wasm) ==`);
@@ -144,7 +144,7 @@ async function benchModel(name: ModelName, data: Float32Array, pixels: number, p
 
   const models: VaeModel[] = [];
   const make = () => {
-    const m = createModel(name, pixels, dimz, 5);
+    const m = createStudyModel(name, pixels, dimz, 5);
     models.push(m);
     return m;
   };
@@ -228,7 +228,7 @@ async function benchModel(name: ModelName, data: Float32Array, pixels: number, p
 async function probe(): Promise<void> {
   await selectBackend('wasm', { threads: 1 });
   const { images, pixels } = loadMnistTrain(2000);
-  const m = createModel('chainer-mlp', pixels, 20, 5);
+  const m = createStudyModel('chainer-mlp', pixels, 20, 5);
   const step = createFastStep(m, defaultConfig('chainer-mlp'), 'wasm', { threads: 1 }) as TrainStep;
   const ms: number[] = [];
   for (let i = 0; i < 45; i++) {
@@ -265,7 +265,7 @@ async function main(): Promise<void> {
   if (backendArg === 'webgpu') {
     const t0 = performance.now();
     console.log(`VAE Lens bench:train --backend webgpu — ${new Date().toISOString()}, node ${process.version}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
-    await runWebGpuBench(modelsArg as ModelName[], quick);
+    await runWebGpuBench(modelsArg as PresetModel[], quick);
     console.log(`\nbench:train finished in ${fmt((performance.now() - t0) / 1000, 0)} s`);
     return;
   }
@@ -276,12 +276,12 @@ async function main(): Promise<void> {
   await selectBackend('wasm', { threads: 1 });
   const peak = matmulPeak();
   console.log(`wasm (tfjs ${tf.version_core}): matmul peak 1024×1024×1024, one thread: ${fmt(peak, 1)} GFLOP/s`);
-  for (const name of modelsArg) await benchModel(name as ModelName, images, pixels, peak);
+  for (const name of modelsArg) await benchModel(name as PresetModel, images, pixels, peak);
   if (!flag('no-diagnostics')) await runDiagnosticsBench(quick);
   if (!flag('no-cpu')) {
     await selectBackend('cpu');
     const cpuPeak = matmulPeak();
-    const m = createModel('chainer-mlp', pixels, 20, 5);
+    const m = createStudyModel('chainer-mlp', pixels, 20, 5);
     const stock = new TapeTrainStep(m, defaultConfig('chainer-mlp'));
     await epoch(stock, images, pixels, 20, 1, 0);
     const sps: number[] = [];

@@ -13,14 +13,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { defaultConfig, type ModelName } from '../../src/shared/config';
+import { defaultConfig, type PresetModel } from '../../src/shared/config';
 import type { TrainerMessage } from '../../src/shared/events';
 import { LatentStatsAccumulator } from '../../src/shared/stats';
 import { loadDataset } from '../../src/trainer/data';
 import { evaluateTestSet, EVAL_CHUNK } from '../../src/trainer/evaluate';
 import { writePriorSamples, writeReconstructions } from '../../src/trainer/images';
 import { writeCheckpoint } from '../../src/trainer/checkpoint';
-import { createModel } from '../../src/trainer/model';
+import { createStudyModel } from '../../src/trainer/model';
 import { priorNoise, Rng } from '../../src/trainer/rng';
 import { createTrainStep } from '../../src/trainer/stepFactory';
 import { startRun } from '../../src/trainer/train';
@@ -47,10 +47,10 @@ async function timeMsAsync(fn: () => Promise<void>): Promise<number> {
   return performance.now() - t0;
 }
 
-async function overheadShare(name: ModelName, quick: boolean): Promise<void> {
+async function overheadShare(name: PresetModel, quick: boolean): Promise<void> {
   const config = { ...defaultConfig(name), trainLimit: 2000, testLimit: 500 };
   const data = await loadDataset(config);
-  const model = createModel(name, data.pixels, config.dimz, 1);
+  const model = createStudyModel(name, data.pixels, config.dimz, 1);
   const step = createTrainStep(model, config, 'wasm');
   const dir = mkdtempSync(join(tmpdir(), 'vae-lens-bench-'));
   try {
@@ -111,7 +111,7 @@ async function overheadShare(name: ModelName, quick: boolean): Promise<void> {
   }
 }
 
-async function twentyEpochs(name: ModelName, quick: boolean): Promise<void> {
+async function twentyEpochs(name: PresetModel, quick: boolean): Promise<void> {
   const runsDir = mkdtempSync(join(tmpdir(), 'vae-lens-bench-runs-'));
   const epochs = quick ? 6 : 20;
   // Small subsets keep the 20 epochs short; what is measured (tensors, RSS) does not depend on them.

@@ -13,11 +13,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../../src/trainer/backend';
 import { createFastStep } from '../../src/trainer/fast';
-import { createModel } from '../../src/trainer/model';
+import { createStudyModel } from '../../src/trainer/model';
 import { Rng } from '../../src/trainer/rng';
 import type { TrainStep } from '../../src/trainer/step';
 import { TapeTrainStep } from '../../src/trainer/tapeStep';
-import { defaultConfig, type ModelName } from '../../src/shared/config';
+import { defaultConfig, type PresetModel } from '../../src/shared/config';
 import { loadMnistTrain } from './mnist';
 import { fmt, median } from './stats';
 
@@ -130,7 +130,7 @@ async function optimizerProfile(vars: tf.Variable[], config: ReturnType<typeof d
   return { kernels: p.kernels, ms: p.matMul + p.other };
 }
 
-export async function runWebGpuBench(models: ModelName[], quick: boolean): Promise<void> {
+export async function runWebGpuBench(models: PresetModel[], quick: boolean): Promise<void> {
   const steps = quick ? 1 : 4;
   const { images, pixels } = loadMnistTrain(2 * Math.max(...BATCH_SIZES));
   const wasm: Record<string, number> = {};
@@ -139,7 +139,7 @@ export async function runWebGpuBench(models: ModelName[], quick: boolean): Promi
   for (const name of models) {
     const dimz = name === 'deep-bn' ? 100 : 20;
     for (const batch of BATCH_SIZES) {
-      const model = createModel(name, pixels, dimz, 5);
+      const model = createStudyModel(name, pixels, dimz, 5);
       const config = { ...defaultConfig(name), dimz, batchSize: batch };
       const fast = createFastStep(model, config, 'wasm', { threads: 1 });
       if (!fast) throw new Error(`no wasm fast step for ${name}`);
@@ -159,7 +159,7 @@ export async function runWebGpuBench(models: ModelName[], quick: boolean): Promi
   for (const name of models) {
     const dimz = name === 'deep-bn' ? 100 : 20;
     for (const batch of BATCH_SIZES) {
-      const model = createModel(name, pixels, dimz, 5);
+      const model = createStudyModel(name, pixels, dimz, 5);
       const config = { ...defaultConfig(name), dimz, batchSize: batch };
       const step = new TapeTrainStep(model, config);
       // What the measured steps did, per step (profiling, below, adds submissions and reads of its own).

@@ -4,8 +4,15 @@
  * `*.vae.json` files. Defaults follow Chainer's MNIST VAE example.
  */
 
-export const MODELS = ['chainer-mlp', 'deep-bn'] as const;
+import {
+  DEFAULT_LIKELIHOOD, PRESET_ARCHITECTURES, layersJsonSchema, likelihoodJsonSchema, parseLayers, parseLikelihood, planNetwork,
+  type Architecture, type LayerSpec, type Likelihood, type Shape,
+} from './architecture';
+
+/** The study's two networks (presets) and `custom`: the file's own `encoder` and `decoder`. */
+export const MODELS = ['chainer-mlp', 'deep-bn', 'custom'] as const;
 export type ModelName = (typeof MODELS)[number];
+export type PresetModel = Exclude<ModelName, 'custom'>;
 
 export const BACKENDS = ['auto', 'webgpu', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKENDS)[number];
@@ -13,13 +20,25 @@ export type BackendChoice = (typeof BACKENDS)[number];
 export const BINARIZE = ['none', 'static', 'dynamic'] as const;
 export type Binarize = (typeof BINARIZE)[number];
 
-/** `mnist` (ships offline), `fashion-mnist` (downloaded, cached), or `idx:<folder>` with a user's IDX files. */
-export type DatasetName = 'mnist' | 'fashion-mnist' | `idx:${string}`;
+export const COLORS = ['grey', 'rgb'] as const;
+export type Color = (typeof COLORS)[number];
+
+/**
+ * `mnist` (ships offline), `fashion-mnist` (downloaded, cached), `idx:<folder>` with a user's IDX
+ * files, or `images:<folder>` with PNG and JPEG files (resized to `imageSize`, in `color`).
+ */
+export type DatasetName = 'mnist' | 'fashion-mnist' | `idx:${string}` | `images:${string}`;
 
 export interface TrainConfig {
   /** Human-readable run name; the run id is derived from it and the start time. */
   name: string;
   model: ModelName;
+  /** model custom: the encoder's layers (VAE Lens adds the μ and ln σ² heads); null for the presets. */
+  encoder: LayerSpec[] | null;
+  /** model custom: the decoder's layers (VAE Lens adds the output layer); null for the presets. */
+  decoder: LayerSpec[] | null;
+  /** p(x|z), in its normal form (the file may also say "bernoulli", "gaussian", …). */
+  likelihood: Likelihood;
   /** Latent dimensionality (Chainer's `--dimz`). */
   dimz: number;
   epochs: number;
@@ -47,6 +66,12 @@ export interface TrainConfig {
   /** Monte-Carlo samples of z per image for the test loss. */
   testSamples: number;
   dataset: DatasetName;
+  /** `images:` data sets: the side every image is resized to (images are square). */
+  imageSize: number;
+  /** `images:` data sets: grey (one channel) or rgb (three); files are converted to it. */
+  color: Color;
+  /** `images:` data sets without a test/ sub-folder: the share of each label's images held out for testing. */
+  testSplit: number;
   /** Use only the first N training images (deterministic subset); null = all. */
   trainLimit: number | null;
   testLimit: number | null;
@@ -58,6 +83,7 @@ export interface TrainConfig {
 }
 
 type FieldSpec =
+  | { kind: 'parsed'; parse: (value: unknown, key: string) => { value?: unknown; errors: string[] }; schema: (description: string) => Record<string, unknown>; description: string }
   | { kind: 'integer'; min: number; max: number; nullable?: boolean; description: string }
   | { kind: 'number'; exclusiveMin?: number; min?: number; max?: number; exclusiveMax?: number; description: string }
   | { kind: 'enum'; values: readonly string[]; description: string }
@@ -66,7 +92,10 @@ type FieldSpec =
 /** Every field of TrainConfig, with its allowed values. The single source for validation and JSON schema. */
 export const CONFIG_FIELDS: Record<keyof TrainConfig, FieldSpec> = {
   name: { kind: 'string', maxLength: 100, pattern: /^[^\\/:*?"<>|]+$/, patternText: 'a non-empty name without / \\ : * ? " < > |', description: 'Run name shown in the VAE Runs view.' },
-  model: { kind: 'enum', values: MODELS, description: 'chainer-mlp: Chainer\'s MNIST VAE example (784-500-dimz). deep-bn: deeper encoder/decoder (600-600) with batch normalization.' },
+  model: { kind: 'enum', values: MODELS, description: 'chainer-mlp: Chainer\'s MNIST VAE example (784-500-dimz). deep-bn: deeper encoder/decoder (600-600) with batch normalization. custom: your own network in "encoder" and "decoder".' },
+  encoder: { kind: 'parsed', parse: (v, key) => (v === null ? { value: null, errors: [] } : { value: parseLayers(v, key).layers, errors: parseLayers(v, key).errors }), schema: (d) => ({ anyOf: [layersJsonSchema(d), { type: 'null' }], description: d }), description: 'model custom: the encoder as a list of layers (dense, conv2d, conv2dTranspose, batchNorm, layerNorm, activation, dropout, flatten, reshape). VAE Lens adds the μ and ln σ² heads.' },
+  decoder: { kind: 'parsed', parse: (v, key) => (v === null ? { value: null, errors: [] } : { value: parseLayers(v, key).layers, errors: parseLayers(v, key).errors }), schema: (d) => ({ anyOf: [layersJsonSchema(d), { type: 'null' }], description: d }), description: 'model custom: the decoder as a list of layers from z. VAE Lens adds the output layer: dense when it ends with a vector, a 3×3 conv2d when it ends with the image\'s height × width.' },
+  likelihood: { kind: 'parsed', parse: (v) => { const r = parseLikelihood(v); return { value: r.likelihood, errors: r.errors }; }, schema: (d) => likelihoodJsonSchema(d), description: 'p(x|z): "bernoulli" (Chainer\'s example), "continuous-bernoulli" (for [0, 1] pixels that are not binary), "gaussian" (σ learned, shared), or {"type": "gaussian", "sigma": 0.1 | "shared" | "per-pixel"}. Losses are in nats per image for all.' },
   dimz: { kind: 'integer', min: 1, max: 1024, description: 'Latent dimensionality. Default 20 (chainer-mlp) or 100 (deep-bn).' },
   epochs: { kind: 'integer', min: 1, max: 100000, description: 'Number of passes over the training set.' },
   batchSize: { kind: 'integer', min: 1, max: 60000, description: 'Images per training batch.' },
@@ -83,7 +112,10 @@ export const CONFIG_FIELDS: Record<keyof TrainConfig, FieldSpec> = {
   iwSamples: { kind: 'integer', min: 0, max: 100000, description: 'Importance samples per image for the importance-weighted test NLL taken with the diagnostics, on the first 500 test images (0: none; vae-lens nll measures a finished run with any k).' },
   trainSamples: { kind: 'integer', min: 1, max: 100, description: 'Monte-Carlo samples of z per image in the training loss (k).' },
   testSamples: { kind: 'integer', min: 1, max: 1000, description: 'Monte-Carlo samples of z per image in the test loss.' },
-  dataset: { kind: 'string', pattern: /^(mnist|fashion-mnist|idx:.+)$/, patternText: 'mnist, fashion-mnist, or idx:<folder with IDX files>', description: 'Data set: mnist (ships with VAE Lens), fashion-mnist (downloaded once), or idx:<folder> with your own IDX files.' },
+  dataset: { kind: 'string', pattern: /^(mnist|fashion-mnist|idx:.+|images:.+)$/, patternText: 'mnist, fashion-mnist, idx:<folder with IDX files>, or images:<folder with PNG/JPEG files>', description: 'Data set: mnist (ships with VAE Lens), fashion-mnist (downloaded once), idx:<folder> with your own IDX files, or images:<folder> with PNG and JPEG files (sub-folder names are the labels; a test/ sub-folder, if any, is the test set).' },
+  imageSize: { kind: 'integer', min: 4, max: 256, description: 'For images:<folder> data sets: every image is centre-cropped to a square and resized to imageSize × imageSize. The other data sets are 28 × 28.' },
+  color: { kind: 'enum', values: COLORS, description: 'For images:<folder> data sets: grey (one channel; colour files are converted by luminance) or rgb (three channels; grey files are repeated in each). The other data sets are grey.' },
+  testSplit: { kind: 'number', exclusiveMin: 0, exclusiveMax: 1, description: 'For images:<folder> data sets without a test/ sub-folder: the share of each label\'s images (chosen by file name, the same every time) held out as the test set.' },
   trainLimit: { kind: 'integer', min: 1, max: 100000000, nullable: true, description: 'Use only the first N training images (null: all).' },
   testLimit: { kind: 'integer', min: 1, max: 100000000, nullable: true, description: 'Use only the first N test images (null: all).' },
   binarize: { kind: 'enum', values: BINARIZE, description: 'none: pixels/255 as in the example; static: threshold at 0.5 once; dynamic: resample Bernoulli pixels every epoch.' },
@@ -94,8 +126,11 @@ export const CONFIG_FIELDS: Record<keyof TrainConfig, FieldSpec> = {
 
 export function defaultConfig(model: ModelName = 'chainer-mlp'): TrainConfig {
   return {
-    name: model === 'deep-bn' ? 'deep-bn' : 'chainer-mlp',
+    name: model,
     model,
+    encoder: null,
+    decoder: null,
+    likelihood: DEFAULT_LIKELIHOOD,
     dimz: model === 'deep-bn' ? 100 : 20,
     epochs: 100,
     batchSize: 100,
@@ -113,6 +148,9 @@ export function defaultConfig(model: ModelName = 'chainer-mlp'): TrainConfig {
     trainSamples: 1,
     testSamples: 10,
     dataset: 'mnist',
+    imageSize: 28,
+    color: 'grey',
+    testSplit: 0.1,
     trainLimit: null,
     testLimit: null,
     binarize: 'none',
@@ -126,7 +164,7 @@ export type ValidationResult =
   | { ok: true; config: TrainConfig }
   | { ok: false; errors: string[] };
 
-function describeAllowed(spec: FieldSpec): string {
+function describeAllowed(spec: Exclude<FieldSpec, { kind: 'parsed' }>): string {
   switch (spec.kind) {
     case 'integer':
       return `an integer from ${spec.min} to ${spec.max}${spec.nullable ? ', or null' : ''}`;
@@ -142,7 +180,7 @@ function describeAllowed(spec: FieldSpec): string {
   }
 }
 
-function checkField(spec: FieldSpec, value: unknown): boolean {
+function checkField(spec: Exclude<FieldSpec, { kind: 'parsed' }>, value: unknown): boolean {
   switch (spec.kind) {
     case 'integer':
       if (value === null) return !!spec.nullable;
@@ -177,7 +215,8 @@ export function validateConfig(raw: unknown): ValidationResult {
   }
   const input = raw as Record<string, unknown>;
   const errors: string[] = [];
-  const model = input.model ?? 'chainer-mlp';
+  // A file with its own encoder or decoder is a custom network unless it names a model.
+  const model = input.model ?? (input.encoder !== undefined || input.decoder !== undefined ? 'custom' : 'chainer-mlp');
   const base = defaultConfig(MODELS.includes(model as ModelName) ? (model as ModelName) : 'chainer-mlp');
   const out: Record<string, unknown> = { ...base };
   for (const [key, value] of Object.entries(input)) {
@@ -188,6 +227,12 @@ export function validateConfig(raw: unknown): ValidationResult {
       continue;
     }
     if (value === undefined) continue;
+    if (spec.kind === 'parsed') {
+      const parsed = spec.parse(value, key);
+      if (parsed.errors.length) errors.push(...parsed.errors);
+      else out[key] = parsed.value;
+      continue;
+    }
     if (!checkField(spec, value)) {
       errors.push(`"${key}": ${JSON.stringify(value)} is not allowed; expected ${describeAllowed(spec)}`);
       continue;
@@ -195,8 +240,50 @@ export function validateConfig(raw: unknown): ValidationResult {
     out[key] = value;
   }
   if (input.name === undefined) out.name = out.model as string;
-  if (errors.length === 0) errors.push(...scheduleErrors(out as unknown as TrainConfig));
+  if (errors.length === 0) errors.push(...architectureErrors(out as unknown as TrainConfig));
+  if (errors.length === 0) errors.push(...scheduleErrors(out as unknown as TrainConfig), ...imageFieldErrors(input, out as unknown as TrainConfig));
   return errors.length ? { ok: false, errors } : { ok: true, config: out as unknown as TrainConfig };
+}
+
+/** The network of a config: a preset's layers, or the file's own. */
+export function architectureOf(c: Pick<TrainConfig, 'model' | 'encoder' | 'decoder'>): Architecture {
+  if (c.model === 'custom') return { encoder: c.encoder ?? [], decoder: c.decoder ?? [] };
+  return PRESET_ARCHITECTURES[c.model];
+}
+
+/**
+ * The image shape [height, width, channels] a config trains on when it is known before the data is
+ * read: MNIST and Fashion-MNIST are 28×28 grey, images: folders imageSize² in their color; idx:
+ * folders have the size of their files (checked when they are read), so null.
+ */
+export function imageShapeOf(c: Pick<TrainConfig, 'dataset' | 'imageSize' | 'color'>): Shape | null {
+  if (c.dataset === 'mnist' || c.dataset === 'fashion-mnist') return [28, 28, 1];
+  if (c.dataset.startsWith('images:')) return [c.imageSize, c.imageSize, c.color === 'rgb' ? 3 : 1];
+  return null;
+}
+
+/** model custom needs both lists, a preset takes none; the network must fit the images (when their shape is known). */
+function architectureErrors(c: TrainConfig): string[] {
+  if (c.model === 'custom') {
+    const missing = (['encoder', 'decoder'] as const).filter((k) => c[k] === null || c[k]?.length === 0);
+    if (missing.length) return missing.map((k) => `"${k}": model custom needs its layers, e.g. [{"type": "dense", "units": 500}, {"type": "activation", "fn": "relu"}]`);
+  } else {
+    const given = (['encoder', 'decoder'] as const).filter((k) => c[k] !== null);
+    if (given.length) return given.map((k) => `"${k}": model ${c.model} is a preset with its own layers; set "model": "custom" to use yours`);
+  }
+  const shape = imageShapeOf(c);
+  if (shape === null) return [];
+  const plan = planNetwork(architectureOf(c), shape, c.dimz, c.likelihood);
+  return plan.ok ? [] : plan.errors;
+}
+
+/** imageSize, color and testSplit describe an images: folder; on another data set they would silently do nothing. */
+function imageFieldErrors(input: Record<string, unknown>, c: TrainConfig): string[] {
+  if (c.dataset.startsWith('images:')) return [];
+  const defaults = defaultConfig();
+  return (['imageSize', 'color', 'testSplit'] as const)
+    .filter((key) => input[key] !== undefined && input[key] !== defaults[key])
+    .map((key) => `"${key}": applies only to images:<folder> data sets; ${c.dataset} has its own (28 × 28 grey, its own test set), so remove it`);
 }
 
 /** The KL schedule's fields together: one schedule at a time, and cycles of at least two epochs. */
@@ -233,6 +320,10 @@ export function configJsonSchema(): Record<string, unknown> {
   const properties: Record<string, unknown> = { $schema: { type: 'string' } };
   const defaults = defaultConfig() as unknown as Record<string, unknown>;
   for (const [key, spec] of Object.entries(CONFIG_FIELDS)) {
+    if (spec.kind === 'parsed') {
+      properties[key] = spec.schema(spec.description);
+      continue;
+    }
     const prop: Record<string, unknown> = { description: spec.description };
     switch (spec.kind) {
       case 'integer':

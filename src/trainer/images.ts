@@ -63,10 +63,10 @@ async function readAndDispose(t: tf.Tensor): Promise<Float32Array> {
   }
 }
 
-/** sigmoid(decode(z)) for rows × dimz values of z: the decoder's mean images, rows × pixels values in [0, 1]. */
+/** E[x|z] for rows × dimz values of z (sigmoid of the logits for the Bernoulli likelihood): the decoder's mean images, rows × pixels values in [0, 1]. */
 export async function decodeMeans(model: VaeModel, z: Float32Array): Promise<Float32Array> {
   const rows = z.length / model.dimz;
-  return readAndDispose(tf.tidy(() => tf.sigmoid(model.decode(tf.tensor2d(z, [rows, model.dimz]), false))));
+  return readAndDispose(tf.tidy(() => model.likelihood.mean(model.decode(tf.tensor2d(z, [rows, model.dimz]), false))));
 }
 
 /** sigmoid(decode(noise)) for the 64 rows of the fixed prior noise, as an 8×8 grid. */
@@ -84,7 +84,7 @@ export async function writeReconstructions(model: VaeModel, test: Float32Array, 
   const originals = test.subarray(0, n * model.pixels);
   const recon = await readAndDispose(tf.tidy(() => {
     const { mu } = model.encode(tf.tensor2d(originals, [n, model.pixels]), false);
-    return tf.sigmoid(model.decode(mu, false));
+    return model.likelihood.mean(model.decode(mu, false));
   }));
   const tiles: Float32Array[] = [];
   const o = rowsOf(originals, n, model.pixels);

@@ -9,7 +9,6 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { importanceWeightedLogLikelihood, posteriorLogDensity, standardNormalLogDensity, type Posteriors } from '../shared/diagnostics';
-import { bernoulliNll } from './loss';
 import type { VaeModel } from './model';
 import { Rng, Stream } from './rng';
 
@@ -71,7 +70,7 @@ export async function importanceWeightedNll(
         }
         const logPxGivenZ = tf.tidy(() => {
           const logits = model.decode(tf.tensor2d(z, [rows * samples, dimz]), false);
-          return tf.neg(bernoulliNll(tf.gather(x, tf.tensor1d(which, 'int32')), logits));
+          return tf.neg(model.likelihood.nll(tf.gather(x, tf.tensor1d(which, 'int32')), logits));
         });
         const values = (await logPxGivenZ.data()) as Float32Array;
         logPxGivenZ.dispose();

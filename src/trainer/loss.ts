@@ -1,6 +1,7 @@
 /**
  * The VAE objective of Chainer's example, in nats per image:
- *   reconstruction = E_q[−log p(x|z)], Bernoulli on logits, Σ_pixels softplus(l) − x·l,
+ *   reconstruction = E_q[−log p(x|z)], with the model's likelihood (model/likelihoods.ts; Chainer's
+ *                    is Bernoulli on logits, Σ_pixels softplus(l) − x·l),
  *                    averaged over k samples z = μ + exp(ln σ²/2)·ε;
  *   KL             = ½ Σ_d (μ² + σ² − ln σ² − 1)  (q(z|x) against N(0, I));
  *   loss           = reconstruction + C·KL.
@@ -57,7 +58,7 @@ export function vaeLoss(model: VaeModel, x: tf.Tensor2D, eps: Float32Array, klWe
   let recSum: tf.Tensor | null = null;
   for (let l = 0; l < k; l++) {
     const e = tf.tensor2d(eps.subarray(l * batch * model.dimz, (l + 1) * batch * model.dimz), [batch, model.dimz]);
-    const nll = tf.sum(bernoulliNll(x, model.decode(sampleLatent(mu, lnVar, e), training)));
+    const nll = tf.sum(model.likelihood.nll(x, model.decode(sampleLatent(mu, lnVar, e), training)));
     recSum = recSum ? tf.add(recSum, nll) : nll;
   }
   const reconstruction = tf.div(recSum as tf.Tensor, k * batch) as tf.Scalar;

@@ -12,7 +12,7 @@ import { checkDataUnchanged, loadDataset, type LoadDatasetOptions } from './data
 import { DIAGNOSTICS_IMAGES, measureEpochDiagnostics } from './epochDiagnostics';
 import { evaluateTestSet } from './evaluate';
 import { importanceWeightedNll, type ImportanceWeighted } from './likelihood';
-import { createModel } from './model';
+import { createModel, imageShapeOfData } from './model';
 import { priorNoise } from './rng';
 import { validatedConfig } from './validConfig';
 
@@ -52,7 +52,7 @@ export async function runLikelihood(runDir: string, options: RunLikelihoodOption
   if (info.data) await checkDataUnchanged(config, info.data, options.data);
   const environment = await selectBackend(config.backend, { threads: config.threads, log: options.log });
   const data = await loadDataset(config, { ...options.data, idxFolder: info.data?.folder });
-  const model = createModel(config.model, data.pixels, config.dimz, config.seed);
+  const model = createModel(config, imageShapeOfData(data));
   try {
     restoreModel(model, checkpoint);
     const tested = await evaluateTestSet(model, data.test, data.testCount, config.testSamples, 1, config.seed, DIAGNOSTICS_IMAGES);

@@ -15,6 +15,12 @@ import { createFastStep } from './fast';
  * VAE_LENS_STOCK_STEP=1 (the escape hatch), and then the tape step runs. On webgpu the tape step
  * runs on the GPU (there is no fused webgpu step yet); it reads its results with await data().
  */
-export function createTrainStep(model: VaeModel, config: TrainConfig, backend: string): TrainStep {
-  return createFastStep(model, config, backend, { threads: config.threads }) ?? new TapeTrainStep(model, config);
+export function createTrainStep(model: VaeModel, config: TrainConfig, backend: string, log?: (line: string) => void): TrainStep {
+  const fast = createFastStep(model, config, backend, { threads: config.threads, log: log && ((line) => log(`VAE Lens: ${line}`)) });
+  if (fast) {
+    log?.(`VAE Lens: training step: fast ${model.name} step on ${backend}`);
+    return fast;
+  }
+  log?.(`VAE Lens: training step: general (TensorFlow.js gradients) on ${backend}`);
+  return new TapeTrainStep(model, config);
 }

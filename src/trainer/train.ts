@@ -25,12 +25,12 @@ import { DataError, binarizeDynamic, checkDataUnchanged, loadDataset, type Datas
 import { evaluateTestSet, type TestResult } from './evaluate';
 import { DIAGNOSTICS_IMAGES, isDiagnosticsEpoch, measureEpochDiagnostics } from './epochDiagnostics';
 import { writePriorSamples, writeReconstructions } from './images';
-import { createModel, type VaeModel } from './model';
+import { createModel, imageShapeOfData, type VaeModel } from './model';
 import { Rng, Stream, epochPermutation, priorNoise } from './rng';
 import type { TrainStep } from './step';
 import { createTrainStep } from './stepFactory';
 import { fastStepReady } from './fast';
-import { MemoryError, memoryRefusal } from './memory';
+import { MemoryError, describeNetwork, memoryRefusal } from './memory';
 import { RunRecorder, now } from './recorder';
 import { ConfigError, validatedConfig } from './validConfig';
 
@@ -248,9 +248,9 @@ async function execute(recorder: RunRecorder, config: TrainConfig, checkpoint: C
       ...options.data,
       idxFolder: recorder.info.data?.folder,
       checkSizes: ({ trainImages, testImages }) => {
-        const [trainCount = 0, rows = 0, cols = 0] = trainImages.sizes;
+        const [trainCount = 0, rows = 0, cols = 0, channels = 1] = trainImages.sizes;
         const images = Math.min(trainCount, config.trainLimit ?? Infinity) + Math.min(testImages.sizes[0] ?? 0, config.testLimit ?? Infinity);
-        const refusal = memoryRefusal(config, { width: cols, height: rows }, images, environment.backend);
+        const refusal = memoryRefusal(config, [rows, cols, channels], images, environment.backend);
         if (refusal) throw new MemoryError(refusal);
       },
       signal: stop.signal,
@@ -261,8 +261,9 @@ async function execute(recorder: RunRecorder, config: TrainConfig, checkpoint: C
     const note = batchNote(config, data.trainCount);
     if (note) output.log(`VAE Lens: ${note}`);
 
-    model = createModel(config.model, data.pixels, config.dimz, config.seed);
-    step = createTrainStep(model, config, environment.backend);
+    model = createModel(config, imageShapeOfData(data));
+    output.log(`VAE Lens: ${describeNetwork(config, imageShapeOfData(data), data.trainCount + data.testCount, environment.backend)}`);
+    step = createTrainStep(model, config, environment.backend, output.log);
     // A two-thread step runs on one thread until its worker is up; waiting for the worker here makes
     // every step of every run split the same way, so two runs with one seed give equal numbers.
     await fastStepReady(step);

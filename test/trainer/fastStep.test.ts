@@ -8,9 +8,9 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { defaultConfig, type ModelName } from '../../src/shared/config';
+import { defaultConfig, type PresetModel } from '../../src/shared/config';
 import { selectBackend } from '../../src/trainer/backend';
-import { createModel, type VaeModel } from '../../src/trainer/model';
+import { createStudyModel, type VaeModel } from '../../src/trainer/model';
 import { Rng } from '../../src/trainer/rng';
 import type { OptimizerState, TrainStep } from '../../src/trainer/step';
 import { TapeTrainStep } from '../../src/trainer/tapeStep';
@@ -82,10 +82,10 @@ function weightDiffs(a: VaeModel, b: VaeModel): Record<string, WeightDiff> {
  * before batch normalization, which the normalization cancels exactly (and the moving means,
  * which average those biases in).
  */
-async function compare(name: ModelName, dimz: number, makeFast: (m: VaeModel) => TrainStep, opts: { steps: number; batchSize: number; k: number; noiseDriven?: RegExp; threads?: number; freeBits?: number }): Promise<void> {
+async function compare(name: PresetModel, dimz: number, makeFast: (m: VaeModel) => TrainStep, opts: { steps: number; batchSize: number; k: number; noiseDriven?: RegExp; threads?: number; freeBits?: number }): Promise<void> {
   const config = { ...defaultConfig(name), dimz, trainSamples: opts.k, freeBits: opts.freeBits ?? 0 };
-  const a = createModel(name, pixels, dimz, 3);
-  const b = createModel(name, pixels, dimz, 3);
+  const a = createStudyModel(name, pixels, dimz, 3);
+  const b = createStudyModel(name, pixels, dimz, 3);
   const stock = new TapeTrainStep(a, config);
   const fast = makeFast(b);
   try {
@@ -174,8 +174,8 @@ function klPerDimension(m: VaeModel, x: Float32Array, batchSize: number): number
  * λ in the widest gap between the dimensions' KL at the start, among the middle half of them, so
  * free bits hold back a good share of the dimensions and no dimension sits within float noise of λ.
  */
-function splittingFreeBits(name: ModelName, dimz: number): { freeBits: number; below: number } {
-  const m = createModel(name, pixels, dimz, 3);
+function splittingFreeBits(name: PresetModel, dimz: number): { freeBits: number; below: number } {
+  const m = createStudyModel(name, pixels, dimz, 3);
   const kl = klPerDimension(m, batch(0, 100), 100).sort((p, q) => p - q);
   m.dispose();
   let best = dimz / 4;
@@ -205,12 +205,12 @@ test('free bits change the training: a dimension below λ gets no KL gradient, t
   const { freeBits } = splittingFreeBits('chainer-mlp', 20);
   const x = batch(0, 100);
   const eps = noise(0, 100 * 20);
-  const before = createModel('chainer-mlp', pixels, 20, 3);
+  const before = createStudyModel('chainer-mlp', pixels, 20, 3);
   const kl = klPerDimension(before, x, 100);
   const results = [];
   const models = [];
   for (const fb of [0, freeBits]) {
-    const m = createModel('chainer-mlp', pixels, 20, 3);
+    const m = createStudyModel('chainer-mlp', pixels, 20, 3);
     const step = new FastMlpStep(m, hyper, fb);
     results.push(step.step(x, 100, eps, 1));
     step.sync();
@@ -237,8 +237,8 @@ test('free bits change the training: a dimension below λ gets no KL gradient, t
  * Trains `steps` steps with `first`, moves weights and optimizer state to `second`, trains on.
  * A two-thread step is given its worker first, so that the state crosses while both threads run.
  */
-async function handOver(name: ModelName, dimz: number, first: (m: VaeModel) => TrainStep, second: (m: VaeModel) => TrainStep): Promise<{ losses: number[]; state: OptimizerState }> {
-  const m = createModel(name, pixels, dimz, 9);
+async function handOver(name: PresetModel, dimz: number, first: (m: VaeModel) => TrainStep, second: (m: VaeModel) => TrainStep): Promise<{ losses: number[]; state: OptimizerState }> {
+  const m = createStudyModel(name, pixels, dimz, 9);
   const s1 = first(m);
   await fastStepReady(s1);
   const losses: number[] = [];
@@ -247,7 +247,7 @@ async function handOver(name: ModelName, dimz: number, first: (m: VaeModel) => T
   const state = await s1.getOptimizerState();
   s1.dispose();
   // A resume: fresh model, parameters restored into it, then the optimizer state (the trainer's order).
-  const m2 = createModel(name, pixels, dimz, 123);
+  const m2 = createStudyModel(name, pixels, dimz, 123);
   for (const [k, v] of [...Object.entries(m.variables), ...Object.entries(m.state)]) (m2.variables[k] ?? m2.state[k]).assign(v);
   const s2 = second(m2);
   await fastStepReady(s2);
@@ -305,8 +305,8 @@ test('a two-thread step runs on one thread until its worker is up, then hands it
   // The worker loads in the background; steps before it is ready run whole on this thread, and the
   // first step after sends it the weights and Adam state so far. The numbers stay the tape step's.
   const config = defaultConfig('chainer-mlp');
-  const a = createModel('chainer-mlp', pixels, 20, 4);
-  const b = createModel('chainer-mlp', pixels, 20, 4);
+  const a = createStudyModel('chainer-mlp', pixels, 20, 4);
+  const b = createStudyModel('chainer-mlp', pixels, 20, 4);
   const stock = new TapeTrainStep(a, config);
   const par = new ParallelMlpStep(b, hyper, WORKER, 50, 1);
   try {
@@ -333,7 +333,7 @@ test('a two-thread step runs on one thread until its worker is up, then hands it
 test('the fast steps leave tf.memory().numTensors flat across steps', () => {
   for (const name of ['chainer-mlp', 'deep-bn'] as const) {
     const dimz = name === 'deep-bn' ? 100 : 20;
-    const m = createModel(name, pixels, dimz, 1);
+    const m = createStudyModel(name, pixels, dimz, 1);
     const config = { ...defaultConfig(name), dimz };
     const step = createFastStep(m, config, 'wasm', { threads: 1 }) as TrainStep;
     step.step(batch(0, 50), 50, noise(0, 50 * dimz), 1);
@@ -346,7 +346,7 @@ test('the fast steps leave tf.memory().numTensors flat across steps', () => {
 });
 
 test('createFastStep says when it does not apply', () => {
-  const m = createModel('deep-bn', pixels, 10, 1);
+  const m = createStudyModel('deep-bn', pixels, 10, 1);
   const logs: string[] = [];
   assert.equal(createFastStep(m, { ...defaultConfig('deep-bn'), trainSamples: 2 }, 'wasm', { log: (l) => logs.push(l) }), null);
   assert.equal(createFastStep(m, defaultConfig('deep-bn'), 'cpu', { log: (l) => logs.push(l) }), null);
@@ -363,7 +363,7 @@ test('createFastStep says when it does not apply', () => {
   assert.match(logs[2], /VAE_LENS_STOCK_STEP=1/);
   m.dispose();
   // Free bits judge each dimension over the whole batch: chainer-mlp's step keeps it on one thread, and says so.
-  const mlp = createModel('chainer-mlp', pixels, 20, 1);
+  const mlp = createStudyModel('chainer-mlp', pixels, 20, 1);
   const step = createFastStep(mlp, { ...defaultConfig(), freeBits: 0.5 }, 'wasm', { threads: 2, workerScript: WORKER, log: (l) => logs.push(l) });
   assert.ok(step instanceof FastMlpStep, `free bits: ${step?.constructor.name}`);
   assert.match(logs[3], /one thread \(free bits need the whole batch's KL per dimension\)/);

@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { createLikelihood, noParameters } from '../../src/trainer/model/likelihoods';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../../src/trainer/backend';
@@ -15,7 +16,7 @@ import { collectingOutput, runCli, tempRunsDir } from './support';
  */
 function decoderIgnoringZ(pixels: number, dimz: number, logits: Float32Array): VaeModel {
   return {
-    name: 'chainer-mlp', dimz, pixels, variables: {}, state: {},
+    name: 'chainer-mlp', dimz, pixels, shape: [1, pixels, 1], likelihood: createLikelihood({ type: 'bernoulli' }, pixels, noParameters), variables: {}, state: {},
     encode: (x) => ({ mu: tf.zeros([x.shape[0], dimz]), lnVar: tf.zeros([x.shape[0], dimz]) }),
     decode: (z) => tf.tile(tf.tensor2d(logits, [1, pixels]), [z.shape[0], 1]),
     dispose: () => undefined,

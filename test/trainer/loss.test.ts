@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { createLikelihood, noParameters } from '../../src/trainer/model/likelihoods';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -39,7 +40,7 @@ test('reparameterisation z = μ + exp(ln σ²/2)·ε', () => {
 test('vaeLoss averages the reconstruction over k samples and adds C·KL, nats per image', () => {
   // A linear toy model: μ = x·1 (one latent), ln σ² = 0, logits = z repeated over 2 pixels.
   const model: VaeModel = {
-    name: 'chainer-mlp', dimz: 1, pixels: 2, variables: {}, state: {},
+    name: 'chainer-mlp', dimz: 1, pixels: 2, shape: [1, 2, 1], likelihood: createLikelihood({ type: 'bernoulli' }, 2, noParameters), variables: {}, state: {},
     encode: (x) => ({ mu: tf.sum(x, 1, true) as tf.Tensor2D, lnVar: tf.zeros([x.shape[0], 1]) as tf.Tensor2D }),
     decode: (z) => tf.concat([z, z], 1) as tf.Tensor2D,
     dispose: () => undefined,

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { defaultConfig } from '../../src/shared/config';
 import { readRun } from '../../src/node/runFolder';
-import { createModel } from '../../src/trainer/model';
+import { createStudyModel } from '../../src/trainer/model';
 import { WASM_HEAP_MAX, estimateMemory, largestWasmSide, memoryRefusal, parameterCount } from '../../src/trainer/memory';
 import { encodeIdx } from '../../src/trainer/data/idx';
 import { startRun } from '../../src/trainer/train';
@@ -17,10 +17,10 @@ test('parameterCount is the models\' real number of trainable parameters', async
   await tf.setBackend('cpu');
   for (const model of ['chainer-mlp', 'deep-bn'] as const) {
     for (const [pixels, dimz] of [[784, 20], [64, 3]]) {
-      const m = createModel(model, pixels, dimz, 0);
+      const m = createStudyModel(model, pixels, dimz, 0);
       const real = Object.values(m.variables).reduce((n, v) => n + v.size, 0);
       m.dispose();
-      assert.equal(parameterCount(model, pixels, dimz), real, `${model} ${pixels} ${dimz}`);
+      assert.equal(parameterCount({ ...defaultConfig(model), dimz }, [1, pixels, 1]), real, `${model} ${pixels} ${dimz}`);
     }
   }
 });
@@ -28,14 +28,14 @@ test('parameterCount is the models\' real number of trainable parameters', async
 test('the wasm estimate admits the sizes that train (MNIST, 100×100, 150×150) and refuses 200×200 and up', () => {
   const mlp = defaultConfig('chainer-mlp');
   const bn = defaultConfig('deep-bn');
-  for (const side of [28, 100, 150]) assert.equal(memoryRefusal(mlp, { width: side, height: side }, 70_000, 'wasm', 64e9), undefined, `${side}`);
-  assert.equal(memoryRefusal(bn, { width: 100, height: 100 }, 70_000, 'wasm', 64e9), undefined);
-  assert.ok(estimateMemory(mlp, 200 * 200, 0, 'wasm').backendBytes > WASM_HEAP_MAX);
+  for (const side of [28, 100, 150]) assert.equal(memoryRefusal(mlp, [side, side, 1], 70_000, 'wasm', 64e9), undefined, `${side}`);
+  assert.equal(memoryRefusal(bn, [100, 100, 1], 70_000, 'wasm', 64e9), undefined);
+  assert.ok(estimateMemory(mlp, [200, 200, 1], 0, 'wasm').backendBytes > WASM_HEAP_MAX);
   const side = largestWasmSide(mlp);
   assert.ok(side >= 150 && side < 200, `${side}`);
   // Native TensorFlow has no heap ceiling: 600×600 is judged against the machine's memory.
-  assert.equal(memoryRefusal(mlp, { width: 600, height: 600 }, 5, 'tensorflow', 64e9), undefined);
-  assert.match(memoryRefusal(mlp, { width: 600, height: 600 }, 5, 'tensorflow', 4e9) ?? '', /more than this machine's 4\.0 GB/);
+  assert.equal(memoryRefusal(mlp, [600, 600, 1], 5, 'tensorflow', 64e9), undefined);
+  assert.match(memoryRefusal(mlp, [600, 600, 1], 5, 'tensorflow', 4e9) ?? '', /more than this machine's 4\.0 GB/);
 });
 
 test('a 600×600 IDX set on wasm is refused before training with the numbers and what to change', async () => {

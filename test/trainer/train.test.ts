@@ -9,7 +9,7 @@ import type { EpochEvent, SplitMetrics } from '../../src/shared/events';
 import { startRun } from '../../src/trainer/train';
 import { selectBackend } from '../../src/trainer/backend';
 import { loadDataset } from '../../src/trainer/data';
-import { createModel } from '../../src/trainer/model';
+import { createStudyModel } from '../../src/trainer/model';
 import { TapeTrainStep } from '../../src/trainer/tapeStep';
 import { readCheckpoint } from '../../src/trainer/checkpoint';
 import { Rng } from '../../src/trainer/rng';
@@ -117,7 +117,7 @@ test('deep-bn trains with batch statistics and evaluates with its moving statist
 test('the stock step keeps tf.memory().numTensors flat and names parameters as the contract says', async () => {
   await selectBackend('wasm');
   const data = await loadDataset({ dataset: 'mnist', trainLimit: 300, testLimit: 1, binarize: 'none' });
-  const model = createModel('chainer-mlp', data.pixels, 20, 0);
+  const model = createStudyModel('chainer-mlp', data.pixels, 20, 0);
   assert.deepEqual(Object.keys(model.variables).sort(), [
     'ld1/W', 'ld1/b', 'ld2/W', 'ld2/b', 'le1/W', 'le1/b', 'le2_ln_var/W', 'le2_ln_var/b', 'le2_mu/W', 'le2_mu/b',
   ]);
@@ -143,7 +143,7 @@ test('the stock step keeps tf.memory().numTensors flat and names parameters as t
   const state = await step.getOptimizerState();
   assert.equal(state.step, 3);
   assert.ok(state.slots['le1/W/m'] && state.slots['le1/W/v'] && state.slots['ld2/b/m']);
-  const other = createModel('chainer-mlp', data.pixels, 20, 0);
+  const other = createStudyModel('chainer-mlp', data.pixels, 20, 0);
   const restored = new TapeTrainStep(other, defaultConfig());
   await restored.setOptimizerState(state);
   const again = await restored.getOptimizerState();

@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { StepResult, TrainStep } from '../step';
+import { BN_DECAY, BN_EPS } from '../../shared/architecture';
 import { DEFAULT_ADAM, type AdamHyper, type AdamState } from './adam';
 import {
   addRowBias, bernoulliLossAndGrad, loadHead, putHeadSlots, putLayerSlots, readVariable,
@@ -20,8 +21,6 @@ import { heapView } from './wasmHeap';
 import type { Timer } from './timer';
 
 const HIDDEN = 600;
-export const BN_EPS = 2e-5;
-export const BN_DECAY = 0.9;
 /** The model's μ and lnVar layers, which this step runs as one head layer. */
 const HEAD_MU = 'enc_mu';
 const HEAD_LV = 'enc_ln_var';

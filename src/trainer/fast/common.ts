@@ -15,6 +15,8 @@ export interface FastModel {
   variables: Record<string, tf.Variable>;
   /** Non-trainable state (batch-norm moving statistics). */
   state: Record<string, tf.Variable>;
+  /** p(x|z): the fast steps implement the Bernoulli one. */
+  likelihood: { spec: { type: string } };
 }
 
 export interface OptimizerStateLike {

@@ -36,6 +36,7 @@ export function fastStepUnavailable(model: FastModel, config: AdamConfig, backen
   if (process.env.VAE_LENS_STOCK_STEP === '1') return 'VAE_LENS_STOCK_STEP=1';
   if (backend !== 'wasm') return `backend ${backend} (the fast step is for wasm)`;
   if (model.name !== 'chainer-mlp' && model.name !== 'deep-bn') return `model ${model.name} has no fast step`;
+  if (model.likelihood.spec.type !== 'bernoulli') return `the fast step implements the Bernoulli likelihood, not ${model.likelihood.spec.type}`;
   if (model.name === 'deep-bn' && (config.trainSamples ?? 1) > 1) return 'deep-bn with k > 1 samples (the tape step normalises each decode separately)';
   return checkWasmInternals();
 }

@@ -20,7 +20,7 @@ import { performance } from 'node:perf_hooks';
 function makeModel(init: WorkerInit): FastModel {
   const variables: Record<string, tf.Variable> = {};
   for (const [name, { data, shape }] of Object.entries(init.weights)) variables[name] = tf.variable(tf.tensor(data, shape), true, `fastWorker/${name}`);
-  return { name: 'chainer-mlp', dimz: init.dimz, pixels: init.pixels, variables, state: {} };
+  return { name: 'chainer-mlp', dimz: init.dimz, pixels: init.pixels, variables, state: {}, likelihood: { spec: { type: 'bernoulli' } } };
 }
 
 function setWeights(model: FastModel, weights: WorkerInit['weights']): void {

@@ -14,7 +14,7 @@ import { keptCheckpointEpochs, readCheckpoint, readKeptCheckpoint, restoreModel,
 import { loadDataset, type Dataset, type LoadDatasetOptions } from '../data';
 import { EVAL_CHUNK } from '../evaluate';
 import { decodeMeans } from '../images';
-import { createModel, type VaeModel } from '../model';
+import { createModel, imageShapeOfData, type VaeModel } from '../model';
 
 /** A request the run cannot answer: no checkpoint, a z of the wrong length, an index out of range. */
 export class ExplorerError extends Error {
@@ -100,7 +100,7 @@ async function openCheckpoint(runDir: string, info: RunInfo, checkpoint: Checkpo
   const environment = await selectBackend(options.backend ?? config.backend, { threads: config.threads, log: options.log });
   // Only the test set is explored: the training files are not read (60,000 MNIST images would be 188 MB as floats).
   const data = await loadDataset(config, { ...options.data, idxFolder: info.data?.folder, testOnly: true });
-  const model = createModel(config.model, data.pixels, config.dimz, config.seed);
+  const model = createModel(config, imageShapeOfData(data));
   try {
     restoreModel(model, checkpoint);
     const { mu, lnVar } = await encodeMeans(model, data.test, data.testCount);

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { VaeModel } from './types';
+import type { Likelihood, Shape } from '../../shared/architecture';
 import { ParameterSet, applyLinear, linear } from './layers';
 
 const HIDDEN = 500;
@@ -9,14 +10,15 @@ const HIDDEN = 500;
  * Linear(pixels→500), tanh, two heads Linear(500→dimz) for μ and ln σ²; decoder Linear(dimz→500),
  * tanh, Linear(500→pixels) giving Bernoulli logits. L.Linear's default initialisation.
  */
-export function createChainerMlp(pixels: number, dimz: number, seed: number): VaeModel {
+export function createChainerMlp(shape: Shape, dimz: number, likelihood: Likelihood, seed: number): VaeModel {
+  const pixels = shape[0] * shape[1] * shape[2];
   const params = new ParameterSet(seed);
   const le1 = linear(params, 'le1', pixels, HIDDEN);
   const le2Mu = linear(params, 'le2_mu', HIDDEN, dimz);
   const le2LnVar = linear(params, 'le2_ln_var', HIDDEN, dimz);
   const ld1 = linear(params, 'ld1', dimz, HIDDEN);
   const ld2 = linear(params, 'ld2', HIDDEN, pixels);
-  return params.model('chainer-mlp', dimz, pixels, {
+  return params.model('chainer-mlp', dimz, shape, likelihood, {
     encode(x) {
       const h = tf.tanh(applyLinear(le1, x));
       return { mu: applyLinear(le2Mu, h), lnVar: applyLinear(le2LnVar, h) };

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { VaeModel } from './types';
+import type { Likelihood, Shape } from '../../shared/architecture';
 import { ParameterSet, applyBatchNorm, applyLinear, batchNorm, linear, type BatchNorm, type Linear } from './layers';
 
 const HIDDEN = 600;
@@ -12,7 +13,8 @@ const HIDDEN = 600;
  * Chainer's defaults (eps 2e-5, moving-average decay 0.9); Linear layers use L.Linear's default
  * initialisation. Default dimz 100, as in the study.
  */
-export function createDeepBn(pixels: number, dimz: number, seed: number): VaeModel {
+export function createDeepBn(shape: Shape, dimz: number, likelihood: Likelihood, seed: number): VaeModel {
+  const pixels = shape[0] * shape[1] * shape[2];
   const params = new ParameterSet(seed);
   const block = (name: string, fanIn: number): { lin: Linear; bn: BatchNorm } => ({
     lin: linear(params, name, fanIn, HIDDEN),
@@ -28,7 +30,7 @@ export function createDeepBn(pixels: number, dimz: number, seed: number): VaeMod
   const dec1 = block('dec1', dimz);
   const dec2 = block('dec2', HIDDEN);
   const decOut = linear(params, 'dec_out', HIDDEN, pixels);
-  return params.model('deep-bn', dimz, pixels, {
+  return params.model('deep-bn', dimz, shape, likelihood, {
     encode(x, training) {
       const h = applyBlock(enc2, applyBlock(enc1, x, training), training);
       return { mu: applyLinear(encMu, h), lnVar: applyLinear(encLnVar, h) };

@@ -6,6 +6,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { ModelName } from '../../shared/config';
 import { Rng, Stream } from '../rng';
 import type { VaeModel } from './types';
+import { BN_DECAY, BN_EPS, type Likelihood, type Shape } from '../../shared/architecture';
+import { createLikelihood } from './likelihoods';
 
 let modelInstances = 0;
 
@@ -29,8 +31,14 @@ export class ParameterSet {
 
   /** LeCun normal, Chainer's L.Linear default: N(0, 1/fan_in), seeded by (seed, name). */
   lecunNormal(name: string, fanIn: number, fanOut: number): tf.Variable {
-    const values = Rng.fromKey(this.seed, Stream.init, nameKey(name)).fillNormal(new Float32Array(fanIn * fanOut), Math.sqrt(1 / fanIn));
-    return this.add(name, tf.tensor2d(values, [fanIn, fanOut]), true);
+    return this.lecunNormalShaped(name, fanIn, [fanIn, fanOut]);
+  }
+
+  /** LeCun normal N(0, 1/fan_in) of any shape (a convolution's kernel: fan_in = kernel² × input channels). */
+  lecunNormalShaped(name: string, fanIn: number, shape: number[]): tf.Variable {
+    const count = shape.reduce((a, b) => a * b, 1);
+    const values = Rng.fromKey(this.seed, Stream.init, nameKey(name)).fillNormal(new Float32Array(count), Math.sqrt(1 / fanIn));
+    return this.add(name, tf.tensor(values, shape), true);
   }
 
   constant(name: string, size: number, value: number, trainable: boolean): tf.Variable {
@@ -48,10 +56,12 @@ export class ParameterSet {
     for (const v of [...Object.values(this.variables), ...Object.values(this.state)]) v.dispose();
   }
 
-  /** The model over these parameters: each model file supplies only its network. */
-  model(name: ModelName, dimz: number, pixels: number, net: Pick<VaeModel, 'encode' | 'decode'>): VaeModel {
+  /** The model over these parameters: each model file supplies only its network; the likelihood's own parameters (a learned σ) join them here. */
+  model(name: ModelName, dimz: number, shape: Shape, likelihood: Likelihood, net: Pick<VaeModel, 'encode' | 'decode'>): VaeModel {
+    const pixels = shape[0] * shape[1] * shape[2];
+    const pixelLikelihood = createLikelihood(likelihood, pixels, (n, size, value) => this.constant(n, size, value, true));
     return {
-      name, dimz, pixels, variables: this.variables, state: this.state,
+      name, dimz, pixels, shape, likelihood: pixelLikelihood, variables: this.variables, state: this.state,
       encode: net.encode, decode: net.decode,
       dispose: () => this.dispose(),
     };
@@ -71,9 +81,6 @@ export function applyLinear(layer: Linear, x: tf.Tensor2D): tf.Tensor2D {
   return tf.add(tf.matMul(x, layer.W), layer.b);
 }
 
-/** Chainer's BatchNormalization defaults. */
-export const BN_EPS = 2e-5;
-export const BN_DECAY = 0.9;
 
 export interface BatchNorm {
   gamma: tf.Variable;
@@ -95,21 +102,23 @@ export function batchNorm(params: ParameterSet, name: string, size: number): Bat
  * Training: normalise with the batch's statistics and update the moving ones as Chainer does
  * (decay 0.9, the variance with the unbiased m/(m−1) correction). Evaluation: the moving ones.
  */
-export function applyBatchNorm(bn: BatchNorm, h: tf.Tensor2D, training: boolean): tf.Tensor2D {
+export function applyBatchNorm<T extends tf.Tensor>(bn: BatchNorm, h: T, training: boolean, eps = BN_EPS, decay = BN_DECAY): T {
   let mean: tf.Tensor;
   let variance: tf.Tensor;
   if (training) {
-    ({ mean, variance } = tf.moments(h, 0));
-    const m = h.shape[0];
+    // Statistics over every axis but the last (batch, and height and width of a spatial input).
+    const axes = h.shape.slice(0, -1).map((_, i) => i);
+    ({ mean, variance } = tf.moments(h, axes));
+    const m = h.shape.slice(0, -1).reduce((a, b) => a * b, 1);
     const unbiased = m > 1 ? m / (m - 1) : 1;
-    const newMean = tf.add(tf.mul(bn.mean, BN_DECAY), tf.mul(mean, 1 - BN_DECAY));
-    const newVar = tf.add(tf.mul(bn.variance, BN_DECAY), tf.mul(variance, (1 - BN_DECAY) * unbiased));
+    const newMean = tf.add(tf.mul(bn.mean, decay), tf.mul(mean, 1 - decay));
+    const newVar = tf.add(tf.mul(bn.variance, decay), tf.mul(variance, (1 - decay) * unbiased));
     bn.mean.assign(newMean);
     bn.variance.assign(newVar);
   } else {
     mean = bn.mean;
     variance = bn.variance;
   }
-  const normalised = tf.div(tf.sub(h, mean), tf.sqrt(tf.add(variance, BN_EPS)));
-  return tf.add(tf.mul(normalised, bn.gamma), bn.beta);
+  const normalised = tf.div(tf.sub(h, mean), tf.sqrt(tf.add(variance, eps)));
+  return tf.add(tf.mul(normalised, bn.gamma), bn.beta) as T;
 }
