@@ -106,7 +106,8 @@ function activate(layer: Extract<LayerSpec, { type: 'activation' }>, x: tf.Tenso
       return tf.leakyRelu(x, layer.alpha ?? LEAKY_RELU_ALPHA);
     case 'elu': {
       const alpha = layer.alpha ?? 1;
-      return alpha === 1 ? tf.elu(x) : tf.where(tf.greater(x, 0), x, tf.mul(tf.sub(tf.exp(tf.minimum(x, 0)), 1), alpha));
+      // relu(x) + α(e^min(x,0) − 1): x above zero, α(eˣ − 1) below, with gradients from ops every backend differentiates.
+      return alpha === 1 ? tf.elu(x) : tf.add(tf.relu(x), tf.mul(tf.sub(tf.exp(tf.minimum(x, 0)), 1), alpha));
     }
     case 'softplus':
       return tf.softplus(x);
