@@ -35,7 +35,7 @@ const CONFIG_FLAGS: Record<string, keyof TrainConfig> = {
   name: 'name', model: 'model', dimz: 'dimz', epochs: 'epochs', 'batch-size': 'batchSize', lr: 'learningRate',
   'kl-weight': 'klWeight', 'kl-warmup': 'klWarmupEpochs', 'kl-cycles': 'klCycles', 'free-bits': 'freeBits', 'train-samples': 'trainSamples', 'test-samples': 'testSamples',
   dataset: 'dataset', 'train-limit': 'trainLimit', 'test-limit': 'testLimit', binarize: 'binarize', seed: 'seed',
-  backend: 'backend', threads: 'threads',
+  backend: 'backend', threads: 'threads', 'diagnostics-every': 'diagnosticsEvery', 'iw-samples': 'iwSamples',
 };
 
 /** Importance samples per test image for vae-lens nll (Burda et al.'s figure). */
@@ -76,7 +76,7 @@ vae-lens <command> --help describes each command.`,
 Starts a run. Options override the config file; everything else takes the defaults of Chainer's MNIST VAE example.
   --config <file>      a *.vae.json experiment file
   --name <name>        run name
-  --model <m>          chainer-mlp | deep-bn
+  --model <m>          chainer-mlp | deep-bn (custom networks: encoder and decoder in a --config file)
   --dimz <n>           latent dimensions (default 20; deep-bn 100)
   --epochs <n>         passes over the training set (default 100)
   --batch-size <n>     images per batch (default 100)
@@ -87,7 +87,9 @@ Starts a run. Options override the config file; everything else takes the defaul
   --free-bits <λ>      free bits: no KL penalty on a dimension whose batch KL is below λ nats (default 0: off)
   --train-samples <k>  z samples per image in the training loss (default 1)
   --test-samples <k>   z samples per image in the test loss (default 10)
-  --dataset <d>        mnist | fashion-mnist | idx:<folder> (default mnist)
+  --diagnostics-every <n>  measure I(x;z), the marginal KL and prior holes every n epochs (default 5; 0: never)
+  --iw-samples <k>     importance samples per image for the IW test NLL with the diagnostics (default 100; 0: none)
+  --dataset <d>        mnist | fashion-mnist | idx:<folder> | images:<folder> (default mnist)
   --train-limit <n>    use the first n training images (default all)
   --test-limit <n>     use the first n test images (default all)
   --binarize <b>       none | static | dynamic (default none)
