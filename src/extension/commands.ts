@@ -66,7 +66,7 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
     vscode.commands.registerCommand('vaeLens.compareRuns', wrap('Compare Runs', compare)),
     vscode.commands.registerCommand('vaeLens.renameRun', wrap('Rename', (arg?: RunArg) => ops.rename(arg))),
     vscode.commands.registerCommand('vaeLens.deleteRun', wrap('Delete Run', (arg?: RunArg, selected?: RunsNode[]) => ops.remove(arg, selected))),
-    vscode.commands.registerCommand('vaeLens.exportMetrics', wrap('Export Metrics', (arg?: RunArg) => ops.exportMetrics(arg))),
+    vscode.commands.registerCommand('vaeLens.exportMetrics', wrap('Export Metrics', (arg?: RunArg, selected?: RunsNode[]) => ops.exportMetrics(arg, selected))),
     vscode.commands.registerCommand('vaeLens.revealRunFolder', wrap('Reveal Run Folder', (arg?: RunArg) => ops.reveal(arg))),
     vscode.commands.registerCommand('vaeLens.refresh', wrap('Refresh', async () => {
       store.schedule();

@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { CHECKPOINT_DIR, isLiveStatus } from '../shared/run';
 import { readRunInfo } from '../node/runFolder';
 import type { RunState } from './model/runStore';
-import { metricsCsv, metricsJson } from './model/metricsCsv';
+import { metricsCsv, metricsCsvOfRuns, metricsJson, metricsJsonOfRuns, type ExportedRun } from './model/metricsCsv';
 import { exportFileName, jsonExportBeside } from './model/runPaths';
 import { RunWriteRefused, renameRun, runNameProblem } from './model/runWriter';
 import type { CommandDeps } from './commands';
@@ -109,25 +109,28 @@ export class FolderOps {
     store.schedule();
   }
 
-  async exportMetrics(arg?: RunArg): Promise<void> {
-    const [dir] = await this.picker.targets(arg, undefined, { action: 'Export Metrics', placeHolder: 'Run to export', filter: (r) => !!r.latest });
-    if (!dir) return;
-    const info = this.d.store.get(dir)?.info ?? (await readRunInfo(dir));
-    const events = await this.d.store.allEvents(dir);
+  /** One run, or every selected run into one CSV (a run_id and run_name column first) and one JSON. */
+  async exportMetrics(arg?: RunArg, selected?: RunsNode[]): Promise<void> {
+    const dirs = await this.picker.targets(arg, selected, { action: 'Export Metrics', placeHolder: 'Run to export', filter: (r) => !!r.latest });
+    if (dirs.length === 0) return;
+    const runs: ExportedRun[] = [];
+    for (const dir of dirs) runs.push({ info: this.d.store.get(dir)?.info ?? (await readRunInfo(dir)), events: await this.d.store.allEvents(dir) });
+    const [first] = runs;
+    const what = runs.length === 1 ? `"${first.info.name}"` : `${runs.length} runs`;
     const target = await vscode.window.showSaveDialog({
-      defaultUri: vscode.Uri.file(join(dirname(dir), exportFileName(info.id))),
+      defaultUri: vscode.Uri.file(join(dirname(dirs[0]), runs.length === 1 ? exportFileName(first.info.id) : exportFileName(`${runs.length}-runs`))),
       filters: { 'CSV': ['csv'] },
-      title: `Export metrics of "${info.name}"`,
+      title: `Export metrics of ${what}`,
     });
     if (!target) return;
     // The CSV has the scalars; the JSON beside it has them too, with every per-dimension statistic.
     const json = target.with({ path: jsonExportBeside(target.path) });
     const health = this.d.store.healthSettings;
     const encode = (text: string) => new TextEncoder().encode(text);
-    await vscode.workspace.fs.writeFile(target, encode(metricsCsv(events, health)));
-    await vscode.workspace.fs.writeFile(json, encode(metricsJson(info, events, health)));
-    this.d.log.info(`Exported metrics of ${dir} to ${target.fsPath} and ${json.fsPath}`);
-    void vscode.window.showInformationMessage(`VAE Lens: metrics of "${info.name}" written to ${vscode.workspace.asRelativePath(target)} (and per-dimension statistics to ${vscode.workspace.asRelativePath(json)}).`);
+    await vscode.workspace.fs.writeFile(target, encode(runs.length === 1 ? metricsCsv(first.events, health) : metricsCsvOfRuns(runs, health)));
+    await vscode.workspace.fs.writeFile(json, encode(runs.length === 1 ? metricsJson(first.info, first.events, health) : metricsJsonOfRuns(runs, health)));
+    this.d.log.info(`Exported metrics of ${dirs.join(', ')} to ${target.fsPath} and ${json.fsPath}`);
+    void vscode.window.showInformationMessage(`VAE Lens: metrics of ${what} written to ${vscode.workspace.asRelativePath(target)} (and per-dimension statistics to ${vscode.workspace.asRelativePath(json)}).`);
   }
 
   async reveal(arg?: RunArg): Promise<void> {

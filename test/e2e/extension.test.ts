@@ -219,6 +219,21 @@ test('VAE: Train and a run\'s life in the VAE Runs view, part by part', { timeou
       await wb.screenshot('compare-two-runs');
     });
 
+    await s.step('Export Metrics on a multi-selection writes one CSV and one JSON of both runs', async () => {
+      await selectRuns(wb, pane, ['tiny, renamed', 'Quick check']);
+      await chooseFromContextMenu(wb, treeRow(pane, 'tiny, renamed'), 'Export Metrics');
+      await wb.expectVisible(page.locator('.quick-input-widget input'), 'the save dialog for the metrics of two runs');
+      await page.locator('.quick-input-widget input').press('Enter');
+      await wb.waitForNotification(/metrics of 2 runs written to/, 15_000);
+      const csvFile = join(workspace, RUNS, '2-runs-metrics.csv');
+      const [header, ...rows] = readFileSync(csvFile, 'utf8').trim().split('\n');
+      assert.match(header, /^run_id,run_name,epoch,train_loss,/);
+      assert.equal(rows.filter((r) => r.includes(',"tiny, renamed",')).length, 2, 'the tiny run\'s two epochs, its name quoted');
+      assert.ok(rows.some((r) => r.includes(',Quick check,')), 'the Quick check\'s epochs');
+      const json = JSON.parse(readFileSync(csvFile.replace(/\.csv$/, '.json'), 'utf8')) as { runs: Array<{ run: { name: string } }> };
+      assert.deepEqual(json.runs.map((r) => r.run.name).sort(), ['Quick check', 'tiny, renamed']);
+    });
+
     await s.step('Delete from the palette removes the folder', async () => {
       // From the palette a run is picked; confirming moves the folder to the trash (or, where there is no trash, asks again before deleting for good).
       await runCommandSoon(wb, 'VAE: Delete Run');

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { configJsonSchema } from '../../src/shared/config';
 import { TRAIN_PRESETS, resolveTrainConfig, parseExperimentFile, experimentNameFromFile } from '../../src/extension/model/presets';
-import { metricsCsv, metricsJson, METRICS_CSV_HEADER } from '../../src/extension/model/metricsCsv';
+import { metricsCsv, metricsCsvOfRuns, metricsJson, metricsJsonOfRuns, METRICS_CSV_HEADER } from '../../src/extension/model/metricsCsv';
 import { DEFAULT_HEALTH_SETTINGS } from '../../src/shared/health';
 import { statusBarText } from '../../src/extension/model/statusText';
 import { runDescription, runItemModel } from '../../src/extension/model/treeModel';
@@ -81,6 +81,32 @@ describe('metrics CSV', () => {
     assert.equal(strict[METRICS_CSV_HEADER.indexOf('active_units')], '0');
     assert.equal(strict[METRICS_CSV_HEADER.indexOf('active_threshold')], '0.95');
     assert.equal(strict[METRICS_CSV_HEADER.indexOf('aggregate_variance_active')], '', 'no active dimension: no aggregate');
+  });
+});
+
+describe('metrics export of several runs', () => {
+  const run = (id: string, name: string, n: number) => ({
+    info: { id, name, config: { ...defaultConfig(), name, dimz: 4, epochs: n } },
+    events: Array.from({ length: n }, (_, i): RunEvent => healthEpoch(i + 1, 3, 4)),
+  });
+  const runs = [run('20261205-010000-a', 'plain', 2), run('20261205-020000-b', '=HYPERLINK("x"), "quoted"', 3)];
+
+  test('one CSV: run_id and run_name first, then the single-run columns, each run\'s epochs in turn', () => {
+    const lines = metricsCsvOfRuns(runs).trimEnd().split('\n');
+    assert.equal(lines[0], ['run_id', 'run_name', ...METRICS_CSV_HEADER].join(','));
+    assert.equal(lines.length, 1 + 2 + 3);
+    assert.ok(lines[1].startsWith('20261205-010000-a,plain,1,'));
+    // A name with a comma and quotes is one quoted cell; a formula-like one starts with an apostrophe.
+    assert.ok(lines[3].startsWith('20261205-020000-b,"\'=HYPERLINK(""x""), ""quoted""",1,'), lines[3]);
+    assert.equal(lines[5].slice(lines[5].indexOf('",') + 2), metricsCsv(runs[1].events).trimEnd().split('\n')[3]);
+  });
+
+  test('one JSON: every run with the single-run file\'s record', () => {
+    const json = JSON.parse(metricsJsonOfRuns(runs)) as { format: string; runs: Array<{ run: { id: string }; epochs: unknown[] }> };
+    assert.equal(json.format, 'vae-lens-metrics-runs');
+    assert.deepEqual(json.runs.map((r) => [r.run.id, r.epochs.length]), [['20261205-010000-a', 2], ['20261205-020000-b', 3]]);
+    const single = JSON.parse(metricsJson(runs[1].info, runs[1].events)) as { run: unknown; epochs: unknown[] };
+    assert.deepEqual(json.runs[1], { run: single.run, epochs: single.epochs });
   });
 });
 

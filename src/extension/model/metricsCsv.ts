@@ -3,6 +3,8 @@
  * aggregate view and the prior fit (−ELBO at C = 1 every epoch; the diagnostics on the epochs that
  * have them, empty cells elsewhere), and a JSON file with the same scalars plus every per-dimension
  * statistic. Both are built from metricsRecord, the one place that names and reads the columns.
+ * Several runs export to one CSV whose rows start with the run's id and name, and one JSON with
+ * each run's record in turn.
  */
 import type { EpochEvent, RunEvent, SplitMetrics } from '../../shared/events';
 import { activeAggregateVariance, activeDimensions, DEFAULT_HEALTH_SETTINGS, epochHistory, type HealthSettings } from '../../shared/health';
@@ -56,6 +58,26 @@ export function metricsCsv(events: RunEvent[], s: HealthSettings = DEFAULT_HEALT
   return [METRICS_CSV_HEADER.join(','), ...epochHistory(events).map((e) => metricsCsvRow(e, s))].join('\n') + '\n';
 }
 
+/**
+ * A text cell per RFC 4180 (quoted when it holds a comma, quote or line break), with a leading
+ * apostrophe when a spreadsheet would read it as a formula (a run name is user text).
+ */
+function textCell(text: string): string {
+  const safe = /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
+  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
+
+export interface ExportedRun {
+  info: Pick<RunInfo, 'id' | 'name' | 'config'>;
+  events: RunEvent[];
+}
+
+/** One CSV for several runs: run_id and run_name, then the single-run columns; each run's epochs in turn. */
+export function metricsCsvOfRuns(runs: readonly ExportedRun[], s: HealthSettings = DEFAULT_HEALTH_SETTINGS): string {
+  const rows = runs.flatMap(({ info, events }) => epochHistory(events).map((e) => `${textCell(info.id)},${textCell(info.name)},${metricsCsvRow(e, s)}`));
+  return [['run_id', 'run_name', ...METRICS_CSV_HEADER].join(','), ...rows].join('\n') + '\n';
+}
+
 /** A finite number, or null (JSON has no NaN, and a missing measure is null rather than absent). */
 function jsonNumber(x: number | null | undefined): number | null {
   return typeof x === 'number' && Number.isFinite(x) ? x : null;
@@ -67,7 +89,7 @@ function jsonNumber(x: number | null | undefined): number | null {
  * E[σ_d²], KL_d, the aggregate variance, and the prior-fit moment term per dimension and per
  * eigenvalue where the epoch has diagnostics).
  */
-export function metricsJson(info: Pick<RunInfo, 'id' | 'name' | 'config'>, events: RunEvent[], s: HealthSettings = DEFAULT_HEALTH_SETTINGS): string {
+function runRecord({ info, events }: ExportedRun, s: HealthSettings) {
   const epochs = epochHistory(events).map((e) => {
     const record = metricsRecord(e, s);
     return {
@@ -75,5 +97,14 @@ export function metricsJson(info: Pick<RunInfo, 'id' | 'name' | 'config'>, event
       perDimension: perDimensionStatistics(e),
     };
   });
-  return JSON.stringify({ format: 'vae-lens-metrics', version: 1, run: { id: info.id, name: info.name, config: info.config }, epochs }, null, 1) + '\n';
+  return { run: { id: info.id, name: info.name, config: info.config }, epochs };
+}
+
+export function metricsJson(info: Pick<RunInfo, 'id' | 'name' | 'config'>, events: RunEvent[], s: HealthSettings = DEFAULT_HEALTH_SETTINGS): string {
+  return JSON.stringify({ format: 'vae-lens-metrics', version: 1, ...runRecord({ info, events }, s) }, null, 1) + '\n';
+}
+
+/** The JSON export of several runs: `runs`, each with the single-run file's `run` and `epochs`. */
+export function metricsJsonOfRuns(runs: readonly ExportedRun[], s: HealthSettings = DEFAULT_HEALTH_SETTINGS): string {
+  return JSON.stringify({ format: 'vae-lens-metrics-runs', version: 1, runs: runs.map((r) => runRecord(r, s)) }, null, 1) + '\n';
 }
