@@ -166,6 +166,10 @@ test('a test/ sub-folder is the test set; two images split one and one; static b
   assert.deepEqual(d.labelNames, ['a', 'b']);
   assert.deepEqual([...d.testLabels!].sort(), [0, 0, 1, 1, 1]);
   assert.ok(d.train.every((v) => v === 0 || v === 1));
+  const testOnly = await loadDataset({ dataset: `images:${folder}`, imageSize: 5, color: 'rgb', testSplit: 0.5, ...none, binarize: 'static' }, { cacheDir, testOnly: true });
+  assert.equal(testOnly.trainCount, 0);
+  assert.deepEqual(testOnly.test, d.test);
+  assert.deepEqual(testOnly.data, d.data, 'the same fingerprint for run.json');
   write(join(pair, 'one.png'), solid([9, 9, 9]));
   write(join(pair, 'two.png'), solid([9, 9, 9]));
   for (const split of [0.01, 0.99]) {
@@ -219,6 +223,25 @@ test('the cache: a second load reads it (same bytes, file untouched), an edited 
     assert.deepEqual(again.cached, { train: false, test: false });
     assert.deepEqual(again.train.pixels, third.train.pixels);
   }
+});
+
+test('an abort while decoding stops the load', async (t) => {
+  const folder = temp(t, 'abort');
+  const cacheDir = temp(t, 'cache');
+  labelledFolder(folder, { a: 40, b: 40 });
+  const controller = new AbortController();
+  const fractions: number[] = [];
+  const load = loadDataset({ dataset: `images:${folder}`, imageSize: 8, color: 'grey', testSplit: 0.5, ...none }, {
+    cacheDir,
+    signal: controller.signal,
+    onProgress: (phase, fraction) => {
+      if (!phase.startsWith('reading')) return;
+      fractions.push(fraction ?? -1);
+      if ((fraction ?? 0) > 0) controller.abort();
+    },
+  });
+  await assert.rejects(load, { name: 'AbortError' });
+  assert.ok(fractions.length >= 2 && fractions.every((f) => f < 1), `stopped part-way: ${fractions.join(', ')}`);
 });
 
 test('checkDataUnchanged refuses a resume when files were added, removed or edited, and names what changed', async (t) => {

@@ -104,10 +104,10 @@ function examples(names: string[]): string {
 
 /** The visible entries of `dir` (symbolic links followed), sorted by name. */
 function entries(dir: string): { name: string; dir: boolean }[] {
-  return readdirSync(dir)
-    .filter((name) => !name.startsWith('.'))
-    .sort()
-    .map((name) => ({ name, dir: isDirectory(join(dir, name)) }));
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((e) => !e.name.startsWith('.'))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    .map((e) => ({ name: e.name, dir: e.isSymbolicLink() ? isDirectory(join(dir, e.name)) : e.isDirectory() }));
 }
 
 /** Every image file under `dir`, at any depth, as `prefix` + its relative path; `others` collects the rest. */
@@ -370,7 +370,7 @@ export async function readImageFolder(listing: ImageFolderListing, opts: ImageFo
     const header: CacheHeader = { key: entry.key, count: s.files.length, side: opts.side, channels, labelled };
     return { ...s, entry, header };
   });
-  const cached = await Promise.all(sets.map((s) => (s.files.length && (s.set === 'test' || !opts.testOnly) ? readCache(s.entry.path, s.header) : undefined)));
+  const cached = await Promise.all(sets.map((s) => (s.files.length ? readCache(s.entry.path, s.header) : undefined)));
   const toDecode = sets.reduce((n, s, i) => n + (cached[i] || !s.files.length ? 0 : s.files.length), 0);
   let decoded = 0;
   const tick = () => {
