@@ -87,18 +87,28 @@ export const runConfigSchema = custom<TrainConfig>((value, path) => {
   return result.config;
 }, () => configJsonSchema());
 
-/** One image file of a data set as a run saw it: the IDX header's sizes and the SHA-256 of its first MiB of content. */
+/**
+ * One set of a data set's images as a run saw it. An IDX file: its header's sizes and the SHA-256 of
+ * its first MiB of content. An images: folder's set: [count, side, side, channels] and the SHA-256
+ * of its files' sorted paths, sizes and contents.
+ */
 export const dataFingerprintSchema = object({
   sizes: array(number({ integer: true, min: 0 })),
   headSha256: string({ pattern: /^[0-9a-f]{64}$/ }),
 });
 export type DataFingerprint = Infer<typeof dataFingerprintSchema>;
 
+/** Labels are bytes: at most this many label names, each at most MAX_LABEL_NAME_LENGTH characters. */
+export const MAX_LABEL_NAMES = 256;
+export const MAX_LABEL_NAME_LENGTH = 255;
+
 /** The data a run trains on, recorded when it first loads it; a resume refuses data that no longer matches. */
 export const runDataSchema = object({
   /** The folder the files were read from, resolved (an `idx:` dataset's relative folder no longer depends on the working folder). */
   folder: string(),
   files: object({ trainImages: dataFingerprintSchema, testImages: dataFingerprintSchema }),
+  /** The name of each label number (an images: folder's label sub-folders, in sorted order); absent when the labels are bare numbers or there are none. */
+  labelNames: optional(array(string({ minLength: 1, maxLength: MAX_LABEL_NAME_LENGTH }), { maxLength: MAX_LABEL_NAMES })),
 });
 export type RunData = Infer<typeof runDataSchema>;
 

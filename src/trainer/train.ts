@@ -256,7 +256,7 @@ async function execute(recorder: RunRecorder, config: TrainConfig, checkpoint: C
       signal: stop.signal,
       onProgress: (p, fraction) => phase(fraction === undefined ? p : `${p} (${Math.round(fraction * 100)}%)`),
     });
-    output.log(`VAE Lens: ${data.name}, ${data.trainCount} training and ${data.testCount} test images of ${data.width}×${data.height}`);
+    output.log(`VAE Lens: ${data.name}, ${data.trainCount} training and ${data.testCount} test images of ${data.width}×${data.height}${data.channels === 3 ? ' RGB' : ''}`);
     if (!recorder.info.data && data.data) await recorder.update({ data: data.data });
     const note = batchNote(config, data.trainCount);
     if (note) output.log(`VAE Lens: ${note}`);

@@ -1,4 +1,7 @@
-/** From parsed IDX files to the trainer's Dataset: the first N images, pixels / 255, binarized as configured. */
+/**
+ * From parsed IDX files (or an images: folder's decoded bytes) to the trainer's Dataset: the first N
+ * images, values / 255, binarized as configured (each channel value alike, RGB included).
+ */
 import type { Binarize } from '../../shared/config';
 import { binarizeDynamic, fixedUniform, STATIC_THRESHOLD, TEST_BINARIZATION_SEED } from './binarize';
 import type { IdxImages, IdxLabels } from './idx';
@@ -6,19 +9,26 @@ import type { IdxSet } from './files';
 import type { RunData } from '../../shared/run';
 
 export interface Dataset {
-  /** `mnist`, `fashion-mnist`, or `idx:<folder>` as configured. */
+  /** `mnist`, `fashion-mnist`, `idx:<folder>` or `images:<folder>` as configured. */
   name: string;
   width: number;
   height: number;
-  /** width × height. */
+  /** Values per pixel: 1 (grey) or 3 (RGB, an images: folder with color rgb), interleaved. */
+  channels: number;
+  /** Values per image: width × height × channels. */
   pixels: number;
-  /** trainCount × pixels, row-major, in [0, 1] (0 or 1 when binarized, except dynamic train pixels, which are probabilities). */
+  /**
+   * trainCount × pixels, row-major with channels interleaved, in [0, 1] (0 or 1 when binarized,
+   * except dynamic train pixels, which are probabilities).
+   */
   train: Float32Array;
   trainCount: number;
   test: Float32Array;
   testCount: number;
   trainLabels?: Uint8Array;
   testLabels?: Uint8Array;
+  /** The name of each label number (an images: folder's label sub-folders), when the labels have names. */
+  labelNames?: string[];
   /** Where the files were read from (a folder), for run.json and messages. */
   source?: string;
   /** The resolved folder and the files' fingerprint, for run.json (set by loadDataset). */
@@ -39,7 +49,7 @@ function lookupTable(binarizeStatic: boolean): Float32Array {
 
 /** The first `count` images as floats through `table` (one pass; no intermediate copy). */
 function convert(images: IdxImages, count: number, table: Float32Array): Float32Array {
-  const n = count * images.rows * images.cols;
+  const n = count * images.rows * images.cols * (images.channels ?? 1);
   const out = new Float32Array(n);
   const src = images.pixels;
   for (let i = 0; i < n; i++) out[i] = table[src[i]];
@@ -63,7 +73,8 @@ export function buildDataset(name: string, set: IdxSet, limits: Limits, source?:
     name,
     width: set.train.cols,
     height: set.train.rows,
-    pixels: set.train.rows * set.train.cols,
+    channels: set.train.channels ?? 1,
+    pixels: set.train.rows * set.train.cols * (set.train.channels ?? 1),
     train,
     trainCount,
     test,

@@ -64,14 +64,22 @@ export async function fingerprintData(paths: Pick<IdxPaths, 'trainImages' | 'tes
   return { trainImages, testImages };
 }
 
-/** How two fingerprints differ, in words (empty when they agree). */
-export function fingerprintDifferences(recorded: RunData['files'], now: RunData['files']): string[] {
+/**
+ * How two fingerprints differ, in words (empty when they agree). `files`: the fingerprints are of an
+ * images: folder's sets, whose first size is a number of files.
+ */
+export function fingerprintDifferences(recorded: RunData['files'], now: RunData['files'], files = false): string[] {
   const out: string[] = [];
   for (const role of ['trainImages', 'testImages'] as const) {
     const a = recorded[role];
     const b = now[role];
     const what = role === 'trainImages' ? 'training images' : 'test images';
-    if (a.sizes.join('×') !== b.sizes.join('×')) out.push(`${what}: ${a.sizes.join('×')} when the run started, ${b.sizes.join('×')} now`);
+    const added = (b.sizes[0] ?? 0) - (a.sizes[0] ?? 0);
+    if (files && added !== 0 && a.sizes.slice(1).join('×') === b.sizes.slice(1).join('×')) {
+      const n = Math.abs(added);
+      out.push(`${what}: ${n} file${n > 1 ? 's' : ''} ${added > 0 ? 'added' : 'removed'} (${a.sizes[0]} when the run started, ${b.sizes[0]} now)`);
+    } else if (a.sizes.join('×') !== b.sizes.join('×')) out.push(`${what}: ${a.sizes.join('×')} when the run started, ${b.sizes.join('×')} now`);
+    else if (files && a.headSha256 !== b.headSha256) out.push(`${what}: the same number of files (${a.sizes[0]}) but some renamed, replaced or edited`);
     else if (a.headSha256 !== b.headSha256) out.push(`${what}: same sizes (${a.sizes.join('×')}) but different pixels`);
   }
   return out;

@@ -16,7 +16,9 @@ export interface IdxImages {
   count: number;
   rows: number;
   cols: number;
-  /** count × rows × cols bytes, row-major (a view into the file's buffer, not a copy). */
+  /** Values per pixel, interleaved: 1 (grey) unless stated; 3 for RGB images: folders. */
+  channels?: number;
+  /** count × rows × cols × channels bytes, row-major (a view into the file's buffer, not a copy). */
   pixels: Uint8Array;
 }
 
