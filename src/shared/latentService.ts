@@ -24,7 +24,7 @@ const MAX_DIMZ = 4096;
 const finite = number();
 const dimValues = array(finite, { maxLength: MAX_DIMZ });
 
-/** A base64 string of grey bytes (checked for its alphabet; its length against the image count where it is used). */
+/** A base64 string of image bytes (grey, or RGB interleaved; checked for its alphabet; its length against the image count where it is used). */
 const base64 = string({ maxLength: 16 * 1024 * 1024, pattern: /^[A-Za-z0-9+/]*={0,2}$/ });
 
 export const latentSpaceInfoSchema = object({
@@ -34,6 +34,8 @@ export const latentSpaceInfoSchema = object({
   dimz: number({ integer: true, min: 1, max: MAX_DIMZ }),
   width: number({ integer: true, min: 1, max: 1024 }),
   height: number({ integer: true, min: 1, max: 1024 }),
+  /** Bytes per pixel in decoded and test images: 1 (grey) or 3 (RGB, interleaved). */
+  channels: number({ integer: true, min: 1, max: 3 }),
   testCount: number({ integer: true, min: 0 }),
   /** Where the service decodes, e.g. "wasm · AMD EPYC (wasm, SIMD, 1 thread)". */
   device: string({ maxLength: MAX_TEXT }),

@@ -1,7 +1,7 @@
 /**
  * The per-epoch pictures: an 8×8 grid decoded from the run's fixed prior noise (samples/), and 32
- * fixed test images, each directly above its reconstruction (recon/). Grey-scale PNGs, tiles
- * separated by thin borders.
+ * fixed test images, each directly above its reconstruction (recon/). Grey or RGB PNGs (as the
+ * data set is), tiles separated by thin borders.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { PNG } from 'pngjs';
@@ -20,8 +20,12 @@ export function gridSize(rows: number, cols: number, w: number, h: number): { wi
   return { width: cols * w + (cols + 1) * BORDER, height: rows * h + (rows + 1) * BORDER };
 }
 
-/** Lays out tiles (each w×h values in [0, 1], row-major) as a grey-scale PNG; tiles[i] goes to cell i (row-major); missing cells stay border grey. */
-export function encodeGrid(tiles: Float32Array[], rows: number, cols: number, w: number, h: number): Buffer {
+/**
+ * Lays out tiles (each w×h×channels values in [0, 1], row-major, channels interleaved) as a PNG,
+ * grey for 1 channel and RGB for 3; tiles[i] goes to cell i (row-major); missing cells stay border grey.
+ */
+export function encodeGrid(tiles: Float32Array[], rows: number, cols: number, w: number, h: number, channels = 1): Buffer {
+  if (channels !== 1 && channels !== 3) throw new Error(`encodeGrid: ${channels} channels (1 or 3)`);
   const { width, height } = gridSize(rows, cols, w, h);
   const png = new PNG({ width, height });
   png.data.fill(BORDER_GREY);
@@ -30,15 +34,21 @@ export function encodeGrid(tiles: Float32Array[], rows: number, cols: number, w:
     const y0 = BORDER + Math.floor(i / cols) * (h + BORDER);
     for (let y = 0; y < h; y++) {
       for (let x = 0; x < w; x++) {
-        const v = greyByte(tile[y * w + x]);
         const o = ((y0 + y) * width + x0 + x) * 4;
-        png.data[o] = png.data[o + 1] = png.data[o + 2] = v;
+        const i = (y * w + x) * channels;
+        if (channels === 1) {
+          png.data[o] = png.data[o + 1] = png.data[o + 2] = greyByte(tile[i]);
+        } else {
+          png.data[o] = greyByte(tile[i]);
+          png.data[o + 1] = greyByte(tile[i + 1]);
+          png.data[o + 2] = greyByte(tile[i + 2]);
+        }
         png.data[o + 3] = 255;
       }
     }
   });
   for (let o = 3; o < png.data.length; o += 4) png.data[o] = 255;
-  return PNG.sync.write(png, { colorType: 0 });
+  return PNG.sync.write(png, { colorType: channels === 1 ? 0 : 2 });
 }
 
 /** Rows of `pixels` values each, as views into `values`. */
@@ -69,14 +79,20 @@ export async function decodeMeans(model: VaeModel, z: Float32Array): Promise<Flo
   return readAndDispose(tf.tidy(() => model.likelihood.mean(model.decode(tf.tensor2d(z, [rows, model.dimz]), false))));
 }
 
-/** sigmoid(decode(noise)) for the 64 rows of the fixed prior noise, as an 8×8 grid. */
+/** The values per pixel of images of `pixels` values at width × height: 1 (grey) or 3 (RGB). */
+export function channelsOf(pixels: number, width: number, height: number): number {
+  return pixels / (width * height);
+}
+
+/** E[x|z] (the likelihood's mean) for the 64 rows of the fixed prior noise, as an 8×8 grid. */
 export async function writePriorSamples(model: VaeModel, noise: Float32Array, width: number, height: number, file: string): Promise<void> {
   const means = await decodeMeans(model, noise);
-  await writeAtomically(file, encodeGrid(rowsOf(means, noise.length / model.dimz, model.pixels), GRID, GRID, width, height));
+  const channels = channelsOf(model.pixels, width, height);
+  await writeAtomically(file, encodeGrid(rowsOf(means, noise.length / model.dimz, model.pixels), GRID, GRID, width, height, channels));
 }
 
 /**
- * Reconstructions sigmoid(decode(μ(x))) of the first 32 test images (the mean of q(z|x), so the
+ * Reconstructions E[x|z = μ(x)] of the first 32 test images (the mean of q(z|x), so the
  * picture does not flicker with sampling noise). Rows alternate: 8 originals, their 8 reconstructions.
  */
 export async function writeReconstructions(model: VaeModel, test: Float32Array, testCount: number, width: number, height: number, file: string): Promise<void> {
@@ -95,5 +111,5 @@ export async function writeReconstructions(model: VaeModel, test: Float32Array, 
     for (let i = start; i < start + GRID; i++) tiles.push(i < rowEnd ? o[i] : blank);
     for (let i = start; i < start + GRID; i++) tiles.push(i < rowEnd ? r[i] : blank);
   }
-  await writeAtomically(file, encodeGrid(tiles, (2 * RECON_IMAGES) / GRID, GRID, width, height));
+  await writeAtomically(file, encodeGrid(tiles, (2 * RECON_IMAGES) / GRID, GRID, width, height, channelsOf(model.pixels, width, height)));
 }

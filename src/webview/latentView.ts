@@ -118,28 +118,30 @@ function sizeCanvas(canvas: HTMLCanvasElement, cssWidth: number, cssHeight: numb
   return ctx;
 }
 
-/** Image `index` of grey bytes as RGBA pixels. */
-function greyImageData(bytes: Uint8Array, index: number, width: number, height: number): ImageData {
+/** Image `index` of grey (1 channel) or interleaved RGB (3) bytes as RGBA pixels. */
+function imageDataOf(bytes: Uint8Array, index: number, width: number, height: number, channels: number): ImageData {
   const n = width * height;
   const data = new ImageData(width, height);
   const out = data.data;
+  const base = index * n * channels;
   for (let i = 0; i < n; i++) {
-    const g = bytes[index * n + i] ?? 0;
-    out[4 * i] = g;
-    out[4 * i + 1] = g;
-    out[4 * i + 2] = g;
+    const o = base + i * channels;
+    const r = bytes[o] ?? 0;
+    out[4 * i] = r;
+    out[4 * i + 1] = channels === 3 ? (bytes[o + 1] ?? 0) : r;
+    out[4 * i + 2] = channels === 3 ? (bytes[o + 2] ?? 0) : r;
     out[4 * i + 3] = 255;
   }
   return data;
 }
 
 /** The images stacked in one off-screen canvas (image r at y = r·height), to be drawn scaled with drawImage. */
-function imageSheet(images: Images, width: number, height: number): HTMLCanvasElement {
+function imageSheet(images: Images, width: number, height: number, channels: number): HTMLCanvasElement {
   const sheet = document.createElement('canvas');
   sheet.width = width;
   sheet.height = height * images.rows;
   const ctx = sheet.getContext('2d')!;
-  for (let r = 0; r < images.rows; r++) ctx.putImageData(greyImageData(images.bytes, r, width, height), 0, r * height);
+  for (let r = 0; r < images.rows; r++) ctx.putImageData(imageDataOf(images.bytes, r, width, height, channels), 0, r * height);
   return sheet;
 }
 
@@ -367,8 +369,8 @@ export class LatentExplorer {
         break;
       case 'latentDecoded': {
         const images = { bytes: base64ToBytes(message.pixels), rows: message.rows };
-        if (this.info && images.bytes.length !== images.rows * this.info.width * this.info.height) {
-          this.showRequestError(`A decoded answer had ${images.bytes.length} bytes for ${images.rows} images of ${this.info.width}×${this.info.height}.`);
+        if (this.info && images.bytes.length !== images.rows * this.info.width * this.info.height * this.info.channels) {
+          this.showRequestError(`A decoded answer had ${images.bytes.length} bytes for ${images.rows} images of ${this.info.width}×${this.info.height}×${this.info.channels}.`);
           for (const c of [this.live, this.traverse, this.interpolate, this.grid]) c.failed(message.id);
           return;
         }
@@ -551,7 +553,7 @@ export class LatentExplorer {
     const scale = Math.max(1, Math.floor(224 / Math.max(info.width, info.height)));
     this.image.style.width = `${info.width * scale}px`;
     this.image.style.height = `${info.height * scale}px`;
-    this.image.getContext('2d')!.putImageData(greyImageData(images.bytes, 0, info.width, info.height), 0, 0);
+    this.image.getContext('2d')!.putImageData(imageDataOf(images.bytes, 0, info.width, info.height, info.channels), 0, 0);
     const shown = [...this.sliders.keys()].slice(0, 4).map((d) => `z${d + 1} = ${zText(this.z[d])}`).join(', ');
     this.image.setAttribute('aria-label', `The image decoded from z${shown ? ` (${shown}${this.sliders.size > 4 ? ', …' : ''})` : ''}`);
   }
@@ -569,7 +571,7 @@ export class LatentExplorer {
     const info = this.info;
     const pending = this.pendingTraversal;
     if (!info || !pending || images.rows !== pending.dims.length * pending.steps) return;
-    this.lastTraversal = { sheet: imageSheet(images, info.width, info.height), ...pending };
+    this.lastTraversal = { sheet: imageSheet(images, info.width, info.height, info.channels), ...pending };
     this.paintTraversal();
   }
 
@@ -621,12 +623,12 @@ export class LatentExplorer {
     this.requestTest(Array.from({ length: count }, (_, i) => i), (m) => {
       if (this.info !== info) return;
       const bytes = base64ToBytes(m.pixels);
-      const n = info.width * info.height;
+      const n = info.width * info.height * info.channels;
       if (bytes.length !== m.indices.length * n || m.mu.length !== m.indices.length * info.dimz) return;
       const buttons = m.indices.map((index, k) => {
         this.choiceMu.set(index, m.mu.slice(k * info.dimz, (k + 1) * info.dimz));
         const thumb = h('canvas', { class: 'latent-thumb', width: info.width, height: info.height, 'aria-hidden': 'true' });
-        thumb.getContext('2d')!.putImageData(greyImageData(bytes, k, info.width, info.height), 0, 0);
+        thumb.getContext('2d')!.putImageData(imageDataOf(bytes, k, info.width, info.height, info.channels), 0, 0);
         const label = info.scatter.labels?.[index];
         // The accessible name is the visible text ("4", "from") after a prefix only screen readers read.
         const button = h('button', { type: 'button', class: 'latent-choice', 'data-testid': `latent-test-${index}`, 'data-index': index, title: `Test image ${index}${label !== undefined ? ` (label ${label})` : ''}` },
@@ -685,7 +687,7 @@ export class LatentExplorer {
     const info = this.info;
     const pending = this.pendingInterpolation;
     if (!info || !pending) return;
-    const sheet = imageSheet(images, info.width, info.height);
+    const sheet = imageSheet(images, info.width, info.height, info.channels);
     const gap = 2;
     const tileWidth = Math.max(28, Math.min(64, info.width * 2));
     const tileHeight = Math.round((tileWidth * info.height) / info.width);
@@ -822,7 +824,7 @@ export class LatentExplorer {
   private drawManifold(images: Images): void {
     const info = this.info;
     if (!info || images.rows !== MANIFOLD_STEPS * MANIFOLD_STEPS) return;
-    const sheet = imageSheet(images, info.width, info.height);
+    const sheet = imageSheet(images, info.width, info.height, info.channels);
     const tile = info.width * Math.max(1, Math.floor(400 / (MANIFOLD_STEPS * info.width)));
     const tileHeight = Math.round((tile * info.height) / info.width);
     const ctx = sizeCanvas(this.manifold, MANIFOLD_STEPS * tile, MANIFOLD_STEPS * tileHeight);

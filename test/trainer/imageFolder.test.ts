@@ -7,7 +7,8 @@ import { dirname, join } from 'node:path';
 import { encode as encodeJpeg } from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { readRun } from '../../src/node/runFolder';
-import { checkRunInfo } from '../../src/shared/run';
+import { checkRunInfo, epochImageName, RECON_DIR, SAMPLES_DIR } from '../../src/shared/run';
+import { BORDER, gridSize } from '../../src/trainer/images';
 import { checkDataUnchanged, DataError, loadDataset } from '../../src/trainer/data';
 import { listImageFolder, readImageFolder } from '../../src/trainer/data/imageFolder';
 import { selectBackend } from '../../src/trainer/backend';
@@ -318,7 +319,7 @@ test('bad folders are DataErrors that say what to do', async (t) => {
   assert.ok(!existsSync(sizedCache), 'nothing decoded or cached');
 });
 
-test('a 1-epoch run on an rgb images: folder records the folder, fingerprints and label names in run.json', async (t) => {
+test('a 1-epoch run on an rgb images: folder records the folder, fingerprints and label names in run.json, and draws RGB pictures', async (t) => {
   const folder = temp(t, 'run');
   const cacheDir = temp(t, 'cache');
   const runsDir = tempRunsDir();
@@ -345,4 +346,20 @@ test('a 1-epoch run on an rgb images: folder records the folder, fingerprints an
   assert.ok(withNames(Array.from({ length: 256 }, (_, i) => `l${i}`)));
   assert.ok(!withNames(Array.from({ length: 257 }, (_, i) => `l${i}`)));
   assert.ok(!withNames(['']));
+  // The per-epoch pictures are RGB: the first original in recon/ is the first test image, in colour.
+  const size = gridSize(8, 8, 8, 8);
+  const samples = PNG.sync.read(readFileSync(join(outcome.runDir, SAMPLES_DIR, epochImageName(1))));
+  assert.deepEqual([samples.width, samples.height], [size.width, size.height]);
+  const recon = PNG.sync.read(readFileSync(join(outcome.runDir, RECON_DIR, epochImageName(1))));
+  assert.deepEqual([recon.width, recon.height], [size.width, size.height]);
+  const d = await loadDataset({ dataset: `images:${folder}`, imageSize: 8, color: 'rgb', testSplit: 0.25, ...none }, { cacheDir });
+  const first: number[] = [];
+  for (let y = 0; y < 8; y++) {
+    for (let x = 0; x < 8; x++) {
+      const o = ((BORDER + y) * recon.width + BORDER + x) * 4;
+      first.push(recon.data[o], recon.data[o + 1], recon.data[o + 2]);
+    }
+  }
+  assert.deepEqual(first, Array.from(d.test.subarray(0, 8 * 8 * 3), (v) => Math.round(v * 255)));
+  assert.ok(new Set(first).size > 1 && first.some((v, i) => i % 3 === 0 && v !== first[i + 1]), 'a coloured tile, not grey');
 });

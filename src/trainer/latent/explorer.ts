@@ -2,7 +2,7 @@
  * A finished (or stopped) run's latent space, opened from its checkpoint: the model with the
  * checkpoint's weights on a TensorFlow.js backend, the run's test set, and every test image encoded
  * to μ (and ln σ²) once. The z batches decoded from it come from src/shared/latent.ts; what is
- * decoded is exactly what the trainer computes: the mean image sigmoid(decode(z)).
+ * decoded is exactly what the trainer computes: the mean image E[x|z] of the run's likelihood.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendChoice, TrainConfig } from '../../shared/config';

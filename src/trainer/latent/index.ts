@@ -38,7 +38,7 @@ async function writeDecodedGrid(explorer: Explorer, z: Float32Array, cols: numbe
   const count = z.length / model.dimz;
   const rows = Math.ceil(count / cols);
   const images = await decode(explorer, z);
-  await writeAtomically(file, encodeGrid(rowsOf(images, count, model.pixels), rows, cols, data.width, data.height));
+  await writeAtomically(file, encodeGrid(rowsOf(images, count, model.pixels), rows, cols, data.width, data.height, data.channels ?? 1));
   return { file, ...gridSize(rows, cols, data.width, data.height), z, images, rows, cols };
 }
 

@@ -58,6 +58,7 @@ export function latentSpaceInfo(explorer: Explorer, device: string, openMs: numb
     dimz,
     width: explorer.data.width,
     height: explorer.data.height,
+    channels: explorer.data.channels ?? 1,
     testCount: explorer.data.testCount,
     device,
     kl: Array.from(dims.kl),
