@@ -229,9 +229,12 @@ test('VAE: Train and a run\'s life in the VAE Runs view, part by part', { timeou
       const [header, ...rows] = readFileSync(csvFile, 'utf8').trim().split('\n');
       assert.match(header, /^run_id,run_name,epoch,train_loss,/);
       assert.equal(rows.filter((r) => r.includes(',"tiny, renamed",')).length, 2, 'the tiny run\'s two epochs, its name quoted');
-      assert.ok(rows.some((r) => r.includes(',Quick check,')), 'the Quick check\'s epochs');
-      const json = JSON.parse(readFileSync(csvFile.replace(/\.csv$/, '.json'), 'utf8')) as { runs: Array<{ run: { name: string } }> };
+      // The Quick check was stopped in its first epoch: it has as many rows as completed epochs (none, or some).
+      const quickRows = rows.filter((r) => r.includes(',Quick check,'));
+      assert.equal(rows.length, 2 + quickRows.length, 'every row is the tiny run\'s or the Quick check\'s');
+      const json = JSON.parse(readFileSync(csvFile.replace(/\.csv$/, '.json'), 'utf8')) as { runs: Array<{ run: { name: string }; epochs: unknown[] }> };
       assert.deepEqual(json.runs.map((r) => r.run.name).sort(), ['Quick check', 'tiny, renamed']);
+      assert.deepEqual(json.runs.map((r) => [r.run.name, r.epochs.length]).sort(), [['Quick check', quickRows.length], ['tiny, renamed', 2]]);
     });
 
     await s.step('Delete from the palette removes the folder', async () => {
