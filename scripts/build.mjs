@@ -34,7 +34,8 @@ const common = {
 const bundles = [
   // mainFields: packages' ES module builds first (jsonc-parser's UMD main requires its parts at run time, which a bundle cannot follow).
   { ...common, entryPoints: { extension: 'src/extension/extension.ts' }, platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'], mainFields: ['module', 'main'], outdir: dist },
-  { ...common, entryPoints: { trainer: 'src/trainer/main.ts', cli: 'src/trainer/cli.ts', 'fast-worker': 'src/trainer/fast/worker.ts' }, platform: 'node', format: 'cjs', target: 'node20', external: nativeTf, outdir: dist },
+  // The trainer keeps packages' main builds (TensorFlow.js's backends as tested); jsonc-parser alone comes from its ES module build.
+  { ...common, entryPoints: { trainer: 'src/trainer/main.ts', cli: 'src/trainer/cli.ts', 'fast-worker': 'src/trainer/fast/worker.ts' }, platform: 'node', format: 'cjs', target: 'node20', external: nativeTf, alias: { 'jsonc-parser': 'jsonc-parser/lib/esm/main.js' }, outdir: dist },
   { ...common, entryPoints: { webview: 'src/webview/main.ts' }, platform: 'browser', format: 'iife', target: 'es2022', outdir: dist },
 ];
 
@@ -42,7 +43,7 @@ const bundles = [
 // Only bench/*.ts are entry points; bench/lib/ holds what they share.
 for (const f of listFiles(join(root, 'bench'), (p) => p.endsWith('.ts') && dirname(p) === join(root, 'bench'))) {
   const name = 'bench-' + relative(join(root, 'bench'), f).replace(/\.ts$/, '').replace(/[\\/]/g, '-');
-  bundles.push({ ...common, entryPoints: { [name]: f }, platform: 'node', format: 'cjs', target: 'node20', external: nativeTf, outdir: dist });
+  bundles.push({ ...common, entryPoints: { [name]: f }, platform: 'node', format: 'cjs', target: 'node20', external: nativeTf, alias: { 'jsonc-parser': 'jsonc-parser/lib/esm/main.js' }, outdir: dist });
 }
 
 // Tests: every test/**/*.test.ts and test/support/**.ts, compiled one file per file so

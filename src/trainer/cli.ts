@@ -15,6 +15,7 @@ import { EventTail } from '../node/eventTail';
 import type { EpochEvent } from '../shared/events';
 import { effectiveStatus } from '../shared/liveness';
 import { DEFAULT_RUNS_DIR, RUN_FILE } from '../shared/run';
+import { parseExperimentFileText } from '../shared/experimentFile';
 import { terminalCell, terminalText } from './terminalText';
 import { cliOutput } from './progress';
 import { writeReport } from './report';
@@ -200,18 +201,14 @@ function flagValue(field: keyof TrainConfig, text: string): unknown {
 function readConfigFile(file: string): Record<string, unknown> {
   let text: string;
   try {
-    // A byte order mark (editors on Windows write one) is not part of the JSON.
-    text = readFileSync(file, 'utf8').replace(/^\uFEFF/, '');
+    text = readFileSync(file, 'utf8');
   } catch (e) {
     throw new UsageError(`Cannot read the config file ${file}: ${(e as Error).message}`);
   }
-  try {
-    const value: unknown = JSON.parse(text);
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not a JSON object');
-    return value as Record<string, unknown>;
-  } catch (e) {
-    throw new UsageError(`The config file ${file} is not valid: ${(e as Error).message}`);
-  }
+  // JSON with comments and trailing commas, as the editor writes *.vae.json files.
+  const parsed = parseExperimentFileText(text, file);
+  if (!parsed.ok) throw new UsageError(`The config file is not valid: ${parsed.error}`);
+  return parsed.value;
 }
 
 function runsDirOf(values: { 'runs-dir'?: string }): string {

@@ -140,10 +140,15 @@ test('report embeds only PNG files inside the run folder: no `..` sibling, no li
   assert.deepEqual(again[0][1], readFileSync(join(original, 'recon', 'epoch-0001.png')));
 });
 
-test('a config file with a UTF-8 byte order mark is read; a batch larger than the data is said in the log and the events', async () => {
+test('a config file with a UTF-8 byte order mark, comments and a trailing comma is read; a batch larger than the data is said in the log and the events', async () => {
   const dir = tempRunsDir();
   const file = join(dir, 'bom.vae.json');
-  writeFileSync(file, '\uFEFF' + JSON.stringify({ name: 'bom', epochs: 1, trainLimit: 300, testLimit: 100, dimz: 4, batchSize: 400, backend: 'wasm' }));
+  const broken = join(dir, 'broken.vae.json');
+  writeFileSync(broken, '{\n  "epochs": 1\n  "dimz": 4\n}\n');
+  const bad = await runCli(['train', '--config', broken, '--runs-dir', dir]);
+  assert.equal(bad.code, 2, bad.stderr);
+  assert.match(bad.stderr, /broken\.vae\.json:3:3: comma expected/);
+  writeFileSync(file, '\uFEFF// one batch: more than the data\n' + JSON.stringify({ name: 'bom', epochs: 1, trainLimit: 300, testLimit: 100, dimz: 4, batchSize: 400, backend: 'wasm' }).replace(/}$/, ', /* a trailing comma */}'));
   const r = await runCli(['train', '--config', file, '--runs-dir', dir]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /batch size 400 is larger than the 300 training images: each epoch is one batch of 300\./);

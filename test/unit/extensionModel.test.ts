@@ -50,10 +50,12 @@ describe('experiment files and presets', () => {
       assert.ok(r.errors.some((e) => e.startsWith('"epoch": unknown field')));
       assert.ok(r.errors.some((e) => e.includes('"dimz": 0 is not allowed; expected an integer from 1 to 1024')));
     }
-    assert.deepEqual(parseExperimentFile('[1]', 'a.vae.json'), { ok: false, errors: ['a.vae.json must contain a JSON object.'] });
+    assert.deepEqual(parseExperimentFile('[1]', 'a.vae.json'), { ok: false, errors: ['a.vae.json:1:1: an experiment file is one JSON object, like {"dimz": 20, "epochs": 10}'] });
     const bad = parseExperimentFile('{"dimz": ', 'b.vae.json');
     assert.equal(bad.ok, false);
-    if (!bad.ok) assert.match(bad.errors[0], /^b\.vae\.json is not valid JSON/);
+    if (!bad.ok) assert.match(bad.errors[0], /^b\.vae\.json:1:10: value expected/);
+    // Comments and trailing commas, as VS Code writes JSONC.
+    assert.deepEqual(parseExperimentFile('// a note\n{"dimz": 2, /* two */ "epochs": 1,}\n', 'c.vae.json'), { ok: true, value: { dimz: 2, epochs: 1 } });
     assert.equal(experimentNameFromFile('/w/exp/small-sigma.vae.json'), 'small-sigma');
   });
 });

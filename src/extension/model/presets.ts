@@ -4,6 +4,7 @@
  * built-in defaults < vaeLens.* settings < the preset or file.
  */
 import { validateConfig, type TrainConfig } from '../../shared/config';
+import { parseExperimentFileText } from '../../shared/experimentFile';
 
 export interface TrainPreset {
   id: 'experiment-1' | 'experiment-2' | 'quick-check';
@@ -45,16 +46,10 @@ export function resolveTrainConfig(settingsDefaults: Partial<TrainConfig>, speci
   return validateConfig(merged);
 }
 
-/** Parses the text of a *.vae.json file into an object, with a clear error for bad JSON. */
+/** Parses the text of a *.vae.json file (JSON with comments) into an object, with a clear error naming the line. */
 export function parseExperimentFile(text: string, fileName: string): { ok: true; value: Record<string, unknown> } | { ok: false; errors: string[] } {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (e) {
-    return { ok: false, errors: [`${fileName} is not valid JSON: ${(e as Error).message}`] };
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, errors: [`${fileName} must contain a JSON object.`] };
-  return { ok: true, value: value as Record<string, unknown> };
+  const parsed = parseExperimentFileText(text, fileName);
+  return parsed.ok ? parsed : { ok: false, errors: [parsed.error] };
 }
 
 /** "experiments/small.vae.json" → "small". */
