@@ -60,6 +60,7 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
 
   return [
     vscode.commands.registerCommand('vaeLens.train', wrap('Train', (arg?: vscode.Uri) => trainFlow.train(arg))),
+    vscode.commands.registerCommand('vaeLens.newExperiment', wrap('New Experiment File', async () => { await trainFlow.newExperiment(); })),
     vscode.commands.registerCommand('vaeLens.stop', wrap('Stop', (arg?: RunArg, selected?: RunsNode[]) => ops.stop(arg, selected))),
     vscode.commands.registerCommand('vaeLens.resume', wrap('Resume', (arg?: RunArg) => ops.resume(arg))),
     vscode.commands.registerCommand('vaeLens.openRun', wrap('Open Run', openRun)),

@@ -10,6 +10,7 @@ import { RunsTreeProvider, RUN_URI_SCHEME, type RunsNode } from './runsTree';
 import { RunStatusBar } from './statusBar';
 import { WarningNotifier } from './warnings';
 import { registerCommands } from './commands';
+import { registerExperimentDiagnostics } from './experimentDiagnostics';
 import { healthSettings, runsRoots, SECTION } from './settings';
 import { createPanels } from './panels';
 
@@ -62,6 +63,7 @@ export function activate(context: vscode.ExtensionContext): VaeLensApi {
     new RunStatusBar(store, manager),
     new WarningNotifier(store, output, openRun),
     ...registerCommands({ context, store, manager, tree, treeView, log: output, openRun, compareRuns }),
+    registerExperimentDiagnostics(),
   );
 
   // Watchers per runs directory, re-made when folders or settings change.

@@ -7,12 +7,15 @@ import { dirname } from 'node:path';
 import type { TrainConfig } from '../shared/config';
 import type { RunsRoot } from './model/runStore';
 import { TRAIN_PRESETS, experimentNameFromFile, parseExperimentFile, resolveTrainConfig } from './model/presets';
+import { starterExperiment, starterFileName } from './model/starter';
 import type { CommandDeps } from './commands';
 import { trustedFor } from './runPicker';
 import { trainDefaults } from './settings';
 
 const LAST_USED_KEY = 'vaeLens.lastTrain';
 type LastUsed = { kind: 'preset'; id: string } | { kind: 'file'; uri: string };
+/** The picker's choices: what to train, or writing a new experiment file first. */
+type Choice = LastUsed | { kind: 'new' };
 
 /** The trainer's working directory for a runs folder: relative paths in a config (idx:<folder>) mean the workspace folder, as in the editor. */
 export function cwdFor(runsDir: string): string {
@@ -25,8 +28,12 @@ export class TrainFlow {
   /** VAE: Train, from the palette, the view title, or an experiment file (its Uri). */
   async train(arg?: vscode.Uri): Promise<void> {
     if (!trustedFor('train')) return;
-    const choice: LastUsed | undefined = arg instanceof vscode.Uri ? { kind: 'file', uri: arg.toString() } : await this.pickWhat();
+    const choice: Choice | undefined = arg instanceof vscode.Uri ? { kind: 'file', uri: arg.toString() } : await this.pickWhat();
     if (!choice) return;
+    if (choice.kind === 'new') {
+      await this.newExperiment();
+      return;
+    }
     let config: TrainConfig | undefined;
     let root: RunsRoot | undefined;
     if (choice.kind === 'file') {
@@ -44,8 +51,44 @@ export class TrainFlow {
     if (position > 0) void vscode.window.showInformationMessage(`VAE Lens: "${config.name}" is queued (#${position}); it starts when a running run ends (setting vaeLens.maxConcurrentRuns).`);
   }
 
-  private async pickWhat(): Promise<LastUsed | undefined> {
-    type Item = vscode.QuickPickItem & { choice?: LastUsed };
+  /**
+   * VAE: New Experiment File: writes a commented conv VAE for MNIST to experiments/ in a workspace
+   * folder (a new name; nothing is overwritten) and opens it to edit.
+   */
+  async newExperiment(): Promise<vscode.Uri | undefined> {
+    const folders = vscode.workspace.workspaceFolders ?? [];
+    if (folders.length === 0) {
+      void vscode.window.showErrorMessage('VAE Lens: open a folder first; the experiment file is written to its experiments/ folder.');
+      return undefined;
+    }
+    const folder = folders.length === 1 ? folders[0] : await vscode.window.showWorkspaceFolderPick({ placeHolder: 'Workspace folder for the new experiment file' });
+    if (!folder) return undefined;
+    const dir = vscode.Uri.joinPath(folder.uri, 'experiments');
+    const taken = new Set<string>();
+    try {
+      for (const [name] of await vscode.workspace.fs.readDirectory(dir)) taken.add(name.toLowerCase());
+    } catch {
+      // No experiments/ folder yet.
+    }
+    const fileName = starterFileName((name) => taken.has(name.toLowerCase()));
+    const uri = vscode.Uri.joinPath(dir, fileName);
+    try {
+      await vscode.workspace.fs.createDirectory(dir);
+      await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(starterExperiment(experimentNameFromFile(fileName))));
+    } catch (e) {
+      void vscode.window.showErrorMessage(`VAE Lens: cannot write ${vscode.workspace.asRelativePath(uri)}: ${(e as Error).message}`);
+      return undefined;
+    }
+    await vscode.window.showTextDocument(uri, { preview: false });
+    this.d.log.info(`New experiment file ${uri.fsPath}`);
+    void vscode.window.showInformationMessage(`VAE Lens: wrote ${vscode.workspace.asRelativePath(uri)}, a conv VAE for MNIST. Edit it, then train it.`, 'Train Now').then((c) => {
+      if (c) void this.train(uri);
+    });
+    return uri;
+  }
+
+  private async pickWhat(): Promise<Choice | undefined> {
+    type Item = vscode.QuickPickItem & { choice?: Choice };
     const items: Item[] = [];
     const last = this.d.context.workspaceState.get<LastUsed>(LAST_USED_KEY);
     const files = await vscode.workspace.findFiles('**/*.vae.json', '**/node_modules/**', 200);
@@ -60,6 +103,10 @@ export class TrainFlow {
         items.push({ label: `$(json) ${vscode.workspace.asRelativePath(f)}`, description: '*.vae.json', choice: { kind: 'file', uri: f.toString() } });
       }
     }
+    items.push(
+      { label: '', kind: vscode.QuickPickItemKind.Separator },
+      { label: '$(new-file) New experiment file…', detail: 'Write a commented conv VAE for MNIST to experiments/ and open it: your own network, likelihood and data.', choice: { kind: 'new' } },
+    );
     const picked = await vscode.window.showQuickPick(items, { placeHolder: 'What to train', matchOnDetail: true, title: 'VAE: Train' });
     return picked?.choice;
   }

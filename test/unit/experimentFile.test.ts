@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { validateConfig } from '../../src/shared/config';
+import { starterExperiment, starterFileName } from '../../src/extension/model/starter';
 import { lineColumn, parseExperimentText, rangeOfMessage } from '../../src/shared/experimentFile';
 
 const text = `// A conv VAE whose second conv gives the wrong size.
@@ -58,4 +61,20 @@ test('validation messages point at their layer, the layer field, or the top-leve
   const [first] = plan.errors;
   assert.match(first, /^decoder\[1\]: reshape .*98 values.*64/, plan.errors.join('\n'));
   assert.equal(slice(reshaped, rangeOfMessage(shaped.tree, first)), '{ "type": "reshape", "shape": [7, 7, 2] }');
+});
+
+test('the starter experiment file is commented JSONC that validates: the conv VAE of examples/, on 10,000 MNIST images', () => {
+  const text = starterExperiment('conv-vae');
+  assert.match(text, /^\/\/ /, 'it starts with a comment');
+  const parsed = parseExperimentText(text);
+  assert.ok(parsed.ok);
+  const result = validateConfig(parsed.value);
+  assert.ok(result.ok, result.ok ? '' : result.errors.join('\n'));
+  const example = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'examples', 'conv-mnist.vae.json'), 'utf8')) as Record<string, unknown>;
+  assert.deepEqual([parsed.value.encoder, parsed.value.decoder, parsed.value.likelihood, parsed.value.dimz], [example.encoder, example.decoder, example.likelihood, example.dimz]);
+  assert.equal(result.config.name, 'conv-vae');
+  assert.equal(result.config.trainLimit, 10000);
+  assert.equal(starterFileName(() => false), 'conv-vae.vae.json');
+  const taken = new Set(['conv-vae.vae.json', 'conv-vae-2.vae.json']);
+  assert.equal(starterFileName((n) => taken.has(n)), 'conv-vae-3.vae.json');
 });
