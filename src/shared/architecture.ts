@@ -407,10 +407,11 @@ export function diffLines(a: string[], b: string[]): DiffLine[] {
       out.push({ kind: 'same', text: a[i] });
       i++;
       j++;
-    } else if (j < m && (i >= n || lcs[i][j + 1] >= lcs[i + 1][j])) {
-      out.push({ kind: 'added', text: b[j++] });
-    } else {
+    } else if (i < n && (j >= m || lcs[i + 1][j] >= lcs[i][j + 1])) {
+      // Removed lines before added ones, as a unified diff reads.
       out.push({ kind: 'removed', text: a[i++] });
+    } else {
+      out.push({ kind: 'added', text: b[j++] });
     }
   }
   return out;

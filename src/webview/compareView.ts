@@ -4,7 +4,8 @@
  * share a seed, as the study compared its two experiments); the configuration differences only;
  * final metrics side by side, with each run's latest prior fit.
  */
-import { CONFIG_FIELDS, type TrainConfig } from '../shared/config';
+import { architectureOf, CONFIG_FIELDS, type TrainConfig } from '../shared/config';
+import { describeLayer, describeLikelihood, diffLines, type DiffLine } from '../shared/architecture';
 import type { EpochEvent } from '../shared/events';
 import type { HealthLevel, HealthSettings } from '../shared/health';
 import type { UiState } from '../shared/panelState';
@@ -21,10 +22,38 @@ import { COMPARE_PRIOR_FIT_ROWS, diagnosticRows, negElboRow, PRIOR_FIT_LABELS } 
 import { latestDiagnostics } from '../shared/priorFit';
 import type { ChartTheme } from './theme';
 
-/** Config keys whose values differ between the runs (the run name is their identity, shown everywhere, so it is left out). */
+/** Shown elsewhere: the run name is each run's identity; the layer lists and the likelihood have their own diff (networkDifferences). */
+const NOT_IN_CONFIG_TABLE: ReadonlySet<string> = new Set(['name', 'encoder', 'decoder', 'likelihood']);
+
+/** Config keys whose values differ between the runs, apart from those shown elsewhere. */
 export function configDifferences(configs: TrainConfig[]): (keyof TrainConfig)[] {
   const keys = Object.keys(CONFIG_FIELDS) as (keyof TrainConfig)[];
-  return keys.filter((k) => k !== 'name' && new Set(configs.map((c) => JSON.stringify(c[k] ?? null))).size > 1);
+  return keys.filter((k) => !NOT_IN_CONFIG_TABLE.has(k) && new Set(configs.map((c) => JSON.stringify(c[k] ?? null))).size > 1);
+}
+
+export interface NetworkDiff {
+  encoder: DiffLine[];
+  decoder: DiffLine[];
+  /** The likelihood of each run when they differ. */
+  likelihood: [string, string] | null;
+  /** Whether anything differs. */
+  differs: boolean;
+}
+
+/**
+ * How run b's network differs from run a's: each layer list as readable lines ("conv2d 32 filters,
+ * 4×4, stride 2, same"), diffed line by line; presets are written in the same layer language.
+ */
+export function networkDifferences(a: TrainConfig, b: TrainConfig): NetworkDiff {
+  const [na, nb] = [architectureOf(a), architectureOf(b)];
+  const lines = (layers: typeof na.encoder) => layers.map(describeLayer);
+  const encoder = diffLines(lines(na.encoder), lines(nb.encoder));
+  const decoder = diffLines(lines(na.decoder), lines(nb.decoder));
+  // Runs recorded before likelihoods were configurable have none in run.json: Bernoulli.
+  const [la, lb] = [a, b].map((c) => describeLikelihood(c.likelihood ?? { type: 'bernoulli' }));
+  const likelihood: [string, string] | null = la === lb ? null : [la, lb];
+  const differs = likelihood !== null || [...encoder, ...decoder].some((l) => l.kind !== 'same');
+  return { encoder, decoder, likelihood, differs };
 }
 
 interface FinalMetric {
@@ -49,6 +78,7 @@ export class ComparePanelView {
   private readonly legend = h('ul', { class: 'run-legend', 'data-testid': 'run-legend' });
   private readonly finalTable = h('div', { class: 'table-wrap' });
   private readonly diffTable = h('div', { class: 'table-wrap' });
+  private readonly networkDiff = h('div', { class: 'network-diff', 'data-testid': 'network-diff' });
   private readonly warnings = h('div', { class: 'warnings', 'data-testid': 'warnings' });
   private readonly findings = h('details', { class: 'findings' });
 
@@ -78,6 +108,7 @@ export class ComparePanelView {
       this.findings,
       h('section', { 'aria-labelledby': 'final-heading' }, h('h2', { id: 'final-heading' }, 'Final metrics'), this.finalTable),
       h('section', { 'aria-labelledby': 'diff-heading' }, h('h2', { id: 'diff-heading' }, 'Configuration differences'), this.diffTable),
+      h('section', { 'aria-labelledby': 'network-heading' }, h('h2', { id: 'network-heading' }, 'Network differences'), this.networkDiff),
       h('section', { 'aria-labelledby': 'curves-heading' }, h('h2', { id: 'curves-heading' }, 'Curves'), this.curves.el),
       h('section', { 'aria-labelledby': 'samples-heading' }, h('h2', { id: 'samples-heading' }, 'Prior samples at the same epoch'), this.images.el),
     );
@@ -135,8 +166,35 @@ export class ComparePanelView {
         ? h('table', { class: 'grid', 'data-testid': 'config-diff' }, h('thead', {}, diffHead), h('tbody', {}, ...diffRows))
         : h('p', { 'data-testid': 'config-diff' }, 'The runs have the same configuration (apart from their names).'),
     );
+    this.renderNetworkDiff();
     const epochs = [...new Set(this.runs.flatMap((r) => imageEpochs(r, 'samples')))].sort((a, b) => a - b);
     this.images.setEpochs(epochs);
+  }
+
+  /** Each run's network against the first run's: the layer lists as a line diff (− the first run's, + this run's). */
+  private renderNetworkDiff(): void {
+    const [first, ...others] = this.runs;
+    const blocks = others.map((r, k) => ({ r, i: k + 1, diff: networkDifferences(first.info.config, r.info.config) })).filter((b) => b.diff.differs);
+    if (blocks.length === 0) {
+      this.networkDiff.replaceChildren(h('p', {}, 'The runs have the same network and likelihood.'));
+      return;
+    }
+    const list = (name: string, lines: DiffLine[]) => {
+      if (lines.every((l) => l.kind === 'same')) return h('p', { class: 'diff-same-list' }, `${name}: the same ${lines.length} layer${lines.length === 1 ? '' : 's'}`);
+      return h('div', { class: 'diff-list' },
+        h('h4', {}, name),
+        h('ol', { class: 'diff', 'aria-label': `${name} layers` }, ...lines.map((l) =>
+          h('li', { class: `diff-${l.kind}`, 'data-kind': l.kind },
+            h('span', { class: 'diff-sign', 'aria-hidden': 'true' }, l.kind === 'added' ? '+' : l.kind === 'removed' ? '−' : ' '),
+            l.kind === 'same' ? null : h('span', { class: 'sr-only' }, l.kind === 'added' ? 'added: ' : 'removed: '),
+            l.text))));
+    };
+    this.networkDiff.replaceChildren(...blocks.map(({ r, i, diff }) =>
+      h('div', { class: 'network-block', 'data-run': i },
+        h('h3', {}, swatch(this.colour(0)), first.info.name, ' → ', swatch(this.colour(i)), r.info.name),
+        diff.likelihood ? h('p', { class: 'diff-likelihood' }, `likelihood: ${diff.likelihood[0]} → ${diff.likelihood[1]}`) : null,
+        list('encoder', diff.encoder),
+        list('decoder', diff.decoder))));
   }
 
   /**

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { diffLines } from '../../src/shared/architecture';
 import { validateConfig } from '../../src/shared/config';
 import { starterExperiment, starterFileName } from '../../src/extension/model/starter';
 import { lineColumn, parseExperimentText, rangeOfMessage } from '../../src/shared/experimentFile';
@@ -77,4 +78,12 @@ test('the starter experiment file is commented JSONC that validates: the conv VA
   assert.equal(starterFileName(() => false), 'conv-vae.vae.json');
   const taken = new Set(['conv-vae.vae.json', 'conv-vae-2.vae.json']);
   assert.equal(starterFileName((n) => taken.has(n)), 'conv-vae-3.vae.json');
+});
+
+test('diffLines: common lines kept, removed lines before added ones', () => {
+  const kinds = (a: string[], b: string[]) => diffLines(a, b).map((l) => `${l.kind === 'same' ? ' ' : l.kind === 'added' ? '+' : '-'}${l.text}`);
+  assert.deepEqual(kinds(['a', 'b', 'c'], ['a', 'x', 'c']), [' a', '-b', '+x', ' c']);
+  assert.deepEqual(kinds([], ['a']), ['+a']);
+  assert.deepEqual(kinds(['a', 'b'], []), ['-a', '-b']);
+  assert.deepEqual(kinds(['dense 500', 'tanh'], ['conv2d', 'relu', 'dense 500', 'tanh']), ['+conv2d', '+relu', ' dense 500', ' tanh']);
 });

@@ -23,6 +23,19 @@ test('the config table lists only the settings that differ between the runs', as
   assert.deepEqual(dimzRow, ['20', '100', '20']);
   const lr = await panel.page.locator('[data-testid="config-diff"] tr[data-key="learningRate"] td').allTextContents();
   assert.deepEqual(lr, ['0.001', '0.001', '0.0003']);
+  // The networks: deep-bn against chainer-mlp as a diff of layer lines; exp3 has exp1's network.
+  const blocks = panel.page.locator('[data-testid="network-diff"] .network-block');
+  assert.equal(await blocks.count(), 1);
+  assert.match(await blocks.locator('h3').innerText(), /exp1\s*→\s*exp2/);
+  const encoder = await blocks.locator('ol[aria-label="encoder layers"] li').evaluateAll((lis) => lis.map((li) => `${li.getAttribute('data-kind')} ${li.textContent?.replace(/^[−+ ]((added|removed): )?/, '')}`));
+  assert.deepEqual(encoder, [
+    'removed dense 500', 'removed tanh',
+    'added dense 600', 'added batchNorm', 'added softplus', 'added dense 600', 'added batchNorm', 'added softplus',
+  ]);
+  // Added and removed lines look different (the theme's diff colours), and say so to a screen reader.
+  const [removedBg, addedBg] = await Promise.all(['removed', 'added'].map((k) => blocks.locator(`li[data-kind="${k}"]`).first().evaluate((el) => getComputedStyle(el).backgroundColor)));
+  assert.notEqual(removedBg, addedBg);
+  assert.match(await blocks.locator('li[data-kind="added"] .sr-only').first().textContent() ?? '', /added/);
   await panel.page.close();
 });
 
