@@ -7,6 +7,7 @@
  * Images travel as grey bytes (0–255, row-major, one image after the other) in base64: a 10×21
  * traversal of 28×28 images is 165 KB of bytes instead of a megabyte of JSON numbers.
  */
+import { MAX_LABEL_NAME_LENGTH, MAX_LABEL_NAMES } from './run';
 import { array, boolean, check, isPlainObject, literal, nullable, number, object, optional, string, tagged, type Infer } from './schema';
 
 /** Most z one decode request may carry (rows), and most values in all (rows × dimz). */
@@ -56,6 +57,8 @@ export const latentSpaceInfoSchema = object({
     points: array(finite, { maxLength: 2 * SCATTER_POINTS }),
     /** Each shown image's label (0–9), or null when the data set has none. */
     labels: nullable(array(number({ integer: true, min: 0, max: 255 }), { maxLength: SCATTER_POINTS })),
+    /** The name of each label number (an images: folder's label sub-folders), or null when labels are numbers only. */
+    labelNames: nullable(array(string({ minLength: 1, maxLength: MAX_LABEL_NAME_LENGTH }), { maxLength: MAX_LABEL_NAMES })),
     /** x, y of the run's fixed prior noise rows (the z of its prior-sample images), interleaved. */
     noise: array(finite, { maxLength: 2 * 1024 }),
     /** The plane's two axes in z: dimz values each (for the decoded manifold of dimz 2). */

@@ -631,7 +631,7 @@ export class LatentExplorer {
         thumb.getContext('2d')!.putImageData(imageDataOf(bytes, k, info.width, info.height, info.channels), 0, 0);
         const label = info.scatter.labels?.[index];
         // The accessible name is the visible text ("4", "from") after a prefix only screen readers read.
-        const button = h('button', { type: 'button', class: 'latent-choice', 'data-testid': `latent-test-${index}`, 'data-index': index, title: `Test image ${index}${label !== undefined ? ` (label ${label})` : ''}` },
+        const button = h('button', { type: 'button', class: 'latent-choice', 'data-testid': `latent-test-${index}`, 'data-index': index, title: `Test image ${index}${label !== undefined ? ` (${info.scatter.labelNames?.[label] ?? `label ${label}`})` : ''}` },
           thumb, h('span', { class: 'sr-only' }, 'Test image '), h('span', { class: 'latent-choice-index' }, String(index)), h('span', { class: 'latent-choice-role' }));
         button.addEventListener('click', () => this.pick(index));
         this.choiceButtons.set(index, button);
@@ -808,7 +808,7 @@ export class LatentExplorer {
     this.scatter.setAttribute('aria-label', `Scatter of ${n} test images' μ on ${axes[0]} and ${axes[1]}, with the prior's 1σ, 2σ and 3σ circles and the run's ${noise.length / 2} prior-noise z as crosses`);
     const present = labels ? [...new Set(labels)].sort((a, b) => a - b) : [];
     this.scatterLegend.replaceChildren(
-      ...present.map((label) => h('li', {}, h('span', { class: 'latent-swatch', 'data-label': label % LABEL_COLOURS, 'aria-hidden': 'true' }), `label ${label}`)),
+      ...present.map((label) => h('li', {}, h('span', { class: 'latent-swatch', 'data-label': label % LABEL_COLOURS, 'aria-hidden': 'true' }), info.scatter.labelNames?.[label] ?? `label ${label}`)),
       ...(labels ? [] : [h('li', {}, h('span', { class: 'latent-swatch', 'data-label': 'none', 'aria-hidden': 'true' }), 'test images\' μ')]),
       h('li', {}, h('span', { class: 'latent-cross', 'aria-hidden': 'true' }, '×'), 'the run\'s prior noise z (its prior-sample images)'),
       h('li', {}, h('span', { class: 'latent-circle', 'aria-hidden': 'true' }), 'the prior N(0, I): 1σ, 2σ, 3σ'),

@@ -13,6 +13,9 @@ import { checkDataUnchanged, DataError, loadDataset } from '../../src/trainer/da
 import { listImageFolder, readImageFolder } from '../../src/trainer/data/imageFolder';
 import { selectBackend } from '../../src/trainer/backend';
 import { startRun } from '../../src/trainer/train';
+import { openExplorer } from '../../src/trainer/latent/explorer';
+import { answer, latentSpaceInfo } from '../../src/trainer/latent/serve';
+import { parseServiceMessage } from '../../src/shared/latentService';
 import { collectingOutput, tempRunsDir } from './support';
 
 type Rgb = [number, number, number];
@@ -362,4 +365,13 @@ test('a 1-epoch run on an rgb images: folder records the folder, fingerprints an
   }
   assert.deepEqual(first, Array.from(d.test.subarray(0, 8 * 8 * 3), (v) => Math.round(v * 255)));
   assert.ok(new Set(first).size > 1 && first.some((v, i) => i % 3 === 0 && v !== first[i + 1]), 'a coloured tile, not grey');
+  // The Latent tab's service: RGB bytes, the label names for its legend.
+  const explorer = await openExplorer(outcome.runDir, { backend: 'wasm', data: { cacheDir } });
+  const info = latentSpaceInfo(explorer, 'wasm', 0);
+  assert.equal(info.channels, 3);
+  assert.deepEqual(info.scatter.labelNames, ['circle', 'square']);
+  assert.ok(parseServiceMessage({ type: 'ready', info }).ok, 'the info passes the service schema');
+  const tested = await answer(explorer, { type: 'test', id: 1, indices: [0] });
+  assert.equal(tested.type, 'tested');
+  if (tested.type === 'tested') assert.equal(Buffer.from(tested.pixels, 'base64').length, 8 * 8 * 3);
 });

@@ -45,12 +45,13 @@ export function latentSpaceInfo(explorer: Explorer, device: string, openMs: numb
       axes: [`${plane.labels[0]}${percent(plane.explained[0])}`, `${plane.labels[1]}${percent(plane.explained[1])}`],
       points: Array.from(points),
       labels: explorer.data.testLabels ? Array.from(explorer.data.testLabels.subarray(0, shown)) : null,
+      labelNames: explorer.data.labelNames ?? null,
       noise: Array.from(project(noise, noise.length / dimz, plane)),
       u: Array.from(plane.u),
       v: Array.from(plane.v),
     };
   } else {
-    scatter = { axes: [], points: [], labels: null, noise: [], u: [], v: [] };
+    scatter = { axes: [], points: [], labels: null, labelNames: null, noise: [], u: [], v: [] };
   }
   return {
     runId: explorer.runId,
