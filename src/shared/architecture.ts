@@ -275,7 +275,7 @@ function planLayer(layer: LayerSpec, input: Shape): LayerPlan {
       return plan([size(input)]);
     case 'reshape': {
       if (size(layer.shape) !== size(input)) {
-        throw new Error(`reshape to [${layer.shape.join(', ')}] needs ${size(layer.shape)} values, but its input ${formatShape(input)} has ${size(input)}`);
+        throw new Error(`reshape to [${layer.shape.join(', ')}] needs ${size(layer.shape)} values, but its input, ${formatShape(input)}, has ${size(input)}`);
       }
       return plan([...layer.shape]);
     }

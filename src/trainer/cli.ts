@@ -51,6 +51,8 @@ const COMMON_HELP = `  --runs-dir <dir>     where runs are kept (default ${DEFAU
 
 const LATENT_HELP = `  --out <file.png>     the PNG to write (required)
   --backend <b>        decode on this backend instead of the run's own choice
+  --epoch <n>          the weights after epoch n (one the run kept: config keepCheckpointEvery, or its
+                       latest checkpoint's epoch) instead of its latest checkpoint
 ${DATA_HELP}
 ${COMMON_HELP}
 
@@ -392,7 +394,7 @@ async function demo(args: string[]): Promise<number> {
   return 0;
 }
 
-const LATENT_OPTIONS = { out: { type: 'string', short: 'o' }, backend: { type: 'string' } } satisfies ParseArgsConfig['options'];
+const LATENT_OPTIONS = { out: { type: 'string', short: 'o' }, backend: { type: 'string' }, epoch: { type: 'string' } } satisfies ParseArgsConfig['options'];
 
 /** A flag's comma-separated numbers. */
 function numberList(text: string, flag: string): number[] {
@@ -437,10 +439,12 @@ async function latentCommand(
   if (!values.out) throw new UsageError(`vae-lens ${command} needs --out <file.png>.`);
   const backend = values.backend as BackendChoice | undefined;
   if (backend !== undefined && !BACKENDS.includes(backend)) throw new UsageError(`--backend ${backend}: use one of ${BACKENDS.join(', ')}.`);
+  const epoch = integerFlag(values, 'epoch');
+  if (epoch !== undefined && epoch < 1) throw new UsageError(`--epoch ${epoch}: epochs count from 1.`);
   const draw = prepare(values);
   const dir = resolveRunDir(positionals[0], runsDirOf(values));
   const log = (line: string) => process.stderr.write(terminalText(`${line}\n`));
-  const explorer = await openExplorer(dir, { backend, data: dataOptionsOf(values), log });
+  const explorer = await openExplorer(dir, { backend, data: dataOptionsOf(values), log, ...(epoch !== undefined ? { epoch } : {}) });
   try {
     const result = await draw(explorer, resolve(String(values.out)));
     const { runId, epochsCompleted, position, environment } = explorer;

@@ -237,6 +237,38 @@ test('VAE: Train and a run\'s life in the VAE Runs view, part by part', { timeou
       assert.deepEqual(json.runs.map((r) => [r.run.name, r.epochs.length]).sort(), [['Quick check', quickRows.length], ['tiny, renamed', 2]]);
     });
 
+    await s.step('VAE: New Experiment File writes a conv VAE; errors show as you type; it trains; Compare shows the network diff', async () => {
+      await runCommandSoon(wb, 'VAE: New Experiment File');
+      const file = join(workspace, 'experiments', 'conv-vae.vae.json');
+      await wb.expectVisible(page.locator('.tabs-container .tab', { hasText: 'conv-vae.vae.json' }), 'the new experiment file open in an editor', 15_000);
+      const starter = readFileSync(file, 'utf8');
+      assert.match(starter, /^\/\/ A VAE Lens experiment/, 'a commented starter');
+      await wb.expectHidden(page.locator('.monaco-editor .squiggly-error'), 'errors in the untouched starter (comments are allowed: JSONC)', 10_000);
+      // A reshape that does not fit the layer before it (written on disk: the open editor reloads it) is an error on that layer.
+      writeFileSync(file, starter.replace('"shape": [7, 7, 64]', '"shape": [7, 7, 32]'));
+      await wb.expectVisible(page.locator('.monaco-editor .squiggly-error').first(), 'an error squiggle on the reshape', 15_000);
+      await runCommandSoon(wb, 'Problems: Focus on Problems View');
+      await wb.expectVisible(page.locator('.markers-panel .monaco-list-row', { hasText: /decoder\[4\]: reshape to \[7, 7, 32\] needs 1568 values/ }), 'the shape error naming the layer in the Problems view', 15_000);
+      await wb.screenshot('experiment-file-error');
+      // Fixed, and made quick: one epoch on 300 images.
+      writeFileSync(file, starter.replace('"epochs": 20', '"epochs": 1').replace('"trainLimit": 10000', '"trainLimit": 300, "testLimit": 100, "backend": "wasm"'));
+      await wb.expectHidden(page.locator('.monaco-editor .squiggly-error'), 'the error once the file is fixed', 15_000);
+      await runCommandSoon(wb, 'VAE: Train');
+      await wb.pickQuickItem('experiments/conv-vae.vae.json');
+      await waitForRow(wb, pane, 'conv-vae', /^completed · epoch 1\/1/, 'the conv VAE run completed', 180_000);
+      await selectRuns(wb, pane, ['Quick check', 'conv-vae']);
+      await chooseFromContextMenu(wb, treeRow(pane, 'conv-vae'), 'Compare Runs');
+      const frame = wb.webviewFrame();
+      const conv = frame.locator('[data-testid="network-diff"] li', { hasText: 'conv2d 32 filters, 4×4, stride 2, same' });
+      await wb.expectVisible(conv, 'the conv VAE\'s first layer in the network diff', 30_000);
+      const kinds = await frame.locator('[data-testid="network-diff"] li').evaluateAll((lis) => lis.map((li) => `${li.getAttribute('data-kind')}: ${li.textContent}`));
+      assert.ok(kinds.some((k) => /^(added|removed): .*dense 500$/.test(k)), `the Quick check's dense 500 on one side: ${kinds.join(' | ')}`);
+      assert.ok(kinds.some((k) => /^(added|removed): .*conv2dTranspose 32 filters/.test(k)), 'the conv decoder on the other');
+      assert.notEqual(await conv.getAttribute('data-kind'), 'same');
+      await frame.locator('[data-testid="network-diff"]').scrollIntoViewIfNeeded();
+      await wb.screenshot('compare-network-diff');
+    });
+
     await s.step('Delete from the palette removes the folder', async () => {
       // From the palette a run is picked; confirming moves the folder to the trash (or, where there is no trash, asks again before deleting for good).
       await runCommandSoon(wb, 'VAE: Delete Run');

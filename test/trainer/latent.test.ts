@@ -446,6 +446,7 @@ test('kept epochs (keepCheckpointEvery): their weights without the optimizer, de
   assert.ok(dataBytes(`${KEPT_CHECKPOINTS_DIR}/epoch-0001`) < dataBytes(CHECKPOINT_DIR) / 2, 'a kept copy is much smaller than the checkpoint');
   // Epoch 1's weights decode a test image's μ to epoch 1's own reconstruction.
   const first = await openExplorer(dir, { backend: 'wasm', epoch: 1 });
+  const mu3 = Array.from(testMu(first, 3)).join(',');
   try {
     assert.equal(first.epochsCompleted, 1);
     assert.deepEqual(bytes(await decode(first, testMu(first, 3))), trainerReconstruction(dir, first, 3));
@@ -453,6 +454,19 @@ test('kept epochs (keepCheckpointEvery): their weights without the optimizer, de
     first.dispose();
   }
   await assert.rejects(openExplorer(dir, { epoch: 5 }), /keeps no weights of epoch 5: it keeps epochs 1, 2 \(config keepCheckpointEvery: 1\)/);
+  // The CLI's --epoch: epoch 1's weights decode epoch 1's reconstruction; an epoch the run lacks, or 0, is refused.
+  const cliOut = join(runsDir, 'epoch-1.png');
+  const atOne = await runCli(['decode', dir, '--epoch', '1', `--z=${mu3}`, '--backend', 'wasm', '--out', cliOut]);
+  assert.equal(atOne.code, 0, atOne.stderr);
+  assert.match(atOne.stderr, /checkpoint after epoch 1,/);
+  const png = PNG.sync.read(readFileSync(cliOut));
+  assert.deepEqual(tile(png, 0, 0, 28, 28), trainerReconstruction(dir, first, 3));
+  const lacking = await runCli(['decode', dir, '--epoch', '5', `--z=${mu3}`, '--backend', 'wasm', '--out', cliOut]);
+  assert.notEqual(lacking.code, 0);
+  assert.match(lacking.stderr, /keeps no weights of epoch 5/);
+  const zero = await runCli(['decode', dir, '--epoch', '0', `--z=${mu3}`, '--out', cliOut]);
+  assert.equal(zero.code, 2);
+  assert.match(zero.stderr, /--epoch 0: epochs count from 1/);
   // Through the host's sessions: a kept epoch, then the latest again, then an epoch it lacks.
   const sessions = new LatentSessions(TRAINER_JS);
   const replies: ToLatentTabMessage[] = [];
