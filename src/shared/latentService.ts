@@ -17,6 +17,8 @@ export const MAX_DECODE_VALUES = 65_536;
 export const MAX_TEST_IMAGES = 64;
 /** How many test images' μ the scatter shows (the first ones of the test set). */
 export const SCATTER_POINTS = 2000;
+/** Dimensions (largest KL first) whose own μ values the scatter gets, so it can show any two of them. */
+export const SCATTER_DIMS = 16;
 /** A service that has answered nothing for this long exits (the next request starts another). */
 export const SERVICE_IDLE_MS = 5 * 60_000;
 const MAX_TEXT = 4096;
@@ -61,6 +63,12 @@ export const latentSpaceInfoSchema = object({
     labelNames: nullable(array(string({ minLength: 1, maxLength: MAX_LABEL_NAME_LENGTH }), { maxLength: MAX_LABEL_NAMES })),
     /** x, y of the run's fixed prior noise rows (the z of its prior-sample images), interleaved. */
     noise: array(finite, { maxLength: 2 * 1024 }),
+    /** Dimensions (0-based, at most SCATTER_DIMS, from `order`) whose values follow, so the tab can plot any two. */
+    dims: array(number({ integer: true, min: 0, max: MAX_DIMZ - 1 }), { maxLength: SCATTER_DIMS }),
+    /** μ_d of each shown test image on each of `dims`: shown × dims.length values, row-major. */
+    muDims: array(finite, { maxLength: SCATTER_POINTS * SCATTER_DIMS }),
+    /** The prior noise rows' values on each of `dims`: rows × dims.length, row-major. */
+    noiseDims: array(finite, { maxLength: 1024 * SCATTER_DIMS }),
     /** The plane's two axes in z: dimz values each (for the decoded manifold of dimz 2). */
     u: dimValues,
     v: dimValues,

@@ -135,6 +135,19 @@ function imageDataOf(bytes: Uint8Array, index: number, width: number, height: nu
   return data;
 }
 
+/** One scatter axis: a principal axis of the service's plane ('pc0', 'pc1') or a dimension ('z<d>'): test and noise values, and its label. */
+function axisValues(info: LatentSpaceInfo, axis: string): { test: number[]; noise: number[]; label: string } {
+  const { points, noise, axes, dims, muDims, noiseDims } = info.scatter;
+  const d = axis.startsWith('z') ? Number(axis.slice(1)) : -1;
+  const k = dims.indexOf(d);
+  if (d >= 0 && k >= 0) {
+    const every = (values: number[]) => values.filter((_, i) => i % dims.length === k);
+    return { test: every(muDims), noise: every(noiseDims), label: `μ of z${d + 1}` };
+  }
+  const a = axis === 'pc1' ? 1 : 0;
+  return { test: points.filter((_, i) => i % 2 === a), noise: noise.filter((_, i) => i % 2 === a), label: axes[a] ?? '' };
+}
+
 /** The images stacked in one off-screen canvas (image r at y = r·height), to be drawn scaled with drawImage. */
 function imageSheet(images: Images, width: number, height: number, channels: number): HTMLCanvasElement {
   const sheet = document.createElement('canvas');
@@ -198,6 +211,10 @@ export class LatentExplorer {
   private readonly manifold = h('canvas', { class: 'latent-manifold', role: 'img', 'data-testid': 'latent-manifold' });
   private readonly manifoldFigure: HTMLElement;
   private readonly scatterNote = h('p', { class: 'latent-note' });
+  /** The scatter's axes: 'pc0' / 'pc1' (the principal axes the service chose) or a dimension 'z<d>' (0-based d). */
+  private readonly scatterX = h('vscode-single-select', { class: 'latent-axis', label: 'Horizontal axis', 'aria-label': 'Scatter: horizontal axis', 'data-testid': 'latent-scatter-x' }) as SelectLike;
+  private readonly scatterY = h('vscode-single-select', { class: 'latent-axis', label: 'Vertical axis', 'aria-label': 'Scatter: vertical axis', 'data-testid': 'latent-scatter-y' }) as SelectLike;
+  private scatterAxes: [string, string] = ['pc0', 'pc1'];
 
   private info: LatentSpaceInfo | undefined;
   private runEpochs = 0;
@@ -318,8 +335,22 @@ export class LatentExplorer {
       this.interpolation,
     );
 
+    const axisIds = [`latent-x-${nextElementId++}`, `latent-y-${nextElementId++}`];
+    [this.scatterX, this.scatterY].forEach((select, a) => {
+      select.id = axisIds[a];
+      select.addEventListener('change', () => {
+        const next: [string, string] = [...this.scatterAxes];
+        next[a] = select.value;
+        if (next[a] === this.scatterAxes[a]) return;
+        this.scatterAxes = next;
+        this.drawScatter();
+      });
+    });
     const scatter = h('section', { class: 'latent-section', 'aria-labelledby': 'latent-scatter-title' },
       h('h2', { id: 'latent-scatter-title' }, 'Where μ lies'),
+      h('div', { class: 'toolbar latent-axes' },
+        h('label', { for: axisIds[0], class: 'toolbar-label' }, 'Horizontal'), this.scatterX,
+        h('label', { for: axisIds[1], class: 'toolbar-label' }, 'Vertical'), this.scatterY),
       h('div', { class: 'latent-scatter-row' },
         h('figure', { class: 'latent-figure latent-scatter-figure' }, this.scatter, this.scatterLegend),
         this.manifoldFigure,
@@ -703,14 +734,40 @@ export class LatentExplorer {
     return Array.from({ length: LABEL_COLOURS }, (_, i) => style.getPropertyValue(`--vae-lens-label-${i}`).trim() || this.theme.runs[i % this.theme.runs.length]);
   }
 
+  /** The axis choices for this run: the two principal axes, then each dimension the service sent values of. */
+  private setAxisChoices(info: LatentSpaceInfo): void {
+    const { axes, dims } = info.scatter;
+    const options = [
+      ...axes.map((label, a) => ({ value: `pc${a}`, label })),
+      ...dims.map((d) => ({ value: `z${d}`, label: `z${d + 1} (KL ${formatNumber(info.kl[d], 2)})` })),
+    ];
+    const valid = new Set(options.map((o) => o.value));
+    if (!this.scatterAxes.every((a) => valid.has(a))) this.scatterAxes = ['pc0', 'pc1'];
+    [this.scatterX, this.scatterY].forEach((select, a) => {
+      const key = options.map((o) => o.value).join(',');
+      if (select.dataset.options !== key) {
+        select.dataset.options = key;
+        select.replaceChildren(...options.map((o) => h('vscode-option', { value: o.value, selected: o.value === this.scatterAxes[a] }, o.label)));
+      }
+      if (select.value !== this.scatterAxes[a]) select.value = this.scatterAxes[a];
+    });
+  }
+
   private drawScatter(): void {
     const info = this.info;
     if (!info) return;
-    const { points, labels, noise, axes } = info.scatter;
-    const n = points.length / 2;
-    const hasPlane = n > 0 && axes.length === 2;
+    const { labels } = info.scatter;
+    const n = info.scatter.points.length / 2;
+    const hasPlane = n > 0 && info.scatter.axes.length === 2;
     this.scatter.hidden = !hasPlane;
     this.scatterLegend.hidden = !hasPlane;
+    this.setAxisChoices(info);
+    const [xs, ys] = this.scatterAxes.map((axis) => axisValues(info, axis));
+    const axes = [xs.label, ys.label];
+    const points: number[] = [];
+    for (let i = 0; i < n; i++) points.push(xs.test[i], ys.test[i]);
+    const noise: number[] = [];
+    for (let i = 0; i < xs.noise.length; i++) noise.push(xs.noise[i], ys.noise[i]);
     this.scatterNote.textContent = hasPlane ? `${n} test images' μ${labels ? ', coloured by label' : ''}.` : 'A one-dimensional latent space (or a run without test images) has no plane to show.';
     if (!hasPlane) return;
     const theme = this.theme;

@@ -6,6 +6,7 @@
 // With VAE_LENS_DOCS=1 it also writes docs/latent-tab-dark.png and docs/latent-tab-light.png.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { formatNumber } from '../../src/shared/format';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -24,6 +25,8 @@ const docs = process.env.VAE_LENS_DOCS === '1';
 const DIMZ = 8;
 /** The tests' run: 2 epochs on 2,000 digits. For the docs' screenshots a run that has learnt more: 10 epochs on 10,000. */
 const EPOCHS = docs ? 10 : 2;
+/** keepCheckpointEvery of the shared run: the epochs the Weights choice offers. */
+const KEEP_EVERY = docs ? 5 : 1;
 const TRAIN_LIMIT = docs ? 10_000 : 2000;
 const runsDir = tempRunsDir();
 const serviceLog: string[] = [];
@@ -41,7 +44,7 @@ const seenPids = new Set<number>();
 
 const setup = (async () => {
   const outcome = await startRun(
-    { config: { name: 'latent-tab', model: 'chainer-mlp', dimz: DIMZ, epochs: EPOCHS, trainLimit: TRAIN_LIMIT, testLimit: 200, backend: 'wasm', seed: 3, keepCheckpointEvery: docs ? 5 : 1 }, runsDir },
+    { config: { name: 'latent-tab', model: 'chainer-mlp', dimz: DIMZ, epochs: EPOCHS, trainLimit: TRAIN_LIMIT, testLimit: 200, backend: 'wasm', seed: 3, keepCheckpointEvery: KEEP_EVERY }, runsDir },
     { output: collectingOutput() },
   );
   assert.equal(outcome.status, 'completed', outcome.message);
@@ -465,6 +468,28 @@ test('the scatter shows the test images\' μ by label, the prior\'s circles and 
   assert.deepEqual(legend.slice(0, labels.length), labels.map((l) => `label ${l}`));
   assert.match(await panel.page.locator('.latent-section', { has: panel.page.getByTestId('latent-scatter') }).textContent() ?? '', /Where the test images' μ lie against where prior samples land/);
   assert.equal(await panel.page.getByTestId('latent-manifold').isVisible(), false, 'the decoded manifold is for dimz 2');
+  // Any two of the dimensions the service sent values of: the points move to μ_d of those dimensions.
+  const { dims, muDims, noiseDims } = info.scatter;
+  assert.deepEqual(dims, info.order.slice(0, dims.length), 'the dimensions largest KL first');
+  assert.equal(muDims.length, (info.scatter.points.length / 2) * dims.length);
+  assert.equal(noiseDims.length, (info.scatter.noise.length / 2) * dims.length);
+  assert.ok(dims.length >= 2, `at least two dimensions to choose from: ${dims.join(', ')}`);
+  const x = panel.page.getByTestId('latent-scatter-x');
+  assert.deepEqual((await x.locator('vscode-option').allTextContents()).slice(0, 3), [...info.scatter.axes, `z${dims[0] + 1} (KL ${formatNumber(info.kl[dims[0]], 2)})`]);
+  const principal = await canvasChannel(panel, 'latent-scatter', true);
+  const choose = (testId: string, value: string) => panel.page.getByTestId(testId).evaluate((el, v) => {
+    const select = el as HTMLElement & { value: string };
+    select.value = v;
+    select.dispatchEvent(new Event('change'));
+  }, value);
+  await choose('latent-scatter-x', `z${dims[0]}`);
+  await choose('latent-scatter-y', `z${dims[1]}`);
+  const label = await panel.page.getByTestId('latent-scatter').getAttribute('aria-label') ?? '';
+  assert.match(label, new RegExp(`on μ of z${dims[0] + 1} and μ of z${dims[1] + 1}`));
+  assert.notDeepEqual(await canvasChannel(panel, 'latent-scatter', true), principal, 'the scatter is redrawn on the chosen dimensions');
+  await choose('latent-scatter-x', 'pc0');
+  await choose('latent-scatter-y', 'pc1');
+  assert.deepEqual(await canvasChannel(panel, 'latent-scatter', true), principal, 'back to the principal axes');
   await expectClean(panel, relay, 'the drawn Latent tab');
   assert.deepEqual(await seriousViolations(panel.page), [], 'axe: the drawn Latent tab');
   if (docs) await saveScreenshot(panel, 'latent-tab-dark.png');
@@ -497,19 +522,21 @@ test('the weights of a kept epoch: chosen in the tab, decoded by a service on th
   const { panel, relay, dir } = shared;
   const weights = panel.page.getByTestId('latent-weights');
   assert.equal(await weights.isVisible(), true, 'the run keeps epochs, so the choice is offered');
-  assert.deepEqual(await weights.locator('vscode-option').allTextContents(), ['Latest weights', ...Array.from({ length: EPOCHS }, (_, i) => `Epoch ${i + 1}`)]);
+  const kept = Array.from({ length: EPOCHS / KEEP_EVERY }, (_, i) => (i + 1) * KEEP_EVERY);
+  assert.deepEqual(await weights.locator('vscode-option').allTextContents(), ['Latest weights', ...kept.map((e) => `Epoch ${e}`)]);
   const opens = () => relay.requests.filter((r) => r.type === 'latentOpen');
   const before = opens().length;
-  await weights.evaluate((el) => {
+  const first = kept[0];
+  await weights.evaluate((el, epoch) => {
     const select = el as HTMLElement & { value: string };
-    select.value = '1';
+    select.value = String(epoch);
     select.dispatchEvent(new Event('change'));
-  });
-  await panel.page.getByTestId('latent-status').filter({ hasText: /^Kept weights after epoch 1 · / }).waitFor({ timeout: 60_000 });
+  }, first);
+  await panel.page.getByTestId('latent-status').filter({ hasText: new RegExp(`^Kept weights after epoch ${first} · `) }).waitFor({ timeout: 60_000 });
   await relay.settled();
-  assert.deepEqual(opens().slice(before), [{ type: 'latentOpen', dir, epoch: 1 }]);
+  assert.deepEqual(opens().slice(before), [{ type: 'latentOpen', dir, epoch: first }]);
   assert.equal(await panel.page.getByTestId('latent-reload').isVisible(), false, 'chosen weights are not "older": no offer of newer ones');
-  // The image and the traversal were asked for again, of the epoch-1 decoder.
+  // The image and the traversal were asked for again, of that epoch's decoder.
   assert.ok(relay.decodes(DIMZ, 1).length > 0);
   await weights.evaluate((el) => {
     const select = el as HTMLElement & { value: string };

@@ -11,7 +11,7 @@
 import { performance } from 'node:perf_hooks';
 import { activeDimsByKl, dimsByKl, project } from '../../shared/latent';
 import {
-  SCATTER_POINTS, SERVICE_IDLE_MS, MAX_DECODE_ROWS, MAX_TEST_IMAGES, bytesToBase64, parseServiceRequest, toGreyBytes,
+  SCATTER_DIMS, SCATTER_POINTS, SERVICE_IDLE_MS, MAX_DECODE_ROWS, MAX_TEST_IMAGES, bytesToBase64, parseServiceRequest, toGreyBytes,
   type LatentSpaceInfo, type ServiceMessage, type ServiceRequest,
 } from '../../shared/latentService';
 import { keptCheckpointEpochs } from '../checkpoint';
@@ -27,6 +27,16 @@ export interface ServeOptions {
   onRequest(handler: (request: unknown) => void): void;
   onParentGone(handler: () => void): void;
   log(line: string): void;
+}
+
+/** The shown test images' μ and the prior noise rows on `dims` (row-major), for a scatter of any two of them. */
+function valuesOnDims(mu: Float32Array, shown: number, noise: Float32Array, dimz: number, dims: number[]): { dims: number[]; muDims: number[]; noiseDims: number[] } {
+  const pick = (values: Float32Array, rows: number) => {
+    const out: number[] = [];
+    for (let i = 0; i < rows; i++) for (const d of dims) out.push(values[i * dimz + d]);
+    return out;
+  };
+  return { dims, muDims: pick(mu, shown), noiseDims: pick(noise, noise.length / dimz) };
 }
 
 /** What the Latent tab is told once: sizes, per-dimension KL_d and Var(μ_d), the scatter of test μ. */
@@ -47,11 +57,12 @@ export function latentSpaceInfo(explorer: Explorer, device: string, openMs: numb
       labels: explorer.data.testLabels ? Array.from(explorer.data.testLabels.subarray(0, shown)) : null,
       labelNames: explorer.data.labelNames ?? null,
       noise: Array.from(project(noise, noise.length / dimz, plane)),
+      ...valuesOnDims(explorer.mu, shown, noise, dimz, (active.length ? active : dimsByKl(dims.kl)).slice(0, SCATTER_DIMS)),
       u: Array.from(plane.u),
       v: Array.from(plane.v),
     };
   } else {
-    scatter = { axes: [], points: [], labels: null, labelNames: null, noise: [], u: [], v: [] };
+    scatter = { axes: [], points: [], labels: null, labelNames: null, noise: [], dims: [], muDims: [], noiseDims: [], u: [], v: [] };
   }
   return {
     runId: explorer.runId,
