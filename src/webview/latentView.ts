@@ -241,6 +241,8 @@ export class LatentExplorer {
   private readonly traverse: DecodeChannel;
   private readonly interpolate: DecodeChannel;
   private readonly grid: DecodeChannel;
+  /** The interpolation choices' reconstructions (their μ decoded), drawn under each original. */
+  private readonly recon: DecodeChannel;
 
   constructor(
     private readonly host: PanelHost,
@@ -257,6 +259,7 @@ export class LatentExplorer {
     this.traverse = new DecodeChannel(decode, () => this.traversalBatch(), (images) => this.drawTraversal(images));
     this.interpolate = new DecodeChannel(decode, () => this.interpolationBatch(), (images) => this.drawInterpolation(images));
     this.grid = new DecodeChannel(decode, () => this.manifoldBatch(), (images) => this.drawManifold(images));
+    this.recon = new DecodeChannel(decode, () => this.choiceBatch(), (images) => this.drawChoiceReconstructions(images));
 
     const retry = h('vscode-button', { secondary: true, 'data-testid': 'latent-retry' }, 'Try again');
     retry.addEventListener('click', () => this.open(true));
@@ -329,7 +332,7 @@ export class LatentExplorer {
     this.spherical.addEventListener('change', () => this.interpolate.request());
     const interpolation = h('section', { class: 'latent-section', 'aria-labelledby': 'latent-interp-title' },
       h('h2', { id: 'latent-interp-title' }, 'Interpolation'),
-      h('p', { class: 'latent-hint' }, `Pick two test images (the first picks where the path starts, the second where it ends): ${INTERPOLATION_STEPS} z from one's μ to the other's.`),
+      h('p', { class: 'latent-hint' }, `Pick two test images, each shown above its reconstruction (the first picks where the path starts, the second where it ends): ${INTERPOLATION_STEPS} z from one's μ to the other's.`),
       this.choices,
       h('div', { class: 'toolbar' }, this.ends, this.spherical),
       this.interpolation,
@@ -369,7 +372,7 @@ export class LatentExplorer {
   private open(again: boolean): void {
     if (!this.interactive) return;
     this.opened = true;
-    for (const c of [this.live, this.traverse, this.interpolate, this.grid]) c.reset();
+    for (const c of this.channels()) c.reset();
     this.tests.clear();
     this.unavailable.hidden = true;
     this.status.textContent = again ? 'Starting the decoder again…' : 'Starting the decoder on this run\'s checkpoint…';
@@ -402,10 +405,10 @@ export class LatentExplorer {
         const images = { bytes: base64ToBytes(message.pixels), rows: message.rows };
         if (this.info && images.bytes.length !== images.rows * this.info.width * this.info.height * this.info.channels) {
           this.showRequestError(`A decoded answer had ${images.bytes.length} bytes for ${images.rows} images of ${this.info.width}×${this.info.height}×${this.info.channels}.`);
-          for (const c of [this.live, this.traverse, this.interpolate, this.grid]) c.failed(message.id);
+          for (const c of this.channels()) c.failed(message.id);
           return;
         }
-        const ours = [this.live, this.traverse, this.interpolate, this.grid].some((c) => c.answered(message.id, images));
+        const ours = this.channels().some((c) => c.answered(message.id, images));
         if (ours) this.requestError.hidden = true;
         break;
       }
@@ -421,7 +424,7 @@ export class LatentExplorer {
       case 'latentUnavailable':
         if (message.id === undefined) this.setUnavailable(message.message);
         else {
-          for (const c of [this.live, this.traverse, this.interpolate, this.grid]) c.failed(message.id);
+          for (const c of this.channels()) c.failed(message.id);
           this.tests.delete(message.id);
           this.showRequestError(message.message);
         }
@@ -430,7 +433,7 @@ export class LatentExplorer {
   }
 
   private setUnavailable(text: string): void {
-    for (const c of [this.live, this.traverse, this.interpolate, this.grid]) c.reset();
+    for (const c of this.channels()) c.reset();
     this.tests.clear();
     clearTimeout(this.settleTimer);
     this.status.textContent = 'The latent explorer is not available.';
@@ -639,7 +642,28 @@ export class LatentExplorer {
     this.traversal.setAttribute('aria-label', `Traversal: ${dims.map((d) => `z${d + 1}`).join(', ')}, each from −${TRAVERSAL_EXTENT} to +${TRAVERSAL_EXTENT} in ${steps} steps, the other coordinates at z`);
   }
 
+  private channels(): DecodeChannel[] {
+    return [this.live, this.traverse, this.interpolate, this.grid, this.recon];
+  }
+
   // ---- interpolation ----
+
+  /** The μ of every interpolation choice, in the buttons' order. */
+  private choiceBatch(): number[] | undefined {
+    const rows = [...this.choiceButtons.keys()].map((index) => this.choiceMu.get(index));
+    return rows.length && rows.every((r) => r !== undefined) ? rows.flatMap((r) => Array.from(r!)) : undefined;
+  }
+
+  private drawChoiceReconstructions(images: Images): void {
+    const info = this.info;
+    if (!info) return;
+    [...this.choiceButtons.values()].forEach((button, k) => {
+      const canvas = button.querySelector<HTMLCanvasElement>('canvas.latent-thumb-recon');
+      if (!canvas || k >= images.rows) return;
+      canvas.getContext('2d')!.putImageData(imageDataOf(images.bytes, k, info.width, info.height, info.channels), 0, 0);
+      canvas.dataset.drawn = 'true';
+    });
+  }
 
   private loadChoices(info: LatentSpaceInfo): void {
     this.choiceMu.clear();
@@ -660,10 +684,12 @@ export class LatentExplorer {
         this.choiceMu.set(index, m.mu.slice(k * info.dimz, (k + 1) * info.dimz));
         const thumb = h('canvas', { class: 'latent-thumb', width: info.width, height: info.height, 'aria-hidden': 'true' });
         thumb.getContext('2d')!.putImageData(imageDataOf(bytes, k, info.width, info.height, info.channels), 0, 0);
+        // Its reconstruction (the decoded μ) below: the interpolation starts and ends at these.
+        const recon = h('canvas', { class: 'latent-thumb latent-thumb-recon', width: info.width, height: info.height, 'aria-hidden': 'true' });
         const label = info.scatter.labels?.[index];
         // The accessible name is the visible text ("4", "from") after a prefix only screen readers read.
         const button = h('button', { type: 'button', class: 'latent-choice', 'data-testid': `latent-test-${index}`, 'data-index': index, title: `Test image ${index}${label !== undefined ? ` (${info.scatter.labelNames?.[label] ?? `label ${label}`})` : ''}` },
-          thumb, h('span', { class: 'sr-only' }, 'Test image '), h('span', { class: 'latent-choice-index' }, String(index)), h('span', { class: 'latent-choice-role' }));
+          thumb, recon, h('span', { class: 'sr-only' }, 'Test image '), h('span', { class: 'latent-choice-index' }, String(index)), h('span', { class: 'latent-choice-role' }));
         button.addEventListener('click', () => this.pick(index));
         this.choiceButtons.set(index, button);
         return button;
@@ -673,6 +699,7 @@ export class LatentExplorer {
       this.to = m.indices[1];
       this.showEnds();
       this.interpolate.request();
+      this.recon.request();
     });
   }
 

@@ -387,6 +387,12 @@ test('the interpolation runs from one chosen test image\'s μ to the other\'s, l
   const tested = relay.replyTo(thumbs[0].id);
   assert.ok(tested?.type === 'latentTested');
   const mu = (i: number) => tested.mu.slice(i * info.dimz, (i + 1) * info.dimz);
+  // Under each test image its reconstruction: the 16 μ decoded in one request, drawn in the buttons.
+  const recon = relay.decodes(info.dimz, 16);
+  assert.equal(recon.length, 1, 'one decode of the 16 choices\' μ');
+  assert.deepEqual(recon[0].z, tested.mu);
+  assert.ok(relay.replyTo(recon[0].id)?.type === 'latentDecoded');
+  assert.deepEqual(await panel.page.locator('canvas.latent-thumb-recon').evaluateAll((cs) => cs.map((c) => (c as HTMLCanvasElement).dataset.drawn)), new Array(16).fill('true'));
 
   await panel.page.getByTestId('latent-test-3').click();
   assert.equal(await panel.page.getByTestId('latent-interp-ends').textContent(), 'From test image 3: now pick where the path ends.');
