@@ -88,26 +88,26 @@ const MAX_UNITS = 65536;
 const MAX_KERNEL = 15;
 const MAX_STRIDE = 8;
 
+/** The fields of both convolutions; only what padding does to the output side differs. */
+function convFields(padding: string): Record<string, FieldRule> {
+  return {
+    filters: { kind: 'int', min: 1, max: 4096, required: true, description: 'Output channels.' },
+    kernel: { kind: 'int', min: 1, max: MAX_KERNEL, required: true, description: 'Kernel side (square).' },
+    stride: { kind: 'int', min: 1, max: MAX_STRIDE, required: false, description: 'Stride (default 1).' },
+    padding: { kind: 'enum', values: PADDINGS, required: false, description: padding },
+  };
+}
+
 /** Each layer type's fields: the one description behind the checks and the JSON schema. */
 const LAYER_FIELDS: Record<LayerType, { description: string; fields: Record<string, FieldRule> }> = {
   dense: { description: 'Fully connected: units outputs (a spatial input is flattened first).', fields: { units: { kind: 'int', min: 1, max: MAX_UNITS, required: true, description: 'Outputs.' } } },
   conv2d: {
     description: '2-D convolution over an height × width × channels input.',
-    fields: {
-      filters: { kind: 'int', min: 1, max: 4096, required: true, description: 'Output channels.' },
-      kernel: { kind: 'int', min: 1, max: MAX_KERNEL, required: true, description: 'Kernel side (square).' },
-      stride: { kind: 'int', min: 1, max: MAX_STRIDE, required: false, description: 'Stride (default 1).' },
-      padding: { kind: 'enum', values: PADDINGS, required: false, description: 'same: output side ⌈input / stride⌉ (default); valid: ⌊(input − kernel) / stride⌋ + 1.' },
-    },
+    fields: convFields('same: output side ⌈input / stride⌉ (default); valid: ⌊(input − kernel) / stride⌋ + 1.'),
   },
   conv2dTranspose: {
     description: 'Transposed 2-D convolution (upsampling).',
-    fields: {
-      filters: { kind: 'int', min: 1, max: 4096, required: true, description: 'Output channels.' },
-      kernel: { kind: 'int', min: 1, max: MAX_KERNEL, required: true, description: 'Kernel side (square).' },
-      stride: { kind: 'int', min: 1, max: MAX_STRIDE, required: false, description: 'Stride (default 1).' },
-      padding: { kind: 'enum', values: PADDINGS, required: false, description: 'same: output side input × stride (default); valid: (input − 1) × stride + kernel.' },
-    },
+    fields: convFields('same: output side input × stride (default); valid: (input − 1) × stride + kernel.'),
   },
   batchNorm: {
     description: 'Batch normalization over the last axis (Chainer\'s defaults: eps 2e-5, moving-average decay 0.9).',
