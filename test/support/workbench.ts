@@ -236,18 +236,22 @@ function makeWorkbench(test: NamedTest, page: Page, server: CodeServer, context:
     // The palette lists the commands known when it opens; just after a (re)load the extension's
     // may not be there yet, so a miss is retried with a freshly opened palette for a while.
     const deadline = Date.now() + 12_000;
+    // With the focus inside a webview panel a key goes to the panel's frame, which hands it to the
+    // workbench only once the frame is ready: a late F1 would then toggle the palette (or close the
+    // command's own picker) after the command ran. So the focus moves to the workbench's status bar
+    // first; the middle of the bar, between its left and right items, reacts to nothing.
+    const focusWorkbench = async () => {
+      const bar = page.locator('#workbench\\.parts\\.statusbar');
+      const box = await bar.boundingBox();
+      if (box) await bar.click({ position: { x: Math.floor(box.width / 2), y: Math.floor(box.height / 2) } }).catch(() => undefined);
+    };
     for (;;) {
       if (await quickInput.isVisible()) await page.keyboard.press('Escape');
+      if (await page.evaluate(() => document.activeElement?.tagName === 'IFRAME')) await focusWorkbench();
       await page.keyboard.press('F1');
       const input = quickInput.locator('input');
-      // With the focus inside a webview panel the key goes to the panel's frame, which hands it
-      // to the workbench only once the frame is ready; when no palette comes, move the focus to the
-      // workbench's own status bar and press again.
       if (!(await input.waitFor({ state: 'visible', timeout: 4000 }).then(() => true, () => false))) {
-        const bar = page.locator('#workbench\\.parts\\.statusbar');
-        const box = await bar.boundingBox();
-        // The middle of the bar, between its left and right items: nothing there reacts to a click.
-        if (box) await bar.click({ position: { x: Math.floor(box.width / 2), y: Math.floor(box.height / 2) } }).catch(() => undefined);
+        await focusWorkbench();
         await page.keyboard.press('F1');
       }
       await expectVisible(input, 'the command palette input');
