@@ -16,7 +16,7 @@
 import { epochEventSchema, warningEventSchema, type EpochEvent, type RunEvent, type SkippedLine, type WarningEvent } from './events';
 import { DEFAULT_HEALTH_SETTINGS, resolveHealthSettings, type HealthSettings } from './health';
 import { checkRunInfo, type RunInfo } from './run';
-import type { PanelKind } from './panelState';
+import { parseUiState, type PanelKind, type UiState } from './panelState';
 import { SchemaError, array, boolean, check, custom, isPlainObject, literal, number, object, oneOf, optional, string, tagged } from './schema';
 import { foldEpochs, MAX_COMPARE_RUNS, warningEvents } from './runRules';
 import { isLatentTabRequestType, parseLatentTabRequest, toLatentTabSchemas, type FromLatentTabMessage, type ToLatentTabMessage } from './latentService';
@@ -62,6 +62,12 @@ export interface SnapshotMessage {
    * sends a fresh snapshot when they change. Read with parseHealthSettings.
    */
   health: HealthSettings;
+  /**
+   * The panel's view as the host knows it (from the page's uiState messages, or a restored panel's
+   * record): the page starts in it, ahead of its own saved state, which a browser-hosted VS Code may
+   * not have written before a reload. A panel that replaces a restored one carries it on.
+   */
+  ui?: UiState;
 }
 
 export interface AppendMessage {
@@ -113,13 +119,22 @@ export interface OpenRunMessage {
   dir: string;
 }
 
+/**
+ * The panel's view changed (tab, image epoch, chart choices). The host keeps a copy: a browser-hosted
+ * VS Code may reload the window before it has written the page's saved state.
+ */
+export interface UiStateMessage {
+  type: 'uiState';
+  ui: UiState;
+}
+
 /** The webview hit an error it cannot show itself; the host logs it. */
 export interface WebviewErrorMessage {
   type: 'error';
   message: string;
 }
 
-export type FromWebviewMessage = ReadyMessage | LoadingMessage | LoadFailedMessage | StopRunMessage | ResumeRunMessage | OpenRunMessage | WebviewErrorMessage | FromLatentTabMessage;
+export type FromWebviewMessage = ReadyMessage | LoadingMessage | LoadFailedMessage | StopRunMessage | ResumeRunMessage | OpenRunMessage | UiStateMessage | WebviewErrorMessage | FromLatentTabMessage;
 
 export type ParseResult<T> = { ok: true; message: T } | { ok: false; error: string };
 
@@ -162,6 +177,13 @@ export function parseFromWebviewMessage(value: unknown): ParseResult<FromWebview
       if (!isText(value.dir)) return { ok: false, error: `${type}: "dir" must be a non-empty string` };
       return { ok: true, message: { type, dir: value.dir } };
     }
+    case 'uiState': {
+      const extra = onlyKeys(value, ['type', 'ui']);
+      if (extra) return { ok: false, error: `uiState: ${extra}` };
+      if (!isPlainObject(value.ui)) return { ok: false, error: 'uiState: "ui" must be an object' };
+      // Field by field, like saved state: a value out of range falls back to its default.
+      return { ok: true, message: { type, ui: parseUiState(value.ui) } };
+    }
     case 'error': {
       const extra = onlyKeys(value, ['type', 'message']);
       if (extra) return { ok: false, error: `error: ${extra}` };
@@ -194,7 +216,7 @@ const runViewSchema = object({
 });
 
 const toWebviewSchema = tagged('type', {
-  snapshot: object({ type: literal('snapshot'), v: number({ integer: true }), panel: oneOf(['run', 'compare'] as const), interactive: boolean(), runs: array(runViewSchema, { maxLength: MAX_COMPARE_RUNS }), health: custom((v) => parseHealthSettings(v), () => ({})) }),
+  snapshot: object({ type: literal('snapshot'), v: number({ integer: true }), panel: oneOf(['run', 'compare'] as const), interactive: boolean(), runs: array(runViewSchema, { maxLength: MAX_COMPARE_RUNS }), health: custom((v) => parseHealthSettings(v), () => ({})), ui: optional(custom((v) => parseUiState(v), () => ({}))) }),
   append: object({ type: literal('append'), dir: string({ minLength: 1, maxLength: MAX_TEXT }), info: runViewSchema.fields.info, epochs: array(epochEventSchema), warnings: array(warningEventSchema) }),
   ...toLatentTabSchemas,
 });

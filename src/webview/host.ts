@@ -3,12 +3,13 @@
  * that hands over the snapshot embedded in the page. The views only see this interface.
  */
 import { REPORT_DATA_ID } from '../shared/panelHtml';
+import type { PanelState } from '../shared/panelState';
 import { parseToWebviewMessage, type FromWebviewMessage, type ToWebviewMessage } from '../shared/protocol';
 
 export interface PanelHost {
   post(message: FromWebviewMessage): void;
   getState(): unknown;
-  setState(state: unknown): void;
+  setState(state: PanelState): void;
   onMessage(handler: (message: ToWebviewMessage) => void): void;
 }
 
@@ -27,7 +28,11 @@ export function vscodeHost(): PanelHost {
   return {
     post: (m) => api.postMessage(m),
     getState: () => api.getState(),
-    setState: (s) => api.setState(s),
+    setState: (s) => {
+      api.setState(s);
+      // The host keeps the view too: a browser-hosted VS Code may reload before it writes the state.
+      api.postMessage({ type: 'uiState', ui: s.ui });
+    },
     onMessage: (handler) =>
       window.addEventListener('message', (event: MessageEvent) => {
         const parsed = parseToWebviewMessage(event.data);

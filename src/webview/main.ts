@@ -58,7 +58,8 @@ class App {
     // The views are built from @vscode-elements controls, loaded as a module after this script.
     await Promise.race([customElements.whenDefined('vscode-tabs'), new Promise((resolve) => setTimeout(resolve, 3000))]);
     const saved = this.host.getState() as { ui?: unknown } | undefined;
-    const ui = parseUiState(saved?.ui);
+    // The host's copy of the view first (VS Code may not have written the page's state before a reload).
+    const ui = parseUiState(message.ui ?? saved?.ui);
     const theme = readTheme();
     this.viewKey = key;
     this.root.dataset.panel = message.panel;

@@ -1,5 +1,5 @@
 // Panels across a window reload, in the real VS Code (code-server + Chromium): two run panels in two
-// editor groups both come back showing their runs, and Compare Runs from the palette still offers
+// editor groups both come back showing their runs and views, and Compare Runs from the palette still offers
 // its picker; a panel says so when its run's folder is deleted under it, and recovers when the
 // folder returns.
 import assert from 'node:assert/strict';
@@ -24,6 +24,17 @@ async function panelNames(wb: Workbench): Promise<string[]> {
   return names;
 }
 
+/** The visible run panel showing a run. */
+async function panelOf(wb: Workbench, name: string) {
+  const names = await panelNames(wb);
+  assert.ok(names.includes(name), `a visible panel shows ${name} (they show ${JSON.stringify(names)})`);
+  return wb.webviewFrame({ index: names.indexOf(name) });
+}
+
+function logTail(wb: Workbench): string {
+  return wb.server.readLogChannel('VAE Lens').trimEnd().split('\n').slice(-30).join('\n');
+}
+
 async function waitForPanels(wb: Workbench, expected: string[], timeoutMs: number, what: string): Promise<number> {
   const started = Date.now();
   let last: string[] = [];
@@ -34,7 +45,7 @@ async function waitForPanels(wb: Workbench, expected: string[], timeoutMs: numbe
   }
   await wb.screenshot(`${what}-timeout`);
   const errors = wb.consoleErrors().map((e) => `${e.text} (${e.url})`).join('\n  ');
-  throw new Error(`Expected ${what}: visible run panels showing ${JSON.stringify(expected)} within ${timeoutMs} ms, but they showed ${JSON.stringify(last)} ("" is a panel still loading). Console errors:\n  ${errors || 'none'}`);
+  throw new Error(`Expected ${what}: visible run panels showing ${JSON.stringify(expected)} within ${timeoutMs} ms, but they showed ${JSON.stringify(last)} ("" is a panel still loading). Console errors:\n  ${errors || 'none'}\nThe VAE Lens log's last lines:\n${logTail(wb)}`);
 }
 
 test('after a reload, two run panels in two editor groups both show their runs; Compare Runs from the palette works', { timeout: E2E_TIMEOUT_MS }, async (t) => {
@@ -51,6 +62,10 @@ test('after a reload, two run panels in two editor groups both show their runs; 
     await waitForPanels(wb, [EXP1, EXP2], 30_000, 'both panels before the reload');
     const groups = await wb.page.locator('.editor-group-container').count();
     assert.ok(groups >= 2, `the panels should be in two editor groups; found ${groups} group(s)`);
+    // The first panel on its Configuration tab: after the reload it is there again (from the page's
+    // saved state, or handed on to a new panel when the restored page does not run).
+    await (await panelOf(wb, EXP1)).locator('vscode-tab-header', { hasText: 'Configuration' }).click();
+    await wb.expectVisible((await panelOf(wb, EXP1)).locator('vscode-tabs[selected-index="4"]'), 'the Configuration tab selected');
     await wb.screenshot('two-panels-before-reload');
     // VS Code keeps a webview's saved state (which names its runs) with the editor; give it a moment.
     await wb.page.waitForTimeout(3000);
@@ -61,12 +76,22 @@ test('after a reload, two run panels in two editor groups both show their runs; 
     const activated = [...wb.server.readLogChannel('VAE Lens').matchAll(/^(\S+ \S+) \[info\] VAE Lens [\d.]+ activated/gm)].at(-1);
     const sinceActivation = activated ? `, ${Date.now() - Date.parse(activated[1].replace(' ', 'T'))} ms after VAE Lens activated` : '';
     console.log(`both run panels showed their runs ${tookMs} ms after the workbench was ready again${sinceActivation}`);
+    // When each restored page ran, or what the host did about one that did not; when slower than
+    // usual, the log's last lines too.
+    console.log(wb.server.readLogChannel('VAE Lens').split('\n').filter((l) => /restored page|anew|record of open/.test(l)).join('\n'));
+    if (tookMs > 5000) console.log(`The VAE Lens log's last lines:\n${logTail(wb)}`);
+    await wb.expectVisible((await panelOf(wb, EXP1)).locator('vscode-tabs[selected-index="4"]'), `${EXP1}'s panel on its Configuration tab again after the reload`, 10_000);
+    await wb.expectVisible((await panelOf(wb, EXP2)).locator('vscode-tabs[selected-index="0"]'), `${EXP2}'s panel on its Curves tab after the reload`, 10_000);
     await wb.screenshot('two-panels-after-reload');
 
     // Compare Runs from the palette after the reload: the picker appears and opens the comparison.
     await wb.runCommand('VAE: Compare Runs');
     const picker = wb.page.locator('.quick-input-widget');
-    await wb.expectVisible(picker.locator('.quick-input-list .monaco-list-row').first(), 'the Compare Runs picker after the reload', 30_000);
+    await wb.expectVisible(picker.locator('.quick-input-list .monaco-list-row').first(), 'the Compare Runs picker after the reload', 30_000).catch(async (e: Error) => {
+      await wb.screenshot('compare-picker-missing');
+      const notices = await wb.page.locator('.notifications-toasts .notification-list-item-message').allTextContents();
+      throw new Error(`${e.message}\nNotifications: ${JSON.stringify(notices)}\nThe VAE Lens log's last lines:\n${logTail(wb)}`);
+    });
     for (const label of [EXP1, EXP2]) {
       await picker.locator('.quick-input-list .monaco-list-row', { hasText: label }).locator('.monaco-checkbox, input[type=checkbox]').first().click();
     }

@@ -120,18 +120,28 @@ test('a panel restored before the first scan gets its run, and the scan still li
   assert.ok(updates.every((u) => u.kind !== 'gone'));
 });
 
-test('the record of open panels finds a panel\'s runs by its kind and title, the latest first', () => {
+test('the record of open panels finds a panel\'s runs by its kind and title, the latest first, and keeps its view', () => {
   const storage = mkdtempSync(join(tmpdir(), 'vae-lens-storage-'));
   const panels = new OpenPanels(join(storage, 'ws'));
   assert.equal(panels.find('run', 'VAE: a'), undefined, 'nothing recorded yet');
   panels.record({ kind: 'run', title: 'VAE: a', dirs: ['/w/.vae-runs/a1'] });
   panels.record({ kind: 'compare', title: 'VAE: a vs b', dirs: ['/w/.vae-runs/a1', '/w/.vae-runs/b'] });
   panels.record({ kind: 'run', title: 'VAE: a', dirs: ['/w/.vae-runs/a2'] });
-  assert.deepEqual(panels.find('run', 'VAE: a'), ['/w/.vae-runs/a2']);
-  assert.deepEqual(panels.find('compare', 'VAE: a vs b'), ['/w/.vae-runs/a1', '/w/.vae-runs/b']);
+  assert.deepEqual(panels.find('run', 'VAE: a')?.dirs, ['/w/.vae-runs/a2']);
+  assert.deepEqual(panels.find('compare', 'VAE: a vs b')?.dirs, ['/w/.vae-runs/a1', '/w/.vae-runs/b']);
   assert.equal(panels.find('compare', 'VAE: a'), undefined);
+  // The view, recorded at each change, replaces the entry of the same runs.
+  const ui = { tab: 'config', imageEpoch: 3, logY: true, smoothing: 0, heatmapMetric: 'sigma' } as const;
+  panels.record({ kind: 'run', title: 'VAE: a', dirs: ['/w/.vae-runs/a1'], ui });
+  assert.deepEqual(panels.findByDirs('run', ['/w/.vae-runs/a1'])?.ui, ui);
+  assert.equal(panels.findByDirs('compare', ['/w/.vae-runs/a1']), undefined, 'a run panel is not a comparison');
   // A new instance (a reloaded window) reads the same record; a damaged file is no record, not an error.
-  assert.deepEqual(new OpenPanels(join(storage, 'ws')).find('run', 'VAE: a'), ['/w/.vae-runs/a2']);
+  const reloaded = new OpenPanels(join(storage, 'ws'));
+  assert.deepEqual(reloaded.find('run', 'VAE: a')?.dirs, ['/w/.vae-runs/a1'], 'the latest entry of that title');
+  assert.deepEqual(reloaded.find('run', 'VAE: a')?.ui, ui);
+  // A view from an older version falls back field by field.
+  writeFileSync(join(storage, 'ws', 'open-panels.json'), JSON.stringify([{ kind: 'run', title: 'VAE: c', dirs: ['/w/.vae-runs/c'], ui: { tab: 'nope', imageEpoch: 2 } }]));
+  assert.deepEqual(new OpenPanels(join(storage, 'ws')).find('run', 'VAE: c')?.ui, { tab: 'curves', imageEpoch: 2, logY: false, smoothing: 0.6, heatmapMetric: 'kl' });
   writeFileSync(join(storage, 'ws', 'open-panels.json'), '{not json');
   assert.equal(new OpenPanels(join(storage, 'ws')).find('run', 'VAE: a'), undefined);
   assert.equal(new OpenPanels(undefined).find('run', 'VAE: a'), undefined, 'no workspace storage: nothing kept');

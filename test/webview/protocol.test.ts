@@ -20,6 +20,10 @@ test('the host accepts every well-formed message from the webview', () => {
     assert.deepEqual(parseFromWebviewMessage({ type, dir: '/runs/a' }), { ok: true, message: { type, dir: '/runs/a' } });
   }
   assert.deepEqual(parseFromWebviewMessage({ type: 'error', message: 'boom' }), { ok: true, message: { type: 'error', message: 'boom' } });
+  const ui = { tab: 'images', imageEpoch: 4, logY: false, smoothing: 0.3, heatmapMetric: 'varMu' };
+  assert.deepEqual(parseFromWebviewMessage({ type: 'uiState', ui }), { ok: true, message: { type: 'uiState', ui } });
+  // A view field out of range falls back to its default, as saved state does.
+  assert.deepEqual(parseFromWebviewMessage({ type: 'uiState', ui: { ...ui, smoothing: 5 } }), { ok: true, message: { type: 'uiState', ui: { ...ui, smoothing: 0.6 } } });
   for (const m of [
     { type: 'latentOpen', dir: '/runs/a' },
     { type: 'latentDecode', dir: '/runs/a', id: 3, z: [0, -1.5, 2.25] },
@@ -36,6 +40,7 @@ test('the host rejects malformed messages, each with a reason', () => {
     { type: 'resume', dir: '/r', command: 'rm -rf /' },
     { type: 'openRun', dir: null },
     { type: 'error' }, { type: 'error', message: { toString: 'x' } },
+    { type: 'uiState' }, { type: 'uiState', ui: 'curves' }, { type: 'uiState', ui: {}, dirs: [] },
     { type: 'loading', page: 1 }, { type: 'loadFailed', url: 'u' }, { type: 'loadFailed', page: 0, url: 'u' },
     { type: 'loadFailed', page: 1.5, url: 'u' }, { type: 'loadFailed', page: 1, url: '' }, { type: 'loadFailed', page: 1, url: 'u', more: 1 },
     { type: 'latentOpen' }, { type: 'latentOpen', dir: '/r', backend: 'webgpu' },

@@ -242,6 +242,29 @@ test('UI state saved with setState comes back: tab and chosen epoch', async () =
   await panel.page.close();
 });
 
+test('the page tells the host each view change; a snapshot\'s view (the host\'s copy) comes before the page\'s saved state', async () => {
+  const dir = writeMnistLikeRun(runsDir, { name: 'handed-on', epochs: 5 });
+  const ui = { tab: 'images', imageEpoch: 2, smoothing: 0, logY: true, heatmapMetric: 'sigma' } as const;
+  // A page VS Code restored with an older view: the host's record of the newer one wins.
+  const panel = await openPanel(env.context, env.server, 'run', [dir], { deferSnapshot: true, state: { panel: 'run', dirs: [dir], ui: { ...ui, tab: 'config' } } });
+  await panel.send({ ...panel.snapshot, ui });
+  assert.equal(await panel.page.getByTestId('tabs').getAttribute('selected-index'), '2');
+  assert.equal(await panel.page.getByTestId('epoch-output').textContent(), 'epoch 2 of 5');
+  assert.deepEqual(((await panel.state()) as { ui: unknown }).ui, ui, 'and it is saved as the page\'s own');
+  // A change of tab goes to the saved state and to the host.
+  await panel.page.locator('vscode-tab-header', { hasText: 'Configuration' }).click();
+  await panel.page.waitForFunction(() => (window as unknown as { __posted: Array<{ type: string; ui?: { tab: string } }> }).__posted.some((m) => m.type === 'uiState' && m.ui?.tab === 'config'));
+  const last = (await panel.posted()).filter((m) => m.type === 'uiState').at(-1);
+  assert.deepEqual(last, { type: 'uiState', ui: { ...ui, tab: 'config' } });
+  assert.deepEqual(((await panel.state()) as { ui: unknown }).ui, { ...ui, tab: 'config' });
+  await panel.page.close();
+
+  // Without a view from the host the page's saved state counts.
+  const saved = await openPanel(env.context, env.server, 'run', [dir], { state: { panel: 'run', dirs: [dir], ui: { ...ui, tab: 'config' } } });
+  assert.equal(await saved.page.getByTestId('tabs').getAttribute('selected-index'), '4', 'the page\'s own saved tab');
+  await saved.page.close();
+});
+
 test('chart colours come from the theme\'s CSS variables and follow a theme change', async () => {
   const dir = writeMnistLikeRun(runsDir, { name: 'theme', epochs: 4 });
   const panel = await openPanel(env.context, env.server, 'run', [dir]);

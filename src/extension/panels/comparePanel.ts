@@ -1,6 +1,7 @@
 /** The compare panel: MIN_COMPARE_RUNS to MAX_COMPARE_RUNS runs (runRules); the same set of runs (in any order) has one panel. */
 import * as vscode from 'vscode';
 import { canCompare, MAX_COMPARE_RUNS, MIN_COMPARE_RUNS } from '../../shared/runRules';
+import type { UiState } from '../../shared/panelState';
 import { RunsPanel, webviewOptions, type PanelContext } from './runsPanel';
 
 export const COMPARE_PANEL_TYPE = 'vaeLens.compare';
@@ -12,7 +13,7 @@ function keyOf(dirs: readonly string[]): string {
 export class ComparePanel extends RunsPanel {
   private static readonly open = new Map<string, ComparePanel>();
 
-  static createOrShow(ctx: PanelContext, dirs: string[], at?: { viewColumn: vscode.ViewColumn; preserveFocus: boolean }): ComparePanel {
+  static createOrShow(ctx: PanelContext, dirs: string[], at?: { viewColumn: vscode.ViewColumn; preserveFocus: boolean }, ui?: UiState): ComparePanel {
     const unique = [...new Set(dirs)];
     if (!canCompare(unique.length)) {
       throw new Error(`Compare Runs needs ${MIN_COMPARE_RUNS} to ${MAX_COMPARE_RUNS} different runs (got ${unique.length}).`);
@@ -23,20 +24,20 @@ export class ComparePanel extends RunsPanel {
       return existing;
     }
     const panel = vscode.window.createWebviewPanel(COMPARE_PANEL_TYPE, `VAE: compare ${unique.length} runs`, at ?? { viewColumn: vscode.ViewColumn.Beside, preserveFocus: false }, webviewOptions(ctx.extensionUri, unique));
-    return new ComparePanel(panel, unique, ctx);
+    return new ComparePanel(panel, unique, ctx, false, ui);
   }
 
-  static revive(panel: vscode.WebviewPanel, ctx: PanelContext, dirs: string[]): ComparePanel {
+  static revive(panel: vscode.WebviewPanel, ctx: PanelContext, dirs: string[], ui: UiState | undefined): ComparePanel {
     const existing = ComparePanel.open.get(keyOf(dirs));
     if (existing) {
       panel.dispose();
       return existing;
     }
-    return new ComparePanel(panel, dirs, ctx);
+    return new ComparePanel(panel, dirs, ctx, true, ui);
   }
 
-  private constructor(panel: vscode.WebviewPanel, dirs: string[], ctx: PanelContext) {
-    super(panel, 'compare', dirs, ctx);
+  private constructor(panel: vscode.WebviewPanel, dirs: string[], ctx: PanelContext, restored: boolean, ui: UiState | undefined) {
+    super(panel, 'compare', dirs, ctx, restored, ui);
     panel.iconPath = vscode.Uri.joinPath(ctx.extensionUri, 'media', 'vae.svg');
     ComparePanel.open.set(keyOf(dirs), this);
   }

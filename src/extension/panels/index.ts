@@ -51,18 +51,18 @@ export function createPanels(context: vscode.ExtensionContext, log: vscode.LogOu
     store,
     openPanels,
     openRun: (dir) => RunPanel.createOrShow(ctx, dir),
-    reopen: (kind, dirs, viewColumn) => {
+    reopen: (kind, dirs, viewColumn, ui) => {
       const at = { viewColumn, preserveFocus: true };
-      if (kind === 'run') RunPanel.createOrShow(ctx, dirs[0], at);
-      else ComparePanel.createOrShow(ctx, [...dirs], at);
+      if (kind === 'run') RunPanel.createOrShow(ctx, dirs[0], at, ui);
+      else ComparePanel.createOrShow(ctx, [...dirs], at, ui);
     },
   };
   const restore = (kind: 'run' | 'compare') => ({
     async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown): Promise<void> {
       // The page's saved state names its runs; failing that (a reload before VS Code wrote it), the record of open panels does.
       const saved = parsePanelState(state);
-      const recorded = saved ? undefined : openPanels.find(kind, panel.title);
-      const parsed = saved ?? (recorded ? { panel: kind, dirs: recorded } : undefined);
+      const recorded = saved ? openPanels.findByDirs(kind, saved.dirs) : openPanels.find(kind, panel.title);
+      const parsed = saved ?? (recorded ? { panel: kind, dirs: recorded.dirs } : undefined);
       const runsDirs = store.getRoots().map((r) => r.runsDir);
       const checks = parsed && parsed.panel === kind ? await Promise.all(parsed.dirs.map((d) => checkRunDir(d, runsDirs))) : [];
       const refused = !parsed || parsed.panel !== kind ? 'no saved state' : checks.map((c) => (c.ok ? undefined : c.reason)).find(Boolean);
@@ -71,9 +71,12 @@ export function createPanels(context: vscode.ExtensionContext, log: vscode.LogOu
         panel.dispose();
         return;
       }
+      if (!saved) log.info(`VAE Lens: restoring ${panel.title} from the record of open panels (VS Code handed it no saved state).`);
       const dirs = checks.map((c) => (c.ok ? c.dir : ''));
-      if (kind === 'run') RunPanel.revive(panel, ctx, dirs[0]);
-      else ComparePanel.revive(panel, ctx, dirs);
+      // The view: the host's record is written at each change, VS Code's saved state maybe not.
+      const ui = recorded?.ui ?? saved?.ui;
+      if (kind === 'run') RunPanel.revive(panel, ctx, dirs[0], ui);
+      else ComparePanel.revive(panel, ctx, dirs, ui);
     },
   });
   return {

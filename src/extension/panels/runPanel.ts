@@ -1,6 +1,7 @@
 /** The run panel: one per run folder; opening a run again reveals its panel. */
 import { basename } from 'node:path';
 import * as vscode from 'vscode';
+import type { UiState } from '../../shared/panelState';
 import { RunsPanel, webviewOptions, type PanelContext } from './runsPanel';
 
 export const RUN_PANEL_TYPE = 'vaeLens.run';
@@ -8,32 +9,32 @@ export const RUN_PANEL_TYPE = 'vaeLens.run';
 export class RunPanel extends RunsPanel {
   private static readonly open = new Map<string, RunPanel>();
 
-  static createOrShow(ctx: PanelContext, dir: string, at?: { viewColumn: vscode.ViewColumn; preserveFocus: boolean }): RunPanel {
+  static createOrShow(ctx: PanelContext, dir: string, at?: { viewColumn: vscode.ViewColumn; preserveFocus: boolean }, ui?: UiState): RunPanel {
     const existing = RunPanel.open.get(dir);
     if (existing) {
       existing.panel.reveal();
       return existing;
     }
     const panel = vscode.window.createWebviewPanel(RUN_PANEL_TYPE, `VAE: ${basename(dir)}`, at ?? { viewColumn: vscode.ViewColumn.Beside, preserveFocus: false }, webviewOptions(ctx.extensionUri, [dir]));
-    return new RunPanel(panel, dir, ctx);
+    return new RunPanel(panel, dir, ctx, false, ui);
   }
 
   /** A panel VS Code restores after a reload (WebviewPanelSerializer). */
-  static revive(panel: vscode.WebviewPanel, ctx: PanelContext, dir: string): RunPanel {
+  static revive(panel: vscode.WebviewPanel, ctx: PanelContext, dir: string, ui: UiState | undefined): RunPanel {
     const existing = RunPanel.open.get(dir);
     if (existing) {
       panel.dispose();
       return existing;
     }
-    return new RunPanel(panel, dir, ctx);
+    return new RunPanel(panel, dir, ctx, true, ui);
   }
 
   static get(dir: string): RunPanel | undefined {
     return RunPanel.open.get(dir);
   }
 
-  private constructor(panel: vscode.WebviewPanel, readonly dir: string, ctx: PanelContext) {
-    super(panel, 'run', [dir], ctx);
+  private constructor(panel: vscode.WebviewPanel, readonly dir: string, ctx: PanelContext, restored: boolean, ui: UiState | undefined) {
+    super(panel, 'run', [dir], ctx, restored, ui);
     panel.iconPath = vscode.Uri.joinPath(ctx.extensionUri, 'media', 'vae.svg');
     RunPanel.open.set(dir, this);
   }

@@ -10,7 +10,7 @@ import { basename } from 'node:path';
 import * as vscode from 'vscode';
 import type { EpochEvent, RunEvent, WarningEvent } from '../../shared/events';
 import { makeNonce, renderLinkedPanelHtml, webviewCsp } from '../../shared/panelHtml';
-import type { PanelKind } from '../../shared/panelState';
+import type { PanelKind, UiState } from '../../shared/panelState';
 import { parseFromWebviewMessage, toRunView, type FromWebviewMessage, type RunView, type ToWebviewMessage } from '../../shared/protocol';
 import type { RunFeedUpdate, RunStore } from '../model/runStore';
 import type { OpenPanels } from './openPanels';
@@ -25,6 +25,13 @@ import type { LatentSessions } from '../../node/latentSessions';
  */
 const PAGE_START_MS = 8000;
 const MAX_PAGE_LOADS = 3;
+/**
+ * A panel restored after a reload whose page has not run within this is replaced by a new panel at
+ * once: setting such a page again does not make it run (measured in code-server: three loads 8 s
+ * apart, then a new panel, so both panels showed 25 s after activation instead of 2–3 s). Restored
+ * pages that run do so 0.3–1.6 s after they are set there; one replaced too early costs a reload.
+ */
+const RESTORED_PAGE_START_MS = 3000;
 /** How long after a failed load the page is loaded again (VS Code's resource loader is then ready). */
 const PAGE_RELOAD_DELAY_MS = 250;
 
@@ -39,7 +46,7 @@ export interface PanelContext {
   /** The Latent tab's decode services, one per run (released when the run's panel closes). */
   latent: LatentSessions;
   /** Opens a new panel of this kind on these runs in this editor column (a stuck panel's replacement). */
-  reopen(kind: PanelKind, dirs: readonly string[], viewColumn: vscode.ViewColumn): void;
+  reopen(kind: PanelKind, dirs: readonly string[], viewColumn: vscode.ViewColumn, ui?: UiState): void;
 }
 
 /** Only what the page loads: the bundles, the CSS, and the shown runs' own folders (nothing else of the disk). */
@@ -67,6 +74,8 @@ export abstract class RunsPanel implements vscode.Disposable {
   /** The shown runs' folder names, for the log. */
   private readonly label: string;
   private pageLoads = 0;
+  /** When the current page was set (for the log line of a restored panel's start). */
+  private pageLoadedAt = 0;
   private pageWatchdog: ReturnType<typeof setTimeout> | undefined;
 
   protected constructor(
@@ -74,6 +83,10 @@ export abstract class RunsPanel implements vscode.Disposable {
     readonly kind: PanelKind,
     readonly dirs: readonly string[],
     protected readonly ctx: PanelContext,
+    /** VS Code restored this panel after a reload (WebviewPanelSerializer). */
+    private readonly restored = false,
+    /** The panel's view as the host knows it: a restored panel's record, then the page's uiState messages. */
+    private ui?: UiState,
   ) {
     const webview = panel.webview;
     this.label = dirs.map((d) => basename(d)).join(', ');
@@ -123,31 +136,42 @@ export abstract class RunsPanel implements vscode.Disposable {
     });
     this.pageLoads++;
     this.pageRuns = false;
+    this.pageLoadedAt = Date.now();
     this.watchPageStart();
   }
 
   private watchPageStart(): void {
     if (this.pageWatchdog) clearTimeout(this.pageWatchdog);
+    const restoredPage = this.restored && this.pageLoads === 1;
+    const waitMs = restoredPage ? RESTORED_PAGE_START_MS : PAGE_START_MS;
     this.pageWatchdog = setTimeout(() => {
       this.pageWatchdog = undefined;
       if (this.disposed || this.pageRuns) return;
       // A hidden page starts when it is shown; check again later.
       if (!this.panel.visible) this.watchPageStart();
-      else {
-        this.ctx.log.info(`VAE Lens panel ${this.label}: its page did not run within ${PAGE_START_MS / 1000} s; loading it again.`);
+      else if (restoredPage) {
+        this.ctx.log.info(`VAE Lens panel ${this.label}: its restored page did not run within ${waitMs / 1000} s; opening it anew.`);
+        this.replaceWithNewPanel();
+      } else {
+        this.ctx.log.info(`VAE Lens panel ${this.label}: its page did not run within ${waitMs / 1000} s; loading it again.`);
         this.reloadPage();
       }
-    }, PAGE_START_MS);
+    }, waitMs);
+  }
+
+  /** A new panel in the same place always starts: this one goes, a new one on the same runs comes. */
+  private replaceWithNewPanel(): void {
+    const column = this.panel.viewColumn ?? vscode.ViewColumn.Active;
+    this.ctx.log.info(`VAE Lens panel ${this.label}: opening it anew in column ${column}${this.ui ? ` on its ${this.ui.tab} tab` : ''}.`);
+    const { kind, dirs, ctx } = this;
+    this.dispose();
+    ctx.reopen(kind, dirs, column, this.ui);
   }
 
   private reloadPage(): void {
     if (this.pageLoads >= MAX_PAGE_LOADS) {
-      // Setting the page again did not help: a new panel in the same place always starts.
-      const column = this.panel.viewColumn ?? vscode.ViewColumn.Active;
-      this.ctx.log.info(`VAE Lens panel ${this.label}: its page did not start after ${this.pageLoads} loads; opening it anew in column ${column}.`);
-      const { kind, dirs, ctx } = this;
-      this.dispose();
-      ctx.reopen(kind, dirs, column);
+      this.ctx.log.info(`VAE Lens panel ${this.label}: its page did not start after ${this.pageLoads} loads.`);
+      this.replaceWithNewPanel();
       return;
     }
     this.panel.reveal(undefined, true);
@@ -156,12 +180,16 @@ export abstract class RunsPanel implements vscode.Disposable {
 
   protected abstract title(): string;
 
+  private record(): void {
+    this.ctx.openPanels.record({ kind: this.kind, title: this.recordedTitle ?? this.panel.title, dirs: [...this.dirs], ...(this.ui ? { ui: this.ui } : {}) });
+  }
+
   private updateTitle(): void {
     if (this.disposed) return;
     const title = this.title();
     if (title !== this.recordedTitle) {
       this.recordedTitle = title;
-      this.ctx.openPanels.record({ kind: this.kind, title, dirs: [...this.dirs] });
+      this.record();
     }
     this.panel.title = title;
   }
@@ -217,7 +245,7 @@ export abstract class RunsPanel implements vscode.Disposable {
       return;
     }
     this.updateTitle();
-    this.post({ type: 'snapshot', v: 1, panel: this.kind, interactive: true, runs, health: healthSettings() });
+    this.post({ type: 'snapshot', v: 1, panel: this.kind, interactive: true, runs, health: healthSettings(), ...(this.ui ? { ui: this.ui } : {}) });
     this.ctx.log.debug(`VAE Lens panel ${this.label}: snapshot sent (${runs.map((r) => `${r.epochs.length} epochs`).join(', ')}, visible ${this.panel.visible})`);
   }
 
@@ -257,7 +285,8 @@ export abstract class RunsPanel implements vscode.Disposable {
         }, PAGE_RELOAD_DELAY_MS);
         return;
       case 'loading':
-        this.ctx.log.debug(`VAE Lens panel ${this.label}: the page runs`);
+        if (this.restored && this.pageLoads === 1) this.ctx.log.info(`VAE Lens panel ${this.label}: its restored page runs, ${Date.now() - this.pageLoadedAt} ms after it was set.`);
+        else this.ctx.log.debug(`VAE Lens panel ${this.label}: the page runs`);
         this.pageRuns = true;
         return;
       case 'ready':
@@ -265,6 +294,10 @@ export abstract class RunsPanel implements vscode.Disposable {
         this.pageRuns = true;
         this.webviewReady = true;
         await this.sendSnapshot();
+        return;
+      case 'uiState':
+        this.ui = message.ui;
+        this.record();
         return;
       case 'error':
         this.ctx.log.error(`VAE Lens panel (webview): ${message.message}`);
