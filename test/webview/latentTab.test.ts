@@ -138,7 +138,7 @@ class Relay {
       const posted = await this.panel.posted();
       for (const m of posted.slice(this.seen)) {
         if (!m.type.startsWith('latent')) {
-          if (m.type !== 'ready' && m.type !== 'loading') this.others.push(m);
+          if (m.type !== 'ready' && m.type !== 'loading' && m.type !== 'uiState') this.others.push(m);
           continue;
         }
         const request = m as unknown as FromLatentTabMessage;
