@@ -3,11 +3,31 @@
  * folder (never two), started on the first request and again after it has ended (idle, or
  * crashed). A service ends when the last panel showing its run releases it. Used by the run panel
  * in the extension host, and by the tests that play the host.
+ *
+ * Between windows (each has its own extension host, so its own LatentSessions) a service on the
+ * same run and weights is shared through a socket in the user's private folder
+ * (src/node/serviceSocket.ts): the second window connects to the first one's service, which stays
+ * until the last window using it lets go.
  */
+import { realpathSync } from 'node:fs';
 import type { FromLatentTabMessage, ToLatentTabMessage } from '../shared/latentService';
 import { LatentServiceClient, type LatentClientOptions } from './latentClient';
+import { serviceSocketFolder, serviceSocketPath } from './serviceSocket';
 
-export interface LatentSessionsOptions extends LatentClientOptions {
+function realpathOr(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
+}
+
+export interface LatentSessionsOptions extends Omit<LatentClientOptions, 'socket'> {
+  /**
+   * Where services are shared with other windows: the user's private folder under this one
+   * (default: the temporary folder), or false for services of this LatentSessions only.
+   */
+  socketBase?: string | false;
   /** A reason the explorer may not run now (an untrusted workspace), or undefined when it may. */
   whyNot?: () => string | undefined;
   /**
@@ -24,8 +44,24 @@ export class LatentSessions {
   /** The weights each run's tab last asked for, for a service started again after it idled out. */
   private readonly lastEpoch = new Map<string, number>();
   private disposed = false;
+  private readonly socketFolder: string | undefined;
 
-  constructor(private readonly trainerJs: string, private readonly options: LatentSessionsOptions = {}) {}
+  constructor(private readonly trainerJs: string, private readonly options: LatentSessionsOptions = {}) {
+    if (options.socketBase === false) return;
+    const folder = serviceSocketFolder(options.socketBase);
+    if (folder.dir) this.socketFolder = folder.dir;
+    else options.log?.(`VAE Lens: decode services are not shared with other windows (${folder.why}).`);
+  }
+
+  /**
+   * The shared socket for a run's weights: a kept epoch's, or the latest as the run's reader counts
+   * them (a window that sees more epochs than an open service has gets a service of its own on them).
+   */
+  private async socketFor(dir: string, epoch: number | undefined): Promise<string | undefined> {
+    if (!this.socketFolder) return undefined;
+    const weights = epoch !== undefined ? `epoch-${epoch}` : `latest-${(await this.options.epochsCompleted?.(dir)) ?? 'unknown'}`;
+    return serviceSocketPath(this.socketFolder, dir, weights, JSON.stringify([realpathOr(this.trainerJs), this.options.env ?? {}]));
+  }
 
   /**
    * The run's service. A `latentOpen` names the weights the tab wants (a kept epoch, or the latest):
@@ -46,9 +82,12 @@ export class LatentSessions {
         await this.release(dir);
       }
     }
+    const epoch = open?.epoch ?? this.lastEpoch.get(dir);
+    const socket = this.services.get(dir)?.alive ? undefined : await this.socketFor(dir, epoch);
+    // Checked after the last await: two requests of this window never start two clients.
     const current = this.services.get(dir);
     if (current?.alive) return current;
-    const client = new LatentServiceClient(this.trainerJs, dir, { ...this.options, epoch: open?.epoch ?? this.lastEpoch.get(dir) });
+    const client = new LatentServiceClient(this.trainerJs, dir, { ...this.options, epoch, socket });
     this.services.set(dir, client);
     void client.exited.then(() => {
       if (this.services.get(dir) === client) this.services.delete(dir);
@@ -109,7 +148,7 @@ export class LatentSessions {
     await Promise.all([...this.services.keys()].map((d) => this.release(d)));
   }
 
-  /** pids of the running services. */
+  /** pids of the running services (this window's own, and the other windows' ones it uses). */
   pids(): number[] {
     return [...this.services.values()].filter((c) => c.alive && c.pid !== undefined).map((c) => c.pid!);
   }

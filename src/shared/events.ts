@@ -322,5 +322,8 @@ export interface TrainerDataOptions {
 export type TrainerRequest =
   | { config: Partial<import('./config').TrainConfig>; runsDir: string; data?: TrainerDataOptions }
   | { resume: string; data?: TrainerDataOptions }
-  /** The latent explorer's decode service on a run's checkpoint (src/trainer/latent/serve.ts); IPC only. */
-  | { serve: string; idleMs?: number; epoch?: number };
+  /**
+   * The latent explorer's decode service on a run's checkpoint (src/trainer/latent/serve.ts); IPC
+   * with its parent, and `listen`: the socket other windows reach it on (src/node/serviceSocket.ts).
+   */
+  | { serve: string; idleMs?: number; epoch?: number; listen?: string };

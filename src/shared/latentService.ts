@@ -82,12 +82,12 @@ export const latentSpaceInfoSchema = object({
 });
 export type LatentSpaceInfo = Infer<typeof latentSpaceInfoSchema>;
 
-// ---- host → service (IPC) ----
+// ---- host → service (IPC from its parent; a socket from other windows) ----
 
 const serviceRequestSchema = tagged('type', {
   decode: object({ type: literal('decode'), id: number({ integer: true, min: 0 }), z: array(finite, { maxLength: MAX_DECODE_VALUES }) }),
   test: object({ type: literal('test'), id: number({ integer: true, min: 0 }), indices: array(number({ integer: true, min: 0 }), { maxLength: MAX_TEST_IMAGES }) }),
-  /** Exit now (the panel closed). */
+  /** This client is done (its panel closed): the service exits when no other client is left. */
   close: object({ type: literal('close') }),
 });
 export type ServiceRequest = Exclude<Infer<typeof serviceRequestSchema>, { type: 'close' }>;
@@ -100,10 +100,15 @@ export function parseServiceRequest(value: unknown): { ok: true; request: Servic
   return { ok: false, error: result.error, ...(id !== undefined ? { id } : {}) };
 }
 
-// ---- service → host (IPC) ----
+// ---- service → host ----
 
 const serviceMessageSchema = tagged('type', {
-  ready: object({ type: literal('ready'), info: latentSpaceInfoSchema }),
+  /** The service's pid goes to clients in other windows (not its parent), which cannot see it otherwise. */
+  ready: object({ type: literal('ready'), info: latentSpaceInfoSchema, pid: optional(number({ integer: true, min: 1 })) }),
+  /** Another service already serves these weights on the shared socket: this one exits, connect there. */
+  elsewhere: object({ type: literal('elsewhere') }),
+  /** Answer to the parent's `close` while other windows still use the service: it stays for them. */
+  released: object({ type: literal('released') }),
   /** The service could not open the run (no checkpoint, unreadable data): why, for the user. */
   failed: object({ type: literal('failed'), message: string({ maxLength: MAX_TEXT }) }),
   decoded: object({ type: literal('decoded'), id: number({ integer: true, min: 0 }), rows: number({ integer: true, min: 1, max: MAX_DECODE_ROWS }), pixels: base64, ms: finite }),

@@ -9,7 +9,7 @@ import { ipcOutput, jsonLinesOutput, type ClosableOutput } from './progress';
 import { listenForStop } from './signals';
 import { ConfigError, StopRequest, resumeRun, startRun, type RunOutcome } from './train';
 import { serve } from './latent/serve';
-import { resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 
 function parseRequest(text: string | undefined): TrainerRequest {
   if (!text) throw new Error('Usage: trainer.js \'{"config": {…}, "runsDir": "…"}\' or \'{"resume": "<run folder>"}\'');
@@ -19,6 +19,7 @@ function parseRequest(text: string | undefined): TrainerRequest {
   if ('serve' in value && typeof value.serve === 'string') {
     if (value.idleMs !== undefined && !(typeof value.idleMs === 'number' && value.idleMs > 0)) throw new Error('"idleMs" must be a positive number of milliseconds.');
     if (value.epoch !== undefined && !(Number.isInteger(value.epoch) && value.epoch >= 1)) throw new Error('"epoch" must be a whole number of epochs, at least 1.');
+    if (value.listen !== undefined && !(typeof value.listen === 'string' && isAbsolute(value.listen) && value.listen.length <= 100)) throw new Error('"listen" must be an absolute socket path of at most 100 characters.');
     return value;
   }
   if ('config' in value && 'runsDir' in value && typeof value.runsDir === 'string') return value;
@@ -32,13 +33,22 @@ async function serveMain(request: Extract<TrainerRequest, { serve: string }>): P
     process.stderr.write('VAE Lens trainer: the decode service ("serve") runs only when forked with IPC; use vae-lens decode|traverse|interpolate|scatter from a shell.\n');
     return 2;
   }
+  // Once the parent has gone (the service stays for other windows), its stderr pipe is closed:
+  // a log line then must not end the service.
+  process.stderr.on('error', () => undefined);
   return serve(resolve(request.serve), {
     idleMs: request.idleMs,
     epoch: request.epoch,
-    send: (m) => void send(m),
+    listen: request.listen,
+    // A parent that is gone gets nothing (the service may stay for other windows).
+    send: (m) => {
+      if (process.connected) send(m);
+    },
     onRequest: (handler) => void process.on('message', handler),
     onParentGone: (handler) => void process.on('disconnect', handler),
-    log: (line) => void process.stderr.write(`${line}\n`),
+    log: (line) => {
+      if (!process.stderr.destroyed) process.stderr.write(`${line}\n`);
+    },
   });
 }
 

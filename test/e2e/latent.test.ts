@@ -47,7 +47,7 @@ async function dragSlider(wb: Workbench, frame: FrameLocator, testId: string, to
   await wb.page.mouse.up();
 }
 
-test('the Latent tab: a dragged slider changes the decoded image, and closing the panel ends the run\'s decode service', { timeout: E2E_TIMEOUT_MS }, async (t) => {
+test('the Latent tab: a dragged slider changes the decoded image; two windows share the run\'s decode service, which ends with the last panel', { timeout: E2E_TIMEOUT_MS }, async (t) => {
   const workspace = makeWorkspace({});
   const runsDir = join(workspace, '.vae-runs');
   mkdirSync(runsDir, { recursive: true });
@@ -56,6 +56,10 @@ test('the Latent tab: a dragged slider changes the decoded image, and closing th
   const runDir = (trained.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; runDir?: string }).find((m) => m.type === 'started')!).runDir!;
 
   await withWorkbench(t, { workspace, viewport: { width: 1500, height: 1000 } }, async (wb) => {
+    // A second window on the workspace, opened first: opened later, it would restore the first
+    // window's panel instead of opening its own from the tree.
+    const second = await wb.openWindow('second-window');
+    await wb.page.bringToFront();
     await wb.openView('VAE');
     const frame = await openFromTree(wb, 'explore-me');
     await frame.locator('vscode-tab-header', { hasText: /^\s*Latent space\s*$/ }).click();
@@ -75,10 +79,42 @@ test('the Latent tab: a dragged slider changes the decoded image, and closing th
     });
     assert.ok(Number(await frame.getByTestId(testId).inputValue()) > 1.5, 'the slider moved towards +3');
     await wb.screenshot('latent-tab');
+    const service = servicesOf(runDir);
 
+    // The second window (its own extension host) explores the same run: it uses the first
+    // window's decode service instead of starting another.
+    await second.page.bringToFront();
+    await second.openView('VAE');
+    const frame2 = await openFromTree(second, 'explore-me');
+    await frame2.locator('vscode-tab-header', { hasText: /^\s*Latent space\s*$/ }).click();
+    await second.expectVisible(frame2.getByTestId('latent-status').filter({ hasText: /Weights after epoch 1/ }), 'the second window\'s Latent tab saying which weights it decodes', 60_000);
+    assert.deepEqual(servicesOf(runDir), service, 'the second window uses the first window\'s decode service');
+    const dragged = async (what: string, toFraction: number) => {
+      const from = await until(`the decoded image in the second window (${what})`, async () => {
+        const px = await imagePixels(frame2);
+        return px.some((v) => v > 0) ? px : undefined;
+      });
+      await dragSlider(second, frame2, testId, toFraction);
+      await until(`the second window's image to change after the drag (${what})`, async () => {
+        const px = await imagePixels(frame2);
+        return px.some((v, i) => Math.abs(v - from[i]) > 8) ? true : undefined;
+      });
+    };
+    await dragged('both windows open', 0.05);
+    await second.screenshot('latent-tab-second-window');
+
+    // The first window closes its panel: the service stays for the second, which goes on decoding.
+    await wb.page.bringToFront();
     await wb.runCommand('View: Close All Editors');
-    await until('the decode service to end once its panel is closed', () => (servicesOf(runDir).length === 0 ? true : undefined));
-    const csp = wb.consoleErrors().filter((e) => /Content Security Policy/i.test(e.text));
+    // Longer than a closing client waits before it ends a service that does not exit.
+    await new Promise((r) => setTimeout(r, 4000));
+    assert.deepEqual(servicesOf(runDir), service, 'the service stays while the second window uses it');
+    await second.page.bringToFront();
+    await dragged('the first window\'s panel closed', 0.95);
+
+    await second.runCommand('View: Close All Editors');
+    await until('the decode service to end once the last panel using it is closed', () => (servicesOf(runDir).length === 0 ? true : undefined));
+    const csp = [...wb.consoleErrors(), ...second.consoleErrors()].filter((e) => /Content Security Policy/i.test(e.text));
     assert.deepEqual(csp, [], 'no Content-Security-Policy error on the console');
   });
   assert.deepEqual(servicesOf(runDir), [], 'no decode service outlives the window');

@@ -71,6 +71,12 @@ export interface Workbench {
   clickNotificationAction(text: string | RegExp, action: string): Promise<void>;
   /** Reloads the window (as "Developer: Reload Window" would) and waits until the workbench is ready again. */
   reload(): Promise<void>;
+  /**
+   * Opens another window on the same workspace and server (another browser page: its own
+   * extension host), ready like the first; its screenshots go to <results>/<name>/. Closing it
+   * closes only its page.
+   */
+  openWindow(name: string): Promise<Workbench>;
   /** Closes the browser and stops the server (withWorkbench does this for you). */
   close(): Promise<void>;
 }
@@ -158,15 +164,16 @@ function exactly(text: string): RegExp {
   return new RegExp(`^\\s*${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`);
 }
 
-function makeWorkbench(test: NamedTest, page: Page, server: CodeServer, context: BrowserContext, readyContainer: string): Workbench {
+function makeWorkbench(test: NamedTest, page: Page, server: CodeServer, context: BrowserContext, readyContainer: string, ownResultsDir?: string): Workbench {
   const consoleErrors: Array<{ text: string; url: string }> = [];
   // Listening from the start: a webview's blocked loads are reported on the console as its page loads.
   page.on('console', (m) => {
     if (m.type() === 'error') consoleErrors.push({ text: m.text(), url: m.location().url });
   });
-  const resultsDir = join(repoRoot(), 'test-results', slug(test.name));
+  const resultsDir = ownResultsDir ?? join(repoRoot(), 'test-results', slug(test.name));
   // Screenshots of an earlier run of this test would pass for this run's.
   rmSync(resultsDir, { recursive: true, force: true });
+  const windows: Workbench[] = [];
   let closed = false;
 
   const expectVisible = async (locator: Locator, what: string, timeoutMs = DEFAULT_TIMEOUT_MS) => {
@@ -404,16 +411,32 @@ function makeWorkbench(test: NamedTest, page: Page, server: CodeServer, context:
     await waitForWorkbench(workbench, readyContainer);
   };
 
+  const openWindow = async (name: string) => {
+    const second = await context.newPage();
+    second.setDefaultTimeout(DEFAULT_TIMEOUT_MS);
+    const wb = makeWorkbench(test, second, server, context, readyContainer, join(resultsDir, slug(name)));
+    windows.push(wb);
+    await second.goto(server.url, { timeout: 90_000 });
+    await waitForWorkbench(wb, readyContainer);
+    return wb;
+  };
+
   const close = async () => {
     if (closed) return;
     closed = true;
+    // Another window of this one: its page only; the first window's close ends them all.
+    if (ownResultsDir) {
+      await page.close().catch(() => undefined);
+      return;
+    }
+    for (const w of windows) await w.close();
     await context.close().catch(() => undefined);
     await server.stop();
   };
 
   const workbench: Workbench = {
     page, server, context, resultsDir, runCommand, pickQuickItem, submitQuickInput, openFile, openView, viewPane, expectVisible,
-    expectHidden, webviewFrame, screenshot, consoleErrors: () => consoleErrors.slice(), readOutputChannel, expectLog, waitForNotification, clickNotificationAction, reload, close,
+    expectHidden, webviewFrame, screenshot, consoleErrors: () => consoleErrors.slice(), readOutputChannel, expectLog, waitForNotification, clickNotificationAction, reload, openWindow, close,
   };
   return workbench;
 }

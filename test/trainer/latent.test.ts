@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import * as tf from '@tensorflow/tfjs-core';
@@ -16,6 +17,7 @@ import {
 } from '../../src/trainer/latent';
 import { LatentServiceClient } from '../../src/node/latentClient';
 import { LatentSessions } from '../../src/node/latentSessions';
+import { probeSocket, serviceSocketFolder } from '../../src/node/serviceSocket';
 import { interpolationZ } from '../../src/shared/latent';
 import type { ToLatentTabMessage } from '../../src/shared/latentService';
 import { TRAINER_JS, collectingOutput, epochsOf, runCli, spawnTrainer, tempRunsDir, untilMessage } from './support';
@@ -358,7 +360,7 @@ test('the decode service exits when idle and when its parent goes; a run without
   assert.ok(Date.now() - started < 5000);
   const orphan = new LatentServiceClient(TRAINER_JS, runDir);
   await orphan.ready;
-  orphan.child.disconnect();
+  orphan.child!.disconnect();
   assert.deepEqual(await orphan.exited, { code: 0, signal: null });
   // A run folder whose checkpoint is not there yet.
   const copy = join(runsDir, 'no-checkpoint');
@@ -393,6 +395,140 @@ test('one decode service per run: requests share it, a release ends it, the next
   assert.notEqual(sessions.pids()[0], pid);
   await sessions.dispose();
   assert.deepEqual(sessions.pids(), []);
+});
+
+/** Resolves once no process has the pid (polled; signal 0 only asks whether it exists). */
+async function untilGone(pid: number, ms = 10_000): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return true;
+    }
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** A fresh base for the private socket folder, and that folder (made). */
+async function socketFolderIn(name: string): Promise<{ base: string; dir: string }> {
+  const base = join((await setup).runsDir, name);
+  mkdirSync(base);
+  const folder = serviceSocketFolder(base);
+  assert.ok(folder.dir, folder.why);
+  return { base, dir: folder.dir };
+}
+
+test('two windows on one run share one decode service: it stays while either uses it and ends after the last', async () => {
+  const { runDir } = await setup;
+  // Each LatentSessions plays one window's extension host; both use one private socket folder.
+  const { base, dir: socketDir } = await socketFolderIn('sockets-shared');
+  const logs: string[] = [];
+  const windowA = new LatentSessions(TRAINER_JS, { socketBase: base, log: (l) => void logs.push(`A ${l}`) });
+  const windowB = new LatentSessions(TRAINER_JS, { socketBase: base, log: (l) => void logs.push(`B ${l}`) });
+  const replies: ToLatentTabMessage[] = [];
+  const post = (m: ToLatentTabMessage) => void replies.push(m);
+  try {
+    // Both open the run at the same moment: one service, whichever window started it.
+    await Promise.all([windowA.handle({ type: 'latentOpen', dir: runDir }, post), windowB.handle({ type: 'latentOpen', dir: runDir }, post)]);
+    assert.deepEqual(replies.map((r) => r.type), ['latentInfo', 'latentInfo'], logs.join('\n'));
+    const [pid] = windowA.pids();
+    assert.ok(pid, 'window A has a service');
+    assert.deepEqual(windowB.pids(), [pid], `window B uses the same process\n${logs.join('\n')}`);
+    assert.ok(logs.some((l) => /using the decode service another window started/.test(l)), logs.join('\n'));
+    // Decodes from each window are answered by it, each with its own ids.
+    const z = new Array(DIMZ).fill(0.5);
+    await Promise.all([windowA.handle({ type: 'latentDecode', dir: runDir, id: 7, z }, post), windowB.handle({ type: 'latentDecode', dir: runDir, id: 7, z }, post)]);
+    const decoded = replies.filter((r) => r.type === 'latentDecoded');
+    assert.equal(decoded.length, 2, JSON.stringify(replies.slice(-2)).slice(0, 300));
+    assert.deepEqual(decoded[0], decoded[1], 'the same z decodes to the same image in both windows');
+    // The window that started it closes its panel: the service stays for the other.
+    const joined = (window: string) => logs.some((l) => l.startsWith(`${window} `) && /using the decode service another window started/.test(l));
+    assert.notEqual(joined('A'), joined('B'), 'exactly one window joined the other\'s service');
+    const starter = joined('A') ? windowB : windowA;
+    const other = starter === windowA ? windowB : windowA;
+    await starter.release(runDir);
+    assert.deepEqual(starter.pids(), []);
+    await other.handle({ type: 'latentTest', dir: runDir, id: 8, indices: [3] }, post);
+    assert.equal(replies.at(-1)?.type, 'latentTested', JSON.stringify(replies.at(-1)).slice(0, 300));
+    assert.deepEqual(other.pids(), [pid], 'still the same service');
+    assert.ok(logs.some((l) => /stays for another window that uses it/.test(l)), logs.join('\n'));
+    // The starter opens the run again: it joins the service it started, now another window's.
+    await starter.handle({ type: 'latentDecode', dir: runDir, id: 9, z }, post);
+    assert.equal(replies.at(-1)?.type, 'latentDecoded');
+    assert.deepEqual(starter.pids(), [pid]);
+    await starter.release(runDir);
+    // The last window lets go: the service ends, and its socket with it.
+    await other.release(runDir);
+    assert.ok(await untilGone(pid), 'the service ends when no window uses it');
+    assert.deepEqual(readdirSync(socketDir).filter((f) => f.endsWith('.sock') || f.endsWith('.lock')), [], 'no socket or lock file is left');
+  } finally {
+    await Promise.all([windowA.dispose(), windowB.dispose()]);
+  }
+});
+
+test('a shared service\'s socket left by a killed service is taken over; kept epochs get a service of their own', async () => {
+  const { runDir } = await setup;
+  const { base, dir: socketDir } = await socketFolderIn('sockets-stale');
+  const windowA = new LatentSessions(TRAINER_JS, { socketBase: base });
+  const windowB = new LatentSessions(TRAINER_JS, { socketBase: base });
+  const replies: ToLatentTabMessage[] = [];
+  const post = (m: ToLatentTabMessage) => void replies.push(m);
+  try {
+    await windowA.handle({ type: 'latentOpen', dir: runDir }, post);
+    const [pid] = windowA.pids();
+    const [socket] = readdirSync(socketDir).filter((f) => f.endsWith('.sock'));
+    assert.ok(socket, 'the service listens on a socket in the folder');
+    // Killed outright (a crash): its socket file stays, and no one answers on it.
+    process.kill(pid, 'SIGKILL');
+    assert.ok(await untilGone(pid));
+    assert.ok(existsSync(join(socketDir, socket)), 'a killed service leaves its socket file');
+    assert.equal(await probeSocket(join(socketDir, socket)), false);
+    await windowB.handle({ type: 'latentOpen', dir: runDir }, post);
+    assert.equal(replies.at(-1)?.type, 'latentInfo', JSON.stringify(replies.at(-1)).slice(0, 300));
+    const [next] = windowB.pids();
+    assert.ok(next && next !== pid, 'window B started a service of its own on the dead one\'s socket');
+    assert.equal(await probeSocket(join(socketDir, socket)), true);
+    // Window A's next request finds its service gone and joins window B's.
+    await windowA.handle({ type: 'latentDecode', dir: runDir, id: 1, z: new Array(DIMZ).fill(0) }, post);
+    assert.equal(replies.at(-1)?.type, 'latentDecoded');
+    assert.deepEqual(windowA.pids(), [next]);
+    // Another window on a kept epoch's weights (none kept here: the service refuses) is not joined to the latest's.
+    await windowA.handle({ type: 'latentOpen', dir: runDir, epoch: 1 }, post);
+    assert.equal(replies.at(-1)?.type, 'latentUnavailable');
+    assert.deepEqual(windowB.pids(), [next], 'the latest weights\' service is not disturbed');
+  } finally {
+    await Promise.all([windowA.dispose(), windowB.dispose()]);
+  }
+});
+
+test('the socket folder is used only when it is private to the user', async () => {
+  const { runsDir } = await setup;
+  const uid = process.getuid!();
+  const open = join(runsDir, 'sockets-open');
+  mkdirSync(join(open, `vae-lens-${uid}`), { recursive: true });
+  chmodSync(join(open, `vae-lens-${uid}`), 0o755);
+  assert.match(serviceSocketFolder(open).why ?? '', /open to other users \(mode 755\)/);
+  const linked = join(runsDir, 'sockets-link');
+  mkdirSync(linked);
+  symlinkSync(tmpdir(), join(linked, `vae-lens-${uid}`));
+  assert.match(serviceSocketFolder(linked).why ?? '', /is not a folder/);
+  const fresh = join(runsDir, 'sockets-fresh');
+  mkdirSync(fresh);
+  const made = serviceSocketFolder(fresh);
+  assert.ok(made.dir);
+  assert.equal(statSync(made.dir).mode & 0o777, 0o700);
+  // A window with an unusable folder keeps a service of its own, and its log says why.
+  const logs: string[] = [];
+  const sessions = new LatentSessions(TRAINER_JS, { socketBase: open, log: (l) => void logs.push(l) });
+  const replies: ToLatentTabMessage[] = [];
+  await sessions.handle({ type: 'latentOpen', dir: (await setup).runDir }, (m) => void replies.push(m));
+  assert.equal(replies.at(-1)?.type, 'latentInfo');
+  assert.equal(sessions.pids().length, 1);
+  assert.deepEqual(readdirSync(join(open, `vae-lens-${uid}`)), [], 'no socket in a folder others can enter');
+  assert.ok(logs.some((l) => /not shared with other windows \(.*open to other users/.test(l)), logs.join('\n'));
+  await sessions.dispose();
 });
 
 test('a run that trained on since its service opened: the next open starts a service on the latest checkpoint', async () => {

@@ -5,10 +5,17 @@
  * requests (decode rows of z; μ and pixels of test images) one at a time, in order. It reads the
  * run folder and writes nothing to it, so a run that is training is not disturbed.
  *
- * It exits when its parent goes (IPC disconnects), when asked (`close`), and when no request has
- * come for `idleMs` (the host starts another on the next request).
+ * Given a socket (`listen`, src/node/serviceSocket.ts) it also serves the other VS Code windows of
+ * the user: it claims the socket before opening the run, and exits at once (`elsewhere`) when a
+ * live service already holds it. Each connection is a client with its own request ids.
+ *
+ * It exits when no request has come for `idleMs` (the next request starts another), and when its
+ * clients are gone: the parent (IPC disconnects, or it sends `close`) and every socket client.
+ * A parent that closes while other windows still use it is told `released`.
  */
+import type { Server, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { claimServiceSocket, readJsonLines, writeJsonLine } from '../../node/serviceSocket';
 import { activeDimsByKl, dimsByKl, project } from '../../shared/latent';
 import {
   SCATTER_DIMS, SCATTER_POINTS, SERVICE_IDLE_MS, MAX_DECODE_ROWS, MAX_TEST_IMAGES, bytesToBase64, parseServiceRequest, toGreyBytes,
@@ -22,6 +29,8 @@ export interface ServeOptions {
   idleMs?: number;
   /** A kept epoch's weights instead of the latest checkpoint. */
   epoch?: number;
+  /** The socket other windows reach this service on (none: the parent only). */
+  listen?: string;
   send(message: ServiceMessage): void;
   /** Requests from the parent, and a call when the parent is gone. */
   onRequest(handler: (request: unknown) => void): void;
@@ -114,34 +123,88 @@ export async function answer(explorer: Explorer, request: ServiceRequest): Promi
   }
 }
 
-/** Runs the service until it is closed, idle, or orphaned; resolves with the exit code. */
+/** A request and where its answer goes (the parent, or one socket client). */
+interface Queued {
+  request: unknown;
+  reply(message: ServiceMessage): void;
+  /** A socket client's `close`: it leaves; the parent's: it leaves, and is told `released` if the service stays. */
+  client: Socket | 'parent';
+}
+
+/** Runs the service until it is idle or its clients are gone; resolves with the exit code. */
 export async function serve(runDir: string, options: ServeOptions): Promise<number> {
   const idleMs = options.idleMs ?? SERVICE_IDLE_MS;
-  const queue: unknown[] = [];
+  const queue: Queued[] = [];
+  const sockets = new Set<Socket>();
+  let parentGone = false;
+  let ready: ServiceMessage | undefined;
   let wake: (() => void) | undefined;
   let ending: string | undefined;
   const end = (why: string) => {
     ending ??= why;
     wake?.();
   };
-  options.onRequest((request) => {
-    queue.push(request);
+  const leave = () => {
+    if (parentGone && sockets.size === 0) end('its clients are gone');
+  };
+  const push = (item: Queued) => {
+    queue.push(item);
     wake?.();
+  };
+  options.onRequest((request) => push({ request, reply: options.send, client: 'parent' }));
+  options.onParentGone(() => {
+    parentGone = true;
+    leave();
   });
-  options.onParentGone(() => end('its parent is gone'));
+
+  let server: Server | undefined;
+  if (options.listen) {
+    let claimed: Server | 'elsewhere';
+    try {
+      claimed = await claimServiceSocket(options.listen);
+    } catch (e) {
+      options.send({ type: 'failed', message: `The decode service cannot take its socket: ${(e as Error).message}` });
+      return 1;
+    }
+    if (claimed === 'elsewhere') {
+      options.send({ type: 'elsewhere' });
+      options.log(`VAE Lens: a decode service for ${runDir} runs already (another window); this one ends.`);
+      return 0;
+    }
+    server = claimed;
+    server.on('connection', (socket) => {
+      sockets.add(socket);
+      const reply = (m: ServiceMessage) => void writeJsonLine(socket, m);
+      readJsonLines(socket, (request) => push({ request, reply, client: socket }), (why) => {
+        options.log(`VAE Lens decode service: a client sent ${why}; its connection is closed.`);
+        socket.destroy();
+      });
+      socket.on('error', () => socket.destroy());
+      socket.on('close', () => {
+        sockets.delete(socket);
+        leave();
+      });
+      if (ready) reply(ready);
+    });
+  }
 
   const started = performance.now();
-  let explorer: Explorer;
+  let explorer: Explorer | undefined;
   try {
-    explorer = await openExplorer(runDir, { log: options.log, epoch: options.epoch });
-  } catch (e) {
-    options.send({ type: 'failed', message: (e as Error).message });
-    return 1;
-  }
-  try {
+    try {
+      explorer = await openExplorer(runDir, { log: options.log, epoch: options.epoch });
+    } catch (e) {
+      const failed: ServiceMessage = { type: 'failed', message: (e as Error).message };
+      options.send(failed);
+      for (const socket of sockets) writeJsonLine(socket, failed);
+      return 1;
+    }
     const device = `${explorer.environment.backend} · ${explorer.environment.device}`;
-    options.send({ type: 'ready', info: latentSpaceInfo(explorer, device, performance.now() - started, options.epoch === undefined) });
-    options.log(`VAE Lens: decode service for run ${explorer.runId} ready (${device}, epoch ${explorer.epochsCompleted}).`);
+    const info = latentSpaceInfo(explorer, device, performance.now() - started, options.epoch === undefined);
+    options.send({ type: 'ready', info });
+    ready = { type: 'ready', info, pid: process.pid };
+    for (const socket of sockets) writeJsonLine(socket, ready);
+    options.log(`VAE Lens: decode service for run ${explorer.runId} ready (${device}, epoch ${explorer.epochsCompleted}${server ? ', shared with other windows' : ''}).`);
     for (;;) {
       while (queue.length === 0 && !ending) {
         const idle = await new Promise<boolean>((resolve) => {
@@ -155,21 +218,31 @@ export async function serve(runDir: string, options: ServeOptions): Promise<numb
         if (idle && queue.length === 0) end(`idle for ${Math.round(idleMs / 1000)} s`);
       }
       if (ending) break;
-      const parsed = parseServiceRequest(queue.shift());
+      const item = queue.shift()!;
+      const parsed = parseServiceRequest(item.request);
       if (!parsed.ok) {
-        if (parsed.id !== undefined) options.send({ type: 'error', id: parsed.id, message: `Bad request: ${parsed.error}.` });
+        if (parsed.id !== undefined) item.reply({ type: 'error', id: parsed.id, message: `Bad request: ${parsed.error}.` });
         else options.log(`VAE Lens decode service: ignored a bad request (${parsed.error}).`);
         continue;
       }
       if (parsed.request.type === 'close') {
-        end('asked to close');
-        break;
+        if (item.client === 'parent') {
+          parentGone = true;
+          if (sockets.size > 0) {
+            options.log(`VAE Lens: decode service for run ${explorer.runId} stays for ${sockets.size} other window${sockets.size === 1 ? '' : 's'}.`);
+            options.send({ type: 'released' });
+          }
+          leave();
+        } else item.client.end();
+        continue;
       }
-      options.send(await answer(explorer, parsed.request));
+      item.reply(await answer(explorer, parsed.request));
     }
     options.log(`VAE Lens: decode service for run ${explorer.runId} ends (${ending}).`);
     return 0;
   } finally {
-    explorer.dispose();
+    server?.close();
+    for (const socket of sockets) socket.destroy();
+    explorer?.dispose();
   }
 }
