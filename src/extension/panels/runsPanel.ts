@@ -29,9 +29,10 @@ const MAX_PAGE_LOADS = 3;
  * A panel restored after a reload whose page has not run within this is replaced by a new panel at
  * once: setting such a page again does not make it run (measured in code-server: three loads 8 s
  * apart, then a new panel, so both panels showed 25 s after activation instead of 2–3 s). Restored
- * pages that run do so 0.3–1.6 s after they are set there; one replaced too early costs a reload.
+ * pages that run do so 0.3–1.9 s after they are set there (over 46 measured on a 2-core machine); one
+ * replaced too early only shows about a second later, at the end of its group's tabs.
  */
-const RESTORED_PAGE_START_MS = 3000;
+const RESTORED_PAGE_START_MS = 2000;
 /** How long after a failed load the page is loaded again (VS Code's resource loader is then ready). */
 const PAGE_RELOAD_DELAY_MS = 250;
 
@@ -150,13 +151,18 @@ export abstract class RunsPanel implements vscode.Disposable {
       // A hidden page starts when it is shown; check again later.
       if (!this.panel.visible) this.watchPageStart();
       else if (restoredPage) {
-        this.ctx.log.info(`VAE Lens panel ${this.label}: its restored page did not run within ${waitMs / 1000} s; opening it anew.`);
+        this.ctx.log.info(`VAE Lens panel ${this.label}: its restored page did not run within ${waitMs / 1000} s (${this.where()}); opening it anew.`);
         this.replaceWithNewPanel();
       } else {
         this.ctx.log.info(`VAE Lens panel ${this.label}: its page did not run within ${waitMs / 1000} s; loading it again.`);
         this.reloadPage();
       }
     }, waitMs);
+  }
+
+  /** Where the panel is, for the log: its column, and whether it is the active editor. */
+  private where(): string {
+    return `column ${this.panel.viewColumn ?? '?'}, ${this.panel.active ? 'active' : 'not active'}`;
   }
 
   /** A new panel in the same place always starts: this one goes, a new one on the same runs comes. */
@@ -285,7 +291,7 @@ export abstract class RunsPanel implements vscode.Disposable {
         }, PAGE_RELOAD_DELAY_MS);
         return;
       case 'loading':
-        if (this.restored && this.pageLoads === 1) this.ctx.log.info(`VAE Lens panel ${this.label}: its restored page runs, ${Date.now() - this.pageLoadedAt} ms after it was set.`);
+        if (this.restored && this.pageLoads === 1) this.ctx.log.info(`VAE Lens panel ${this.label}: its restored page runs, ${Date.now() - this.pageLoadedAt} ms after it was set (${this.where()}).`);
         else this.ctx.log.debug(`VAE Lens panel ${this.label}: the page runs`);
         this.pageRuns = true;
         return;
