@@ -126,6 +126,7 @@ export class LatentServiceClient {
       if (m.type === 'elsewhere') {
         // Another window's service holds these weights: this child exits by itself; use that one.
         this.child = undefined;
+        this.servicePid = undefined;
         void connect(socket!).then((joined) => {
           if (joined) this.join(joined);
           else this.ended({ code: null, signal: null }, 'The decode service of another window on this run could not be reached.');
