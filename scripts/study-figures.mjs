@@ -82,7 +82,8 @@ function chart(file, title, yLabel, value, opts = {}) {
   parts.push(`<text x="${(L + W - R) / 2}" y="${H - B + 34}" text-anchor="middle">epoch</text>`);
   parts.push(`<text transform="translate(16 ${(T + H - B) / 2}) rotate(-90)" text-anchor="middle">${escape(yLabel)}</text>`);
   let legendY = H - B + 52;
-  for (const r of runs) {
+  // A run without this measure (trained before the trainer recorded it) is left out, legend too.
+  for (const r of runs.filter((r) => r.epochs.some((e) => Number.isFinite(value(e, 'test'))))) {
     for (const split of ['test', 'train']) {
       const d = r.epochs.filter((e) => Number.isFinite(value(e, split))).map((e, i) => `${i ? 'L' : 'M'}${x(e.epoch).toFixed(1)} ${y(value(e, split)).toFixed(1)}`).join(' ');
       parts.push(`<path d="${d}" fill="none" stroke="${r.colour}" stroke-width="1.6"${split === 'train' ? ' stroke-dasharray="5 3"' : ''}/>`);
@@ -122,9 +123,21 @@ chart('active-sigma.svg', 'Mean σ over the active dimensions only (test)', 'mea
 }, { target: 1, include: [1], testOnly: true });
 chart('active-units.svg', 'Active units, Var(μ_d) > 0.01 (test)', 'active dimensions', (e, s) => (s === 'test' ? e.activeUnits : NaN), { include: [0], testOnly: true });
 
+// The per-epoch diagnostics (every 5 epochs by default; runs trained before they existed have none).
+chart('hole-rate.svg', 'Prior hole rate: z ~ N(0, I) where no test posterior puts mass (%)', 'hole rate (%)', (e, s) => {
+  const rate = e.diagnostics?.holeRate;
+  return s === 'test' && Number.isFinite(rate) ? 100 * rate : NaN;
+}, { target: 1, include: [0], testOnly: true });
+chart('iw-nll.svg', 'Importance-weighted NLL, k = 100, first 500 test images (nats)', 'IW-NLL', (e, s) => (s === 'test' ? (e.diagnostics?.iwNll?.value ?? NaN) : NaN), { testOnly: true });
+chart('marginal-kl.svg', 'Marginal KL(q(z) ‖ p(z)), first 2,000 test images (nats)', 'marginal KL', (e, s) => (s === 'test' ? (e.diagnostics?.marginalKl ?? NaN) : NaN), { testOnly: true });
+
 const summary = runs.map((r) => {
   const last = r.epochs.at(-1);
-  return { label: r.label, epochs: last?.epoch, test: last?.test, train: last?.train, activeUnits: last?.activeUnits, dimz: last?.dims.meanMu.length };
+  const diagnosed = r.epochs.filter((e) => e.diagnostics).at(-1);
+  return {
+    label: r.label, epochs: last?.epoch, test: last?.test, train: last?.train, activeUnits: last?.activeUnits, dimz: last?.dims.meanMu.length,
+    ...(diagnosed ? { diagnostics: { epoch: diagnosed.epoch, ...diagnosed.diagnostics, moments: { ...diagnosed.diagnostics.moments, perDimension: undefined, perEigenvalue: undefined } } } : {}),
+  };
 });
 writeFileSync(join(out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
 console.log(JSON.stringify(summary, null, 2));
