@@ -12,9 +12,9 @@
  * signalled: its connection is just closed.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { createConnection, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { MAX_DECODE_ROWS, parseServiceMessage, type LatentSpaceInfo, type ServiceMessage } from '../shared/latentService';
-import { readJsonLines, writeJsonLine } from './serviceSocket';
+import { connectSocket, readJsonLines, writeJsonLine } from './serviceSocket';
 
 /** How long a closed service may take to exit before it is terminated. */
 const CLOSE_GRACE_MS = 3000;
@@ -43,21 +43,6 @@ interface Pending {
 export interface ServiceEnd {
   code: number | null;
   signal: NodeJS.Signals | null;
-}
-
-/** Connects to a shared service's socket; undefined when no service answers there. */
-function connect(path: string): Promise<Socket | undefined> {
-  return new Promise((resolve) => {
-    const socket = createConnection(path);
-    socket.once('connect', () => {
-      socket.removeAllListeners('error');
-      resolve(socket);
-    });
-    socket.once('error', () => {
-      socket.destroy();
-      resolve(undefined);
-    });
-  });
 }
 
 export class LatentServiceClient {
@@ -94,7 +79,7 @@ export class LatentServiceClient {
 
   private async start(): Promise<void> {
     const { socket } = this.options;
-    const joined = socket ? await connect(socket) : undefined;
+    const joined = socket ? await connectSocket(socket) : undefined;
     if (joined) this.join(joined);
     else this.fork();
   }
@@ -127,7 +112,7 @@ export class LatentServiceClient {
         // Another window's service holds these weights: this child exits by itself; use that one.
         this.child = undefined;
         this.servicePid = undefined;
-        void connect(socket!).then((joined) => {
+        void connectSocket(socket!).then((joined) => {
           if (joined) this.join(joined);
           else this.ended({ code: null, signal: null }, 'The decode service of another window on this run could not be reached.');
         });

@@ -15,7 +15,7 @@
  * blocks the next one.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, lstatSync, mkdirSync, openSync, realpathSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, lstatSync, mkdirSync, openSync, realpathSync, statSync, unlinkSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,8 +24,10 @@ import { join } from 'node:path';
 const STALE_LOCK_MS = 10_000;
 /** How long a claimant waits for another's lock before giving up. */
 const CLAIM_TIMEOUT_MS = 15_000;
-/** How long a probe of a socket may take before the service behind it counts as gone. */
+/** How long connecting to a socket may take before the service behind it counts as gone. */
 const PROBE_TIMEOUT_MS = 2000;
+/** The longest socket path used, in bytes: Unix socket addresses hold 104 on macOS, 108 on Linux. */
+export const MAX_SOCKET_PATH = 100;
 /** The longest message line a socket accepts (a full decode request is about 1.5 MB of JSON). */
 export const MAX_LINE_CHARS = 32 * 1024 * 1024;
 
@@ -58,7 +60,8 @@ export function serviceSocketFolder(base = tmpdir()): { dir: string; why?: undef
  * per real path of the run folder, so two windows that reach it by different paths share it, and
  * per `service` (what starts it: the trainer bundle and its environment), so a window never joins
  * a service another version of VAE Lens, or other settings, started. Undefined when the run folder
- * cannot be resolved (a service started anyway reports why).
+ * cannot be resolved (a service started anyway reports why) or the path would be too long for a
+ * socket (a long temporary folder): the window then keeps a service of its own.
  */
 export function serviceSocketPath(folder: string, runDir: string, weights: string, service: string): string | undefined {
   let real: string;
@@ -68,22 +71,31 @@ export function serviceSocketPath(folder: string, runDir: string, weights: strin
     return undefined;
   }
   const key = createHash('sha256').update(`${real}\0${weights}\0${service}`).digest('hex').slice(0, 32);
-  return join(folder, `${key}.sock`);
+  const path = join(folder, `${key}.sock`);
+  return Buffer.byteLength(path) <= MAX_SOCKET_PATH ? path : undefined;
 }
 
-/** Whether a service answers on the socket (connects; sends nothing). */
-export function probeSocket(path: string): Promise<boolean> {
+/** A connection to the service on the socket; undefined when none answers within a few seconds. */
+export function connectSocket(path: string): Promise<Socket | undefined> {
   return new Promise((resolve) => {
     const socket = createConnection(path);
-    const done = (alive: boolean) => {
+    const done = (connected: boolean) => {
       clearTimeout(timer);
-      socket.destroy();
-      resolve(alive);
+      socket.removeAllListeners('connect').removeAllListeners('error');
+      if (!connected) socket.destroy();
+      resolve(connected ? socket : undefined);
     };
     const timer = setTimeout(() => done(false), PROBE_TIMEOUT_MS);
     socket.once('connect', () => done(true));
     socket.once('error', () => done(false));
   });
+}
+
+/** Whether a service answers on the socket (connects, sends nothing, hangs up). */
+export async function probeSocket(path: string): Promise<boolean> {
+  const socket = await connectSocket(path);
+  socket?.destroy();
+  return socket !== undefined;
 }
 
 function listen(path: string): Promise<Server> {
@@ -99,9 +111,7 @@ function listen(path: string): Promise<Server> {
 
 function tryLock(lock: string): boolean {
   try {
-    const fd = openSync(lock, 'wx', 0o600);
-    writeSync(fd, String(process.pid));
-    closeSync(fd);
+    closeSync(openSync(lock, 'wx', 0o600));
     return true;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;

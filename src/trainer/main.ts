@@ -9,6 +9,7 @@ import { ipcOutput, jsonLinesOutput, type ClosableOutput } from './progress';
 import { listenForStop } from './signals';
 import { ConfigError, StopRequest, resumeRun, startRun, type RunOutcome } from './train';
 import { serve } from './latent/serve';
+import { MAX_SOCKET_PATH } from '../node/serviceSocket';
 import { isAbsolute, resolve } from 'node:path';
 
 function parseRequest(text: string | undefined): TrainerRequest {
@@ -19,7 +20,7 @@ function parseRequest(text: string | undefined): TrainerRequest {
   if ('serve' in value && typeof value.serve === 'string') {
     if (value.idleMs !== undefined && !(typeof value.idleMs === 'number' && value.idleMs > 0)) throw new Error('"idleMs" must be a positive number of milliseconds.');
     if (value.epoch !== undefined && !(Number.isInteger(value.epoch) && value.epoch >= 1)) throw new Error('"epoch" must be a whole number of epochs, at least 1.');
-    if (value.listen !== undefined && !(typeof value.listen === 'string' && isAbsolute(value.listen) && value.listen.length <= 100)) throw new Error('"listen" must be an absolute socket path of at most 100 characters.');
+    if (value.listen !== undefined && !(typeof value.listen === 'string' && isAbsolute(value.listen) && Buffer.byteLength(value.listen) <= MAX_SOCKET_PATH)) throw new Error(`"listen" must be an absolute socket path of at most ${MAX_SOCKET_PATH} bytes.`);
     return value;
   }
   if ('config' in value && 'runsDir' in value && typeof value.runsDir === 'string') return value;

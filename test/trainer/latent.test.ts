@@ -17,7 +17,7 @@ import {
 } from '../../src/trainer/latent';
 import { LatentServiceClient } from '../../src/node/latentClient';
 import { LatentSessions } from '../../src/node/latentSessions';
-import { probeSocket, serviceSocketFolder } from '../../src/node/serviceSocket';
+import { probeSocket, serviceSocketFolder, serviceSocketPath } from '../../src/node/serviceSocket';
 import { interpolationZ } from '../../src/shared/latent';
 import type { ToLatentTabMessage } from '../../src/shared/latentService';
 import { TRAINER_JS, collectingOutput, epochsOf, runCli, spawnTrainer, tempRunsDir, untilMessage } from './support';
@@ -529,6 +529,18 @@ test('the socket folder is used only when it is private to the user', async () =
   assert.deepEqual(readdirSync(join(open, `vae-lens-${uid}`)), [], 'no socket in a folder others can enter');
   assert.ok(logs.some((l) => /not shared with other windows \(.*open to other users/.test(l)), logs.join('\n'));
   await sessions.dispose();
+  // A temporary folder so deep that a socket path would not fit: no socket, a service of its own.
+  const deep = join(runsDir, 'x'.repeat(120));
+  mkdirSync(deep);
+  const deepFolder = serviceSocketFolder(deep);
+  assert.ok(deepFolder.dir, deepFolder.why);
+  assert.equal(serviceSocketPath(deepFolder.dir, (await setup).runDir, 'latest-2', 'trainer'), undefined);
+  const deepSessions = new LatentSessions(TRAINER_JS, { socketBase: deep });
+  await deepSessions.handle({ type: 'latentOpen', dir: (await setup).runDir }, (m) => void replies.push(m));
+  assert.equal(replies.at(-1)?.type, 'latentInfo', JSON.stringify(replies.at(-1)).slice(0, 300));
+  assert.equal(deepSessions.pids().length, 1);
+  assert.deepEqual(readdirSync(deepFolder.dir), []);
+  await deepSessions.dispose();
 });
 
 test('a run that trained on since its service opened: the next open starts a service on the latest checkpoint', async () => {
