@@ -14,6 +14,8 @@ export interface PanelPage {
   csp: string;
   nonce: string;
   styles: PageStyle[];
+  /** Inline scripts run first, in the head before the styles load (the page's boot script). */
+  headScripts?: Array<{ text: string }>;
   /** Run in order; the webview bundle last. */
   scripts: PageScript[];
   /** Elements placed before the scripts, e.g. embedded data for the report. */
@@ -84,6 +86,7 @@ export function escapeInlineText(text: string): string {
 }
 
 export function renderPanelHtml(page: PanelPage): string {
+  const headScripts = (page.headScripts ?? []).map((s) => `<script nonce="${page.nonce}">${escapeInlineText(s.text)}</script>\n`).join('');
   const styles = page.styles
     .map((s) => ('href' in s ? `<link rel="stylesheet" href="${escapeAttr(s.href)}">` : `<style nonce="${page.nonce}">${escapeInlineText(s.text)}</style>`))
     .join('\n');
@@ -102,7 +105,7 @@ export function renderPanelHtml(page: PanelPage): string {
 <meta http-equiv="Content-Security-Policy" content="${escapeAttr(page.csp)}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <title>${escapeAttr(page.title)}</title>
-${styles}
+${headScripts}${styles}
 <style id="${PLOTLY_STYLE_ID}" nonce="${page.nonce}"></style>
 <style id="${MAP_STYLE_ID}" nonce="${page.nonce}"></style>
 </head>
@@ -116,8 +119,10 @@ ${scripts}
 }
 
 /**
- * The page's first script, inline under the page's nonce: it takes VS Code's API for the bundle
- * (which may be acquired once), tells the host at once that the page runs, and tells it when a
+ * The page's first script, inline under the page's nonce and first in the head, so that it runs
+ * when the page is written into its frame, before any file loads (a script after a stylesheet waits
+ * for it): it takes VS Code's API for the bundle (which may be acquired once), tells the host at
+ * once that the page runs, and tells it when a
  * script or stylesheet of the page fails to load. Right after a window reload, VS Code can show a
  * restored panel before its resource loader is ready: the page's files then fail to load and the
  * panel would stay on "Loading…"; the host loads such a page again (runsPanel.ts). `page` numbers
@@ -151,6 +156,7 @@ export function renderLinkedPanelHtml(options: { title: string; panel: PanelKind
     csp: options.csp,
     nonce: options.nonce,
     styles: [...(options.extraStyles ?? []), ...PANEL_ASSETS.styles].map((p) => ({ href: options.url(p) })),
-    scripts: [{ text: pageBootScript(options.page ?? 1) }, ...PANEL_ASSETS.scripts.map((s) => ({ src: options.url(s.path), module: s.module }))],
+    headScripts: [{ text: pageBootScript(options.page ?? 1) }],
+    scripts: [...PANEL_ASSETS.scripts.map((s) => ({ src: options.url(s.path), module: s.module }))],
   });
 }

@@ -78,7 +78,7 @@ test('after a reload, two run panels in two editor groups both show their runs; 
     console.log(`both run panels showed their runs ${tookMs} ms after the workbench was ready again${sinceActivation}`);
     // When each restored page ran, or what the host did about one that did not; when slower than
     // usual, the log's last lines too.
-    console.log(wb.server.readLogChannel('VAE Lens').split('\n').filter((l) => /restored page|anew|record of open/.test(l)).join('\n'));
+    console.log(wb.server.readLogChannel('VAE Lens').split('\n').filter((l) => /page runs|page did not|anew|record of open/.test(l)).join('\n'));
     if (tookMs > 5000) console.log(`The VAE Lens log's last lines:\n${logTail(wb)}`);
     await wb.expectVisible((await panelOf(wb, EXP1)).locator('vscode-tabs[selected-index="4"]'), `${EXP1}'s panel on its Configuration tab again after the reload`, 10_000);
     await wb.expectVisible((await panelOf(wb, EXP2)).locator('vscode-tabs[selected-index="0"]'), `${EXP2}'s panel on its Curves tab after the reload`, 10_000);

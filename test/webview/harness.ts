@@ -173,7 +173,8 @@ export async function openPanel(
     nonce,
     csp: webviewCsp(server.origin, nonce),
     styles: ['media/report-theme.css', ...PANEL_ASSETS.styles].map((p) => ({ href: `${server.origin}/${p}` })),
-    scripts: [{ text: fakeVsCodeApi(options.state) }, { text: pageBootScript(1) }, ...PANEL_ASSETS.scripts.map((s) => ({ src: `${server.origin}/${s.path}`, module: s.module }))],
+    headScripts: [{ text: fakeVsCodeApi(options.state) }, { text: pageBootScript(1) }],
+    scripts: [...PANEL_ASSETS.scripts.map((s) => ({ src: `${server.origin}/${s.path}`, module: s.module }))],
   });
   const page = await context.newPage();
   if (options.viewport) await page.setViewportSize(options.viewport);

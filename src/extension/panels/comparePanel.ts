@@ -2,7 +2,7 @@
 import * as vscode from 'vscode';
 import { canCompare, MAX_COMPARE_RUNS, MIN_COMPARE_RUNS } from '../../shared/runRules';
 import type { UiState } from '../../shared/panelState';
-import { RunsPanel, webviewOptions, type PanelContext } from './runsPanel';
+import { OPENED, RESTORED, RunsPanel, webviewOptions, type PanelContext, type PanelStart } from './runsPanel';
 
 export const COMPARE_PANEL_TYPE = 'vaeLens.compare';
 
@@ -13,7 +13,7 @@ function keyOf(dirs: readonly string[]): string {
 export class ComparePanel extends RunsPanel {
   private static readonly open = new Map<string, ComparePanel>();
 
-  static createOrShow(ctx: PanelContext, dirs: string[], at?: { viewColumn: vscode.ViewColumn; preserveFocus: boolean }, ui?: UiState): ComparePanel {
+  static createOrShow(ctx: PanelContext, dirs: string[], at?: { viewColumn: vscode.ViewColumn; preserveFocus: boolean }, ui?: UiState, start: PanelStart = OPENED): ComparePanel {
     const unique = [...new Set(dirs)];
     if (!canCompare(unique.length)) {
       throw new Error(`Compare Runs needs ${MIN_COMPARE_RUNS} to ${MAX_COMPARE_RUNS} different runs (got ${unique.length}).`);
@@ -24,7 +24,7 @@ export class ComparePanel extends RunsPanel {
       return existing;
     }
     const panel = vscode.window.createWebviewPanel(COMPARE_PANEL_TYPE, `VAE: compare ${unique.length} runs`, at ?? { viewColumn: vscode.ViewColumn.Beside, preserveFocus: false }, webviewOptions(ctx.extensionUri, unique));
-    return new ComparePanel(panel, unique, ctx, false, ui);
+    return new ComparePanel(panel, unique, ctx, start, ui);
   }
 
   static revive(panel: vscode.WebviewPanel, ctx: PanelContext, dirs: string[], ui: UiState | undefined): ComparePanel {
@@ -33,11 +33,11 @@ export class ComparePanel extends RunsPanel {
       panel.dispose();
       return existing;
     }
-    return new ComparePanel(panel, dirs, ctx, true, ui);
+    return new ComparePanel(panel, dirs, ctx, RESTORED, ui);
   }
 
-  private constructor(panel: vscode.WebviewPanel, dirs: string[], ctx: PanelContext, restored: boolean, ui: UiState | undefined) {
-    super(panel, 'compare', dirs, ctx, restored, ui);
+  private constructor(panel: vscode.WebviewPanel, dirs: string[], ctx: PanelContext, start: PanelStart, ui: UiState | undefined) {
+    super(panel, 'compare', dirs, ctx, start, ui);
     panel.iconPath = vscode.Uri.joinPath(ctx.extensionUri, 'media', 'vae.svg');
     ComparePanel.open.set(keyOf(dirs), this);
   }

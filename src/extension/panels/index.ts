@@ -51,10 +51,10 @@ export function createPanels(context: vscode.ExtensionContext, log: vscode.LogOu
     store,
     openPanels,
     openRun: (dir) => RunPanel.createOrShow(ctx, dir),
-    reopen: (kind, dirs, viewColumn, ui) => {
+    reopen: (kind, dirs, viewColumn, start, ui) => {
       const at = { viewColumn, preserveFocus: true };
-      if (kind === 'run') RunPanel.createOrShow(ctx, dirs[0], at, ui);
-      else ComparePanel.createOrShow(ctx, [...dirs], at, ui);
+      if (kind === 'run') RunPanel.createOrShow(ctx, dirs[0], at, ui, start);
+      else ComparePanel.createOrShow(ctx, [...dirs], at, ui, start);
     },
   };
   const restore = (kind: 'run' | 'compare') => ({

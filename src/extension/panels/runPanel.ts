@@ -2,21 +2,21 @@
 import { basename } from 'node:path';
 import * as vscode from 'vscode';
 import type { UiState } from '../../shared/panelState';
-import { RunsPanel, webviewOptions, type PanelContext } from './runsPanel';
+import { OPENED, RESTORED, RunsPanel, webviewOptions, type PanelContext, type PanelStart } from './runsPanel';
 
 export const RUN_PANEL_TYPE = 'vaeLens.run';
 
 export class RunPanel extends RunsPanel {
   private static readonly open = new Map<string, RunPanel>();
 
-  static createOrShow(ctx: PanelContext, dir: string, at?: { viewColumn: vscode.ViewColumn; preserveFocus: boolean }, ui?: UiState): RunPanel {
+  static createOrShow(ctx: PanelContext, dir: string, at?: { viewColumn: vscode.ViewColumn; preserveFocus: boolean }, ui?: UiState, start: PanelStart = OPENED): RunPanel {
     const existing = RunPanel.open.get(dir);
     if (existing) {
       existing.panel.reveal();
       return existing;
     }
     const panel = vscode.window.createWebviewPanel(RUN_PANEL_TYPE, `VAE: ${basename(dir)}`, at ?? { viewColumn: vscode.ViewColumn.Beside, preserveFocus: false }, webviewOptions(ctx.extensionUri, [dir]));
-    return new RunPanel(panel, dir, ctx, false, ui);
+    return new RunPanel(panel, dir, ctx, start, ui);
   }
 
   /** A panel VS Code restores after a reload (WebviewPanelSerializer). */
@@ -26,15 +26,15 @@ export class RunPanel extends RunsPanel {
       panel.dispose();
       return existing;
     }
-    return new RunPanel(panel, dir, ctx, true, ui);
+    return new RunPanel(panel, dir, ctx, RESTORED, ui);
   }
 
   static get(dir: string): RunPanel | undefined {
     return RunPanel.open.get(dir);
   }
 
-  private constructor(panel: vscode.WebviewPanel, readonly dir: string, ctx: PanelContext, restored: boolean, ui: UiState | undefined) {
-    super(panel, 'run', [dir], ctx, restored, ui);
+  private constructor(panel: vscode.WebviewPanel, readonly dir: string, ctx: PanelContext, start: PanelStart, ui: UiState | undefined) {
+    super(panel, 'run', [dir], ctx, start, ui);
     panel.iconPath = vscode.Uri.joinPath(ctx.extensionUri, 'media', 'vae.svg');
     RunPanel.open.set(dir, this);
   }

@@ -18,21 +18,46 @@ import { healthSettings, SECTION } from '../settings';
 import type { LatentSessions } from '../../node/latentSessions';
 
 /**
- * How long a visible panel's page may take to run its first script (it says `loading`, before its
- * bundles load) before it is loaded again, and how often. A page whose files fail to load says so
- * at once (`loadFailed`); this is the fallback for a page that says nothing. A page that runs is
- * never reloaded: on a busy machine its bundles may take long to load.
+ * A page's first script runs as soon as VS Code writes the page into its frame (it is the first
+ * thing in the page's head, before any file loads). In a browser-hosted VS Code, a webview frame
+ * waits for the webview service worker before it writes its page, and one of several frames
+ * created at once can wait forever (measured in code-server: setting such a page again does not
+ * help; a new panel does). A visible page that has not run within its wait is therefore replaced by
+ * a new panel on the same runs and view, in the same column, at most MAX_REPLACEMENTS times, each
+ * new panel waiting twice as long as the one before.
+ *
+ * The wait of a panel the user opened: long, since a busy machine may be slow to start a frame.
  */
 const PAGE_START_MS = 8000;
-const MAX_PAGE_LOADS = 3;
 /**
- * A panel restored after a reload whose page has not run within this is replaced by a new panel at
- * once: setting such a page again does not make it run (measured in code-server: three loads 8 s
- * apart, then a new panel, so both panels showed 25 s after activation instead of 2–3 s). Restored
- * pages that run do so 0.3–1.9 s after they are set there (over 46 measured on a 2-core machine); one
- * replaced too early only shows about a second later, at the end of its group's tabs.
+ * The wait of a panel VS Code restored after a reload, and the first wait of a replacement. Restored
+ * pages that run do so 1.0–2.9 s after they are set (over 60 measured on a 2-core machine): each new
+ * webview frame installs its own version of the service worker, one after the other. A page not
+ * yet written has no file loads in flight, so closing it costs nothing; but a frame closed just as
+ * its page is written leaves its file loads unanswered, and the service worker keeps every newer
+ * frame waiting until they time out (30 s). The wait leaves a margin for that.
  */
-const RESTORED_PAGE_START_MS = 2000;
+const RESTORED_PAGE_START_MS = 3000;
+const MAX_REPLACEMENTS = 4;
+/** Loads of one page whose files failed to load (`loadFailed`) before it is replaced by a new panel. */
+const MAX_PAGE_LOADS = 3;
+
+/** How a panel came to be: opened by the user, restored by VS Code after a reload, or a replacement of a panel whose page did not run. */
+export interface PanelStart {
+  restored: boolean;
+  /** How many panels before this one were replaced because their page did not run (0: none). */
+  replacements: number;
+}
+
+export const OPENED: PanelStart = { restored: false, replacements: 0 };
+export const RESTORED: PanelStart = { restored: true, replacements: 0 };
+
+/** How long a page may take to run before its panel is replaced. */
+export function pageStartWaitMs(start: PanelStart): number {
+  if (start.replacements > 0) return RESTORED_PAGE_START_MS * 2 ** (start.replacements - 1);
+  return start.restored ? RESTORED_PAGE_START_MS : PAGE_START_MS;
+}
+
 /** How long after a failed load the page is loaded again (VS Code's resource loader is then ready). */
 const PAGE_RELOAD_DELAY_MS = 250;
 
@@ -47,7 +72,7 @@ export interface PanelContext {
   /** The Latent tab's decode services, one per run (released when the run's panel closes). */
   latent: LatentSessions;
   /** Opens a new panel of this kind on these runs in this editor column (a stuck panel's replacement). */
-  reopen(kind: PanelKind, dirs: readonly string[], viewColumn: vscode.ViewColumn, ui?: UiState): void;
+  reopen(kind: PanelKind, dirs: readonly string[], viewColumn: vscode.ViewColumn, start: PanelStart, ui?: UiState): void;
 }
 
 /** Only what the page loads: the bundles, the CSS, and the shown runs' own folders (nothing else of the disk). */
@@ -84,8 +109,8 @@ export abstract class RunsPanel implements vscode.Disposable {
     readonly kind: PanelKind,
     readonly dirs: readonly string[],
     protected readonly ctx: PanelContext,
-    /** VS Code restored this panel after a reload (WebviewPanelSerializer). */
-    private readonly restored = false,
+    /** Opened, restored after a reload (WebviewPanelSerializer), or a replacement. */
+    private readonly start: PanelStart = OPENED,
     /** The panel's view as the host knows it: a restored panel's record, then the page's uiState messages. */
     private ui?: UiState,
   ) {
@@ -119,11 +144,7 @@ export abstract class RunsPanel implements vscode.Disposable {
     );
   }
 
-  /**
-   * Sets the page. A page whose first script has not run within PAGE_START_MS while the panel is
-   * visible gets its page again: a browser-hosted VS Code sometimes restores one of several panels
-   * after a reload without ever running its script (the panel would stay on "Loading…").
-   */
+  /** Sets the page, and watches that its first script runs. */
   private loadPage(): void {
     const webview = this.panel.webview;
     const nonce = makeNonce((n) => randomBytes(n));
@@ -143,21 +164,23 @@ export abstract class RunsPanel implements vscode.Disposable {
 
   private watchPageStart(): void {
     if (this.pageWatchdog) clearTimeout(this.pageWatchdog);
-    const restoredPage = this.restored && this.pageLoads === 1;
-    const waitMs = restoredPage ? RESTORED_PAGE_START_MS : PAGE_START_MS;
+    const waitMs = pageStartWaitMs(this.start);
     this.pageWatchdog = setTimeout(() => {
       this.pageWatchdog = undefined;
       if (this.disposed || this.pageRuns) return;
       // A hidden page starts when it is shown; check again later.
       if (!this.panel.visible) this.watchPageStart();
-      else if (restoredPage) {
-        this.ctx.log.info(`VAE Lens panel ${this.label}: its restored page did not run within ${waitMs / 1000} s (${this.where()}); opening it anew.`);
-        this.replaceWithNewPanel();
+      else if (this.start.replacements >= MAX_REPLACEMENTS) {
+        this.ctx.log.warn(`VAE Lens panel ${this.label}: VS Code did not start its page, nor those of ${MAX_REPLACEMENTS} new panels before it; close the panel and open the run again.`);
       } else {
-        this.ctx.log.info(`VAE Lens panel ${this.label}: its page did not run within ${waitMs / 1000} s; loading it again.`);
-        this.reloadPage();
+        this.ctx.log.info(`VAE Lens panel ${this.label}: its ${this.describeStart()} page did not run within ${waitMs / 1000} s (${this.where()}); opening it anew.`);
+        this.replaceWithNewPanel();
       }
     }, waitMs);
+  }
+
+  private describeStart(): string {
+    return this.start.replacements > 0 ? `new (replacement ${this.start.replacements})` : this.start.restored ? 'restored' : 'new';
   }
 
   /** Where the panel is, for the log: its column, and whether it is the active editor. */
@@ -165,18 +188,20 @@ export abstract class RunsPanel implements vscode.Disposable {
     return `column ${this.panel.viewColumn ?? '?'}, ${this.panel.active ? 'active' : 'not active'}`;
   }
 
-  /** A new panel in the same place always starts: this one goes, a new one on the same runs comes. */
+  /** A new panel in the same place: this one goes, a new one on the same runs and view comes. */
   private replaceWithNewPanel(): void {
     const column = this.panel.viewColumn ?? vscode.ViewColumn.Active;
     this.ctx.log.info(`VAE Lens panel ${this.label}: opening it anew in column ${column}${this.ui ? ` on its ${this.ui.tab} tab` : ''}.`);
     const { kind, dirs, ctx } = this;
+    const start = { restored: this.start.restored, replacements: this.start.replacements + 1 };
     this.dispose();
-    ctx.reopen(kind, dirs, column, this.ui);
+    ctx.reopen(kind, dirs, column, start, this.ui);
   }
 
+  /** After a failed load of the page's files: the same page again, or a new panel after MAX_PAGE_LOADS. */
   private reloadPage(): void {
     if (this.pageLoads >= MAX_PAGE_LOADS) {
-      this.ctx.log.info(`VAE Lens panel ${this.label}: its page did not start after ${this.pageLoads} loads.`);
+      this.ctx.log.info(`VAE Lens panel ${this.label}: its page's files did not load after ${this.pageLoads} loads.`);
       this.replaceWithNewPanel();
       return;
     }
@@ -291,7 +316,9 @@ export abstract class RunsPanel implements vscode.Disposable {
         }, PAGE_RELOAD_DELAY_MS);
         return;
       case 'loading':
-        if (this.restored && this.pageLoads === 1) this.ctx.log.info(`VAE Lens panel ${this.label}: its restored page runs, ${Date.now() - this.pageLoadedAt} ms after it was set (${this.where()}).`);
+        if ((this.start.restored || this.start.replacements > 0) && this.pageLoads === 1) {
+          this.ctx.log.info(`VAE Lens panel ${this.label}: its ${this.describeStart()} page runs, ${Date.now() - this.pageLoadedAt} ms after it was set (${this.where()}).`);
+        }
         else this.ctx.log.debug(`VAE Lens panel ${this.label}: the page runs`);
         this.pageRuns = true;
         return;
