@@ -130,7 +130,7 @@ test('chainer-mlp written in the layer language computes what the preset compute
   }
 });
 
-test('the likelihoods: continuous Bernoulli normalises to 1 and has the stated mean; Gaussian NLL is the formula', async () => {
+test('the likelihoods: continuous Bernoulli normalises to 1 and has the stated mean; Gaussian NLL is the formula; both gradients are the derivatives', async () => {
   await selectBackend('cpu');
   const logits = [-8, -2, -0.3, -1e-4, 0, 2e-4, 0.7, 3, 9];
   const logC = continuousBernoulliLogNorm(tf.tensor1d(logits)).dataSync();
@@ -150,6 +150,20 @@ test('the likelihoods: continuous Bernoulli normalises to 1 and has the stated m
     assert.ok(Math.abs(integral - 1) < 1e-4, `l ${l}: ∫ p = ${integral}`);
     assert.ok(Math.abs(first - mean[i]) < 1e-4, `l ${l}: mean ${mean[i]}, numeric ${first}`);
   });
+  // The gradients, against the derivatives written by hand: d/dl [softplus(l) − x·l − log C(l)] =
+  // sigmoid(l) − x − (1/l − 1/sinh l), and d/dm of the Gaussian's NLL = (m − x)/σ², d/d(log σ) = 1 − ((x − m)/σ)².
+  const x = 0.3;
+  const cb = createModel({ ...defaultConfig(), likelihood: { type: 'continuous-bernoulli' } }, [3, 3, 1]);
+  try {
+    const grads = tf.grad((out: tf.Tensor) => tf.sum(cb.likelihood.nll(tf.fill([1, logits.length], x) as tf.Tensor2D, out as tf.Tensor2D)))(tf.tensor2d([logits])).dataSync();
+    logits.forEach((l, i) => {
+      const logNormSlope = Math.abs(l) < 1e-3 ? l / 6 : 1 / l - 1 / Math.sinh(l);
+      const expected = 1 / (1 + Math.exp(-l)) - x - logNormSlope;
+      assert.ok(Math.abs(grads[i] - expected) < 1e-5, `continuous Bernoulli d/dl at l ${l}: ${grads[i]}, expected ${expected}`);
+    });
+  } finally {
+    cb.dispose();
+  }
   for (const sigma of [0.1, 'shared', 'per-pixel'] as const) {
     const model = createModel({ ...defaultConfig(), likelihood: { type: 'gaussian', sigma } }, [2, 2, 1]);
     try {
@@ -160,6 +174,17 @@ test('the likelihoods: continuous Bernoulli normalises to 1 and has the stated m
       assert.ok(Math.abs(model.likelihood.nll(x, out).dataSync()[0] - expected) < 1e-4, `${sigma}`);
       const learned = model.variables['likelihood/log_sigma'];
       assert.equal(learned?.size, sigma === 'per-pixel' ? 4 : sigma === 'shared' ? 1 : undefined);
+      const dOut = tf.grad((o: tf.Tensor) => tf.sum(model.likelihood.nll(x, o as tf.Tensor2D)))(out).dataSync();
+      const xs = [0.1, 0.5, 0.9, 0.2];
+      const ms = [0.2, 0.5, 0.4, 0.0];
+      xs.forEach((xv, i) => assert.ok(Math.abs(dOut[i] - (ms[i] - xv) / s ** 2) < 1e-3 * Math.max(1, 1 / s ** 2), `${sigma}: d/dm ${dOut[i]}`));
+      if (learned) {
+        const { grads } = tf.variableGrads(() => tf.sum(model.likelihood.nll(x, out)) as tf.Scalar, [learned]);
+        const g = grads[learned.name].dataSync();
+        const perValue = xs.map((xv, i) => 1 - (xv - ms[i]) ** 2);
+        const expected = sigma === 'shared' ? [perValue.reduce((a, b) => a + b, 0)] : perValue;
+        expected.forEach((e, i) => assert.ok(Math.abs(g[i] - e) < 1e-4, `${sigma}: d/dlog σ ${g[i]}, expected ${e}`));
+      }
     } finally {
       model.dispose();
     }
@@ -205,6 +230,7 @@ const CONV: Pick<ReturnType<typeof defaultConfig>, 'encoder' | 'decoder'> = {
 for (const [label, extra] of [
   ['a conv VAE (Bernoulli)', { model: 'custom', ...CONV }],
   ['a Gaussian-likelihood VAE with a learned per-pixel σ', { model: 'chainer-mlp', likelihood: { type: 'gaussian', sigma: 'per-pixel' } }],
+  ['a continuous-Bernoulli VAE', { model: 'chainer-mlp', likelihood: { type: 'continuous-bernoulli' } }],
 ] as const) {
   test(`${label} trains 2 epochs on MNIST on wasm with a decreasing loss, and says which step it used`, async () => {
     const output = collectingOutput();

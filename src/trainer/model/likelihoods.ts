@@ -12,7 +12,7 @@
  *
  * Near l = 0 the continuous Bernoulli's closed forms are 0/0; there their Taylor series are used
  * (log C ≈ ln 2 + l²/12, mean ≈ ½ + l/12), with the other branch fed a harmless value so that
- * neither the value nor the gradient sees a NaN.
+ * the value sees no NaN; log C's gradient is written out (continuousBernoulliLogNorm).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Likelihood } from '../../shared/architecture';
@@ -37,21 +37,42 @@ export const noParameters: ParameterMaker = (name) => {
 const SMALL_LOGIT = 1e-3;
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 
-/** log C(λ) of the continuous Bernoulli, from logits, stable at l = 0. */
-export function continuousBernoulliLogNorm(l: tf.Tensor): tf.Tensor {
-  const small = tf.less(tf.abs(l), SMALL_LOGIT);
-  const safe = tf.where(small, tf.onesLike(l), l);
-  const exact = tf.log(tf.div(safe, tf.tanh(tf.mul(safe, 0.5))));
-  const series = tf.add(tf.mul(tf.square(l), 1 / 12), Math.LN2);
-  return tf.where(small, series, exact);
+/**
+ * log C(λ) of the continuous Bernoulli, from logits, stable at l = 0, with its derivative written
+ * out: d/dl log(l / tanh(l/2)) = 1/l − 1/sinh(l) (series l/6 − 7l³/360 near 0). TensorFlow.js has
+ * no gradient for the comparison that picks the branch, so the branches cannot be on the tape.
+ */
+export const continuousBernoulliLogNorm: (l: tf.Tensor) => tf.Tensor = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+  const [l, save] = args as [tf.Tensor, tf.GradSaveFunc];
+  save([l]);
+  return {
+    value: bySize(l, (safe) => tf.log(tf.div(safe, tf.tanh(tf.mul(safe, 0.5)))), (x) => tf.add(tf.mul(tf.square(x), 1 / 12), Math.LN2)),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const derivative = bySize(
+        saved[0],
+        (safe) => tf.sub(tf.reciprocal(safe), tf.reciprocal(tf.sinh(safe))),
+        (x) => tf.sub(tf.mul(x, 1 / 6), tf.mul(tf.mul(tf.square(x), x), 7 / 360)),
+      );
+      return [tf.mul(dy, derivative)];
+    },
+  };
+}) as (l: tf.Tensor) => tf.Tensor;
+
+/** The closed form where |l| ≥ SMALL_LOGIT (fed 1 elsewhere, so it makes no NaN), the series below. */
+function bySize(l: tf.Tensor, closed: (safe: tf.Tensor) => tf.Tensor, series: (l: tf.Tensor) => tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const small = tf.less(tf.abs(l), SMALL_LOGIT);
+    return tf.where(small, series(l), closed(tf.where(small, tf.onesLike(l), l)));
+  });
 }
 
+/** E[x] of the continuous Bernoulli, from logits (for pictures: not differentiated). */
 export function continuousBernoulliMean(l: tf.Tensor): tf.Tensor {
-  const small = tf.less(tf.abs(l), SMALL_LOGIT);
-  const safe = tf.where(small, tf.onesLike(l), l);
-  const exact = tf.sub(tf.div(tf.sigmoid(safe), tf.tanh(tf.mul(safe, 0.5))), tf.reciprocal(safe));
-  const series = tf.add(tf.mul(l, 1 / 12), 0.5);
-  return tf.clipByValue(tf.where(small, series, exact), 0, 1);
+  return tf.clipByValue(
+    bySize(l, (safe) => tf.sub(tf.div(tf.sigmoid(safe), tf.tanh(tf.mul(safe, 0.5))), tf.reciprocal(safe)), (x) => tf.add(tf.mul(x, 1 / 12), 0.5)),
+    0,
+    1,
+  );
 }
 
 export function createLikelihood(spec: Likelihood, values: number, makeParameter: ParameterMaker): PixelLikelihood {
