@@ -73,6 +73,23 @@ export const PRESET_ARCHITECTURES: Record<'chainer-mlp' | 'deep-bn', Architectur
   },
 };
 
+/**
+ * The preset whose network these layers are, if any: a file may spell a study net out in layers.
+ * Equal means the same layers after defaults (batchNorm's eps and decay) and without a flatten
+ * right before a dense layer (dense flattens its input anyway).
+ */
+export function presetOfLayers(arch: Architecture): keyof typeof PRESET_ARCHITECTURES | undefined {
+  const key = (a: Architecture) => JSON.stringify([a.encoder, a.decoder].map(canonicalLayers));
+  const wanted = key(arch);
+  return (Object.keys(PRESET_ARCHITECTURES) as Array<keyof typeof PRESET_ARCHITECTURES>).find((p) => key(PRESET_ARCHITECTURES[p]) === wanted);
+}
+
+function canonicalLayers(layers: readonly LayerSpec[]): string[] {
+  return layers
+    .filter((l, i) => !(l.type === 'flatten' && layers[i + 1]?.type === 'dense'))
+    .map((l) => (l.type === 'batchNorm' ? `batchNorm eps ${l.eps ?? BN_EPS} decay ${l.decay ?? BN_DECAY}` : describeLayer(l)));
+}
+
 interface FieldRule {
   kind: 'int' | 'number' | 'enum' | 'shape';
   min?: number;

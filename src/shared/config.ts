@@ -5,7 +5,7 @@
  */
 
 import {
-  DEFAULT_LIKELIHOOD, PRESET_ARCHITECTURES, layersJsonSchema, likelihoodJsonSchema, parseLayers, parseLikelihood, planNetwork,
+  DEFAULT_LIKELIHOOD, PRESET_ARCHITECTURES, layersJsonSchema, presetOfLayers, likelihoodJsonSchema, parseLayers, parseLikelihood, planNetwork,
   type Architecture, type LayerSpec, type Likelihood, type Shape,
 } from './architecture';
 
@@ -249,6 +249,16 @@ export function validateConfig(raw: unknown): ValidationResult {
 export function architectureOf(c: Pick<TrainConfig, 'model' | 'encoder' | 'decoder'>): Architecture {
   if (c.model === 'custom') return { encoder: c.encoder ?? [], decoder: c.decoder ?? [] };
   return PRESET_ARCHITECTURES[c.model];
+}
+
+/**
+ * A new run's config: a custom network whose layers are a preset's trains as that preset (its
+ * parameter names, its fast step); `preset` says so, for the log. Only for a new run: a run
+ * folder's config is used as it was recorded.
+ */
+export function asPresetWhenSame(c: TrainConfig): { config: TrainConfig; preset?: PresetModel } {
+  const preset = c.model === 'custom' ? presetOfLayers(architectureOf(c)) : undefined;
+  return preset ? { config: { ...c, model: preset, encoder: null, decoder: null }, preset } : { config: c };
 }
 
 /**

@@ -11,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { promises as fs } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { klWeightForEpoch, type BackendChoice, type TrainConfig } from '../shared/config';
+import { asPresetWhenSame, klWeightForEpoch, type BackendChoice, type TrainConfig } from '../shared/config';
 import { EVENTS_SCHEMA_VERSION, type EpochDiagnostics, type EpochEvent, type SplitMetrics, type TrainerMessage } from '../shared/events';
 import { clearStopRequest, readRun, removeRunInfoLeftovers, stopRequested, truncateTornEventLine, writeRunInfo } from '../node/runFolder';
 import { formatBytes, freeBytes, isNoSpaceError } from '../node/leftovers';
@@ -130,7 +130,8 @@ async function createRunFolder(runsDir: string, config: TrainConfig): Promise<{ 
 
 /** Starts a new run under runsDir. Throws ConfigError (before creating anything) for an invalid config. */
 export async function startRun(request: { config: unknown; runsDir: string }, options: RunOptions): Promise<RunOutcome> {
-  const config = validatedConfig(request.config);
+  const { config, preset } = asPresetWhenSame(validatedConfig(request.config));
+  if (preset) options.output.log(`VAE Lens: the network's layers are the ${preset} preset's: the run trains it as ${preset} (its parameter names and fast step)`);
   const { id, dir } = await createRunFolder(resolve(request.runsDir), config);
   const created = now();
   const info: RunInfo = {

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { selectBackend } from '../../src/trainer/backend';
-import { PRESET_ARCHITECTURES, planNetwork, type Architecture, type LayerSpec, type Likelihood } from '../../src/shared/architecture';
+import { PRESET_ARCHITECTURES, planNetwork, presetOfLayers, type Architecture, type LayerSpec, type Likelihood } from '../../src/shared/architecture';
 import { defaultConfig, validateConfig } from '../../src/shared/config';
 import { createModel, createStudyModel } from '../../src/trainer/model';
 import { createNetworkModel } from '../../src/trainer/model/network';
@@ -128,6 +128,29 @@ test('chainer-mlp written in the layer language computes what the preset compute
     preset.dispose();
     general.dispose();
   }
+});
+
+test('a custom network whose layers are a preset\'s trains as that preset, with its fast step, and the log says so', async () => {
+  const mlp = PRESET_ARCHITECTURES['chainer-mlp'];
+  const deep = PRESET_ARCHITECTURES['deep-bn'];
+  assert.equal(presetOfLayers({ encoder: [{ type: 'flatten' }, ...mlp.encoder], decoder: mlp.decoder }), 'chainer-mlp');
+  assert.equal(presetOfLayers({ encoder: deep.encoder.map((l) => (l.type === 'batchNorm' ? { type: 'batchNorm', eps: 2e-5, decay: 0.9 } : l)), decoder: deep.decoder }), 'deep-bn');
+  assert.equal(presetOfLayers({ encoder: [{ type: 'dense', units: 400 }, { type: 'activation', fn: 'tanh' }], decoder: mlp.decoder }), undefined);
+  assert.equal(presetOfLayers({ encoder: deep.encoder.map((l) => (l.type === 'batchNorm' ? { type: 'batchNorm', eps: 1e-3 } : l)), decoder: deep.decoder }), undefined);
+  const output = collectingOutput();
+  const run = await startRun(
+    {
+      config: { model: 'custom', encoder: [{ type: 'flatten' }, ...mlp.encoder], decoder: mlp.decoder, dimz: 8, epochs: 1, trainLimit: 300, testLimit: 100, batchSize: 50, backend: 'wasm', threads: 1, diagnosticsEvery: 0, iwSamples: 0 },
+      runsDir: tempRunsDir(),
+    },
+    { output },
+  );
+  assert.equal(run.status, 'completed', run.message);
+  const logs = output.logs.join('\n');
+  assert.match(logs, /the network's layers are the chainer-mlp preset's/);
+  assert.match(logs, /training step: fast chainer-mlp step on wasm/);
+  const recorded = (await readRun(run.runDir)).info?.config;
+  assert.equal(recorded?.model, 'chainer-mlp', 'the run records the preset it trained');
 });
 
 test('the likelihoods: continuous Bernoulli normalises to 1 and has the stated mean; Gaussian NLL is the formula; both gradients are the derivatives', async () => {
