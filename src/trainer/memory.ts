@@ -103,6 +103,7 @@ export function memoryRefusal(config: Sizing, shape: Shape, images: number, back
     `for them with their gradients and optimizer state, ${formatBytes(e.activationBytes)} of activations, and ${formatBytes(e.dataBytes)} for ${images} images`;
   const smaller = backend === 'wasm' && config.model !== 'custom' ? largestWasmSide(config, channels) : 0;
   const fixes = [
+    ...(config.model === 'custom' ? ['make the network smaller (fewer units or filters in its widest layers, or a stride-2 layer earlier)'] : []),
     smaller > 0 ? `use images of at most ${smaller}×${smaller} (downscale the data set)` : 'use smaller images',
     'train and test on fewer images (trainLimit, testLimit)',
   ];

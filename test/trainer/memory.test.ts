@@ -63,3 +63,11 @@ test('a 600×600 IDX set on wasm is refused before training with the numbers and
     rmSync(workspace, { recursive: true, force: true });
   }
 });
+
+test('a custom network too large for wasm is refused with its numbers, and the first remedy is a smaller network', () => {
+  const config = { ...defaultConfig(), model: 'custom' as const, encoder: [{ type: 'dense' as const, units: 60000 }], decoder: [{ type: 'dense' as const, units: 60000 }] };
+  const message = memoryRefusal(config, [28, 28, 1], 70000, 'wasm') ?? '';
+  assert.match(message, /^This run does not fit in memory: custom on 28×28 images has [\d.]+ M parameters: about [\d.]+ GB for them/);
+  assert.match(message, /To train, make the network smaller \(fewer units or filters in its widest layers, or a stride-2 layer earlier\), use smaller images, /);
+  assert.equal(memoryRefusal({ ...config, encoder: [{ type: 'dense', units: 500 }], decoder: [{ type: 'dense', units: 500 }] }, [28, 28, 1], 70000, 'wasm'), undefined);
+});
