@@ -14,6 +14,7 @@ import { listImageFolder, readImageFolder } from '../../src/trainer/data/imageFo
 import { selectBackend } from '../../src/trainer/backend';
 import { startRun } from '../../src/trainer/train';
 import { openExplorer } from '../../src/trainer/latent/explorer';
+import { buildReportHtml } from '../../src/trainer/report';
 import { answer, latentSpaceInfo } from '../../src/trainer/latent/serve';
 import { parseServiceMessage } from '../../src/shared/latentService';
 import { collectingOutput, tempRunsDir } from './support';
@@ -365,6 +366,12 @@ test('a 1-epoch run on an rgb images: folder records the folder, fingerprints an
   }
   assert.deepEqual(first, Array.from(d.test.subarray(0, 8 * 8 * 3), (v) => Math.round(v * 255)));
   assert.ok(new Set(first).size > 1 && first.some((v, i) => i % 3 === 0 && v !== first[i + 1]), 'a coloured tile, not grey');
+  // The report embeds these RGB pictures as they are (the panels load the same files).
+  const report = await buildReportHtml([outcome.runDir]);
+  for (const dir of [SAMPLES_DIR, RECON_DIR]) {
+    const png = readFileSync(join(outcome.runDir, dir, epochImageName(1))).toString('base64');
+    assert.ok(report.includes(`data:image/png;base64,${png}`), `the report embeds ${dir}/${epochImageName(1)} unchanged`);
+  }
   // The Latent tab's service: RGB bytes, the label names for its legend.
   const explorer = await openExplorer(outcome.runDir, { backend: 'wasm', data: { cacheDir } });
   const info = latentSpaceInfo(explorer, 'wasm', 0);
