@@ -254,6 +254,12 @@ test('VAE: Train and a run\'s life in the VAE Runs view, part by part', { timeou
       writeFileSync(file, starter.replace('"epochs": 20', '"epochs": 1').replace('"trainLimit": 10000', '"trainLimit": 300, "testLimit": 100, "backend": "wasm"'));
       await wb.expectHidden(page.locator('.monaco-editor .squiggly-error'), 'the error once the file is fixed', 15_000);
       await runCommandSoon(wb, 'VAE: Train');
+      // The Train picker offers a new experiment file too (what VAE: New Experiment File does).
+      const trainPicker = page.locator('.quick-input-widget');
+      await wb.expectVisible(trainPicker.locator('.monaco-list-row').first(), 'the Train picker');
+      await trainPicker.locator('input').fill('New experiment');
+      await wb.expectVisible(trainPicker.locator('.monaco-list-row', { hasText: 'New experiment file…' }), 'the Train picker\'s "New experiment file…" entry');
+      await trainPicker.locator('input').fill('');
       await wb.pickQuickItem('experiments/conv-vae.vae.json');
       await waitForRow(wb, pane, 'conv-vae', /^completed · epoch 1\/1/, 'the conv VAE run completed', 180_000);
       await selectRuns(wb, pane, ['Quick check', 'conv-vae']);
