@@ -21,12 +21,14 @@ import type { LatentSessions } from '../../node/latentSessions';
  * A page's first script runs as soon as VS Code writes the page into its frame (it is the first
  * thing in the page's head, before any file loads). In a browser-hosted VS Code, a webview frame
  * waits for the webview service worker before it writes its page, and one of several frames
- * created at once can wait forever (measured in code-server: setting such a page again does not
- * help; a new panel does). A visible page that has not run within its wait is therefore replaced by
- * a new panel on the same runs and view, in the same column, at most MAX_REPLACEMENTS times, each
- * new panel waiting twice as long as the one before.
+ * created at once (the panels restored after a reload) can wait forever (measured in code-server:
+ * setting such a page again does not help; a new panel does). A visible restored page that has not
+ * run within its wait is therefore replaced by a new panel on the same runs and view, in the same
+ * column, at most MAX_REPLACEMENTS times, each new panel waiting twice as long as the one before.
  *
- * The wait of a panel the user opened: long, since a busy machine may be slow to start a frame.
+ * A panel the user opened is one frame, which a busy machine may only be slow to start: after this
+ * wait its page is set again in the same frame (which closes nothing), up to MAX_PAGE_LOADS times,
+ * and only then replaced.
  */
 const PAGE_START_MS = 8000;
 /**
@@ -39,7 +41,7 @@ const PAGE_START_MS = 8000;
  */
 const RESTORED_PAGE_START_MS = 3000;
 const MAX_REPLACEMENTS = 4;
-/** Loads of one page whose files failed to load (`loadFailed`) before it is replaced by a new panel. */
+/** Loads of one page (files that failed to load, or a user-opened page that did not run) before it is replaced by a new panel. */
 const MAX_PAGE_LOADS = 3;
 
 /** How a panel came to be: opened by the user, restored by VS Code after a reload, or a replacement of a panel whose page did not run. */
@@ -170,7 +172,10 @@ export abstract class RunsPanel implements vscode.Disposable {
       if (this.disposed || this.pageRuns) return;
       // A hidden page starts when it is shown; check again later.
       if (!this.panel.visible) this.watchPageStart();
-      else if (this.start.replacements >= MAX_REPLACEMENTS) {
+      else if (!this.start.restored && this.start.replacements === 0) {
+        this.ctx.log.info(`VAE Lens panel ${this.label}: its page did not run within ${waitMs / 1000} s; loading it again.`);
+        this.reloadPage();
+      } else if (this.start.replacements >= MAX_REPLACEMENTS) {
         this.ctx.log.warn(`VAE Lens panel ${this.label}: VS Code did not start its page, nor those of ${MAX_REPLACEMENTS} new panels before it; close the panel and open the run again.`);
       } else {
         this.ctx.log.info(`VAE Lens panel ${this.label}: its ${this.describeStart()} page did not run within ${waitMs / 1000} s (${this.where()}); opening it anew.`);
@@ -198,10 +203,10 @@ export abstract class RunsPanel implements vscode.Disposable {
     ctx.reopen(kind, dirs, column, start, this.ui);
   }
 
-  /** After a failed load of the page's files: the same page again, or a new panel after MAX_PAGE_LOADS. */
+  /** The same page again (its files failed to load, or it did not run), or a new panel after MAX_PAGE_LOADS. */
   private reloadPage(): void {
     if (this.pageLoads >= MAX_PAGE_LOADS) {
-      this.ctx.log.info(`VAE Lens panel ${this.label}: its page's files did not load after ${this.pageLoads} loads.`);
+      this.ctx.log.info(`VAE Lens panel ${this.label}: its page did not start after ${this.pageLoads} loads.`);
       this.replaceWithNewPanel();
       return;
     }
