@@ -122,8 +122,7 @@ ${scripts}
  * The page's first script, inline under the page's nonce and first in the head, so that it runs
  * when the page is written into its frame, before any file loads (a script after a stylesheet waits
  * for it): it takes VS Code's API for the bundle (which may be acquired once), tells the host at
- * once that the page runs, and tells it when a
- * script or stylesheet of the page fails to load. Right after a window reload, VS Code can show a
+ * once that the page runs, and tells it when a script or stylesheet of the page fails to load. Right after a window reload, VS Code can show a
  * restored panel before its resource loader is ready: the page's files then fail to load and the
  * panel would stay on "Loading…"; the host loads such a page again (runsPanel.ts). `page` numbers
  * the host's loads of the page, so that it can tell a failure of an earlier load from a new one.
@@ -157,6 +156,6 @@ export function renderLinkedPanelHtml(options: { title: string; panel: PanelKind
     nonce: options.nonce,
     styles: [...(options.extraStyles ?? []), ...PANEL_ASSETS.styles].map((p) => ({ href: options.url(p) })),
     headScripts: [{ text: pageBootScript(options.page ?? 1) }],
-    scripts: [...PANEL_ASSETS.scripts.map((s) => ({ src: options.url(s.path), module: s.module }))],
+    scripts: PANEL_ASSETS.scripts.map((s) => ({ src: options.url(s.path), module: s.module })),
   });
 }

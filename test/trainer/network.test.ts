@@ -190,16 +190,16 @@ test('the likelihoods: continuous Bernoulli normalises to 1 and has the stated m
   for (const sigma of [0.1, 'shared', 'per-pixel'] as const) {
     const model = createModel({ ...defaultConfig(), likelihood: { type: 'gaussian', sigma } }, [2, 2, 1]);
     try {
-      const x = tf.tensor2d([[0.1, 0.5, 0.9, 0.2]]);
-      const out = tf.tensor2d([[0.2, 0.5, 0.4, 0.0]]);
+      const xs = [0.1, 0.5, 0.9, 0.2];
+      const ms = [0.2, 0.5, 0.4, 0.0];
+      const x = tf.tensor2d([xs]);
+      const out = tf.tensor2d([ms]);
       const s = typeof sigma === 'number' ? sigma : 1;
-      const expected = [0.1, 0, 0.5, 0.2].reduce((a, d) => a + 0.5 * (d / s) ** 2 + Math.log(s) + 0.5 * Math.log(2 * Math.PI), 0);
+      const expected = xs.map((xv, i) => ms[i] - xv).reduce((a, d) => a + 0.5 * (d / s) ** 2 + Math.log(s) + 0.5 * Math.log(2 * Math.PI), 0);
       assert.ok(Math.abs(model.likelihood.nll(x, out).dataSync()[0] - expected) < 1e-4, `${sigma}`);
       const learned = model.variables['likelihood/log_sigma'];
       assert.equal(learned?.size, sigma === 'per-pixel' ? 4 : sigma === 'shared' ? 1 : undefined);
       const dOut = tf.grad((o: tf.Tensor) => tf.sum(model.likelihood.nll(x, o as tf.Tensor2D)))(out).dataSync();
-      const xs = [0.1, 0.5, 0.9, 0.2];
-      const ms = [0.2, 0.5, 0.4, 0.0];
       xs.forEach((xv, i) => assert.ok(Math.abs(dOut[i] - (ms[i] - xv) / s ** 2) < 1e-3 * Math.max(1, 1 / s ** 2), `${sigma}: d/dm ${dOut[i]}`));
       if (learned) {
         const { grads } = tf.variableGrads(() => tf.sum(model.likelihood.nll(x, out)) as tf.Scalar, [learned]);

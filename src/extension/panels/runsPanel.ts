@@ -55,7 +55,7 @@ export const OPENED: PanelStart = { restored: false, replacements: 0 };
 export const RESTORED: PanelStart = { restored: true, replacements: 0 };
 
 /** How long a page may take to run before its panel is replaced. */
-export function pageStartWaitMs(start: PanelStart): number {
+function pageStartWaitMs(start: PanelStart): number {
   if (start.replacements > 0) return RESTORED_PAGE_START_MS * 2 ** (start.replacements - 1);
   return start.restored ? RESTORED_PAGE_START_MS : PAGE_START_MS;
 }
@@ -323,8 +323,7 @@ export abstract class RunsPanel implements vscode.Disposable {
       case 'loading':
         if ((this.start.restored || this.start.replacements > 0) && this.pageLoads === 1) {
           this.ctx.log.info(`VAE Lens panel ${this.label}: its ${this.describeStart()} page runs, ${Date.now() - this.pageLoadedAt} ms after it was set (${this.where()}).`);
-        }
-        else this.ctx.log.debug(`VAE Lens panel ${this.label}: the page runs`);
+        } else this.ctx.log.debug(`VAE Lens panel ${this.label}: the page runs`);
         this.pageRuns = true;
         return;
       case 'ready':
