@@ -7,6 +7,7 @@ export function formatNumber(x: number | null | undefined, digits = 3): string {
   const a = Math.abs(x);
   // Near-zero values read as 0.000 (a gauge heading for 0 is there); only huge ones need exponents.
   if (a >= 1e5) return x.toExponential(2);
-  if (a >= 100) return x.toFixed(1);
-  return x.toFixed(digits);
+  const text = a >= 100 ? x.toFixed(1) : x.toFixed(digits);
+  // A small negative value rounds to zero: no sign ("0.000", not "-0.000").
+  return /^-[0.]+$/.test(text) ? text.slice(1) : text;
 }

@@ -11,6 +11,7 @@ import { escapeInlineText, makeNonce, MAP_STYLE_ID, renderPanelHtml, webviewCsp 
 import { ROOT } from './harness';
 import { estimateSecondsLeft, formatDuration, shownSecondsLeft } from '../../src/shared/progress';
 import { mnistLikeEpoch } from '../support/runFixtures';
+import { formatNumber } from '../../src/shared/format';
 
 test('the host accepts every well-formed message from the webview', () => {
   assert.deepEqual(parseFromWebviewMessage({ type: 'ready' }), { ok: true, message: { type: 'ready' } });
@@ -148,6 +149,20 @@ test('an append that only extends the epochs is appended; a rewritten or back-fi
   assert.ok('redraw' in outOfOrder, 'fresh epochs out of order are sorted, not appended');
   assert.deepEqual(numbers(outOfOrder.redraw), [1, 2, 3, 4, 5]);
   assert.deepEqual(numbers(current), [1, 2, 3], 'the current list is not changed');
+});
+
+test('numbers read the same everywhere: fixed decimals, one decimal from 100, exponents from 1e5, no sign on a rounded zero', () => {
+  assert.equal(formatNumber(0.38312), '0.383');
+  assert.equal(formatNumber(-0.0578), '-0.058');
+  assert.equal(formatNumber(-0.0002), '0.000', 'a mean μ of −0.0002 is on target, not "-0.000"');
+  assert.equal(formatNumber(-0.04, 1), '0.0');
+  assert.equal(formatNumber(-0.04, 0), '0');
+  assert.equal(formatNumber(-0.06, 1), '-0.1');
+  assert.equal(formatNumber(152.36, 1), '152.4');
+  assert.equal(formatNumber(-123.45), '-123.5');
+  assert.equal(formatNumber(2.5e6), '2.50e+6');
+  assert.equal(formatNumber(undefined), '–');
+  assert.equal(formatNumber(Number.NaN), 'NaN');
 });
 
 test('time left: one estimate and one wording for the panels, the tree and the status bar', () => {
