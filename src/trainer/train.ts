@@ -15,6 +15,7 @@ import { asPresetWhenSame, klWeightForEpoch, type BackendChoice, type TrainConfi
 import { EVENTS_SCHEMA_VERSION, type EpochDiagnostics, type EpochEvent, type SplitMetrics, type TrainerMessage } from '../shared/events';
 import { clearStopRequest, readRun, removeRunInfoLeftovers, stopRequested, truncateTornEventLine, writeRunInfo } from '../node/runFolder';
 import { formatBytes, freeBytes, isNoSpaceError } from '../node/leftovers';
+import { formatNumber } from '../shared/format';
 import { currentTrainerProcess, localProcessProbe } from '../node/processProbe';
 import { trainerLiveness } from '../shared/liveness';
 import { EVENTS_FILE, RECON_DIR, RUN_SCHEMA_VERSION, SAMPLES_DIR, epochImageName, makeRunId, type RunInfo, type RunStatus } from '../shared/run';
@@ -438,8 +439,8 @@ async function trainEpochs(s: Session, start: TrainPosition, train: MeanAccumula
     await recorder.update({ epochsCompleted: epoch });
     options.output.log(
       `epoch ${epoch}/${config.epochs}: train loss ${trainMetrics.loss.toFixed(2)}, test loss ${event.test.loss.toFixed(2)} ` +
-        `(rec ${event.test.reconstruction.toFixed(2)}, KL ${event.test.kl.toFixed(2)}), mean μ ${event.test.meanMu.toFixed(3)}, ` +
-        `mean σ ${event.test.meanSigma.toFixed(3)}, active ${event.activeUnits}/${config.dimz}, ${Math.round(event.samplesPerSecond)} samples/s`,
+        `(rec ${event.test.reconstruction.toFixed(2)}, KL ${event.test.kl.toFixed(2)}), mean μ ${formatNumber(event.test.meanMu)}, ` +
+        `mean σ ${formatNumber(event.test.meanSigma)}, active ${event.activeUnits}/${config.dimz}, ${Math.round(event.samplesPerSecond)} samples/s`,
     );
   }
   await recorder.status('completed', { epoch: config.epochs });
