@@ -121,14 +121,21 @@ ${scripts}
 /**
  * The page's first script, inline under the page's nonce and first in the head, so that it runs
  * when the page is written into its frame, before any file loads (a script after a stylesheet waits
- * for it): it takes VS Code's API for the bundle (which may be acquired once), tells the host at
- * once that the page runs, and tells it when a script or stylesheet of the page fails to load. Right after a window reload, VS Code can show a
- * restored panel before its resource loader is ready: the page's files then fail to load and the
- * panel would stay on "Loading…"; the host loads such a page again (runsPanel.ts). `page` numbers
- * the host's loads of the page, so that it can tell a failure of an earlier load from a new one.
+ * for it). It takes VS Code's API for the bundle (which may be acquired once); holds the host's
+ * messages until the bundle listens (the host answers `loading` with the snapshot, which so arrives
+ * while the page's files load instead of a round trip after them); tells the host at once that the
+ * page runs; and tells it when a script or stylesheet of the page fails to load. Right after a
+ * window reload, VS Code can show a restored panel before its resource loader is ready: the page's
+ * files then fail to load and the panel would stay on "Loading…"; the host loads such a page again
+ * (runsPanel.ts). `page` numbers the host's loads of the page, so that it can tell a failure of an
+ * earlier load from a new one.
  */
 export const pageBootScript = (page: number): string => `if (typeof acquireVsCodeApi === 'function') {
   const api = window.vaeLensVsCodeApi = acquireVsCodeApi();
+  const early = [];
+  let deliver = (data) => early.push(data);
+  window.addEventListener('message', (e) => deliver(e.data));
+  window.vaeLensListen = (handler) => { deliver = handler; for (const data of early.splice(0)) handler(data); };
   api.postMessage({ type: 'loading' });
   window.addEventListener('error', (e) => {
     const t = e.target;

@@ -5,8 +5,10 @@
  * untyped object. The host validates every message from the webview with parseFromWebviewMessage
  * before acting on it: a webview is a browser page and its messages are input, not trusted calls.
  *
- * Flow: the webview says `ready`; the host answers with a complete `snapshot` (run info, every
- * epoch, warnings, where the images are). While a run trains, the host posts `append` with the new
+ * Flow: the page's boot script says `loading` as soon as the page runs; the host answers with a
+ * complete `snapshot` (run info, every epoch, warnings, where the images are), which the boot
+ * script holds until the bundle listens. The bundle says `ready` when it listens (a page whose
+ * `loading` the host did not act on gets its snapshot then). While a run trains, the host posts `append` with the new
  * epochs. A hidden webview drops messages, so the host sends a full snapshot again whenever the
  * panel becomes visible (never a delta that could land on a stale page).
  *
@@ -88,7 +90,7 @@ export interface ReadyMessage {
   type: 'ready';
 }
 
-/** The page's first script runs (before its bundles load): the page is alive, not yet ready. */
+/** The page's first script runs (before its bundles load): it takes messages, held until the bundle listens. */
 export interface LoadingMessage {
   type: 'loading';
 }

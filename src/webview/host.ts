@@ -23,7 +23,7 @@ declare function acquireVsCodeApi(): VsCodeApi;
 
 
 export function vscodeHost(): PanelHost {
-  // The page's boot script (PAGE_BOOT_SCRIPT) has taken the API already; VS Code gives it once.
+  // The page's boot script (pageBootScript) has taken the API already; VS Code gives it once.
   const api = (globalThis as { vaeLensVsCodeApi?: VsCodeApi }).vaeLensVsCodeApi ?? acquireVsCodeApi();
   return {
     post: (m) => api.postMessage(m),
@@ -33,12 +33,17 @@ export function vscodeHost(): PanelHost {
       // The host keeps the view too: a browser-hosted VS Code may reload before it writes the state.
       api.postMessage({ type: 'uiState', ui: s.ui });
     },
-    onMessage: (handler) =>
-      window.addEventListener('message', (event: MessageEvent) => {
-        const parsed = parseToWebviewMessage(event.data);
+    onMessage: (handler) => {
+      const take = (data: unknown) => {
+        const parsed = parseToWebviewMessage(data);
         if (parsed.ok) handler(parsed.message);
         else api.postMessage({ type: 'error', message: `The panel ignored a message that breaks the run-folder contract: ${parsed.error}` });
-      }),
+      };
+      // The boot script (pageBootScript) holds what came before the bundle ran: the snapshot, usually.
+      const listen = (globalThis as { vaeLensListen?: (handler: (data: unknown) => void) => void }).vaeLensListen;
+      if (listen) listen(take);
+      else window.addEventListener('message', (event: MessageEvent) => take(event.data));
+    },
   };
 }
 

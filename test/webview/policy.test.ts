@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
-import { fakeVsCodeApi, openPanel, panelTestEnvironment, type OpenedPanel } from './harness';
+import { fakeVsCodeApi, openPanel, panelTestEnvironment, snapshotFor, type OpenedPanel } from './harness';
 import { renderLinkedPanelHtml, webviewCsp } from '../../src/shared/panelHtml';
 import { tempRunsDir, writeMnistLikeRun } from '../support/runFixtures';
 import { RUN_TABS } from '../../src/shared/panelState';
@@ -72,6 +72,38 @@ test('the compare panel draws with zero CSP violations and zero console errors',
   await panel.page.waitForFunction(() => Array.from(document.querySelectorAll('img.epoch-image')).every((i) => (i as HTMLImageElement).naturalWidth > 0));
   await expectClean(panel, 'the compare panel');
   await panel.page.close();
+});
+
+test('the snapshot the host answers `loading` with arrives before the bundle listens, and is drawn', async () => {
+  const dir = writeMnistLikeRun(runsDir, { name: 'policy-early', epochs: 3 });
+  const snapshot = await snapshotFor(env.server, 'run', [dir]);
+  // The host's answer to `loading`, delivered at once, while the page's files are still loading.
+  const answerLoading = `const fake = window.acquireVsCodeApi;
+window.acquireVsCodeApi = () => {
+  const api = fake();
+  return { ...api, postMessage: (m) => {
+    api.postMessage(m);
+    if (m.type === 'loading') window.dispatchEvent(new MessageEvent('message', { data: ${JSON.stringify(snapshot).replace(/</g, '\\u003c')} }));
+  } };
+};`;
+  const nonce = 'earlynonce' + Math.random().toString(36).slice(2);
+  const html = renderLinkedPanelHtml({ title: 'early', panel: 'run', nonce, csp: webviewCsp(env.server.origin, nonce), url: (p) => `${env.server.origin}/${p}` })
+    .replace(`<script nonce="${nonce}">`, `<script nonce="${nonce}">${fakeVsCodeApi(null)}\n${answerLoading}</script>\n<script nonce="${nonce}">`);
+  const page = await env.context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  try {
+    await page.goto(env.server.addPage(html));
+    await page.getByTestId('run-name').filter({ hasText: 'policy-early' }).waitFor({ timeout: 20000 });
+    await page.locator('[data-chart="loss"] .main-svg').first().waitFor({ timeout: 20000 });
+    const posted = await page.evaluate(() => (window as unknown as { __posted: Array<{ type: string }> }).__posted.map((m) => m.type));
+    assert.equal(posted[0], 'loading', `the first message says the page runs: ${JSON.stringify(posted)}`);
+    assert.ok(posted.includes('ready'), 'the bundle says ready when it listens');
+    assert.ok(!posted.includes('error'), `no error: ${JSON.stringify(posted)}`);
+    assert.deepEqual(errors, []);
+  } finally {
+    await page.close();
+  }
 });
 
 test('the page tells the host at once that it runs, and which of its files failed to load', async () => {

@@ -89,7 +89,10 @@ export function webviewOptions(extensionUri: vscode.Uri, dirs: readonly string[]
 export abstract class RunsPanel implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   private recordedTitle: string | undefined;
+  /** The current page takes messages: its boot script said `loading` (it holds them until the bundle listens). */
   private webviewReady = false;
+  /** The current page's bundle runs (it said `ready`). */
+  private bundleRuns = false;
   /** The page's first script ran (it said `loading` or `ready`). */
   private pageRuns = false;
   private reloadScheduled = false;
@@ -129,9 +132,9 @@ export abstract class RunsPanel implements vscode.Disposable {
         this.ctx.log.debug(`VAE Lens panel ${this.label}: view state visible=${panel.visible} active=${panel.active} ready=${this.webviewReady}`);
         const becameVisible = panel.visible && !this.wasVisible;
         this.wasVisible = panel.visible;
-        // A hidden webview is discarded (no retainContextWhenHidden); its next page says ready again.
+        // A hidden webview is discarded (no retainContextWhenHidden); its next page says loading again.
         // Should VS Code have kept it, it may have missed appends while hidden: send it everything.
-        if (!panel.visible) this.webviewReady = false;
+        if (!panel.visible) this.webviewReady = this.bundleRuns = false;
         else if (becameVisible && this.webviewReady) void this.sendSnapshot();
       }),
       panel.onDidDispose(() => this.dispose()),
@@ -160,6 +163,8 @@ export abstract class RunsPanel implements vscode.Disposable {
     });
     this.pageLoads++;
     this.pageRuns = false;
+    this.webviewReady = false;
+    this.bundleRuns = false;
     this.pageLoadedAt = Date.now();
     this.watchPageStart();
   }
@@ -312,12 +317,12 @@ export abstract class RunsPanel implements vscode.Disposable {
     switch (message.type) {
       case 'loadFailed':
         // Only a failure of the current load, before the page started, and once per load.
-        if (message.page !== this.pageLoads || this.webviewReady || this.reloadScheduled) return;
+        if (message.page !== this.pageLoads || this.bundleRuns || this.reloadScheduled) return;
         this.ctx.log.info(`VAE Lens panel ${this.label}: its page could not load ${message.url}; loading it again.`);
         this.reloadScheduled = true;
         setTimeout(() => {
           this.reloadScheduled = false;
-          if (!this.disposed && !this.webviewReady && message.page === this.pageLoads) this.reloadPage();
+          if (!this.disposed && !this.bundleRuns && message.page === this.pageLoads) this.reloadPage();
         }, PAGE_RELOAD_DELAY_MS);
         return;
       case 'loading':
@@ -325,10 +330,16 @@ export abstract class RunsPanel implements vscode.Disposable {
           this.ctx.log.info(`VAE Lens panel ${this.label}: its ${this.describeStart()} page runs, ${Date.now() - this.pageLoadedAt} ms after it was set (${this.where()}).`);
         } else this.ctx.log.debug(`VAE Lens panel ${this.label}: the page runs`);
         this.pageRuns = true;
+        // The boot script holds the snapshot until the bundle listens: it goes now, while the page's files load.
+        this.webviewReady = true;
+        await this.sendSnapshot();
         return;
       case 'ready':
         this.ctx.log.debug(`VAE Lens panel ${this.label}: the page is ready`);
         this.pageRuns = true;
+        this.bundleRuns = true;
+        // A page that said no `loading` (or said it while hidden) gets its snapshot now.
+        if (this.webviewReady) return;
         this.webviewReady = true;
         await this.sendSnapshot();
         return;
