@@ -5,7 +5,12 @@
  */
 import type { PanelKind } from './panelState';
 
-export type PageScript = { src: string; module?: boolean } | { text: string; module?: boolean };
+export type PageScript = ({ src: string } | { text: string }) & {
+  module?: boolean;
+  /** Loads beside the page and runs when it arrives, not in order (a linked script only). */
+  async?: boolean;
+  id?: string;
+};
 export type PageStyle = { href: string } | { text: string };
 
 export interface PanelPage {
@@ -92,10 +97,10 @@ export function renderPanelHtml(page: PanelPage): string {
     .join('\n');
   const scripts = page.scripts
     .map((s) => {
-      const type = s.module ? ' type="module"' : '';
+      const attrs = `${s.id ? ` id="${escapeAttr(s.id)}"` : ''}${s.module ? ' type="module"' : ''}`;
       return 'src' in s
-        ? `<script${type} nonce="${page.nonce}" src="${escapeAttr(s.src)}"></script>`
-        : `<script${type} nonce="${page.nonce}">${escapeInlineText(s.text)}</script>`;
+        ? `<script${attrs}${s.async ? ' async' : ''} nonce="${page.nonce}" src="${escapeAttr(s.src)}"></script>`
+        : `<script${attrs} nonce="${page.nonce}">${escapeInlineText(s.text)}</script>`;
     })
     .join('\n');
   return `<!DOCTYPE html>
@@ -143,16 +148,27 @@ export const pageBootScript = (page: number): string => `if (typeof acquireVsCod
   }, true);
 }`;
 
+/** The id of Plotly's <script>, whose load the charts wait for (src/webview/plotly.ts). */
+export const PLOTLY_SCRIPT_ID = 'vae-lens-plotly';
+
 /** Paths (relative to the extension root) of what the panel page loads, in order. */
 export const PANEL_ASSETS = {
   styles: ['dist/media/codicon.css', 'media/panel.css'],
-  /** vscode-elements is an ES module; Plotly sets window.Plotly; the webview bundle runs last. */
+  /**
+   * vscode-elements is an ES module; Plotly sets window.Plotly; the webview bundle runs last.
+   * Linked, Plotly is async: the panel draws all but its charts while Plotly's 1.1 MB loads.
+   */
   scripts: [
-    { path: 'dist/media/vscode-elements.js', module: true },
-    { path: 'dist/media/plotly.min.js', module: false },
-    { path: 'dist/webview.js', module: false },
+    { path: 'dist/media/vscode-elements.js', module: true, async: false },
+    { path: 'dist/media/plotly.min.js', module: false, async: true, id: PLOTLY_SCRIPT_ID },
+    { path: 'dist/webview.js', module: false, async: false },
   ],
 } as const;
+
+/** The page's scripts loaded from URLs (a webview's resource URIs, or a test server). */
+export function linkedPanelScripts(url: (path: string) => string): PageScript[] {
+  return PANEL_ASSETS.scripts.map((s) => ({ src: url(s.path), module: s.module, async: s.async, ...('id' in s ? { id: s.id } : {}) }));
+}
 
 /** The panel page loading its assets from URLs (a webview's resource URIs, or a test server). */
 export function renderLinkedPanelHtml(options: { title: string; panel: PanelKind; csp: string; nonce: string; url: (path: string) => string; extraStyles?: string[]; page?: number }): string {
@@ -163,6 +179,6 @@ export function renderLinkedPanelHtml(options: { title: string; panel: PanelKind
     nonce: options.nonce,
     styles: [...(options.extraStyles ?? []), ...PANEL_ASSETS.styles].map((p) => ({ href: options.url(p) })),
     headScripts: [{ text: pageBootScript(options.page ?? 1) }],
-    scripts: PANEL_ASSETS.scripts.map((s) => ({ src: options.url(s.path), module: s.module })),
+    scripts: linkedPanelScripts(options.url),
   });
 }

@@ -99,7 +99,7 @@ export class LineChart extends PlotView {
   private async retick(): Promise<void> {
     const range = (this.el.layout?.xaxis as { range?: number[] } | undefined)?.range;
     const step = this.tickStep(range && range.length === 2 ? range : this.epochRange());
-    if ((this.el.layout?.xaxis as { dtick?: number } | undefined)?.dtick !== step) await plotly().relayout(this.el, { 'xaxis.dtick': step });
+    if ((this.el.layout?.xaxis as { dtick?: number } | undefined)?.dtick !== step) await (await plotly()).relayout(this.el, { 'xaxis.dtick': step });
   }
 
   protected override async drawAll(): Promise<void> {
@@ -171,10 +171,10 @@ export class LineChart extends PlotView {
     });
     if (indices.length === 0) return;
     const wasSinglePoint = this.el.data?.some((t, i) => indices.includes(i) && (t.x?.length ?? 0) <= 1);
-    await plotly().extendTraces(this.el, { x, y }, indices);
+    await (await plotly()).extendTraces(this.el, { x, y }, indices);
     if (wasSinglePoint) {
       const raw = indices.filter((_, k) => per === 1 || k % 2 === 0);
-      await plotly().restyle(this.el, { mode: raw.map((t) => lineMode(this.options.series[Math.floor(t / per)], 2)) }, raw);
+      await (await plotly()).restyle(this.el, { mode: raw.map((t) => lineMode(this.options.series[Math.floor(t / per)], 2)) }, raw);
     }
     await this.retick();
   }
@@ -183,7 +183,7 @@ export class LineChart extends PlotView {
     const onlyLog = view.logY !== undefined && view.smoothing === undefined && view.theme === undefined;
     this.view = { ...this.view, ...view };
     if (onlyLog && this.drawn && !this.stale) {
-      if (this.options.logCapable) await this.enqueue(async () => void (await plotly().relayout(this.el, { 'yaxis.type': this.view.logY ? 'log' : 'linear' })));
+      if (this.options.logCapable) await this.enqueue(async () => void (await (await plotly()).relayout(this.el, { 'yaxis.type': this.view.logY ? 'log' : 'linear' })));
       return;
     }
     await this.render();

@@ -127,12 +127,12 @@ export abstract class PlotView extends VisibleView<PlotElement> {
 
   protected async drawAll(): Promise<void> {
     const { data, layout } = this.figure();
-    const p = plotly();
+    const p = await plotly();
     if (this.drawn) await p.react(this.el, data, layout, PLOT_CONFIG);
     else await p.newPlot(this.el, data, layout, PLOT_CONFIG);
   }
 
   protected async resized(): Promise<void> {
-    await plotly().Plots.resize(this.el);
+    await (await plotly()).Plots.resize(this.el);
   }
 }

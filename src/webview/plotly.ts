@@ -1,7 +1,10 @@
 /**
- * The few Plotly calls the panels make, typed. Plotly's basic bundle (scatter charts, no eval) is loaded
- * by its own nonce'd <script> before the webview bundle and sets window.Plotly.
+ * The few Plotly calls the panels make, typed. Plotly's basic bundle (scatter charts, no eval) is
+ * loaded by its own nonce'd <script> and sets window.Plotly. In VS Code that script is async
+ * (PLOTLY_SCRIPT_ID): the panel draws its header, gauges and images while Plotly (1.1 MB) still
+ * loads, and each chart waits for it.
  */
+import { PLOTLY_SCRIPT_ID } from '../shared/panelHtml';
 export type PlotData = Record<string, unknown>;
 export type PlotLayout = Record<string, unknown>;
 
@@ -23,10 +26,33 @@ export interface PlotElement extends HTMLElement {
   on?(event: string, handler: (update: Record<string, unknown>) => void): void;
 }
 
-export function plotly(): PlotlyStatic {
-  const p = (globalThis as { Plotly?: PlotlyStatic }).Plotly;
-  if (!p) throw new Error('Plotly did not load (dist/media/plotly.min.js); the charts cannot be drawn.');
-  return p;
+let loading: Promise<PlotlyStatic> | undefined;
+
+/** Plotly, once its script has run. */
+export function plotly(): Promise<PlotlyStatic> {
+  const loaded = () => (globalThis as { Plotly?: PlotlyStatic }).Plotly;
+  const now = loaded();
+  if (now) return Promise.resolve(now);
+  loading ??= new Promise<PlotlyStatic>((resolve, reject) => {
+    const fail = () => reject(new Error('Plotly did not load (dist/media/plotly.min.js); the charts cannot be drawn.'));
+    const settle = () => {
+      const p = loaded();
+      if (p) resolve(p);
+      else fail();
+    };
+    const script = document.getElementById(PLOTLY_SCRIPT_ID);
+    if (document.readyState === 'complete') {
+      settle();
+      return;
+    }
+    // The script says when it has run; the window's load event, which waits for every script of the page, is the backstop.
+    if (script instanceof HTMLScriptElement) {
+      script.addEventListener('load', settle, { once: true });
+      script.addEventListener('error', fail, { once: true });
+    }
+    window.addEventListener('load', settle, { once: true });
+  });
+  return loading;
 }
 
 export const PLOT_CONFIG: Record<string, unknown> = {

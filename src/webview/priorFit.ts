@@ -245,8 +245,8 @@ export class MomentBars extends PlotView {
       await this.drawAll();
       return;
     }
-    await plotly().restyle(this.el, { x: data.map((t) => t.x), y: data.map((t) => t.y) }, data.map((_, i) => i));
-    await plotly().relayout(this.el, { 'title.text': (layout.title as { text: string }).text });
+    await (await plotly()).restyle(this.el, { x: data.map((t) => t.x), y: data.map((t) => t.y) }, data.map((_, i) => i));
+    await (await plotly()).relayout(this.el, { 'title.text': (layout.title as { text: string }).text });
   }
 
   async setTheme(theme: ChartTheme): Promise<void> {

@@ -14,7 +14,7 @@ import { after, before } from 'node:test';
 import type { BrowserContext, Page } from 'playwright-core';
 import { launchChromium } from '../support/chromium';
 import { readRun } from '../../src/node/runFolder';
-import { pageBootScript, PANEL_ASSETS, renderPanelHtml, webviewCsp } from '../../src/shared/panelHtml';
+import { linkedPanelScripts, pageBootScript, PANEL_ASSETS, renderLinkedPanelHtml, renderPanelHtml, webviewCsp } from '../../src/shared/panelHtml';
 import type { PanelKind } from '../../src/shared/panelState';
 import { toRunView, type SnapshotMessage, type ToWebviewMessage } from '../../src/shared/protocol';
 import { DEFAULT_HEALTH_SETTINGS } from '../../src/shared/health';
@@ -137,6 +137,25 @@ window.acquireVsCodeApi = () => ({
 });`;
 }
 
+/**
+ * The run panel's page as the extension host sets it (linked files, its policy), with a stand-in
+ * for VS Code whose host answers the page's `loading` with this snapshot at once, as the extension
+ * host does: it arrives while the page's files still load.
+ */
+export function pageAnsweringLoading(server: PanelServer, snapshot: SnapshotMessage): string {
+  const host = `const fake = window.acquireVsCodeApi;
+window.acquireVsCodeApi = () => {
+  const api = fake();
+  return { ...api, postMessage: (m) => {
+    api.postMessage(m);
+    if (m.type === 'loading') window.dispatchEvent(new MessageEvent('message', { data: ${JSON.stringify(snapshot).replace(/</g, '\\u003c')} }));
+  } };
+};`;
+  const nonce = 'hostnonce' + Math.random().toString(36).slice(2);
+  return renderLinkedPanelHtml({ title: 'VAE Lens test panel', panel: snapshot.panel, nonce, csp: webviewCsp(server.origin, nonce), url: (p) => `${server.origin}/${p}` })
+    .replace(`<script nonce="${nonce}">`, `<script nonce="${nonce}">${fakeVsCodeApi(null)}\n${host}</script>\n<script nonce="${nonce}">`);
+}
+
 /** The three kinds of VS Code theme; the page's --vscode-* variables come from media/report-theme.css. */
 export type PanelTheme = 'dark' | 'light' | 'high-contrast';
 export const PANEL_THEMES: readonly PanelTheme[] = ['dark', 'light', 'high-contrast'];
@@ -174,7 +193,7 @@ export async function openPanel(
     csp: webviewCsp(server.origin, nonce),
     styles: ['media/report-theme.css', ...PANEL_ASSETS.styles].map((p) => ({ href: `${server.origin}/${p}` })),
     headScripts: [{ text: fakeVsCodeApi(options.state) }, { text: pageBootScript(1) }],
-    scripts: [...PANEL_ASSETS.scripts.map((s) => ({ src: `${server.origin}/${s.path}`, module: s.module }))],
+    scripts: linkedPanelScripts((p) => `${server.origin}/${p}`),
   });
   const page = await context.newPage();
   if (options.viewport) await page.setViewportSize(options.viewport);
@@ -189,6 +208,8 @@ export async function openPanel(
   });
   await page.goto(server.addPage(html));
   await page.waitForFunction(() => (window as unknown as { __posted: Array<{ type: string }> }).__posted.some((m) => m.type === 'ready'), null, { timeout: 20000 });
+  // Plotly loads beside the page (async): the tests start from a page that has all its scripts.
+  await page.waitForFunction(() => 'Plotly' in window, null, { timeout: 20000 });
   const send = async (message: ToWebviewMessage) => {
     const result = await page.evaluate(
       (m) =>
@@ -225,6 +246,8 @@ export async function openPanel(
 
 /** Number of traces and points per trace of the Plotly chart named data-chart=id. */
 export async function chartTraces(page: Page, id: string): Promise<Array<{ name: string; points: number; opacity: number | undefined }>> {
+  // A chart draws when it can be seen and Plotly has loaded: a moment after the snapshot.
+  await page.waitForFunction((chartId) => !!(document.querySelector(`[data-chart="${chartId}"]`) as { data?: unknown } | null)?.data, id, { timeout: 10000 }).catch(() => undefined);
   return page.evaluate((chartId) => {
     const el = document.querySelector(`[data-chart="${chartId}"]`) as HTMLElement & { data?: Array<{ name: string; x: unknown[]; opacity?: number }> };
     if (!el?.data) throw new Error(`chart ${chartId} is not drawn`);

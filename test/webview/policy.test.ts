@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
-import { fakeVsCodeApi, openPanel, panelTestEnvironment, snapshotFor, type OpenedPanel } from './harness';
+import { fakeVsCodeApi, openPanel, pageAnsweringLoading, panelTestEnvironment, snapshotFor, type OpenedPanel } from './harness';
 import { renderLinkedPanelHtml, webviewCsp } from '../../src/shared/panelHtml';
 import { tempRunsDir, writeMnistLikeRun } from '../support/runFixtures';
 import { RUN_TABS } from '../../src/shared/panelState';
@@ -77,18 +77,7 @@ test('the compare panel draws with zero CSP violations and zero console errors',
 test('the snapshot the host answers `loading` with arrives before the bundle listens, and is drawn', async () => {
   const dir = writeMnistLikeRun(runsDir, { name: 'policy-early', epochs: 3 });
   const snapshot = await snapshotFor(env.server, 'run', [dir]);
-  // The host's answer to `loading`, delivered at once, while the page's files are still loading.
-  const answerLoading = `const fake = window.acquireVsCodeApi;
-window.acquireVsCodeApi = () => {
-  const api = fake();
-  return { ...api, postMessage: (m) => {
-    api.postMessage(m);
-    if (m.type === 'loading') window.dispatchEvent(new MessageEvent('message', { data: ${JSON.stringify(snapshot).replace(/</g, '\\u003c')} }));
-  } };
-};`;
-  const nonce = 'earlynonce' + Math.random().toString(36).slice(2);
-  const html = renderLinkedPanelHtml({ title: 'early', panel: 'run', nonce, csp: webviewCsp(env.server.origin, nonce), url: (p) => `${env.server.origin}/${p}` })
-    .replace(`<script nonce="${nonce}">`, `<script nonce="${nonce}">${fakeVsCodeApi(null)}\n${answerLoading}</script>\n<script nonce="${nonce}">`);
+  const html = pageAnsweringLoading(env.server, snapshot);
   const page = await env.context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
-import { chartTraces, openPanel, panelTestEnvironment } from './harness';
+import { chartTraces, openPanel, pageAnsweringLoading, panelTestEnvironment, snapshotFor } from './harness';
 import { mnistLikeEpoch, tempRunsDir, writeEpochImages, writeMnistLikeRun } from '../support/runFixtures';
 import type { AppendMessage } from '../../src/shared/protocol';
 import type { EpochDiagnostics, EpochEvent } from '../../src/shared/events';
@@ -31,13 +31,44 @@ async function selectTab(page: Page, name: string): Promise<void> {
   await page.locator('vscode-tab-header', { hasText: name }).click();
 }
 
+test('the panel shows its run while Plotly still loads, and draws its charts when Plotly arrives', async () => {
+  const dir = writeMnistLikeRun(runsDir, { name: 'plotly-late', epochs: 4 });
+  const snapshot = await snapshotFor(env.server, 'run', [dir]);
+  const html = pageAnsweringLoading(env.server, snapshot);
+  const page = await env.context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  // Plotly's 1.1 MB held back until the panel has shown its run.
+  let release = () => {};
+  const held = new Promise<void>((ok) => (release = ok));
+  await page.route('**/dist/media/plotly.min.js', async (route) => {
+    await held;
+    await route.continue();
+  });
+  try {
+    // Not to the load event: that waits for Plotly.
+    await page.goto(env.server.addPage(html), { waitUntil: 'domcontentloaded' });
+    await page.getByTestId('run-name').filter({ hasText: 'plotly-late' }).waitFor({ timeout: 20000 });
+    await page.getByTestId('gauge-test-mean-sigma-value').waitFor({ timeout: 5000 });
+    assert.equal(await page.evaluate(() => 'Plotly' in window), false, 'Plotly has not loaded yet');
+    assert.equal(await page.locator('[data-chart="loss"] .main-svg').count(), 0, 'no chart before Plotly');
+    release();
+    await page.locator('[data-chart="loss"] .main-svg').first().waitFor({ timeout: 20000 });
+    assert.equal((await chartTraces(page, 'loss'))[0].points, 4, 'the loss chart has every epoch');
+    assert.deepEqual(errors, []);
+  } finally {
+    release();
+    await page.close();
+  }
+});
+
 test('the gauges show the last epoch\'s numbers, coloured by the shared health rules', async () => {
   const dir = writeMnistLikeRun(runsDir, { name: 'gauges', epochs: 12, dimz: 20, active: 12 });
   const panel = await openPanel(env.context, env.server, 'run', [dir]);
   const last = panel.snapshot.runs[0].epochs.at(-1)!;
   const text = async (id: string) => (await panel.page.getByTestId(`gauge-${id}-value`).textContent())?.trim();
-  assert.equal(await text('test-mean-mu'), last.test.meanMu.toFixed(3));
-  assert.equal(await text('test-mean-sigma'), last.test.meanSigma.toFixed(3));
+  assert.equal(await text('test-mean-mu'), formatNumber(last.test.meanMu));
+  assert.equal(await text('test-mean-sigma'), formatNumber(last.test.meanSigma));
   assert.equal(await text('train-mean-mu'), last.train.meanMu.toFixed(3));
   assert.equal(await text('train-mean-sigma'), last.train.meanSigma.toFixed(3));
   assert.equal(await text('active-units'), `${last.activeUnits} of 20`);
