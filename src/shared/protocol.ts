@@ -8,9 +8,9 @@
  * Flow: the page's boot script says `loading` as soon as the page runs; the host answers with a
  * complete `snapshot` (run info, every epoch, warnings, where the images are), which the boot
  * script holds until the bundle listens. The bundle says `ready` when it listens (a page whose
- * `loading` the host did not act on gets its snapshot then). While a run trains, the host posts `append` with the new
- * epochs. A hidden webview drops messages, so the host sends a full snapshot again whenever the
- * panel becomes visible (never a delta that could land on a stale page).
+ * `loading` the host did not act on gets its snapshot then). While a run trains, the host posts
+ * `append` with the new epochs. A hidden webview drops messages, so the host sends a full snapshot
+ * again whenever the panel becomes visible (never a delta that could land on a stale page).
  *
  * What a page persists across reloads is in panelState.ts; how epochs fold (the later event for an
  * epoch wins, also when an append rewrites one) in runRules.ts.
