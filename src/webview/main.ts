@@ -40,6 +40,8 @@ class App {
     else if (message.type === 'append') await this.view?.append(message);
     // The Latent tab's answers go to the run panel; the compare panel has no Latent tab.
     else if (this.view instanceof RunPanelView) this.view.latentMessage(message);
+    // When the page first drew its runs, by the wall clock: how soon a panel shows is measured from it (test/e2e/reload.test.ts).
+    if (message.type === 'snapshot') this.root.dataset.drawnAt ??= String(Date.now());
     this.root.dataset.renders = String(Number(this.root.dataset.renders ?? 0) + 1);
     this.root.dataset.lastRenderMs = (performance.now() - started).toFixed(1);
     this.root.dispatchEvent(new CustomEvent('vae-lens-rendered', { detail: { type: message.type, ms: performance.now() - started } }));

@@ -82,8 +82,11 @@ test('the snapshot the host answers `loading` with arrives before the bundle lis
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   try {
+    const openedAt = Date.now();
     await page.goto(env.server.addPage(html));
     await page.getByTestId('run-name').filter({ hasText: 'policy-early' }).waitFor({ timeout: 20000 });
+    const drawnAt = Number(await page.locator('#app').getAttribute('data-drawn-at'));
+    assert.ok(drawnAt >= openedAt && drawnAt <= Date.now(), `the page notes when it drew its run: ${drawnAt}`);
     await page.locator('[data-chart="loss"] .main-svg').first().waitFor({ timeout: 20000 });
     const posted = await page.evaluate(() => (window as unknown as { __posted: Array<{ type: string }> }).__posted.map((m) => m.type));
     assert.equal(posted[0], 'loading', `the first message says the page runs: ${JSON.stringify(posted)}`);
